@@ -1,0 +1,22 @@
+/* htcodec: what the GPU backend offers. */
+#ifndef HTC_CUDA_H
+#define HTC_CUDA_H
+
+#include "htc/common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* 1 when the library was built with CUDA, else 0. */
+HTC_API int htc_cuda_built(void);
+/* Number of usable CUDA devices (0 without CUDA or without a device). */
+HTC_API int htc_cuda_device_count(void);
+/* Name of device id into buf; HTC_ENODEVICE when there is none. */
+HTC_API int htc_cuda_device_name(int id, char *buf, size_t size);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* HTC_CUDA_H */

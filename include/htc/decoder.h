@@ -1,0 +1,91 @@
+/* htcodec: decoding one stream or a batch. */
+#ifndef HTC_DECODER_H
+#define HTC_DECODER_H
+
+#include "htc/common.h"
+#include "htc/picture.h"
+#include "htc/stream.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct HtcDecoder HtcDecoder;
+
+enum HtcDevice {
+    HTC_DEVICE_CPU = 0,
+    HTC_DEVICE_GPU = 1,
+};
+
+typedef struct HtcDecoderSettings {
+    uint32_t threads;          /* worker threads; 0 = all cores (default 0); 1 = inline */
+    int device;                /* enum HtcDevice; default HTC_DEVICE_CPU */
+    int device_id;             /* first CUDA device; default 0 */
+    uint32_t num_devices;      /* GPUs to spread batches over; default 1 */
+    uint32_t cpu_mask;         /* ISAs allowed (HTC_CPU_* bits); default all */
+    HtcLimits limits;          /* default: htc_limits_default() */
+    HtcAllocator allocator;    /* default: all NULL (C library) */
+    HtcLogCallback log;        /* default: NULL */
+    void *log_opaque;          /* default: NULL */
+    int allow_truncated;       /* decode what is there in cut streams; default 0 */
+    uint8_t reserved[64];
+} HtcDecoderSettings;
+
+#define HTC_CPU_SSE41 0x1u
+#define HTC_CPU_AVX2 0x2u
+#define HTC_CPU_AVX512 0x4u
+#define HTC_CPU_ALL 0xffffffffu
+
+HTC_API void htc_decoder_default_settings(HtcDecoderSettings *s);
+HTC_API int htc_decoder_open(HtcDecoder **out, const HtcDecoderSettings *s);
+HTC_API void htc_decoder_close(HtcDecoder **d);
+
+/* What to decode. */
+typedef struct HtcDecodeParams {
+    int use_region;            /* default 0: whole image */
+    uint32_t region_x0, region_y0, region_x1, region_y1; /* image coordinates, x1/y1 exclusive,
+                                  relative to the image origin (0,0 = top-left pixel) */
+    int32_t tile;              /* -1 (default): all tiles; else one tile index */
+    uint32_t reduce;           /* resolution levels to discard; default 0 */
+    uint32_t layers;           /* quality layers to use; 0 (default) = all */
+    uint32_t num_components;   /* 0 (default) = all; else the first entries of components[] */
+    uint32_t components[16];
+    int sample_type;           /* enum HtcSampleType; default AUTO */
+    int layout;                /* enum HtcLayout; default PLANAR */
+    int memory;                /* enum HtcMemory; default HOST */
+    int apply_mct;             /* 1 (default): inverse RCT/ICT as COD says */
+    uint8_t reserved[64];
+} HtcDecodeParams;
+
+HTC_API void htc_decode_default_params(HtcDecodeParams *p);
+
+/* Decodes into pic. When pic->buffer is non-NULL on entry the caller owns it
+ * (pic->buffer_size bytes, layout as htc_decode_layout() says); otherwise the
+ * decoder's allocator provides it and htc_picture_release() frees it. */
+HTC_API int htc_decode(HtcDecoder *d, const HtcStream *s, const HtcDecodeParams *p,
+                       HtcPicture *pic);
+
+/* Fills pic's geometry (planes, sizes, strides, buffer_size) for a decode
+ * with these parameters without decoding; buffer stays NULL. */
+HTC_API int htc_decode_layout(const HtcStream *s, const HtcDecodeParams *p, HtcPicture *pic);
+
+/* One item of a batch. */
+typedef struct HtcBatchItem {
+    const HtcStream *stream;   /* parsed stream, or NULL to parse data/size */
+    const void *data;          /* used when stream is NULL */
+    size_t size;
+    const HtcDecodeParams *params; /* NULL: defaults */
+    HtcPicture picture;        /* out (or caller's buffer in, as htc_decode) */
+    int status;                /* out: this item's status */
+    char message[160];         /* out: its error message, "" on success */
+} HtcBatchItem;
+
+/* Decodes every item; one item's failure does not stop the others.
+ * Returns 0 when the call itself worked (check each item's status). */
+HTC_API int htc_decode_batch(HtcDecoder *d, HtcBatchItem *items, size_t n);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* HTC_DECODER_H */
