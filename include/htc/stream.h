@@ -151,6 +151,54 @@ HTC_API int htc_stream_get_comment(const HtcStream *s, uint32_t n, int *rcom,
 /* The codestream bytes inside the file (jp2c box contents for JP2/JPH). */
 HTC_API int htc_stream_get_codestream(const HtcStream *s, const uint8_t **data, size_t *size);
 
+/* JP2 / JPH header facts (15444-1 Annex I, 15444-15 Annex D). Zero for a
+ * bare codestream. */
+typedef struct HtcJp2Info {
+    uint32_t brand;            /* ftyp BR: 'jp2 ' or 'jph ' as a big-endian code */
+    uint32_t minor_version;
+    uint32_t num_compat;       /* compatibility list entries (first 16 kept) */
+    uint32_t compat[16];
+    /* ihdr */
+    uint32_t width, height;
+    uint32_t num_components;
+    uint32_t bpc;              /* ihdr BPC byte: 255 means see bpcc */
+    uint32_t compression;      /* C: 7 */
+    uint32_t unknown_cs, ipr;
+    /* colr (the first one) */
+    uint32_t num_colr;
+    uint32_t colr_method;      /* 1 enumerated, 2 restricted ICC, 3 any ICC, 5 parameterised */
+    int32_t colr_precedence;
+    uint32_t colr_approx;
+    uint32_t enum_cs;          /* EnumCS when method 1 */
+    uint64_t icc_offset, icc_size; /* ICC profile bytes in the file */
+    int has_bpcc;
+    uint8_t bpcc[64];          /* first 64 bpcc bytes */
+    /* pclr, cmap, cdef */
+    uint32_t pclr_entries, pclr_columns;
+    uint32_t cmap_channels;
+    uint32_t cdef_channels;
+    uint16_t cdef[16][3];      /* first 16 (Cn, Typ, Asoc) */
+    /* res: capture (resc) and display (resd), numerator/denominator/exponent */
+    int has_resc, has_resd;
+    uint32_t resc[6], resd[6]; /* VRN VRD HRN HRD VRE HRE (exponents as two's complement bytes) */
+    uint64_t jp2c_offset;      /* of the codestream's first byte in the file */
+    uint32_t num_boxes;        /* boxes listed by htc_stream_get_box */
+    uint8_t reserved[64];
+} HtcJp2Info;
+
+/* The JP2 / JPH facts; HTC_EINVAL for a bare codestream (info zeroed). */
+HTC_API int htc_stream_get_jp2(const HtcStream *s, HtcJp2Info *info);
+
+/* Box n (0 .. num_boxes-1) in file order, nested boxes after their parent:
+ * four-character type (big-endian code), nesting depth, offset of the box
+ * header in the file and the whole box length. */
+HTC_API int htc_stream_get_box(const HtcStream *s, uint32_t n, uint32_t *type, uint32_t *depth,
+                               uint64_t *offset, uint64_t *length);
+
+/* Marker segments present anywhere in the codestream, as a comma-separated
+ * list of names ("SIZ,CAP,COD,QCD,TLM,SOT,SOD,EOC"); never NULL. */
+HTC_API const char *htc_stream_markers(const HtcStream *s);
+
 #ifdef __cplusplus
 }
 #endif

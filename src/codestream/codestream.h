@@ -82,6 +82,9 @@ typedef struct HtcTile {
      * (the tile's Nppm chunks in order), copied to one buffer; NULL if none. */
     uint8_t *packed_headers;
     size_t packed_headers_size;
+    /* Parser bookkeeping: cod/qcd/roi_shift (and poc) belong to this tile
+     * rather than pointing at the main header's arrays. */
+    uint8_t owns_coding, owns_poc;
 } HtcTile;
 
 typedef struct HtcStream {
@@ -125,6 +128,9 @@ typedef struct HtcStream {
     /* JP2/JPH facts. */
     uint32_t colourspace;
     int has_icc, has_palette;
+
+    /* Parser bookkeeping for the getters (src/codestream/parse.h). */
+    struct HtcStreamPriv *priv;
 } HtcStream;
 
 /* Geometry helpers shared by tier 2 and the transforms (B.5, B.6). */
