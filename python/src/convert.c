@@ -1,0 +1,236 @@
+/* htcodec Python extension: the decoded planes of a picture into one
+ * interleaved (H, W, C) array, as DecodeParams asks:
+ *  - color_spec RGB: 3 channels (grey replicated, a 4th component dropped),
+ *    GRAY: 1 channel (BT.601 luma of the first three components when there
+ *    are three or more), UNCHANGED: every component a channel;
+ *  - allow_any_depth False: uint8 scaled from each component's own precision
+ *    as nvImageCodec scales (round(v * 255 / (2^p - 1)), signed: negatives to 0,
+ *    round(v * 255 / (2^(p-1) - 1))); True: the samples as decoded, in the
+ *    smallest of uint8/int8/uint16/int16/uint32/int32 that holds every channel.
+ * Components at a coarser sub-sampling than component 0 are repeated (nearest).
+ * Pure C: runs with the GIL released. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "module.h"
+
+size_t htcpy_sample_size(int t)
+{
+    switch (t) {
+    case HTC_SAMPLE_U8:
+    case HTC_SAMPLE_I8: return 1;
+    case HTC_SAMPLE_U16:
+    case HTC_SAMPLE_I16: return 2;
+    case HTC_SAMPLE_U32:
+    case HTC_SAMPLE_I32:
+    case HTC_SAMPLE_F32: return 4;
+    default: return 0;
+    }
+}
+
+static int type_for(unsigned precision, int is_signed)
+{
+    if (precision <= 8)
+        return is_signed ? HTC_SAMPLE_I8 : HTC_SAMPLE_U8;
+    if (precision <= 16)
+        return is_signed ? HTC_SAMPLE_I16 : HTC_SAMPLE_U16;
+    return is_signed ? HTC_SAMPLE_I32 : HTC_SAMPLE_U32;
+}
+
+/* Which planes feed the output channels. */
+static int channel_plan(const HtcPicture *pic, int color_spec, uint32_t *channels, int *luma)
+{
+    const uint32_t n = pic->num_planes;
+    *luma = 0;
+    switch (color_spec) {
+    case HTCPY_CS_UNCHANGED: *channels = n; return 0;
+    case HTCPY_CS_RGB: *channels = 3; return 0;
+    case HTCPY_CS_GRAY:
+        *channels = 1;
+        *luma = n >= 3;
+        return 0;
+    default: return HTC_EUNSUPPORTED;
+    }
+}
+
+static uint32_t source_plane(const HtcPicture *pic, int color_spec, uint32_t c)
+{
+    if (color_spec == HTCPY_CS_RGB && pic->num_planes < 3)
+        return 0;
+    return c;
+}
+
+int htcpy_out_plan(const HtcPicture *pic, HtcPyOutSpec *spec, char *msg, size_t msg_size)
+{
+    int luma;
+    if (pic->num_planes == 0 || !pic->planes)
+        return snprintf(msg, msg_size, "decoded picture has no planes"), HTC_EINVAL;
+    if (channel_plan(pic, spec->color_spec, &spec->channels, &luma) < 0)
+        return snprintf(msg, msg_size, "ColorSpec.YCC output is not supported yet; use RGB, GRAY or UNCHANGED"),
+               HTC_EUNSUPPORTED;
+    spec->height = pic->planes[0].height;
+    spec->width = pic->planes[0].width;
+    const uint32_t used = luma ? 3 : spec->color_spec == HTCPY_CS_UNCHANGED ? pic->num_planes : HTC_PY_MIN(pic->num_planes, 3);
+    unsigned prec = 0;
+    int sgn = 0;
+    for (uint32_t i = 0; i < used; i++) {
+        const HtcPlane *p = &pic->planes[i];
+        if (p->precision < 1 || p->precision > 32)
+            return snprintf(msg, msg_size, "component %u has precision %u", i, p->precision), HTC_EUNSUPPORTED;
+        if ((p->width == 0 || p->height == 0) && spec->width && spec->height)
+            return snprintf(msg, msg_size, "component %u is empty in the decoded area", i), HTC_EUNSUPPORTED;
+        prec = HTC_PY_MAX(prec, p->precision + (p->is_signed ? 0u : 0u));
+        sgn |= p->is_signed;
+    }
+    if (spec->allow_any_depth) {
+        /* An unsigned channel next to a signed one needs one more bit. */
+        for (uint32_t i = 0; i < used; i++)
+            if (sgn && !pic->planes[i].is_signed)
+                prec = HTC_PY_MAX(prec, pic->planes[i].precision + 1);
+        if (prec > 32)
+            prec = 32;
+        spec->sample_type = type_for(prec, sgn);
+        spec->precision = prec;
+    } else {
+        spec->sample_type = HTC_SAMPLE_U8;
+        spec->precision = 0;
+    }
+    const uint64_t size = (uint64_t)spec->height * spec->width * spec->channels * htcpy_sample_size(spec->sample_type);
+    if (size > (uint64_t)SIZE_MAX / 2)
+        return snprintf(msg, msg_size, "output of %llu bytes is too large", (unsigned long long)size), HTC_ELIMIT;
+    spec->size = (size_t)size;
+    return 0;
+}
+
+/* One row of plane p, sampled at the output's x positions, as int64. */
+static void read_row(const HtcPicture *pic, const HtcPlane *p, uint32_t out_w, uint32_t out_h, uint32_t y,
+                     int64_t *row)
+{
+    const uint32_t sy = p->height == out_h ? y : (uint32_t)((uint64_t)y * p->height / out_h);
+    const uint8_t *base = (const uint8_t *)p->data + (ptrdiff_t)sy * p->row_stride;
+    const uint32_t ps = p->pixel_stride ? p->pixel_stride : 1;
+    const int same = p->width == out_w;
+    for (uint32_t x = 0; x < out_w; x++) {
+        const uint32_t sx = same ? x : (uint32_t)((uint64_t)x * p->width / out_w);
+        const size_t i = (size_t)sx * ps;
+        switch (pic->sample_type) {
+        case HTC_SAMPLE_U8: row[x] = ((const uint8_t *)base)[i]; break;
+        case HTC_SAMPLE_I8: row[x] = ((const int8_t *)base)[i]; break;
+        case HTC_SAMPLE_U16: row[x] = ((const uint16_t *)base)[i]; break;
+        case HTC_SAMPLE_I16: row[x] = ((const int16_t *)base)[i]; break;
+        case HTC_SAMPLE_U32: row[x] = ((const uint32_t *)base)[i]; break;
+        case HTC_SAMPLE_I32: row[x] = ((const int32_t *)base)[i]; break;
+        case HTC_SAMPLE_F32: row[x] = (int64_t)lrintf(((const float *)base)[i]); break;
+        default: row[x] = 0; break;
+        }
+    }
+}
+
+/* 1 / (the value that maps to 255) for a component's precision and sign. */
+static double full_scale(const HtcPlane *p)
+{
+    const unsigned bits = p->is_signed ? p->precision - 1 : p->precision;
+    const double m = bits >= 1 ? ldexp(1.0, (int)bits) - 1.0 : 1.0;
+    return m;
+}
+
+static inline int64_t clamp64(int64_t v, int64_t lo, int64_t hi) { return v < lo ? lo : v > hi ? hi : v; }
+
+static void store(void *dst, int type, size_t i, int64_t v)
+{
+    switch (type) {
+    case HTC_SAMPLE_U8: ((uint8_t *)dst)[i] = (uint8_t)clamp64(v, 0, UINT8_MAX); break;
+    case HTC_SAMPLE_I8: ((int8_t *)dst)[i] = (int8_t)clamp64(v, INT8_MIN, INT8_MAX); break;
+    case HTC_SAMPLE_U16: ((uint16_t *)dst)[i] = (uint16_t)clamp64(v, 0, UINT16_MAX); break;
+    case HTC_SAMPLE_I16: ((int16_t *)dst)[i] = (int16_t)clamp64(v, INT16_MIN, INT16_MAX); break;
+    case HTC_SAMPLE_U32: ((uint32_t *)dst)[i] = (uint32_t)clamp64(v, 0, UINT32_MAX); break;
+    case HTC_SAMPLE_I32: ((int32_t *)dst)[i] = (int32_t)clamp64(v, INT32_MIN, INT32_MAX); break;
+    default: break;
+    }
+}
+
+int htcpy_convert(const HtcPicture *pic, const HtcPyOutSpec *spec, void *dst)
+{
+    const uint32_t w = spec->width, h = spec->height, nc = spec->channels;
+    if (w == 0 || h == 0)
+        return 0;
+    int luma;
+    uint32_t channels;
+    if (channel_plan(pic, spec->color_spec, &channels, &luma) < 0 || channels != nc)
+        return HTC_EINVAL;
+    int64_t *rows = malloc(sizeof(int64_t) * w * 3);
+    if (!rows)
+        return HTC_ENOMEM;
+    /* Lookup tables for the 8-bit scaling of up to 16-bit components. */
+    uint8_t *lut[3] = {NULL, NULL, NULL};
+    int64_t lut_off[3] = {0, 0, 0};
+    const int scale8 = !spec->allow_any_depth;
+    int rc = 0;
+    if (scale8 && !luma) {
+        for (uint32_t c = 0; c < HTC_PY_MIN(nc, 3u); c++) {
+            const HtcPlane *p = &pic->planes[source_plane(pic, spec->color_spec, c)];
+            if (p->precision > 16)
+                continue;
+            const size_t n = (size_t)1 << p->precision;
+            lut[c] = malloc(n);
+            if (!lut[c]) {
+                rc = HTC_ENOMEM;
+                goto done;
+            }
+            lut_off[c] = p->is_signed ? (int64_t)(n / 2) : 0;
+            const double m = full_scale(p);
+            for (size_t i = 0; i < n; i++) {
+                const int64_t v = (int64_t)i - lut_off[c];
+                lut[c][i] = (uint8_t)clamp64((int64_t)nearbyint((double)v * 255.0 / m), 0, 255);
+            }
+        }
+    }
+    const size_t ssz = htcpy_sample_size(spec->sample_type);
+    for (uint32_t y = 0; y < h; y++) {
+        uint8_t *out_row = (uint8_t *)dst + (size_t)y * w * nc * ssz;
+        if (luma) {
+            for (int k = 0; k < 3; k++)
+                read_row(pic, &pic->planes[k], w, h, y, rows + (size_t)k * w);
+            double m[3] = {1, 1, 1};
+            if (scale8)
+                for (int k = 0; k < 3; k++)
+                    m[k] = full_scale(&pic->planes[k]) / 255.0;
+            for (uint32_t x = 0; x < w; x++) {
+                const double r = (double)rows[x] / m[0], g = (double)rows[w + x] / m[1],
+                             b = (double)rows[2 * (size_t)w + x] / m[2];
+                store(out_row, spec->sample_type, x, (int64_t)nearbyint(0.299 * r + 0.587 * g + 0.114 * b));
+            }
+            continue;
+        }
+        for (uint32_t c = 0; c < nc; c++) {
+            const uint32_t pi = source_plane(pic, spec->color_spec, c);
+            if (c > 0 && pi == source_plane(pic, spec->color_spec, c - 1)) {
+                /* replicated grey: copy the previous channel */
+                for (uint32_t x = 0; x < w; x++)
+                    memcpy(out_row + ((size_t)x * nc + c) * ssz, out_row + ((size_t)x * nc + c - 1) * ssz, ssz);
+                continue;
+            }
+            const HtcPlane *p = &pic->planes[pi];
+            read_row(pic, p, w, h, y, rows);
+            if (!scale8) {
+                for (uint32_t x = 0; x < w; x++)
+                    store(out_row, spec->sample_type, (size_t)x * nc + c, rows[x]);
+            } else if (c < 3 && lut[c]) {
+                const int64_t off = lut_off[c], top = ((int64_t)1 << p->precision) - 1;
+                for (uint32_t x = 0; x < w; x++)
+                    out_row[(size_t)x * nc + c] = lut[c][clamp64(rows[x] + off, 0, top)];
+            } else {
+                const double m = full_scale(p);
+                for (uint32_t x = 0; x < w; x++)
+                    out_row[(size_t)x * nc + c] =
+                        (uint8_t)clamp64((int64_t)nearbyint((double)rows[x] * 255.0 / m), 0, 255);
+            }
+        }
+    }
+done:
+    for (int k = 0; k < 3; k++)
+        free(lut[k]);
+    free(rows);
+    return rc;
+}
