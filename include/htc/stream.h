@@ -142,7 +142,9 @@ HTC_API int htc_stream_get_tile(const HtcStream *s, uint32_t tile, HtcTileInfo *
 HTC_API uint32_t htc_stream_num_tile_parts(const HtcStream *s);
 HTC_API int htc_stream_get_tile_part(const HtcStream *s, uint32_t n, HtcTilePartInfo *info);
 /* Coding style and quantisation in force for one tile-component
- * (main header, then COC/QCC, then the tile's own headers). */
+ * (main header, then COC/QCC, then the tile's own headers).
+ * tile = HTC_TILE_MAIN gives the main header's defaults for the component. */
+#define HTC_TILE_MAIN 0xFFFFFFFFu
 HTC_API int htc_stream_get_coding(const HtcStream *s, uint32_t tile, uint32_t comp,
                                   HtcCodingInfo *info);
 /* COM segment n of the main header: Rcom (0 binary, 1 Latin-1) and bytes. */

@@ -282,13 +282,13 @@ int htc_stream_get_coding(const HtcStream *s, uint32_t tile, uint32_t comp, HtcC
 {
     if (!s || !info)
         return htc_fail(NULL, HTC_EINVAL, "htc_stream_get_coding: NULL argument");
-    if (tile >= s->ntx * s->nty)
+    if (tile >= s->ntx * s->nty && tile != HTC_TILE_MAIN)
         return htc_fail(&s->ctx, HTC_ERANGE, "tile %u of %u", tile, s->ntx * s->nty);
     if (comp >= s->num_components)
         return htc_fail(&s->ctx, HTC_ERANGE, "component %u of %u", comp, s->num_components);
-    const HtcTile *t = &s->tiles[tile];
-    const HtcCod *c = &t->cod[comp];
-    const HtcQcd *q = &t->qcd[comp];
+    const int main_hdr = tile == HTC_TILE_MAIN;
+    const HtcCod *c = main_hdr ? &s->main_cod[comp] : &s->tiles[tile].cod[comp];
+    const HtcQcd *q = main_hdr ? &s->main_qcd[comp] : &s->tiles[tile].qcd[comp];
     memset(info, 0, sizeof(*info));
     info->levels = c->levels;
     info->cblk_width = 1u << c->cblk_w_exp;
@@ -311,7 +311,7 @@ int htc_stream_get_coding(const HtcStream *s, uint32_t tile, uint32_t comp, HtcC
     const uint32_t nb = 3u * c->levels + 1;
     for (uint32_t b = 0; b < nb && b < HTC_MAX_BANDS; b++)
         info->steps[b] = (uint16_t)(q->exponent[b] << 11 | q->mantissa[b]);
-    info->roi_shift = t->roi_shift[comp];
+    info->roi_shift = main_hdr ? s->main_roi[comp] : s->tiles[tile].roi_shift[comp];
     return 0;
 }
 
