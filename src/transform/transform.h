@@ -11,7 +11,15 @@
  * ceil(x1_r/2) - ceil(x0_r/2) columns). After the level, [0, w_r) x [0, h_r)
  * holds resolution r interleaved, its first sample at the even or odd phase
  * that x0_r, y0_r give. 5/3 works on int32, 9/7 on float (the same buffer,
- * reinterpreted after dequantisation). */
+ * reinterpreted after dequantisation).
+ *
+ * Exactness: every kernel has a plain C version and SIMD versions chosen at
+ * run time (src/cpu.h); all of them give bit-identical results, floats
+ * included: each float formula below is evaluated in the order written,
+ * in float32, without fused multiply-add (the CUDA kernels must do the same,
+ * e.g. with __fadd_rn/__fmul_rn). Integer arithmetic wraps (two's
+ * complement) on overflow, in every version, so that even hostile data gives
+ * the same bits everywhere. */
 #ifndef HTC_TRANSFORM_H
 #define HTC_TRANSFORM_H
 
@@ -22,33 +30,155 @@ typedef struct HtcRect {
     uint32_t x0, y0, x1, y1;   /* x1, y1 exclusive */
 } HtcRect;
 
+/* The kernels behind the functions below, one table per set of CPU flags
+ * (plain C first, upgraded by ISA). Row/column kernels get lengths >= 2; the
+ * drivers handle length 1 (F.3.7) and empty areas. */
+typedef struct HtcTransformDSP {
+    /* One level of 1D_SR on `rows` rows of n samples (low then high in each
+     * row, interleaved on return); odd: the first sample is a high one. */
+    void (*idwt53_h)(int32_t *buf, ptrdiff_t stride, uint32_t n, uint32_t rows, int odd, void *tmp);
+    void (*idwt97_h)(float *buf, ptrdiff_t stride, uint32_t n, uint32_t rows, int odd, void *tmp);
+    /* The same on `cols` columns of n samples (low rows then high rows). */
+    void (*idwt53_v)(int32_t *buf, ptrdiff_t stride, uint32_t n, uint32_t cols, int odd, void *tmp);
+    void (*idwt97_v)(float *buf, ptrdiff_t stride, uint32_t n, uint32_t cols, int odd, void *tmp);
+    /* One row of n values each. */
+    void (*dequant_rev)(const int32_t *src, int32_t *dst, size_t n, int32_t half);
+    void (*dequant_irr)(const int32_t *src, float *dst, size_t n, float r, float delta);
+    void (*rct)(int32_t *c0, int32_t *c1, int32_t *c2, size_t n);
+    void (*ict)(float *c0, float *c1, float *c2, size_t n);
+    /* Output of one contiguous row (pixel stride 1): v clamped to [lo, hi]
+     * (already shifted down by `shift`), then shift added (wrapping), stored
+     * as 8, 16 or 32 bits (the low bits of the result). For the float
+     * versions, v is first clamped to [flo, fhi] and rounded to nearest even. */
+    void (*cvt_i32_8)(const int32_t *src, void *dst, size_t n, int32_t lo, int32_t hi, int32_t shift);
+    void (*cvt_i32_16)(const int32_t *src, void *dst, size_t n, int32_t lo, int32_t hi, int32_t shift);
+    void (*cvt_i32_32)(const int32_t *src, void *dst, size_t n, int32_t lo, int32_t hi, int32_t shift);
+    void (*cvt_f32_8)(const float *src, void *dst, size_t n, int32_t lo, int32_t hi, int32_t shift,
+                      float flo, float fhi);
+    void (*cvt_f32_16)(const float *src, void *dst, size_t n, int32_t lo, int32_t hi, int32_t shift,
+                       float flo, float fhi);
+    void (*cvt_f32_32)(const float *src, void *dst, size_t n, int32_t lo, int32_t hi, int32_t shift,
+                       float flo, float fhi);
+} HtcTransformDSP;
+
+/* Fills dsp for these HTC_CPU_* flags (and what this build has). */
+void htc_transform_dsp_init(HtcTransformDSP *dsp, uint32_t cpu_flags);
+/* The table for htc_cpu_flags(), made once; used by the functions below
+ * that take no dsp argument. */
+const HtcTransformDSP *htc_transform_dsp(void);
+
 /* Undo levels 1..num_levels: res[r] is the rectangle of resolution r
- * (res[0] the lowest). tmp: at least 2 * (max(w, h) + 16) * 4 floats/ints
- * of scratch per call (htc_idwt_scratch_size says how much). */
+ * (res[0] the lowest), num_levels + 1 entries. tmp: scratch of
+ * htc_idwt_scratch_size(res, num_levels) bytes, 64-byte aligned, one per
+ * thread. F.3.2: each level runs HOR_SR on every row, then VER_SR on every
+ * column; a signal of length 1 at an odd coordinate becomes Y / 2 (5/3: C
+ * division, truncating, as OpenJPEG; 9/7: times 0.5f), at an even one stays. */
 size_t htc_idwt_scratch_size(const HtcRect *res, uint32_t num_levels);
 void htc_idwt53(int32_t *buf, ptrdiff_t stride, const HtcRect *res, uint32_t num_levels,
                 void *tmp);
 void htc_idwt97(float *buf, ptrdiff_t stride, const HtcRect *res, uint32_t num_levels,
                 void *tmp);
+void htc_idwt53_with(const HtcTransformDSP *dsp, int32_t *buf, ptrdiff_t stride,
+                     const HtcRect *res, uint32_t num_levels, void *tmp);
+void htc_idwt97_with(const HtcTransformDSP *dsp, float *buf, ptrdiff_t stride,
+                     const HtcRect *res, uint32_t num_levels, void *tmp);
 
-/* One level's 1D lifting on a line, for the kernel tests: in holds the low
- * samples then the high ones (nl = low count), out gets the interleaved
- * result; odd says the first output sample is a high one (x0 odd). */
+/* One level's 1D lifting on a line (the plain C reference, also for the
+ * tests): in holds the low samples then the high ones (nl = low count), out
+ * (not in) gets the interleaved result; odd says the first output sample is
+ * a high one (x0 odd). n >= 1.
+ * 5/3 (F.3.8.1): X(2n) = Y(2n) - ((Y(2n-1) + Y(2n+1) + 2) >> 2), then
+ *               X(2n+1) = Y(2n+1) + ((X(2n) + X(2n+2)) >> 1).
+ * 9/7 (F.3.8.2), float32, each step t = a + b; t = t * c; x = x - t:
+ *   low *= K, high *= 1/K, then delta, gamma, beta, alpha steps. The
+ *   constants are the standard's, rounded to float (1/K from 1 / K in
+ *   double). With this 1/K the band step sizes are those of E.1.1.1 with
+ *   R_b = precision + log2(gain_b) (LL 0, HL/LH 1, HH 2), for both filters.
+ * Both use symmetric extension (PSE): a missing neighbour is the other one. */
 void htc_idwt53_line(const int32_t *in, int32_t *out, uint32_t n, int odd);
 void htc_idwt97_line(const float *in, float *out, uint32_t n, int odd);
 
-/* Dequantisation of a code-block's indices into the band (E.1.1):
- * reversible: value = q >> (guard-shift rules of E.1.1.2, i.e. as is) with
- *   reconstruction at the middle when undecoded_planes > 0;
- * irreversible: float value = (q +- r * 2^undecoded) * delta_b.
- * Both write into dst with dst_stride (elements). */
+/* Dequantisation of a code-block's indices into the band (E.1), w x h values,
+ * strides in elements; dst may be src (the same stride) for in-place work.
+ * q is the index as block.h says (bit 0 = bit-plane 0, undecoded planes 0),
+ * u = undecoded_planes (0..31).
+ * reversible:   v = q when u = 0; else v = sign(q) * (|q| + 2^(u-1)), 0 stays 0.
+ * irreversible: v = sign(q) * (((float)|q| + r) * delta), r = 2^u / 2
+ *               (0.5 when every plane was decoded); 0 stays 0.
+ *               delta = Delta_b of E.1.1.1 with R_b as htc_idwt97_line says.
+ * |q| must be < 2^31 (Mb <= 31). */
 void htc_dequant_rev(const int32_t *src, ptrdiff_t src_stride, int32_t *dst, ptrdiff_t dst_stride,
                      uint32_t w, uint32_t h, uint32_t undecoded_planes);
 void htc_dequant_irr(const int32_t *src, ptrdiff_t src_stride, float *dst, ptrdiff_t dst_stride,
                      uint32_t w, uint32_t h, uint32_t undecoded_planes, float delta);
+void htc_dequant_rev_with(const HtcTransformDSP *dsp, const int32_t *src, ptrdiff_t src_stride,
+                          int32_t *dst, ptrdiff_t dst_stride, uint32_t w, uint32_t h,
+                          uint32_t undecoded_planes);
+void htc_dequant_irr_with(const HtcTransformDSP *dsp, const int32_t *src, ptrdiff_t src_stride,
+                          float *dst, ptrdiff_t dst_stride, uint32_t w, uint32_t h,
+                          uint32_t undecoded_planes, float delta);
 
-/* Inverse colour transforms on three equal-size planes, in place (G.2, G.3). */
+/* Inverse colour transforms on three equal-size planes, in place (G.2, G.3).
+ * RCT: I1 = Y0 - ((Y2 + Y1) >> 2); I0 = Y2 + I1; I2 = Y1 + I1 (c0..c2 = Y0..Y2
+ *      in, I0..I2 out).
+ * ICT: I0 = Y0 + (1.402f * Y2); I1 = (Y0 - (0.34413f * Y1)) - (0.71414f * Y2);
+ *      I2 = Y0 + (1.772f * Y1). */
 void htc_rct_inverse(int32_t *c0, int32_t *c1, int32_t *c2, size_t n);
 void htc_ict_inverse(float *c0, float *c1, float *c2, size_t n);
+void htc_rct_inverse_with(const HtcTransformDSP *dsp, int32_t *c0, int32_t *c1, int32_t *c2,
+                          size_t n);
+void htc_ict_inverse_with(const HtcTransformDSP *dsp, float *c0, float *c1, float *c2, size_t n);
+
+/* Output conversion of one tile-component area (w x h samples, src_stride
+ * elements per row) into the caller's picture: dst points at the first
+ * output sample, dst_row_stride is in bytes, pixel_stride in samples (1 for
+ * planar, the number of components for interleaved).
+ *   precision 1..32, is_signed: the component's (SIZ); sample_type: enum
+ *   HtcSampleType other than AUTO (U8 I8 U16 I16 U32 I32 F32).
+ * Each sample: DC level shift (+2^(precision-1) when unsigned, G.1.2), clamp
+ * to the component's range [0, 2^p - 1] or [-2^(p-1), 2^(p-1) - 1] and to the
+ * sample type's range, store. Float samples are first rounded to the nearest
+ * integer, ties to even (as lrintf, OpenJPEG), NaN becoming the lowest value;
+ * the shift is added after rounding. F32 output stores the same integer
+ * value as a float. Returns 0, or HTC_EINVAL for a bad precision or type. */
+int htc_convert_i32(const int32_t *src, ptrdiff_t src_stride, uint32_t w, uint32_t h,
+                    uint32_t precision, int is_signed, int sample_type,
+                    void *dst, ptrdiff_t dst_row_stride, uint32_t pixel_stride);
+int htc_convert_f32(const float *src, ptrdiff_t src_stride, uint32_t w, uint32_t h,
+                    uint32_t precision, int is_signed, int sample_type,
+                    void *dst, ptrdiff_t dst_row_stride, uint32_t pixel_stride);
+int htc_convert_i32_with(const HtcTransformDSP *dsp, const int32_t *src, ptrdiff_t src_stride,
+                         uint32_t w, uint32_t h, uint32_t precision, int is_signed,
+                         int sample_type, void *dst, ptrdiff_t dst_row_stride,
+                         uint32_t pixel_stride);
+int htc_convert_f32_with(const HtcTransformDSP *dsp, const float *src, ptrdiff_t src_stride,
+                         uint32_t w, uint32_t h, uint32_t precision, int is_signed,
+                         int sample_type, void *dst, ptrdiff_t dst_row_stride,
+                         uint32_t pixel_stride);
+
+/* Each file's part of the table: the plain C kernels (tables start from
+ * these), then the ISA ones (src/x86/), which replace what they have. */
+void htc_idwt53_init_c(HtcTransformDSP *dsp);
+void htc_idwt97_init_c(HtcTransformDSP *dsp);
+void htc_dequant_init_c(HtcTransformDSP *dsp);
+void htc_colour_init_c(HtcTransformDSP *dsp);
+void htc_convert_init_c(HtcTransformDSP *dsp);
+void htc_dwt_init_avx2(HtcTransformDSP *dsp);
+void htc_dequant_init_avx2(HtcTransformDSP *dsp);
+void htc_colour_init_avx2(HtcTransformDSP *dsp);
+void htc_convert_init_avx2(HtcTransformDSP *dsp);
+void htc_dwt_init_avx512(HtcTransformDSP *dsp);
+
+/* 9/7 lifting constants (Table F.4), rounded to float. */
+#define HTC_DWT97_ALPHA ((float)-1.586134342059924)
+#define HTC_DWT97_BETA ((float)-0.052980118572961)
+#define HTC_DWT97_GAMMA ((float)0.882911075530934)
+#define HTC_DWT97_DELTA ((float)0.443506852043971)
+#define HTC_DWT97_K ((float)1.230174104914001)
+#define HTC_DWT97_INV_K ((float)(1.0 / 1.230174104914001))
+
+/* Scratch a row/column kernel may use for a level of w x h (bytes). */
+#define HTC_DWT_LANES 16 /* columns per vertical strip, at most */
+size_t htc_idwt_level_scratch(uint32_t w, uint32_t h);
 
 #endif /* HTC_TRANSFORM_H */

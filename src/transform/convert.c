@@ -1,0 +1,224 @@
+/* htcodec: output conversion of tile-component samples (DC level shift
+ * G.1.2, rounding of float samples, clamping, storing as the asked type and
+ * layout): plain C kernels, the range set-up and the driver. */
+#include <math.h>
+#include <string.h>
+
+#include "htc/picture.h"
+#include "internal.h"
+#include "transform/transform.h"
+
+static void cvt_i32_8_c(const int32_t *src, void *dst, size_t n, int32_t lo, int32_t hi,
+                        int32_t shift)
+{
+    uint8_t *d = dst;
+    for (size_t i = 0; i < n; i++) {
+        const int32_t v = src[i] < lo ? lo : src[i] > hi ? hi : src[i];
+        d[i] = (uint8_t)((uint32_t)v + (uint32_t)shift);
+    }
+}
+
+static void cvt_i32_16_c(const int32_t *src, void *dst, size_t n, int32_t lo, int32_t hi,
+                         int32_t shift)
+{
+    uint16_t *d = dst;
+    for (size_t i = 0; i < n; i++) {
+        const int32_t v = src[i] < lo ? lo : src[i] > hi ? hi : src[i];
+        d[i] = (uint16_t)((uint32_t)v + (uint32_t)shift);
+    }
+}
+
+static void cvt_i32_32_c(const int32_t *src, void *dst, size_t n, int32_t lo, int32_t hi,
+                         int32_t shift)
+{
+    uint32_t *d = dst;
+    for (size_t i = 0; i < n; i++) {
+        const int32_t v = src[i] < lo ? lo : src[i] > hi ? hi : src[i];
+        d[i] = (uint32_t)v + (uint32_t)shift;
+    }
+}
+
+/* max(v, flo) then min(., fhi) as the SIMD max/min instructions do them
+ * (NaN gives flo), then round to nearest even. */
+static inline int32_t round_clamp(float v, float flo, float fhi)
+{
+    float x = v > flo ? v : flo;
+    x = x < fhi ? x : fhi;
+    return (int32_t)lrintf(x);
+}
+
+static void cvt_f32_8_c(const float *src, void *dst, size_t n, int32_t lo, int32_t hi,
+                        int32_t shift, float flo, float fhi)
+{
+    uint8_t *d = dst;
+    for (size_t i = 0; i < n; i++)
+        d[i] = (uint8_t)((uint32_t)round_clamp(src[i], flo, fhi) + (uint32_t)shift);
+}
+
+static void cvt_f32_16_c(const float *src, void *dst, size_t n, int32_t lo, int32_t hi,
+                         int32_t shift, float flo, float fhi)
+{
+    uint16_t *d = dst;
+    for (size_t i = 0; i < n; i++)
+        d[i] = (uint16_t)((uint32_t)round_clamp(src[i], flo, fhi) + (uint32_t)shift);
+}
+
+static void cvt_f32_32_c(const float *src, void *dst, size_t n, int32_t lo, int32_t hi,
+                         int32_t shift, float flo, float fhi)
+{
+    uint32_t *d = dst;
+    for (size_t i = 0; i < n; i++)
+        d[i] = (uint32_t)round_clamp(src[i], flo, fhi) + (uint32_t)shift;
+}
+
+void htc_convert_init_c(HtcTransformDSP *dsp)
+{
+    dsp->cvt_i32_8 = cvt_i32_8_c;
+    dsp->cvt_i32_16 = cvt_i32_16_c;
+    dsp->cvt_i32_32 = cvt_i32_32_c;
+    dsp->cvt_f32_8 = cvt_f32_8_c;
+    dsp->cvt_f32_16 = cvt_f32_16_c;
+    dsp->cvt_f32_32 = cvt_f32_32_c;
+}
+
+/* The ranges of one conversion, in the domain before the shift. */
+typedef struct Range {
+    int32_t lo, hi, shift;
+    float flo, fhi;
+    uint32_t bytes;            /* 1, 2, 4 */
+    int is_float, type_signed;
+} Range;
+
+static int setup(Range *rg, uint32_t p, int is_signed, int type)
+{
+    if (p < 1 || p > 32)
+        return HTC_EINVAL;
+    int64_t clo, chi, tlo, thi;
+    if (is_signed) {
+        clo = -((int64_t)1 << (p - 1));
+        chi = ((int64_t)1 << (p - 1)) - 1;
+    } else {
+        clo = 0;
+        chi = ((int64_t)1 << p) - 1;
+    }
+    const int64_t shift = is_signed ? 0 : (int64_t)1 << (p - 1);
+    rg->is_float = 0;
+    rg->type_signed = 0;
+    switch (type) {
+    case HTC_SAMPLE_U8: tlo = 0; thi = 255; rg->bytes = 1; break;
+    case HTC_SAMPLE_I8: tlo = -128; thi = 127; rg->bytes = 1; rg->type_signed = 1; break;
+    case HTC_SAMPLE_U16: tlo = 0; thi = 65535; rg->bytes = 2; break;
+    case HTC_SAMPLE_I16: tlo = -32768; thi = 32767; rg->bytes = 2; rg->type_signed = 1; break;
+    case HTC_SAMPLE_U32: tlo = 0; thi = 4294967295ll; rg->bytes = 4; break;
+    case HTC_SAMPLE_I32: tlo = INT32_MIN; thi = INT32_MAX; rg->bytes = 4; rg->type_signed = 1; break;
+    case HTC_SAMPLE_F32: tlo = clo; thi = chi; rg->bytes = 4; rg->is_float = 1; break;
+    default: return HTC_EINVAL;
+    }
+    const int64_t lo = HTC_MAX(clo, tlo) - shift, hi = HTC_MIN(chi, thi) - shift;
+    /* Both lie in [-2^31, 2^31 - 1]: the component's range less its shift. */
+    rg->lo = (int32_t)lo;
+    rg->hi = (int32_t)hi;
+    rg->shift = (int32_t)(uint32_t)shift;
+    /* lo is 0 or minus a power of two: exact. hi may not be (2^31 - 1). */
+    rg->flo = (float)lo;
+    rg->fhi = (float)hi;
+    if ((double)rg->fhi > (double)hi)
+        rg->fhi = nextafterf(rg->fhi, -INFINITY);
+    return 0;
+}
+
+/* Any layout and type, one sample at a time. */
+static void store_generic(const Range *rg, int64_t v, uint8_t *d)
+{
+    if (rg->is_float) {
+        const float f = (float)v;
+        memcpy(d, &f, 4);
+    } else if (rg->bytes == 1) {
+        *d = (uint8_t)v;
+    } else if (rg->bytes == 2) {
+        const uint16_t u = (uint16_t)v;
+        memcpy(d, &u, 2);
+    } else {
+        const uint32_t u = (uint32_t)v;
+        memcpy(d, &u, 4);
+    }
+}
+
+int htc_convert_i32_with(const HtcTransformDSP *dsp, const int32_t *src, ptrdiff_t src_stride,
+                         uint32_t w, uint32_t h, uint32_t precision, int is_signed,
+                         int sample_type, void *dst, ptrdiff_t dst_row_stride,
+                         uint32_t pixel_stride)
+{
+    Range rg;
+    HTC_CHECK(setup(&rg, precision, is_signed, sample_type));
+    if (pixel_stride == 0)
+        return HTC_EINVAL;
+    for (uint32_t y = 0; y < h; y++) {
+        const int32_t *s = src + (ptrdiff_t)y * src_stride;
+        uint8_t *d = (uint8_t *)dst + (ptrdiff_t)y * dst_row_stride;
+        if (pixel_stride == 1 && !rg.is_float) {
+            if (rg.bytes == 1)
+                dsp->cvt_i32_8(s, d, w, rg.lo, rg.hi, rg.shift);
+            else if (rg.bytes == 2)
+                dsp->cvt_i32_16(s, d, w, rg.lo, rg.hi, rg.shift);
+            else
+                dsp->cvt_i32_32(s, d, w, rg.lo, rg.hi, rg.shift);
+            continue;
+        }
+        const size_t step = (size_t)pixel_stride * rg.bytes;
+        for (uint32_t x = 0; x < w; x++) {
+            const int32_t v = s[x] < rg.lo ? rg.lo : s[x] > rg.hi ? rg.hi : s[x];
+            /* Unsigned 32-bit results pass 2^31: compute in 64 bits. */
+            const int64_t r = (int64_t)v + (is_signed ? 0 : (int64_t)1 << (precision - 1));
+            store_generic(&rg, r, d + x * step);
+        }
+    }
+    return 0;
+}
+
+int htc_convert_f32_with(const HtcTransformDSP *dsp, const float *src, ptrdiff_t src_stride,
+                         uint32_t w, uint32_t h, uint32_t precision, int is_signed,
+                         int sample_type, void *dst, ptrdiff_t dst_row_stride,
+                         uint32_t pixel_stride)
+{
+    Range rg;
+    HTC_CHECK(setup(&rg, precision, is_signed, sample_type));
+    if (pixel_stride == 0)
+        return HTC_EINVAL;
+    for (uint32_t y = 0; y < h; y++) {
+        const float *s = src + (ptrdiff_t)y * src_stride;
+        uint8_t *d = (uint8_t *)dst + (ptrdiff_t)y * dst_row_stride;
+        if (pixel_stride == 1 && !rg.is_float) {
+            if (rg.bytes == 1)
+                dsp->cvt_f32_8(s, d, w, rg.lo, rg.hi, rg.shift, rg.flo, rg.fhi);
+            else if (rg.bytes == 2)
+                dsp->cvt_f32_16(s, d, w, rg.lo, rg.hi, rg.shift, rg.flo, rg.fhi);
+            else
+                dsp->cvt_f32_32(s, d, w, rg.lo, rg.hi, rg.shift, rg.flo, rg.fhi);
+            continue;
+        }
+        const size_t step = (size_t)pixel_stride * rg.bytes;
+        for (uint32_t x = 0; x < w; x++) {
+            const int32_t v = round_clamp(s[x], rg.flo, rg.fhi);
+            const int64_t r = (int64_t)v + (is_signed ? 0 : (int64_t)1 << (precision - 1));
+            store_generic(&rg, r, d + x * step);
+        }
+    }
+    return 0;
+}
+
+int htc_convert_i32(const int32_t *src, ptrdiff_t src_stride, uint32_t w, uint32_t h,
+                    uint32_t precision, int is_signed, int sample_type,
+                    void *dst, ptrdiff_t dst_row_stride, uint32_t pixel_stride)
+{
+    return htc_convert_i32_with(htc_transform_dsp(), src, src_stride, w, h, precision, is_signed,
+                                sample_type, dst, dst_row_stride, pixel_stride);
+}
+
+int htc_convert_f32(const float *src, ptrdiff_t src_stride, uint32_t w, uint32_t h,
+                    uint32_t precision, int is_signed, int sample_type,
+                    void *dst, ptrdiff_t dst_row_stride, uint32_t pixel_stride)
+{
+    return htc_convert_f32_with(htc_transform_dsp(), src, src_stride, w, h, precision, is_signed,
+                                sample_type, dst, dst_row_stride, pixel_stride);
+}

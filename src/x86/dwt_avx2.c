@@ -1,0 +1,351 @@
+/* htcodec: inverse DWT kernels, AVX2. Same results as src/transform/dwt53.c
+ * and dwt97.c, bit for bit.
+ *
+ * Horizontal: each row is copied into the scratch (low half, high half, each
+ * with a mirrored sample on both sides), lifted there 8 samples at a time,
+ * and the last step writes the row back interleaved (unpack + permute).
+ * Vertical: strips of 8 columns over the whole height, lifted with whole
+ * rows of the strip as vectors; 5/3 keeps only the updated low rows in the
+ * scratch and writes output rows directly (an output row 2k or 2k+1 is never
+ * a high input row still to be read), 9/7 keeps the whole strip. The last
+ * strip of a narrow area uses masked loads and stores. */
+#include <immintrin.h>
+#include <string.h>
+
+#include "transform/transform.h"
+
+#define ALWAYS_INLINE inline __attribute__((always_inline))
+
+static inline int32_t *align64_i(void *p)
+{
+    return (int32_t *)(((uintptr_t)p + 63) & ~(uintptr_t)63);
+}
+
+/* The scratch split for a row of n samples: low part and high part, each
+ * with 16 elements before it and room for 16-sample over-reads after it. */
+static ALWAYS_INLINE void row_parts(void *tmp, uint32_t nl, int32_t **lo, int32_t **hi)
+{
+    int32_t *t = align64_i(tmp);
+    *lo = t + 16;
+    *hi = *lo + ((nl + 15) & ~15u) + 32;
+}
+
+/* ---- 5/3 -------------------------------------------------------------- */
+
+static inline __m256i interleave_lo(__m256i a, __m256i b)
+{
+    const __m256i l = _mm256_unpacklo_epi32(a, b), h = _mm256_unpackhi_epi32(a, b);
+    return _mm256_permute2x128_si256(l, h, 0x20);
+}
+
+static inline __m256i interleave_hi(__m256i a, __m256i b)
+{
+    const __m256i l = _mm256_unpacklo_epi32(a, b), h = _mm256_unpackhi_epi32(a, b);
+    return _mm256_permute2x128_si256(l, h, 0x31);
+}
+
+static void idwt53_h_avx2(int32_t *buf, ptrdiff_t stride, uint32_t n, uint32_t rows, int odd,
+                          void *tmp)
+{
+    const uint32_t nl = odd ? n / 2 : (n + 1) / 2, nh = n - nl;
+    int32_t *L, *H;
+    row_parts(tmp, nl, &L, &H);
+    memset(L - 16, 0, (size_t)(H - L + 16 + ((nh + 15) & ~15u) + 32) * sizeof(int32_t));
+    const __m256i two = _mm256_set1_epi32(2);
+    /* Pairs of outputs (low, high) or (high, low) to write. */
+    const uint32_t pairs = odd ? nh : nl;
+    for (uint32_t y = 0; y < rows; y++) {
+        int32_t *row = buf + (ptrdiff_t)y * stride;
+        memcpy(L, row, nl * sizeof(int32_t));
+        memcpy(H, row + nl, nh * sizeof(int32_t));
+        H[-1] = H[0];
+        H[nh] = H[nh - 1];
+        /* Even phase: low k between high k-1 and k; odd: high k and k+1. */
+        const int32_t *hm = odd ? H : H - 1;
+        for (uint32_t k = 0; k < nl; k += 8) {
+            const __m256i a = _mm256_loadu_si256((const __m256i *)(hm + k));
+            const __m256i b = _mm256_loadu_si256((const __m256i *)(hm + k + 1));
+            const __m256i l = _mm256_loadu_si256((const __m256i *)(L + k));
+            const __m256i s = _mm256_srai_epi32(_mm256_add_epi32(_mm256_add_epi32(a, b), two), 2);
+            _mm256_storeu_si256((__m256i *)(L + k), _mm256_sub_epi32(l, s));
+        }
+        L[-1] = L[0];
+        L[nl] = L[nl - 1];
+        /* Even phase: high k between low k and k+1; odd: low k-1 and k. */
+        const int32_t *lm = odd ? L - 1 : L;
+        uint32_t k = 0;
+        for (; k + 8 <= pairs && 2 * k + 16 <= n; k += 8) {
+            const __m256i a = _mm256_loadu_si256((const __m256i *)(lm + k));
+            const __m256i b = _mm256_loadu_si256((const __m256i *)(lm + k + 1));
+            const __m256i h = _mm256_loadu_si256((const __m256i *)(H + k));
+            const __m256i hv = _mm256_add_epi32(h, _mm256_srai_epi32(_mm256_add_epi32(a, b), 1));
+            const __m256i lv = _mm256_loadu_si256((const __m256i *)(L + k));
+            const __m256i first = odd ? hv : lv, second = odd ? lv : hv;
+            _mm256_storeu_si256((__m256i *)(row + 2 * k), interleave_lo(first, second));
+            _mm256_storeu_si256((__m256i *)(row + 2 * k + 8), interleave_hi(first, second));
+        }
+        if (2 * k < n) {
+            int32_t out[16];
+            const __m256i a = _mm256_loadu_si256((const __m256i *)(lm + k));
+            const __m256i b = _mm256_loadu_si256((const __m256i *)(lm + k + 1));
+            const __m256i h = _mm256_loadu_si256((const __m256i *)(H + k));
+            const __m256i hv = _mm256_add_epi32(h, _mm256_srai_epi32(_mm256_add_epi32(a, b), 1));
+            const __m256i lv = _mm256_loadu_si256((const __m256i *)(L + k));
+            const __m256i first = odd ? hv : lv, second = odd ? lv : hv;
+            _mm256_storeu_si256((__m256i *)out, interleave_lo(first, second));
+            _mm256_storeu_si256((__m256i *)(out + 8), interleave_hi(first, second));
+            memcpy(row + 2 * k, out, (n - 2 * k) * sizeof(int32_t));
+        }
+    }
+}
+
+static ALWAYS_INLINE __m256i lane_mask(uint32_t rem)
+{
+    const __m256i idx = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int32_t)rem), idx);
+}
+
+static ALWAYS_INLINE __m256i ld(const int32_t *p, int full, __m256i m)
+{
+    return full ? _mm256_loadu_si256((const __m256i *)p) : _mm256_maskload_epi32(p, m);
+}
+
+static ALWAYS_INLINE void st(int32_t *p, __m256i v, int full, __m256i m)
+{
+    if (full)
+        _mm256_storeu_si256((__m256i *)p, v);
+    else
+        _mm256_maskstore_epi32(p, m, v);
+}
+
+static ALWAYS_INLINE void idwt53_v_strip(int32_t *col, ptrdiff_t stride, uint32_t n, int odd,
+                                         int32_t *t, int full, __m256i m)
+{
+    const uint32_t nl = odd ? n / 2 : (n + 1) / 2, nh = n - nl;
+    const int32_t *hrow = col + (ptrdiff_t)nl * stride;
+    const __m256i two = _mm256_set1_epi32(2);
+#define HROW(k) (hrow + (ptrdiff_t)(k) * stride)
+    /* Updated low rows into t. */
+    if (!odd) {
+        __m256i hm = ld(HROW(0), full, m);
+        for (uint32_t k = 0; k < nl; k++) {
+            const __m256i hp = k < nh ? ld(HROW(k), full, m) : hm;
+            const __m256i l = ld(col + (ptrdiff_t)k * stride, full, m);
+            const __m256i s = _mm256_srai_epi32(_mm256_add_epi32(_mm256_add_epi32(hm, hp), two), 2);
+            _mm256_store_si256((__m256i *)(t + 8 * k), _mm256_sub_epi32(l, s));
+            hm = hp;
+        }
+    } else {
+        __m256i hm = ld(HROW(0), full, m);
+        for (uint32_t k = 0; k < nl; k++) {
+            const __m256i hp = k + 1 < nh ? ld(HROW(k + 1), full, m) : hm;
+            const __m256i l = ld(col + (ptrdiff_t)k * stride, full, m);
+            const __m256i s = _mm256_srai_epi32(_mm256_add_epi32(_mm256_add_epi32(hm, hp), two), 2);
+            _mm256_store_si256((__m256i *)(t + 8 * k), _mm256_sub_epi32(l, s));
+            hm = hp;
+        }
+    }
+    /* Updated high rows, and the output rows. */
+    if (!odd) {
+        __m256i lm = _mm256_load_si256((const __m256i *)t);
+        for (uint32_t k = 0; k < nh; k++) {
+            const __m256i lp = k + 1 < nl ? _mm256_load_si256((const __m256i *)(t + 8 * (k + 1))) : lm;
+            const __m256i h = ld(HROW(k), full, m);
+            const __m256i v = _mm256_add_epi32(h, _mm256_srai_epi32(_mm256_add_epi32(lm, lp), 1));
+            st(col + (ptrdiff_t)(2 * k) * stride, lm, full, m);
+            st(col + (ptrdiff_t)(2 * k + 1) * stride, v, full, m);
+            lm = lp;
+        }
+        if (nl > nh)
+            st(col + (ptrdiff_t)(2 * nh) * stride, lm, full, m);
+    } else {
+        __m256i lm = _mm256_load_si256((const __m256i *)t);
+        for (uint32_t k = 0; k < nh; k++) {
+            const __m256i lp = k < nl ? _mm256_load_si256((const __m256i *)(t + 8 * k)) : lm;
+            const __m256i h = ld(HROW(k), full, m);
+            const __m256i v = _mm256_add_epi32(h, _mm256_srai_epi32(_mm256_add_epi32(lm, lp), 1));
+            st(col + (ptrdiff_t)(2 * k) * stride, v, full, m);
+            if (k < nl)
+                st(col + (ptrdiff_t)(2 * k + 1) * stride, lp, full, m);
+            lm = lp;
+        }
+    }
+#undef HROW
+}
+
+static void idwt53_v_avx2(int32_t *buf, ptrdiff_t stride, uint32_t n, uint32_t cols, int odd,
+                          void *tmp)
+{
+    int32_t *t = align64_i(tmp);
+    const __m256i all = _mm256_set1_epi32(-1);
+    uint32_t x = 0;
+    for (; x + 8 <= cols; x += 8)
+        idwt53_v_strip(buf + x, stride, n, odd, t, 1, all);
+    if (x < cols)
+        idwt53_v_strip(buf + x, stride, n, odd, t, 0, lane_mask(cols - x));
+}
+
+/* ---- 9/7 -------------------------------------------------------------- */
+
+static inline __m256 interleave_lo_ps(__m256 a, __m256 b)
+{
+    return _mm256_castsi256_ps(interleave_lo(_mm256_castps_si256(a), _mm256_castps_si256(b)));
+}
+
+static inline __m256 interleave_hi_ps(__m256 a, __m256 b)
+{
+    return _mm256_castsi256_ps(interleave_hi(_mm256_castps_si256(a), _mm256_castps_si256(b)));
+}
+
+/* x[k] -= (nb[k] + nb[k+1]) * c for k in [0, count), 8 at a time. */
+static ALWAYS_INLINE void lift_row(float *x, const float *nb, uint32_t count, float c)
+{
+    const __m256 cv = _mm256_set1_ps(c);
+    for (uint32_t k = 0; k < count; k += 8) {
+        const __m256 a = _mm256_loadu_ps(nb + k), b = _mm256_loadu_ps(nb + k + 1);
+        const __m256 p = _mm256_mul_ps(_mm256_add_ps(a, b), cv);
+        _mm256_storeu_ps(x + k, _mm256_sub_ps(_mm256_loadu_ps(x + k), p));
+    }
+}
+
+static void idwt97_h_avx2(float *buf, ptrdiff_t stride, uint32_t n, uint32_t rows, int odd,
+                          void *tmp)
+{
+    const uint32_t nl = odd ? n / 2 : (n + 1) / 2, nh = n - nl;
+    int32_t *Li, *Hi;
+    row_parts(tmp, nl, &Li, &Hi);
+    float *L = (float *)Li, *H = (float *)Hi;
+    memset(L - 16, 0, (size_t)(H - L + 16 + ((nh + 15) & ~15u) + 32) * sizeof(float));
+    const __m256 k = _mm256_set1_ps(HTC_DWT97_K), ik = _mm256_set1_ps(HTC_DWT97_INV_K);
+    const __m256 ca = _mm256_set1_ps(HTC_DWT97_ALPHA);
+    const uint32_t pairs = odd ? nh : nl;
+    /* Neighbours: even phase, low k between high k-1, k; high k between
+     * low k, k+1. Odd phase: low k between high k, k+1; high k between low
+     * k-1, k. */
+    const float *hm = odd ? H : H - 1;
+    const float *lm = odd ? L - 1 : L;
+    for (uint32_t y = 0; y < rows; y++) {
+        float *row = buf + (ptrdiff_t)y * stride;
+        memcpy(L, row, nl * sizeof(float));
+        memcpy(H, row + nl, nh * sizeof(float));
+        for (uint32_t i = 0; i < nl; i += 8)
+            _mm256_storeu_ps(L + i, _mm256_mul_ps(_mm256_loadu_ps(L + i), k));
+        for (uint32_t i = 0; i < nh; i += 8)
+            _mm256_storeu_ps(H + i, _mm256_mul_ps(_mm256_loadu_ps(H + i), ik));
+        H[-1] = H[0];
+        H[nh] = H[nh - 1];
+        lift_row(L, hm, nl, HTC_DWT97_DELTA);
+        L[-1] = L[0];
+        L[nl] = L[nl - 1];
+        lift_row(H, lm, nh, HTC_DWT97_GAMMA);
+        H[-1] = H[0];
+        H[nh] = H[nh - 1];
+        lift_row(L, hm, nl, HTC_DWT97_BETA);
+        L[-1] = L[0];
+        L[nl] = L[nl - 1];
+        uint32_t i = 0;
+        for (; i < pairs; i += 8) {
+            const __m256 a = _mm256_loadu_ps(lm + i), b = _mm256_loadu_ps(lm + i + 1);
+            const __m256 p = _mm256_mul_ps(_mm256_add_ps(a, b), ca);
+            const __m256 hv = _mm256_sub_ps(_mm256_loadu_ps(H + i), p);
+            const __m256 lv = _mm256_loadu_ps(L + i);
+            const __m256 first = odd ? hv : lv, second = odd ? lv : hv;
+            if (2 * i + 16 <= n) {
+                _mm256_storeu_ps(row + 2 * i, interleave_lo_ps(first, second));
+                _mm256_storeu_ps(row + 2 * i + 8, interleave_hi_ps(first, second));
+            } else {
+                float out[16];
+                _mm256_storeu_ps(out, interleave_lo_ps(first, second));
+                _mm256_storeu_ps(out + 8, interleave_hi_ps(first, second));
+                memcpy(row + 2 * i, out, (n - 2 * i) * sizeof(float));
+            }
+        }
+    }
+}
+
+static ALWAYS_INLINE __m256 ldf(const float *p, int full, __m256i m)
+{
+    return full ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, m);
+}
+
+static ALWAYS_INLINE void stf(float *p, __m256 v, int full, __m256i m)
+{
+    if (full)
+        _mm256_storeu_ps(p, v);
+    else
+        _mm256_maskstore_ps(p, m, v);
+}
+
+/* Rows x[k] -= (nb[k + d] + nb[k + d + 1]) * c over a strip in t (8 floats a
+ * row), where nb has one mirrored row before and after. */
+static ALWAYS_INLINE void lift_strip(float *x, const float *nb, uint32_t count, float c)
+{
+    const __m256 cv = _mm256_set1_ps(c);
+    __m256 a = _mm256_load_ps(nb);
+    for (uint32_t k = 0; k < count; k++) {
+        const __m256 b = _mm256_load_ps(nb + 8 * (k + 1));
+        const __m256 p = _mm256_mul_ps(_mm256_add_ps(a, b), cv);
+        _mm256_store_ps(x + 8 * k, _mm256_sub_ps(_mm256_load_ps(x + 8 * k), p));
+        a = b;
+    }
+}
+
+static ALWAYS_INLINE void idwt97_v_strip(float *col, ptrdiff_t stride, uint32_t n, int odd,
+                                         float *t, int full, __m256i m)
+{
+    const uint32_t nl = odd ? n / 2 : (n + 1) / 2, nh = n - nl;
+    float *L = t + 8, *H = L + 8 * (nl + 2); /* a pad row before and after each */
+    const __m256 k = _mm256_set1_ps(HTC_DWT97_K), ik = _mm256_set1_ps(HTC_DWT97_INV_K);
+    for (uint32_t i = 0; i < nl; i++)
+        _mm256_store_ps(L + 8 * i, _mm256_mul_ps(ldf(col + (ptrdiff_t)i * stride, full, m), k));
+    for (uint32_t i = 0; i < nh; i++)
+        _mm256_store_ps(H + 8 * i,
+                        _mm256_mul_ps(ldf(col + (ptrdiff_t)(nl + i) * stride, full, m), ik));
+    const float *hm = odd ? H : H - 8;
+    const float *lm = odd ? L - 8 : L;
+#define PAD(P, cnt)                                                            \
+    do {                                                                       \
+        _mm256_store_ps((P) - 8, _mm256_load_ps(P));                           \
+        _mm256_store_ps((P) + 8 * (cnt), _mm256_load_ps((P) + 8 * ((cnt) - 1))); \
+    } while (0)
+    PAD(H, nh);
+    lift_strip(L, hm, nl, HTC_DWT97_DELTA);
+    PAD(L, nl);
+    lift_strip(H, lm, nh, HTC_DWT97_GAMMA);
+    PAD(H, nh);
+    lift_strip(L, hm, nl, HTC_DWT97_BETA);
+    PAD(L, nl);
+#undef PAD
+    const __m256 ca = _mm256_set1_ps(HTC_DWT97_ALPHA);
+    const uint32_t lo0 = odd ? 1 : 0, hi0 = 1 - lo0;
+    __m256 a = _mm256_load_ps(lm);
+    for (uint32_t i = 0; i < nh; i++) {
+        const __m256 b = _mm256_load_ps(lm + 8 * (i + 1));
+        const __m256 p = _mm256_mul_ps(_mm256_add_ps(a, b), ca);
+        stf(col + (ptrdiff_t)(hi0 + 2 * i) * stride, _mm256_sub_ps(_mm256_load_ps(H + 8 * i), p),
+            full, m);
+        a = b;
+    }
+    for (uint32_t i = 0; i < nl; i++)
+        stf(col + (ptrdiff_t)(lo0 + 2 * i) * stride, _mm256_load_ps(L + 8 * i), full, m);
+}
+
+static void idwt97_v_avx2(float *buf, ptrdiff_t stride, uint32_t n, uint32_t cols, int odd,
+                          void *tmp)
+{
+    float *t = (float *)align64_i(tmp);
+    const __m256i all = _mm256_set1_epi32(-1);
+    uint32_t x = 0;
+    for (; x + 8 <= cols; x += 8)
+        idwt97_v_strip(buf + x, stride, n, odd, t, 1, all);
+    if (x < cols)
+        idwt97_v_strip(buf + x, stride, n, odd, t, 0, lane_mask(cols - x));
+}
+
+void htc_dwt_init_avx2(HtcTransformDSP *dsp)
+{
+    dsp->idwt53_h = idwt53_h_avx2;
+    dsp->idwt53_v = idwt53_v_avx2;
+    dsp->idwt97_h = idwt97_h_avx2;
+    dsp->idwt97_v = idwt97_v_avx2;
+}

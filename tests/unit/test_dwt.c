@@ -1,0 +1,390 @@
+/* Inverse DWT kernels, checkasm-style: a forward transform written here
+ * (F.4) + the inverse must give the input back (5/3 exactly, 9/7 within a
+ * small tolerance) for many geometries and levels, and every SIMD table must
+ * give the plain C table's output bit for bit, on random and extreme data.
+ * `test_dwt --bench` prints ns/sample for each table. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cpu.h"
+#include "test.h"
+#include "transform/transform.h"
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
+static uint32_t rnd(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return (uint32_t)(rng_state >> 16);
+}
+
+/* ---- tables to compare ---- */
+typedef struct Variant {
+    const char *name;
+    HtcTransformDSP dsp;
+} Variant;
+static Variant variants[3];
+static int num_variants;
+
+static void init_variants(void)
+{
+    const uint32_t hw = htc_cpu_flags();
+    htc_transform_dsp_init(&variants[0].dsp, 0);
+    variants[0].name = "c";
+    num_variants = 1;
+    if (hw & HTC_CPU_AVX2) {
+        htc_transform_dsp_init(&variants[num_variants].dsp, HTC_CPU_AVX2);
+        variants[num_variants++].name = "avx2";
+    }
+    if ((hw & HTC_CPU_AVX512) && (hw & HTC_CPU_AVX2)) {
+        htc_transform_dsp_init(&variants[num_variants].dsp, HTC_CPU_AVX2 | HTC_CPU_AVX512);
+        variants[num_variants++].name = "avx512";
+    }
+}
+
+/* ---- forward transforms (F.4), plain and slow ---- */
+static uint32_t mirror(int64_t j, uint32_t n)
+{
+    /* PSE over [0, n), n >= 2 */
+    const int64_t period = 2 * ((int64_t)n - 1);
+    j %= period;
+    if (j < 0)
+        j += period;
+    return (uint32_t)(j < n ? j : period - j);
+}
+
+static void fwd53_line(int32_t *x, uint32_t n, int odd)
+{
+    int32_t y[4096 + 8];
+    if (n == 1) {
+        if (odd)
+            x[0] *= 2;
+        return;
+    }
+    memcpy(y, x, n * sizeof(int32_t));
+    for (uint32_t j = 0; j < n; j++)
+        if (((j + odd) & 1) == 1)
+            y[j] = x[j] - ((x[mirror((int64_t)j - 1, n)] + x[mirror(j + 1, n)]) >> 1);
+    for (uint32_t j = 0; j < n; j++)
+        if (((j + odd) & 1) == 0)
+            y[j] = x[j] + ((y[mirror((int64_t)j - 1, n)] + y[mirror(j + 1, n)] + 2) >> 2);
+    /* deinterleave: even positions (low) first */
+    uint32_t o = 0;
+    for (uint32_t j = 0; j < n; j++)
+        if (((j + odd) & 1) == 0)
+            x[o++] = y[j];
+    for (uint32_t j = 0; j < n; j++)
+        if (((j + odd) & 1) == 1)
+            x[o++] = y[j];
+}
+
+static void fwd97_line(float *xf, uint32_t n, int odd)
+{
+    double x[4096 + 8];
+    if (n == 1) {
+        if (odd)
+            xf[0] *= 2.0f;
+        return;
+    }
+    for (uint32_t j = 0; j < n; j++)
+        x[j] = xf[j];
+    const double a = -1.586134342059924, b = -0.052980118572961, g = 0.882911075530934,
+                 d = 0.443506852043971, K = 1.230174104914001;
+    const double c[4] = { a, b, g, d };
+    for (int s = 0; s < 4; s++) {
+        const int par = (s & 1) ? 0 : 1; /* alpha, gamma: odd; beta, delta: even */
+        for (uint32_t j = 0; j < n; j++)
+            if (((j + odd) & 1) == (uint32_t)par)
+                x[j] += c[s] * (x[mirror((int64_t)j - 1, n)] + x[mirror(j + 1, n)]);
+    }
+    uint32_t o = 0;
+    for (uint32_t j = 0; j < n; j++)
+        if (((j + odd) & 1) == 0)
+            xf[o++] = (float)(x[j] / K);
+    for (uint32_t j = 0; j < n; j++)
+        if (((j + odd) & 1) == 1)
+            xf[o++] = (float)(x[j] * K);
+}
+
+static void fwd53_2d(int32_t *buf, ptrdiff_t stride, const HtcRect *res, uint32_t nl)
+{
+    int32_t col[4096 + 8];
+    for (uint32_t r = nl; r >= 1; r--) {
+        const HtcRect *rc = &res[r];
+        const uint32_t w = rc->x1 - rc->x0, h = rc->y1 - rc->y0;
+        if (!w || !h)
+            continue;
+        for (uint32_t x = 0; x < w; x++) {
+            for (uint32_t y = 0; y < h; y++)
+                col[y] = buf[y * stride + x];
+            fwd53_line(col, h, rc->y0 & 1);
+            for (uint32_t y = 0; y < h; y++)
+                buf[y * stride + x] = col[y];
+        }
+        for (uint32_t y = 0; y < h; y++)
+            fwd53_line(buf + y * stride, w, rc->x0 & 1);
+    }
+}
+
+static void fwd97_2d(float *buf, ptrdiff_t stride, const HtcRect *res, uint32_t nl)
+{
+    float col[4096 + 8];
+    for (uint32_t r = nl; r >= 1; r--) {
+        const HtcRect *rc = &res[r];
+        const uint32_t w = rc->x1 - rc->x0, h = rc->y1 - rc->y0;
+        if (!w || !h)
+            continue;
+        for (uint32_t x = 0; x < w; x++) {
+            for (uint32_t y = 0; y < h; y++)
+                col[y] = buf[y * stride + x];
+            fwd97_line(col, h, rc->y0 & 1);
+            for (uint32_t y = 0; y < h; y++)
+                buf[y * stride + x] = col[y];
+        }
+        for (uint32_t y = 0; y < h; y++)
+            fwd97_line(buf + y * stride, w, rc->x0 & 1);
+    }
+}
+
+/* res[0..nl] of a tile-component (B.5). */
+static void make_res(HtcRect *res, uint32_t x0, uint32_t y0, uint32_t x1, uint32_t y1, uint32_t nl)
+{
+    for (uint32_t r = 0; r <= nl; r++) {
+        const uint32_t s = nl - r;
+        const uint64_t d = (uint64_t)1 << s;
+        res[r].x0 = (uint32_t)((x0 + d - 1) >> s);
+        res[r].y0 = (uint32_t)((y0 + d - 1) >> s);
+        res[r].x1 = (uint32_t)((x1 + d - 1) >> s);
+        res[r].y1 = (uint32_t)((y1 + d - 1) >> s);
+    }
+}
+
+static void *scratch_for(const HtcRect *res, uint32_t nl)
+{
+    void *p = NULL;
+    if (posix_memalign(&p, 64, htc_idwt_scratch_size(res, nl)))
+        abort();
+    return p;
+}
+
+/* ---- checks ---- */
+static void check_known_values(void)
+{
+    int32_t in[4], out[4];
+    /* n = 2, even: X0 = 10 - ((4 + 4 + 2) >> 2) = 8, X1 = 4 + ((8 + 8) >> 1) = 12 */
+    in[0] = 10, in[1] = 4;
+    htc_idwt53_line(in, out, 2, 0);
+    CHECK_EQ_INT(out[0], 8);
+    CHECK_EQ_INT(out[1], 12);
+    /* n = 2, odd: high first. L0 = 10 - ((4 + 4 + 2) >> 2) = 8 at out[1],
+     * H0 = 4 + ((8 + 8) >> 1) = 12 at out[0] */
+    htc_idwt53_line(in, out, 2, 1);
+    CHECK_EQ_INT(out[0], 12);
+    CHECK_EQ_INT(out[1], 8);
+    /* n = 1 at an odd coordinate: Y / 2, truncating (F.3.7, as OpenJPEG) */
+    in[0] = -7;
+    htc_idwt53_line(in, out, 1, 1);
+    CHECK_EQ_INT(out[0], -3);
+    htc_idwt53_line(in, out, 1, 0);
+    CHECK_EQ_INT(out[0], -7);
+    /* n = 3, even: L = {1, 5}, H = {2}:
+     * X0 = 1 - ((2+2+2)>>2) = 0, X2 = 5 - ((2+2+2)>>2) = 4, X1 = 2 + ((0+4)>>1) = 4 */
+    in[0] = 1, in[1] = 5, in[2] = 2;
+    htc_idwt53_line(in, out, 3, 0);
+    CHECK_EQ_INT(out[0], 0);
+    CHECK_EQ_INT(out[1], 4);
+    CHECK_EQ_INT(out[2], 4);
+    /* 9/7, length 1: even unchanged, odd halved. A constant low band with
+     * zero highs is a constant signal (the analysis low-pass has DC gain 1
+     * in the standard's normalisation, so synthesis gives the same value). */
+    float fi[8], fo[8];
+    fi[0] = 3.0f;
+    htc_idwt97_line(fi, fo, 1, 1);
+    CHECK(fo[0] == 1.5f);
+    htc_idwt97_line(fi, fo, 1, 0);
+    CHECK(fo[0] == 3.0f);
+    for (int i = 0; i < 4; i++)
+        fi[i] = 100.0f, fi[4 + i] = 0.0f;
+    htc_idwt97_line(fi, fo, 8, 0);
+    for (int i = 0; i < 8; i++)
+        CHECK(fabsf(fo[i] - 100.0f) < 1e-3f);
+}
+
+typedef enum { DATA_RANDOM, DATA_SMALL, DATA_EXTREME } DataKind;
+
+static int32_t rnd_i32(DataKind k)
+{
+    switch (k) {
+    case DATA_SMALL: return (int32_t)(rnd() % 65536) - 32768;
+    case DATA_EXTREME: {
+        const uint32_t c = rnd() % 4;
+        return c == 0 ? INT32_MIN : c == 1 ? INT32_MAX : c == 2 ? 0 : (int32_t)rnd() ^ (int32_t)(rnd() << 16);
+    }
+    default: return (int32_t)((rnd() << 16) ^ rnd());
+    }
+}
+
+static float rnd_f32(DataKind k)
+{
+    switch (k) {
+    case DATA_SMALL: return (float)((int32_t)(rnd() % 65536) - 32768) * 0.37f;
+    case DATA_EXTREME: {
+        const uint32_t c = rnd() % 4;
+        return c == 0 ? -3.0e38f : c == 1 ? 3.0e38f : c == 2 ? 0.0f : (float)(int32_t)rnd();
+    }
+    default: return (float)(int32_t)((rnd() << 16) ^ rnd()) * 1e-3f;
+    }
+}
+
+static int same_f32(float a, float b)
+{
+    if (isnan(a) || isnan(b))
+        return isnan(a) && isnan(b);
+    uint32_t ua, ub;
+    memcpy(&ua, &a, 4);
+    memcpy(&ub, &b, 4);
+    return ua == ub;
+}
+
+/* One geometry: round trips, then every table against C on the same data. */
+static void check_geometry(uint32_t x0, uint32_t y0, uint32_t w, uint32_t h, uint32_t nl,
+                           DataKind kind)
+{
+    HtcRect res[33];
+    make_res(res, x0, y0, x0 + w, y0 + h, nl);
+    const ptrdiff_t stride = w + (rnd() % 3) * 7; /* strides past the width */
+    const size_t count = (size_t)stride * h + 16;
+    int32_t *orig = malloc(count * 4), *coef = malloc(count * 4), *out = malloc(count * 4);
+    float *forig = malloc(count * 4), *fcoef = malloc(count * 4), *fout = malloc(count * 4);
+    void *tmp = scratch_for(res, nl);
+    for (size_t i = 0; i < count; i++) {
+        orig[i] = (int32_t)(rnd() % 65536) - 32768;
+        forig[i] = (float)((int32_t)(rnd() % 4096) - 2048);
+    }
+    /* 5/3 round trip, every table; and 9/7 within a tolerance. */
+    memcpy(coef, orig, count * 4);
+    fwd53_2d(coef, stride, res, nl);
+    memcpy(fcoef, forig, count * 4);
+    fwd97_2d(fcoef, stride, res, nl);
+    for (int v = 0; v < num_variants; v++) {
+        memcpy(out, coef, count * 4);
+        htc_idwt53_with(&variants[v].dsp, out, stride, res, nl, tmp);
+        int ok = memcmp(out, orig, count * 4) == 0;
+        if (!ok)
+            fprintf(stderr, "5/3 round trip %s: %ux%u at (%u,%u), %u levels\n", variants[v].name, w,
+                    h, x0, y0, nl);
+        CHECK(ok);
+        memcpy(fout, fcoef, count * 4);
+        htc_idwt97_with(&variants[v].dsp, fout, stride, res, nl, tmp);
+        float err = 0;
+        for (uint32_t y = 0; y < h; y++)
+            for (uint32_t x = 0; x < w; x++)
+                err = fmaxf(err, fabsf(fout[y * stride + x] - forig[y * stride + x]));
+        if (!(err < 0.01f))
+            fprintf(stderr, "9/7 round trip %s: %ux%u at (%u,%u), %u levels: error %g\n",
+                    variants[v].name, w, h, x0, y0, nl, err);
+        CHECK(err < 0.01f);
+    }
+    /* Arbitrary coefficients: SIMD == C, bit for bit. */
+    for (size_t i = 0; i < count; i++) {
+        coef[i] = rnd_i32(kind);
+        fcoef[i] = rnd_f32(kind);
+    }
+    memcpy(orig, coef, count * 4);
+    htc_idwt53_with(&variants[0].dsp, orig, stride, res, nl, tmp);
+    memcpy(forig, fcoef, count * 4);
+    htc_idwt97_with(&variants[0].dsp, forig, stride, res, nl, tmp);
+    for (int v = 1; v < num_variants; v++) {
+        memcpy(out, coef, count * 4);
+        htc_idwt53_with(&variants[v].dsp, out, stride, res, nl, tmp);
+        int ok = memcmp(out, orig, count * 4) == 0;
+        if (!ok)
+            fprintf(stderr, "5/3 %s != c: %ux%u at (%u,%u), %u levels, data %d\n",
+                    variants[v].name, w, h, x0, y0, nl, kind);
+        CHECK(ok);
+        memcpy(fout, fcoef, count * 4);
+        htc_idwt97_with(&variants[v].dsp, fout, stride, res, nl, tmp);
+        ok = 1;
+        for (size_t i = 0; i < count && ok; i++)
+            ok = same_f32(fout[i], forig[i]);
+        if (!ok)
+            fprintf(stderr, "9/7 %s != c: %ux%u at (%u,%u), %u levels, data %d\n",
+                    variants[v].name, w, h, x0, y0, nl, kind);
+        CHECK(ok);
+    }
+    free(orig), free(coef), free(out), free(forig), free(fcoef), free(fout), free(tmp);
+}
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static void bench(void)
+{
+    const uint32_t sizes[][3] = { { 512, 512, 5 }, { 2048, 2048, 5 }, { 3064, 4774, 6 } };
+    for (unsigned s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
+        const uint32_t w = sizes[s][0], h = sizes[s][1], nl = sizes[s][2];
+        HtcRect res[33];
+        make_res(res, 0, 0, w, h, nl);
+        int32_t *buf = malloc((size_t)w * h * 4), *src = malloc((size_t)w * h * 4);
+        for (size_t i = 0; i < (size_t)w * h; i++)
+            src[i] = (int32_t)(rnd() % 4096) - 2048;
+        void *tmp = scratch_for(res, nl);
+        for (int f = 0; f < 2; f++) {
+            for (int v = 0; v < num_variants; v++) {
+                const int reps = w * h > 1000000 ? 5 : 40;
+                double best = 1e9;
+                for (int r = 0; r < reps; r++) {
+                    memcpy(buf, src, (size_t)w * h * 4);
+                    const double t0 = now();
+                    if (f == 0)
+                        htc_idwt53_with(&variants[v].dsp, buf, w, res, nl, tmp);
+                    else
+                        htc_idwt97_with(&variants[v].dsp, (float *)buf, w, res, nl, tmp);
+                    const double t = now() - t0;
+                    if (t < best)
+                        best = t;
+                }
+                printf("idwt%s %ux%u %u levels %-7s %.3f ns/sample\n", f ? "97" : "53", w, h, nl,
+                       variants[v].name, best * 1e9 / ((double)w * h));
+            }
+        }
+        free(buf), free(src), free(tmp);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    init_variants();
+    if (argc > 1 && strcmp(argv[1], "--bench") == 0) {
+        bench();
+        return 0;
+    }
+    check_known_values();
+    /* Every small geometry: sizes 1..12, both origin parities, 0..4 levels. */
+    for (uint32_t w = 1; w <= 12; w++)
+        for (uint32_t h = 1; h <= 12; h += (h < 4 ? 1 : 3))
+            for (uint32_t o = 0; o < 4; o++)
+                for (uint32_t nl = 0; nl <= 4; nl++)
+                    check_geometry(o & 1 ? 3 : 4, o & 2 ? 5 : 8, w, h, nl, (DataKind)(rnd() % 3));
+    /* Random larger ones, odd origins, up to 8 levels, every data kind. */
+    for (int i = 0; i < 150; i++) {
+        const uint32_t w = 1 + rnd() % (i < 100 ? 80 : 300), h = 1 + rnd() % (i < 100 ? 80 : 300);
+        check_geometry(rnd() % 1000, rnd() % 1000, w, h, rnd() % 9, (DataKind)(i % 3));
+    }
+    /* Many levels on a small area (levels past the size: empty bands). */
+    check_geometry(1, 1, 33, 17, 32, DATA_RANDOM);
+    check_geometry(1023, 511, 40, 3, 12, DATA_EXTREME);
+    printf("tables:");
+    for (int v = 0; v < num_variants; v++)
+        printf(" %s", variants[v].name);
+    printf("\n");
+    return test_summary("dwt");
+}
