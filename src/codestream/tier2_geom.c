@@ -171,8 +171,9 @@ int htc_t2_tile_build(const HtcStream *s, uint32_t tile, HtcT2Tile *tt)
             return htc_fail(ctx, HTC_ECORRUPT, "tile %u component %u: %u levels", tile, c, nl);
         tt->comps[c].nl = nl;
         for (uint32_t r = 0; r <= nl; r++) {
-            tt->comps[c].res[r].first_prec_global = (uint32_t)nunits;
+            const uint64_t first = nunits;
             HTC_CHECK(layout_res(tt, c, r, 0, &nprec, &nblock, &nnode, &nunits));
+            tt->comps[c].res[r].first_prec_global = (uint32_t)first;
         }
     }
     const uint64_t bytes = nprec * sizeof(HtcT2Prec) + nblock * sizeof(HtcT2Block) +

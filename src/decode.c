@@ -1,0 +1,215 @@
+/* htcodec: the decoder object and the decode entry points. Tiles touching
+ * the asked area are decoded one after another and cut into the picture. */
+#include "decode.h"
+
+#include "transform/transform.h"
+
+void htc_decoder_default_settings(HtcDecoderSettings *s)
+{
+    if (!s)
+        return;
+    memset(s, 0, sizeof(*s));
+    s->threads = 0;
+    s->device = HTC_DEVICE_CPU;
+    s->device_id = 0;
+    s->num_devices = 1;
+    s->cpu_mask = HTC_CPU_ALL;
+    htc_limits_default(&s->limits);
+}
+
+int htc_decoder_open(HtcDecoder **out, const HtcDecoderSettings *s)
+{
+    if (!out)
+        return htc_fail(NULL, HTC_EINVAL, "htc_decoder_open: NULL handle");
+    *out = NULL;
+    HtcDecoderSettings def;
+    if (!s) {
+        htc_decoder_default_settings(&def);
+        s = &def;
+    }
+    if (s->device != HTC_DEVICE_CPU && s->device != HTC_DEVICE_GPU)
+        return htc_fail(NULL, HTC_EINVAL, "device %d", s->device);
+    if (s->device == HTC_DEVICE_GPU && htc_cuda_device_count() <= 0)
+        return htc_fail(NULL, HTC_ENODEVICE, "no usable CUDA device");
+    HtcContext ctx;
+    htc_context_init(&ctx, &s->allocator, s->log, s->log_opaque, &s->limits);
+    HtcDecoder *d = htc_calloc(&ctx, 1, sizeof(*d));
+    if (!d)
+        return htc_fail(&ctx, HTC_ENOMEM, "decoder");
+    d->settings = *s;
+    d->ctx = ctx;
+    htc_job_table_init(&d->jobs);
+    *out = d;
+    return 0;
+}
+
+void htc_decoder_close(HtcDecoder **pd)
+{
+    if (!pd || !*pd)
+        return;
+    HtcDecoder *d = *pd;
+    const HtcContext ctx = d->ctx;
+    htc_job_table_free(&ctx, &d->jobs);
+    htc_free(&ctx, d->blockdata);
+    htc_free(&ctx, d->block_scratch);
+    htc_free(&ctx, d->block_out);
+    htc_free(&ctx, d->dwt_tmp);
+    htc_free(&ctx, d);
+    *pd = NULL;
+}
+
+void htc_decode_default_params(HtcDecodeParams *p)
+{
+    if (!p)
+        return;
+    memset(p, 0, sizeof(*p));
+    p->tile = -1;
+    p->sample_type = HTC_SAMPLE_AUTO;
+    p->layout = HTC_LAYOUT_PLANAR;
+    p->memory = HTC_MEMORY_HOST;
+    p->apply_mct = 1;
+}
+
+int htc_decode_layout(const HtcStream *s, const HtcDecodeParams *p, HtcPicture *pic)
+{
+    if (!s || !pic)
+        return htc_fail(NULL, HTC_EINVAL, "htc_decode_layout: NULL argument");
+    HtcDecodeParams def;
+    if (!p) {
+        htc_decode_default_params(&def);
+        p = &def;
+    }
+    uint32_t *comps = htc_calloc(&s->ctx, s->num_components ? s->num_components : 1, sizeof(uint32_t));
+    if (!comps)
+        return htc_fail(&s->ctx, HTC_ENOMEM, "component list");
+    HtcDecodeGeom g;
+    int rc = htc_decode_geometry(s, p, comps, &g);
+    if (rc >= 0)
+        rc = htc_picture_setup(s, &g, NULL, pic, 0);
+    htc_free(&s->ctx, comps);
+    return rc;
+}
+
+/* Cuts tile-component tc into output plane i where they overlap. */
+static int put_tile(const HtcStream *s, const HtcDecodeGeom *g, HtcPicture *pic, uint32_t i,
+                    const HtcTileComp *tc)
+{
+    const uint32_t c = g->comps[i];
+    uint32_t px0, py0, px1, py1;
+    htc_decode_comp_rect(s, g, c, &px0, &py0, &px1, &py1);
+    const uint32_t x0 = HTC_MAX(px0, tc->x0), y0 = HTC_MAX(py0, tc->y0);
+    const uint32_t x1 = HTC_MIN(px1, tc->x1), y1 = HTC_MIN(py1, tc->y1);
+    if (x0 >= x1 || y0 >= y1)
+        return 0;
+    const HtcPlane *pl = &pic->planes[i];
+    const size_t src_off = (size_t)(y0 - tc->y0) * tc->stride + (x0 - tc->x0);
+    uint8_t *dst = (uint8_t *)pl->data + (size_t)(y0 - py0) * pl->row_stride +
+                   (size_t)(x0 - px0) * pl->pixel_stride * g->bytes_per_sample;
+    const HtcComponent *cp = &s->comps[c];
+    int rc;
+    if (tc->is_float)
+        rc = htc_convert_f32((const float *)tc->data + src_off, tc->stride, x1 - x0, y1 - y0,
+                             cp->precision, cp->is_signed, g->sample_type, dst, pl->row_stride,
+                             pl->pixel_stride);
+    else
+        rc = htc_convert_i32(tc->data + src_off, tc->stride, x1 - x0, y1 - y0, cp->precision,
+                             cp->is_signed, g->sample_type, dst, pl->row_stride, pl->pixel_stride);
+    if (rc < 0)
+        return htc_fail(&s->ctx, rc, "output conversion of component %u (%u bits)", c, cp->precision);
+    return 0;
+}
+
+int htc_decode(HtcDecoder *d, const HtcStream *s, const HtcDecodeParams *p, HtcPicture *pic)
+{
+    if (!d || !s || !pic)
+        return htc_fail(NULL, HTC_EINVAL, "htc_decode: NULL argument");
+    HtcDecodeParams def;
+    if (!p) {
+        htc_decode_default_params(&def);
+        p = &def;
+    }
+    htc_clear_error();
+    const HtcContext *ctx = &s->ctx;
+    const uint32_t nc = s->num_components;
+    uint32_t *comps = htc_calloc(ctx, nc ? nc : 1, sizeof(uint32_t));
+    HtcTileComp *tc = htc_calloc(ctx, nc ? nc : 1, sizeof(HtcTileComp));
+    int rc = 0;
+    int pic_ready = 0;
+    if (!comps || !tc) {
+        rc = htc_fail(ctx, HTC_ENOMEM, "component tables");
+        goto done;
+    }
+    HtcDecodeGeom g;
+    rc = htc_decode_geometry(s, p, comps, &g);
+    if (rc < 0)
+        goto done;
+    rc = htc_picture_setup(s, &g, &d->settings.allocator, pic, 1);
+    if (rc < 0)
+        goto done;
+    pic_ready = 1;
+    if (s->ntx == 0 || s->nty == 0 || !s->tiles) {
+        rc = htc_fail(ctx, HTC_ECORRUPT, "no tiles");
+        goto done;
+    }
+
+    /* Tiles that overlap the area; a tile with no data decodes to zero
+     * (mid-grey after the level shift), as a missing tile should. */
+    const uint32_t tx0 = (g.gx0 - s->tx0) / s->tw, tx1 = (g.gx1 - 1 - s->tx0) / s->tw + 1;
+    const uint32_t ty0 = (g.gy0 - s->ty0) / s->th, ty1 = (g.gy1 - 1 - s->ty0) / s->th + 1;
+    for (uint32_t ty = ty0; ty < HTC_MIN(ty1, s->nty); ty++) {
+        for (uint32_t tx = tx0; tx < HTC_MIN(tx1, s->ntx); tx++) {
+            const uint32_t ti = ty * s->ntx + tx;
+            for (uint32_t c = 0; c < nc; c++)
+                tc[c].needed = 0;
+            for (uint32_t i = 0; i < g.num_out; i++)
+                tc[g.comps[i]].needed = 1;
+            const HtcTile *t = &s->tiles[ti];
+            if (p->apply_mct && nc >= 3 && t->cod[0].mct &&
+                (tc[0].needed || tc[1].needed || tc[2].needed))
+                tc[0].needed = tc[1].needed = tc[2].needed = 1;
+            rc = htc_decode_tile(d, s, ti, p, tc);
+            if (rc >= 0)
+                for (uint32_t i = 0; i < g.num_out && rc >= 0; i++)
+                    rc = put_tile(s, &g, pic, i, &tc[g.comps[i]]);
+            htc_tile_comps_free(ctx, tc, nc);
+            if (rc < 0)
+                goto done;
+        }
+    }
+done:
+    if (rc < 0 && pic_ready)
+        htc_picture_release(pic);
+    htc_free(ctx, comps);
+    htc_free(ctx, tc);
+    return rc;
+}
+
+int htc_decode_batch(HtcDecoder *d, HtcBatchItem *items, size_t n)
+{
+    if (!d || (!items && n))
+        return htc_fail(NULL, HTC_EINVAL, "htc_decode_batch: NULL argument");
+    for (size_t i = 0; i < n; i++) {
+        HtcBatchItem *it = &items[i];
+        const HtcStream *s = it->stream;
+        HtcStream *own = NULL;
+        it->message[0] = 0;
+        int rc = 0;
+        if (!s) {
+            HtcStreamSettings ss;
+            htc_stream_default_settings(&ss);
+            ss.limits = d->settings.limits;
+            ss.allocator = d->settings.allocator;
+            ss.log = d->settings.log;
+            ss.log_opaque = d->settings.log_opaque;
+            rc = htc_stream_open_memory(&own, it->data, it->size, &ss);
+            s = own;
+        }
+        if (rc >= 0)
+            rc = htc_decode(d, s, it->params, &it->picture);
+        it->status = rc < 0 ? rc : 0;
+        if (rc < 0)
+            htc_copy_last_error(it->message, sizeof(it->message));
+        htc_stream_close(&own);
+    }
+    return 0;
+}

@@ -1,0 +1,65 @@
+/* htcodec: what the decode pipeline's files share (decode.c, decode_tile.c,
+ * picture.c). */
+#ifndef HTC_DECODE_H
+#define HTC_DECODE_H
+
+#include "codestream/codestream.h"
+#include "codestream/tier2.h"
+
+struct HtcDecoder {
+    HtcDecoderSettings settings;
+    HtcContext ctx;
+    /* Scratch kept between decodes (one thread for now). */
+    HtcJobTable jobs;
+    uint8_t *blockdata;        /* one code-block's segments + HTC_BLOCK_PAD */
+    size_t blockdata_size;
+    void *block_scratch;       /* HTC_BLOCK_SCRATCH_SIZE */
+    int32_t *block_out;        /* 4096 values */
+    void *dwt_tmp;
+    size_t dwt_tmp_size;
+};
+
+/* The output geometry of one decode: per output plane, the component and
+ * its rectangle on the component's reduced grid. */
+
+typedef struct HtcDecodeGeom {
+    uint32_t reduce;
+    uint32_t gx0, gy0, gx1, gy1;   /* area on the full reference grid */
+    uint32_t num_out;
+    const uint32_t *comps;     /* num_out entries (params or an identity list) */
+    int sample_type;
+    int layout;
+    size_t bytes_per_sample;
+} HtcDecodeGeom;
+
+/* Output area and type for these parameters (picture.c). comps_buf holds at
+ * least s->num_components entries. */
+int htc_decode_geometry(const HtcStream *s, const HtcDecodeParams *p, uint32_t *comps_buf,
+                        HtcDecodeGeom *g);
+/* The rectangle of component c at the reduced scale for the area in g. */
+void htc_decode_comp_rect(const HtcStream *s, const HtcDecodeGeom *g, uint32_t c, uint32_t *x0,
+                          uint32_t *y0, uint32_t *x1, uint32_t *y1);
+/* Fills pic's planes (allocating the plane array, and the samples when
+ * alloc_samples and pic->buffer is NULL) (picture.c). */
+int htc_picture_setup(const HtcStream *s, const HtcDecodeGeom *g, const HtcAllocator *a,
+                      HtcPicture *pic, int alloc_samples);
+
+/* One tile-component after the inverse DWT (and colour transform): its
+ * rectangle on the reduced component grid and its samples (int32 for 5/3,
+ * float for 9/7, in the same memory). */
+typedef struct HtcTileComp {
+    uint32_t x0, y0, x1, y1;
+    int32_t *data;
+    ptrdiff_t stride;          /* elements */
+    int is_float;
+    int needed;
+} HtcTileComp;
+
+/* Decodes tile `tile` into tc[0 .. num_components-1] (those marked needed)
+ * (decode_tile.c). The buffers are allocated with the stream's context and
+ * freed by htc_tile_comps_free. */
+int htc_decode_tile(HtcDecoder *d, const HtcStream *s, uint32_t tile, const HtcDecodeParams *p,
+                    HtcTileComp *tc);
+void htc_tile_comps_free(const HtcContext *ctx, HtcTileComp *tc, uint32_t n);
+
+#endif /* HTC_DECODE_H */

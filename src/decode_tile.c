@@ -1,0 +1,228 @@
+/* htcodec: one tile through the pipeline: tier 2 -> code-block jobs ->
+ * tier 1 (HT or MQ) -> RGN, dequantisation -> inverse DWT -> inverse MCT. */
+#include "decode.h"
+
+#include "coding/block.h"
+#include "transform/transform.h"
+
+void htc_tile_comps_free(const HtcContext *ctx, HtcTileComp *tc, uint32_t n)
+{
+    for (uint32_t c = 0; c < n; c++) {
+        htc_free(ctx, tc[c].data);
+        tc[c].data = NULL;
+    }
+}
+
+static int ensure(const HtcContext *ctx, void **buf, size_t *size, size_t need)
+{
+    if (*size >= need)
+        return 0;
+    htc_free(ctx, *buf);
+    *buf = htc_malloc(ctx, need);
+    *size = *buf ? need : 0;
+    return *buf ? 0 : htc_fail(ctx, HTC_ENOMEM, "decoder scratch of %zu bytes", need);
+}
+
+/* RGN max-shift (H.1): indices at or above 2^s belong to the region. */
+static void undo_roi(int32_t *v, ptrdiff_t stride, uint32_t w, uint32_t h, uint32_t s)
+{
+    if (s >= 31)
+        return;
+    const uint32_t th = 1u << s;
+    for (uint32_t y = 0; y < h; y++) {
+        int32_t *row = v + y * stride;
+        for (uint32_t x = 0; x < w; x++) {
+            const int32_t q = row[x];
+            const uint32_t mag = q < 0 ? (uint32_t)0 - (uint32_t)q : (uint32_t)q;
+            if (mag >= th) {
+                const uint32_t m = mag >> s;
+                row[x] = q < 0 ? -(int32_t)m : (int32_t)m;
+            }
+        }
+    }
+}
+
+static int decode_job(HtcDecoder *d, const HtcStream *s, const HtcJobTable *jt,
+                      const HtcBlockJob *j, HtcTileComp *tc)
+{
+    const HtcContext *ctx = &s->ctx;
+    const uint32_t w = j->x1 - j->x0, h = j->y1 - j->y0;
+    if (j->num_segs > HTC_MAX_SEGMENTS || w == 0 || h == 0 || w > 1024 || h > 1024 || w * h > 4096)
+        return htc_fail(ctx, HTC_ECORRUPT, "tile %u component %u: code-block %ux%u with %u segments",
+                        j->tile, j->comp, w, h, j->num_segs);
+    HtcBlockParams bp;
+    memset(&bp, 0, sizeof(bp));
+    HTC_CHECK(ensure(ctx, (void **)&d->blockdata, &d->blockdata_size,
+                     (size_t)j->data_length + HTC_BLOCK_PAD));
+    uint8_t *dst = d->blockdata;
+    for (uint32_t i = 0; i < j->num_chunks; i++) {
+        const HtcChunk *ch = &jt->chunks[j->first_chunk + i];
+        memcpy(dst, s->cs + ch->offset, ch->length);
+        dst += ch->length;
+    }
+    memset(dst, 0, HTC_BLOCK_PAD);
+    bp.data = d->blockdata;
+    bp.num_segments = j->num_segs;
+    for (uint32_t i = 0; i < j->num_segs; i++) {
+        bp.seg_len[i] = jt->segs[j->first_seg + i].length;
+        bp.seg_passes[i] = jt->segs[j->first_seg + i].passes;
+    }
+    bp.num_passes = j->num_passes;
+    bp.zero_planes = j->zero_planes;
+    bp.mb = j->mb;
+    bp.width = w;
+    bp.height = h;
+    bp.cblk_style = j->cblk_style;
+    bp.band = j->band;
+    bp.roi_shift = j->roi_shift;
+    uint32_t undecoded = 0;
+    int32_t *out = d->block_out;
+    int rc = j->is_ht ? htc_ht_decode_block(&bp, out, w, &undecoded, d->block_scratch, HTC_BLOCK_SCRATCH_SIZE)
+                      : htc_t1_decode_block(&bp, out, w, &undecoded, d->block_scratch, HTC_BLOCK_SCRATCH_SIZE);
+    if (rc == HTC_ECORRUPT) {
+        /* Keep what was decoded before the fault, as other decoders do. */
+        htc_log(ctx, HTC_LOG_WARNING, "tile %u component %u: corrupt code-block at (%u,%u) of band %u",
+                j->tile, j->comp, j->x0, j->y0, j->band_index);
+    } else if (rc < 0) {
+        return rc;
+    }
+    if (j->roi_shift)
+        undo_roi(out, w, w, h, j->roi_shift);
+    if (undecoded > 31)
+        undecoded = 31;
+    HtcTileComp *t = &tc[j->comp];
+    if (j->reversible)
+        htc_dequant_rev(out, w, t->data + (size_t)j->out_y * t->stride + j->out_x, t->stride, w, h,
+                        undecoded);
+    else
+        htc_dequant_irr(out, w, (float *)t->data + (size_t)j->out_y * t->stride + j->out_x, t->stride,
+                        w, h, undecoded, j->delta);
+    return 0;
+}
+
+int htc_decode_tile(HtcDecoder *d, const HtcStream *s, uint32_t tile, const HtcDecodeParams *p,
+                    HtcTileComp *tc)
+{
+    const HtcContext *ctx = &s->ctx;
+    const HtcTile *t = &s->tiles[tile];
+    const uint32_t nc = s->num_components;
+    uint8_t keep_small[64];
+    uint8_t *keep = nc <= 64 ? keep_small : htc_calloc(ctx, nc, 1);
+    if (!keep)
+        return htc_fail(ctx, HTC_ENOMEM, "component list");
+    int rc = 0;
+    for (uint32_t c = 0; c < nc; c++) {
+        keep[c] = (uint8_t)(tc[c].needed != 0);
+        if (keep[c] && p->reduce > t->cod[c].levels) {
+            rc = htc_fail(ctx, HTC_ERANGE, "reduce %u above the %u levels of tile %u component %u",
+                          p->reduce, t->cod[c].levels, tile, c);
+            goto done;
+        }
+    }
+
+    /* Tile-component buffers, zeroed: blocks without data stay 0. */
+    for (uint32_t c = 0; c < nc; c++) {
+        if (!keep[c])
+            continue;
+        const uint32_t nl = t->cod[c].levels;
+        HtcResGeom rg;
+        htc_t2_res_rect(s, t, c, nl, nl - p->reduce, &rg);
+        tc[c].x0 = rg.x0;
+        tc[c].y0 = rg.y0;
+        tc[c].x1 = rg.x1;
+        tc[c].y1 = rg.y1;
+        tc[c].stride = (ptrdiff_t)(rg.x1 - rg.x0);
+        tc[c].is_float = !t->cod[c].reversible;
+        const uint64_t n = (uint64_t)(rg.x1 - rg.x0) * (rg.y1 - rg.y0);
+        if (n * 4 > ctx->limits.max_memory) {
+            rc = htc_fail(ctx, HTC_ELIMIT, "tile %u component %u: %llu samples", tile, c,
+                          (unsigned long long)n);
+            goto done;
+        }
+        tc[c].data = htc_calloc(ctx, n ? n : 1, sizeof(int32_t));
+        if (!tc[c].data) {
+            rc = htc_fail(ctx, HTC_ENOMEM, "tile %u component %u: %llu samples", tile, c,
+                          (unsigned long long)n);
+            goto done;
+        }
+    }
+
+    HtcT2Options opt;
+    memset(&opt, 0, sizeof(opt));
+    opt.max_layers = p->layers;
+    opt.reduce = p->reduce;
+    opt.allow_truncated = d->settings.allow_truncated;
+    opt.comp_keep = keep;
+    htc_job_table_reset(&d->jobs);
+    rc = htc_t2_decode_tile(s, tile, &opt, &d->jobs);
+    if (rc < 0)
+        goto done;
+
+    if (!d->block_scratch) {
+        d->block_scratch = htc_malloc(&d->ctx, HTC_BLOCK_SCRATCH_SIZE);
+        d->block_out = htc_malloc(&d->ctx, 4096 * sizeof(int32_t));
+        if (!d->block_scratch || !d->block_out) {
+            rc = htc_fail(ctx, HTC_ENOMEM, "code-block scratch");
+            goto done;
+        }
+    }
+    for (uint32_t i = 0; i < d->jobs.num_jobs; i++) {
+        const HtcBlockJob *j = &d->jobs.jobs[i];
+        if (j->comp >= nc || !keep[j->comp] || j->res + p->reduce > t->cod[j->comp].levels)
+            continue;
+        rc = decode_job(d, s, &d->jobs, j, tc);
+        if (rc < 0)
+            goto done;
+    }
+
+    /* Inverse DWT of every kept component. */
+    for (uint32_t c = 0; c < nc; c++) {
+        if (!keep[c])
+            continue;
+        const uint32_t nl = t->cod[c].levels;
+        const uint32_t levels = nl - p->reduce;
+        if (levels == 0)
+            continue;
+        HtcRect res[HTC_MAX_LEVELS + 1];
+        for (uint32_t r = 0; r <= levels; r++) {
+            HtcResGeom rg;
+            htc_t2_res_rect(s, t, c, nl, r, &rg);
+            res[r].x0 = rg.x0;
+            res[r].y0 = rg.y0;
+            res[r].x1 = rg.x1;
+            res[r].y1 = rg.y1;
+        }
+        rc = ensure(&d->ctx, &d->dwt_tmp, &d->dwt_tmp_size, htc_idwt_scratch_size(res, levels));
+        if (rc < 0)
+            goto done;
+        if (t->cod[c].reversible)
+            htc_idwt53(tc[c].data, tc[c].stride, res, levels, d->dwt_tmp);
+        else
+            htc_idwt97((float *)tc[c].data, tc[c].stride, res, levels, d->dwt_tmp);
+    }
+
+    /* Inverse multiple component transform (G.2, G.3) on components 0-2. */
+    if (p->apply_mct && t->cod[0].mct && nc >= 3 && keep[0] && keep[1] && keep[2]) {
+        const uint32_t w = tc[0].x1 - tc[0].x0, h = tc[0].y1 - tc[0].y0;
+        for (uint32_t c = 1; c < 3; c++)
+            if (tc[c].x1 - tc[c].x0 != w || tc[c].y1 - tc[c].y0 != h ||
+                tc[c].is_float != tc[0].is_float) {
+                rc = htc_fail(ctx, HTC_ECONTRADICT,
+                              "tile %u: multiple component transform over components of different sizes or filters",
+                              tile);
+                goto done;
+            }
+        for (uint32_t y = 0; y < h; y++) {
+            const size_t o = (size_t)y * tc[0].stride;
+            if (tc[0].is_float)
+                htc_ict_inverse((float *)tc[0].data + o, (float *)tc[1].data + o,
+                                (float *)tc[2].data + o, w);
+            else
+                htc_rct_inverse(tc[0].data + o, tc[1].data + o, tc[2].data + o, w);
+        }
+    }
+done:
+    if (keep != keep_small)
+        htc_free(ctx, keep);
+    return rc;
+}
