@@ -1,0 +1,276 @@
+#!/usr/bin/env python3
+"""htcodec against the anchors (OpenJPH, OpenJPEG, Grok) on the same files.
+
+    bench/bench.py [--htc build/htc] [--sets ct,mammo,wsi] [--files F ...] [--repeat R]
+                   [--threads N] [--no-anchors] [--json OUT.json]
+
+How each decoder is timed (read this before quoting a ratio):
+  htc    `htc bench --json`: in one process, each file read into memory once, then R timed
+         runs of parse + decode into a picture (no file writing, no process start), median.
+  ojph_expand, opj_decompress, grk_decompress: no in-process loop exists for them, so each
+         is run R times as a process on the file, writing its output to tmpfs (/dev/shm); the
+         median wall time minus a start-up estimate, the median wall time of the same command
+         on an 8x8 image of the same kind (HTJ2K for ojph, Part 1 otherwise), is its decode
+         time. That still includes reading the file and writing the decoded image to tmpfs,
+         which htc's figure does not: a small handicap for the anchors (a memory copy of the
+         output, tens of ms for the 200 MB WSI), worth remembering on small ratios.
+         Their own printed timers (ojph "Elapsed time", opj/grk "decode time") are recorded
+         in the JSON too.
+  Threads: htc and grk/opj run with 1 thread and with N (default: all cores);
+         ojph_expand is single-threaded.
+Ratios are anchor time / htc time at the same thread count: above 1 means htc is faster.
+The sha256 column checks htc's samples against the corpus (reference/SHA256SUMS): "ok" or
+"DIFF" (lossy 9/7 files may differ by 1 LSB from the reference decoder and say "lossy").
+"""
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DATA = os.path.normpath(os.path.join(ROOT, "..", "shared", "testdata"))
+
+SETS = {
+    "ct": ["htj2k/medical/CT1.j2c", "htj2k/medical/CT2.j2c", "htj2k/medical/MR1.j2c",
+           "j2k/medical/CT1.j2k", "j2k/medical/MR1.j2k", "j2k/medical/MR3.j2k"],
+    "mammo": ["generated/mammo/RG2_mirror_3064x4774_htj2k_rpcl_tlm.j2c",
+              "generated/mammo/RG2_mirror_3064x4774_j2k_rpcl_tlm.j2k"],
+    "wsi": ["generated/wsi/wsi_8192x8192_rgb_htj2k_lossy.j2c",
+            "generated/wsi/wsi_8192x8192_rgb_j2k_lossy.jp2"],
+}
+LOSSY = ("wsi_8192x8192_rgb_htj2k_lossy.j2c", "wsi_8192x8192_rgb_j2k_lossy.jp2", "image.j2k")
+
+
+def cpu_model():
+    try:
+        out = subprocess.run(["lscpu"], stdout=subprocess.PIPE, text=True).stdout
+        for line in out.splitlines():
+            if line.startswith("Model name:"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def is_ht(path):
+    """HTJ2K when the codestream's SIZ Rsiz has bit 14 or a COD's SPcod style has bit 6."""
+    with open(path, "rb") as f:
+        data = f.read(1 << 16)
+    i = data.find(b"\xff\x51")
+    if i >= 0 and i + 6 <= len(data) and (data[i + 4] << 8 | data[i + 5]) & 0x4000:
+        return True
+    i = data.find(b"\xff\x52")
+    return i >= 0 and i + 12 <= len(data) and bool(data[i + 12] & 0x40)
+
+
+def components(path):
+    with open(path, "rb") as f:
+        data = f.read(1 << 16)
+    i = data.find(b"\xff\x51")
+    return data[i + 40] << 8 | data[i + 41] if i >= 0 and i + 42 <= len(data) else 1
+
+
+def load_sums():
+    sums = {}
+    try:
+        with open(os.path.join(DATA, "reference", "SHA256SUMS")) as f:
+            for line in f:
+                if line.startswith("#") or not line.strip():
+                    continue
+                h, name = line.split(None, 1)
+                sums[name.strip()] = h
+    except OSError:
+        pass
+    return sums
+
+
+def run_timed(cmd, repeat):
+    """Median wall seconds of repeat runs, and the last run's output."""
+    times, out = [], ""
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        times.append(time.perf_counter() - t0)
+        out = r.stdout
+        if r.returncode != 0:
+            return None, out
+    return statistics.median(times), out
+
+
+def self_reported_ms(tool, out):
+    for line in out.splitlines():
+        line = line.strip()
+        if tool == "ojph" and line.startswith("Elapsed time"):
+            return 1e3 * float(line.split("=")[1])
+        if tool in ("opj", "grk") and line.startswith("decode time:"):
+            return float(line.split(":")[1].split()[0])
+    return None
+
+
+def anchor_cmds(tool, src, tmp, threads, ncomp, ht):
+    """Command line for an anchor, or None when it does not read this file."""
+    ext = os.path.splitext(src)[1]
+    if tool == "ojph":
+        if not ht or ext not in (".j2c", ".jph"):
+            return None
+        return ["ojph_expand", "-i", src, "-o", os.path.join(tmp, "out." + ("ppm" if ncomp == 3 else "pgm"))]
+    # opj/grk pick the parser by extension: .j2k for codestreams, .jp2 for JP2
+    if ext not in (".j2k", ".jp2"):
+        link = os.path.join(tmp, "in_%s.j2k" % os.path.basename(src).replace(".", "_"))
+        if not os.path.exists(link):
+            os.symlink(src, link)
+        src = link
+    if tool == "opj":
+        return ["opj_decompress", "-i", src, "-o", os.path.join(tmp, "out.raw"), "-threads", str(threads)]
+    return ["grk_decompress", "-i", src, "-o", os.path.join(tmp, "out.raw"), "-H", str(threads)]
+
+
+def tiny_files(tmp):
+    """8x8 HTJ2K and Part 1 streams for the start-up estimate."""
+    pgm = os.path.join(tmp, "tiny.pgm")
+    with open(pgm, "wb") as f:
+        f.write(b"P5\n8 8\n255\n" + bytes(range(64)))
+    ht, p1 = os.path.join(tmp, "tiny_ht.j2c"), os.path.join(tmp, "tiny_p1.j2k")
+    subprocess.run(["ojph_compress", "-i", pgm, "-o", ht, "-reversible", "true", "-num_decomps", "2"],
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(["opj_compress", "-i", pgm, "-o", p1, "-n", "3"],
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return ht, p1
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--htc", default=os.path.join(ROOT, "build", "htc"))
+    ap.add_argument("--sets", default="ct,mammo,wsi")
+    ap.add_argument("--files", nargs="*", help="files instead of the sets")
+    ap.add_argument("--repeat", type=int, default=0, help="runs per file (default: by size, 3 to 20)")
+    ap.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--no-anchors", action="store_true")
+    ap.add_argument("--json", help="write every figure here")
+    args = ap.parse_args()
+
+    if args.files:
+        files = [os.path.abspath(f) for f in args.files]
+    else:
+        if not os.path.isdir(DATA):
+            print("bench: the corpus is not at %s" % DATA)
+            return 77
+        files = [os.path.join(DATA, f) for s in args.sets.split(",") for f in SETS[s]]
+    files = [f for f in files if os.path.exists(f)]
+    if not files:
+        print("bench: no files")
+        return 1
+    sums = load_sums()
+    tmp = tempfile.mkdtemp(prefix="htc_bench_", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
+    machine = {"cpu": cpu_model(), "cores": os.cpu_count(), "kernel": platform.release(),
+               "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
+    print("machine: %s, %d cores (%s)" % (machine["cpu"], machine["cores"], machine["date"]))
+    thread_counts = [1] if args.threads == 1 else [1, args.threads]
+
+    def reps(path):
+        if args.repeat:
+            return args.repeat
+        mb = os.path.getsize(path) / 1e6
+        return 20 if mb < 1 else 5 if mb < 8 else 3
+
+    results = {f: {"file": os.path.relpath(f, DATA) if f.startswith(DATA) else f} for f in files}
+    # htc: one process per thread count and repeat class
+    for t in thread_counts:
+        for f in files:
+            cmd = [args.htc, "bench", f, "--json", "--threads", str(t), "--repeat", str(reps(f))]
+            r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            try:
+                obj = json.loads(r.stdout)[0]
+            except (ValueError, IndexError):
+                obj = {"error": (r.stderr or r.stdout).strip()[-200:] or "htc bench failed"}
+            results[f]["htc_%d" % t] = obj
+            if "sha256" in obj and "width" not in results[f]:
+                for k in ("width", "height", "components", "precision", "samples"):
+                    results[f][k] = obj.get(k)
+                ref = sums.get(results[f]["file"])
+                results[f]["sha_check"] = ("ok" if ref == obj["sha256"] else
+                                           "lossy" if os.path.basename(f) in LOSSY else
+                                           "DIFF" if ref else "n/a")
+    # anchors
+    tools = [] if args.no_anchors else [t for t, exe in (("ojph", "ojph_expand"), ("opj", "opj_decompress"),
+                                                           ("grk", "grk_decompress")) if shutil.which(exe)]
+    startup = {}
+    if tools:
+        tiny_ht, tiny_p1 = tiny_files(tmp)
+        for tool in tools:
+            for t in ([1] if tool == "ojph" else thread_counts):
+                for kind, tiny in (("ht", tiny_ht), ("p1", tiny_p1)):
+                    cmd = anchor_cmds(tool, tiny, tmp, t, 1, kind == "ht")
+                    if cmd and os.path.exists(tiny):
+                        s, _ = run_timed(cmd, 15)
+                        if s is not None:
+                            startup[(tool, t, kind)] = s
+        for f in files:
+            ht, nc = is_ht(f), components(f)
+            for tool in tools:
+                for t in ([1] if tool == "ojph" else thread_counts):
+                    cmd = anchor_cmds(tool, f, tmp, t, nc, ht)
+                    if not cmd:
+                        continue
+                    s, out = run_timed(cmd, reps(f))
+                    key = "%s_%d" % (tool, t)
+                    if s is None:
+                        results[f][key] = {"error": out.strip()[-200:]}
+                        continue
+                    st = startup.get((tool, t, "ht" if ht else "p1"), 0.0)
+                    results[f][key] = {"wall_ms": 1e3 * s, "startup_ms": 1e3 * st,
+                                       "median_ms": max(1e3 * (s - st), 0.001),
+                                       "self_ms": self_reported_ms(tool, out)}
+    shutil.rmtree(tmp, ignore_errors=True)
+
+    # the table
+    cols = [("htc_%d" % t, "htc %dT" % t) for t in thread_counts]
+    for tool in tools:
+        for t in ([1] if tool == "ojph" else thread_counts):
+            cols.append(("%s_%d" % (tool, t), "%s %dT" % (tool, t)))
+    print("\nmedian decode time, ms (anchors: wall time minus start-up; see the header of bench/bench.py)")
+    head = "%-52s %-16s" % ("file", "size") + "".join("%11s" % c[1] for c in cols) + "  sha256"
+    print(head)
+    for f in files:
+        r = results[f]
+        size = "%sx%sx%s %sb" % (r.get("width", "?"), r.get("height", "?"), r.get("components", "?"),
+                                 r.get("precision", "?"))
+        cells = []
+        for key, _ in cols:
+            v = r.get(key)
+            cells.append("%11.2f" % v["median_ms"] if v and "median_ms" in v else "%11s" %
+                         ("err" if v else "-"))
+        print("%-52s %-16s" % (r["file"][-52:], size) + "".join(cells) + "  " + r.get("sha_check", "-"))
+    print("\nratio anchor / htc at the same thread count (> 1: htc faster)")
+    rcols = [c for c in cols if not c[0].startswith("htc")]
+    print("%-52s" % "file" + "".join("%11s" % c[1] for c in rcols))
+    for f in files:
+        r = results[f]
+        cells = []
+        for key, _ in rcols:
+            t = key.split("_")[1]
+            a, h = r.get(key), r.get("htc_" + t)
+            if a and h and "median_ms" in a and "median_ms" in h and h["median_ms"] > 0:
+                cells.append("%11.2f" % (a["median_ms"] / h["median_ms"]))
+            else:
+                cells.append("%11s" % "-")
+        print("%-52s" % r["file"][-52:] + "".join(cells))
+    errors = [(r["file"], k, v["error"]) for r in results.values() for k, v in r.items()
+              if isinstance(v, dict) and "error" in v]
+    for name, key, msg in errors:
+        print("error: %s (%s): %s" % (name, key, msg.splitlines()[-1] if msg else ""))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"machine": machine, "startup_s": {"%s_%d_%s" % k: v for k, v in startup.items()},
+                       "results": list(results.values())}, f, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
