@@ -1,0 +1,327 @@
+/* Decodes every codestream (and JPEG 2000 DICOM frame) listed in
+ * ../shared/testdata/reference/SHA256SUMS and compares the sha256 of the
+ * samples, in the .raw layout of the corpus README, with the reference.
+ * Lossy (9/7) streams that do not match bit for bit pass when a stored
+ * reference decode is within the corpus tolerance. A status of
+ * HTC_EUNSUPPORTED is listed, not failed; wrong pixels and other errors fail.
+ * HTC_CORPUS_FILTER=substring limits the files; HTC_CORPUS_MAX_MB (default
+ * 64) skips images with more output bytes. Exit 77 without the corpus. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "htc/htc.h"
+#include "htc_dicom.h"
+#include "sha256.h"
+#include "test.h"
+
+static uint8_t *read_all(const char *path, size_t *size)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    uint8_t *b = n >= 0 ? malloc((size_t)n + 1) : NULL;
+    if (b && fread(b, 1, (size_t)n, f) != (size_t)n) {
+        free(b);
+        b = NULL;
+    }
+    fclose(f);
+    if (b)
+        *size = (size_t)n;
+    return b;
+}
+
+/* Reference samples from a .pgm/.ppm (interleaved, big-endian past 8 bits) or
+ * .raw (planar, as the README says, given the decoded planes' geometry). */
+static int32_t ref_sample(const uint8_t *ref, size_t ref_size, int pnm, size_t hdr, uint32_t maxval,
+                          const HtcPicture *pic, uint32_t c, uint32_t x, uint32_t y, int *ok)
+{
+    const HtcPlane *pl = &pic->planes[c];
+    if (pnm) {
+        const size_t bps = maxval > 255 ? 2 : 1;
+        const size_t i = hdr + (((size_t)y * pl->width + x) * pic->num_planes + c) * bps;
+        if (i + bps > ref_size) {
+            *ok = 0;
+            return 0;
+        }
+        return bps == 2 ? (ref[i] << 8 | ref[i + 1]) : ref[i];
+    }
+    size_t off = 0;
+    for (uint32_t k = 0; k < c; k++)
+        off += (size_t)pic->planes[k].width * pic->planes[k].height * (pic->planes[k].precision <= 8 ? 1 : 2);
+    const int bps = pl->precision <= 8 ? 1 : 2;
+    const size_t i = off + ((size_t)y * pl->width + x) * bps;
+    if (i + bps > ref_size) {
+        *ok = 0;
+        return 0;
+    }
+    if (bps == 1)
+        return pl->is_signed ? (int8_t)ref[i] : ref[i];
+    const uint16_t v = (uint16_t)(ref[i] | ref[i + 1] << 8);
+    return pl->is_signed ? (int16_t)v : v;
+}
+
+/* Peak absolute error against a stored reference decode; -1 if unusable. */
+static long compare_reference(const char *path, const HtcPicture *pic)
+{
+    size_t n = 0;
+    uint8_t *ref = read_all(path, &n);
+    if (!ref)
+        return -1;
+    int pnm = 0;
+    size_t hdr = 0;
+    unsigned maxval = 0;
+    if (n > 2 && ref[0] == 'P' && (ref[1] == '5' || ref[1] == '6')) {
+        unsigned w, h;
+        int used = 0;
+        char tmp[64];
+        memcpy(tmp, ref, n < 63 ? n : 63);
+        tmp[63] = 0;
+        if (sscanf(tmp, "P%*c %u %u %u%n", &w, &h, &maxval, &used) != 3) {
+            free(ref);
+            return -1;
+        }
+        pnm = 1;
+        hdr = (size_t)used + 1;
+    }
+    long pae = 0;
+    int ok = 1;
+    for (uint32_t c = 0; c < pic->num_planes && ok; c++) {
+        const HtcPlane *pl = &pic->planes[c];
+        for (uint32_t y = 0; y < pl->height && ok; y++)
+            for (uint32_t x = 0; x < pl->width; x++) {
+                const int32_t v = ((const int32_t *)((const uint8_t *)pl->data + y * pl->row_stride))[x];
+                const int32_t r = ref_sample(ref, n, pnm, hdr, maxval, pic, c, x, y, &ok);
+                const long d = labs((long)v - r);
+                if (d > pae)
+                    pae = d;
+            }
+    }
+    free(ref);
+    return ok ? pae : -1;
+}
+
+static void raw_sha(const HtcPicture *pic, char hex[65])
+{
+    TestSha256 sh;
+    test_sha256_init(&sh);
+    uint8_t row[8192];
+    for (uint32_t c = 0; c < pic->num_planes; c++) {
+        const HtcPlane *pl = &pic->planes[c];
+        const int bps = pl->precision <= 8 ? 1 : 2;
+        for (uint32_t y = 0; y < pl->height; y++) {
+            const int32_t *src = (const int32_t *)((const uint8_t *)pl->data + y * pl->row_stride);
+            uint32_t x = 0;
+            while (x < pl->width) {
+                size_t k = 0;
+                for (; x < pl->width && k + 2 <= sizeof(row); x++) {
+                    const uint32_t v = (uint32_t)src[x];
+                    row[k++] = (uint8_t)v;
+                    if (bps == 2)
+                        row[k++] = (uint8_t)(v >> 8);
+                }
+                test_sha256_update(&sh, row, k);
+            }
+        }
+    }
+    test_sha256_final_hex(&sh, hex);
+}
+
+typedef struct Entry {
+    char sha[65];
+    char name[512];
+} Entry;
+
+static char *find_ref_file(const char *name)
+{
+    static char out[600];
+    FILE *f = fopen(TESTDATA "/reference/INDEX.tsv", "r");
+    if (!f)
+        return NULL;
+    char line[4096];
+    char *res = NULL;
+    while (fgets(line, sizeof(line), f)) {
+        char *tab = strchr(line, '\t');
+        if (!tab)
+            continue;
+        *tab = 0;
+        if (strcmp(line, name) != 0)
+            continue;
+        char *ref = tab + 1;
+        char *t2 = strchr(ref, '\t');
+        if (t2)
+            *t2 = 0;
+        if (strcmp(ref, "-") != 0) {
+            snprintf(out, sizeof(out), "%s/%s", TESTDATA, ref);
+            res = out;
+        }
+        break;
+    }
+    fclose(f);
+    return res;
+}
+
+static long tolerance_of(const char *name)
+{
+    FILE *f = fopen(TESTDATA "/conformance_tolerances.tsv", "r");
+    if (!f)
+        return 1;
+    const char *base = strrchr(name, '/');
+    base = base ? base + 1 : name;
+    char line[1024];
+    long tol = 1;
+    while (fgets(line, sizeof(line), f)) {
+        if (line[0] == '#')
+            continue;
+        char cs[512], comp[32], iso[512];
+        int reduce;
+        long pae;
+        if (sscanf(line, "%511[^\t]\t%31[^\t]\t%511[^\t]\t%d\t%ld", cs, comp, iso, &reduce, &pae) == 5 &&
+            reduce == 0 && strstr(cs, base) && pae > tol)
+            tol = pae;
+    }
+    fclose(f);
+    return tol;
+}
+
+int main(void)
+{
+    FILE *sums = fopen(TESTDATA "/reference/SHA256SUMS", "r");
+    if (!sums) {
+        printf("test_corpus_decode: %s not found; skipped\n", TESTDATA "/reference/SHA256SUMS");
+        return 77;
+    }
+    const char *filter = getenv("HTC_CORPUS_FILTER");
+    const char *maxmb_s = getenv("HTC_CORPUS_MAX_MB");
+    const double max_bytes = (maxmb_s ? atof(maxmb_s) : 64.0) * 1048576.0;
+    HtcDecoderSettings ds;
+    htc_decoder_default_settings(&ds);
+    ds.threads = 1;
+    HtcDecoder *dec = NULL;
+    if (htc_decoder_open(&dec, &ds) < 0) {
+        printf("cannot open a decoder\n");
+        return 1;
+    }
+    int npass = 0, nfail = 0, nunsup = 0, nskip = 0;
+    char line[1024];
+    while (fgets(line, sizeof(line), sums)) {
+        if (line[0] == '#')
+            continue;
+        Entry e;
+        if (sscanf(line, "%64s %511s", e.sha, e.name) != 2)
+            continue;
+        if (filter && !strstr(e.name, filter))
+            continue;
+        char path[700];
+        uint32_t frame = 0;
+        char *hash = strstr(e.name, "#f");
+        char file[512];
+        snprintf(file, sizeof(file), "%s", e.name);
+        if (hash) {
+            file[hash - e.name] = 0;
+            frame = (uint32_t)atoi(hash + 2);
+        }
+        snprintf(path, sizeof(path), "%s/%s", TESTDATA, file);
+        uint8_t *data = NULL;
+        size_t size = 0;
+        HtcDicom *dcm = NULL;
+        if (strncmp(file, "dicom/", 6) == 0 || strstr(file, ".dcm")) {
+            if (strncmp(file, "dicom/other/", 12) == 0) {
+                nskip++;
+                continue; /* not JPEG 2000 */
+            }
+            if (htc_dicom_open_file(&dcm, path, NULL) < 0 ||
+                htc_dicom_frame_data(dcm, frame ? frame - 1 : 0, &data, &size) < 0) {
+                printf("SKIP %s: DICOM layer: %s\n", e.name, htc_dicom_last_error());
+                htc_dicom_close(&dcm);
+                nskip++;
+                continue;
+            }
+        } else {
+            data = read_all(path, &size);
+            if (!data) {
+                printf("SKIP %s: cannot read\n", e.name);
+                nskip++;
+                continue;
+            }
+        }
+        HtcStream *s = NULL;
+        int rc = htc_stream_open_memory(&s, data, size, NULL);
+        HtcPicture pic;
+        memset(&pic, 0, sizeof(pic));
+        HtcDecodeParams p;
+        htc_decode_default_params(&p);
+        p.sample_type = HTC_SAMPLE_I32;
+        if (rc >= 0) {
+            rc = htc_decode_layout(s, &p, &pic);
+            if (rc >= 0 && pic.buffer_size > max_bytes) {
+                printf("SKIP %s: %zu output bytes (HTC_CORPUS_MAX_MB)\n", e.name, pic.buffer_size);
+                nskip++;
+                htc_picture_release(&pic);
+                htc_stream_close(&s);
+                if (dcm) {
+                    htc_dicom_free(dcm, data);
+                    data = NULL;
+                    htc_dicom_close(&dcm);
+                }
+                free(data);
+                continue;
+            }
+            htc_picture_release(&pic);
+        }
+        if (rc >= 0)
+            rc = htc_decode(dec, s, &p, &pic);
+        if (rc == HTC_EUNSUPPORTED) {
+            printf("UNSUPPORTED %s: %s\n", e.name, htc_last_error());
+            nunsup++;
+        } else if (rc < 0) {
+            printf("FAIL %s: %s: %s\n", e.name, htc_strerror(rc), htc_last_error());
+            nfail++;
+        } else {
+            char hex[65];
+            raw_sha(&pic, hex);
+            if (strcmp(hex, e.sha) == 0) {
+                printf("PASS %s\n", e.name);
+                npass++;
+            } else {
+                int lossy = 0;
+                HtcCodingInfo ci;
+                for (uint32_t c = 0; c < pic.num_planes; c++)
+                    if (htc_stream_get_coding(s, 0, c, &ci) >= 0 && !ci.reversible)
+                        lossy = 1;
+                const char *ref = find_ref_file(e.name);
+                const long pae = ref ? compare_reference(ref, &pic) : -1;
+                const long tol = tolerance_of(file);
+                if (lossy && pae >= 0 && pae <= tol) {
+                    printf("PASS %s (9/7, peak error %ld against the stored reference)\n", e.name, pae);
+                    npass++;
+                } else if (lossy && pae < 0) {
+                    printf("UNVERIFIED %s (9/7, sha differs, no stored reference)\n", e.name);
+                    nskip++;
+                } else {
+                    printf("FAIL %s: wrong samples (sha %.16s..., peak error %ld)\n", e.name, hex, pae);
+                    nfail++;
+                }
+            }
+            htc_picture_release(&pic);
+        }
+        htc_stream_close(&s);
+        if (dcm) {
+            htc_dicom_free(dcm, data);
+            data = NULL;
+            htc_dicom_close(&dcm);
+        }
+        free(data);
+        fflush(stdout);
+    }
+    fclose(sums);
+    htc_decoder_close(&dec);
+    printf("corpus: %d passed, %d failed, %d unsupported, %d skipped\n", npass, nfail, nunsup, nskip);
+    test_passed = npass;
+    test_failed = nfail;
+    return test_summary("test_corpus_decode");
+}
