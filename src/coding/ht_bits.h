@@ -1,0 +1,210 @@
+/* htcodec: the bit readers of the HT block decoder (Part 15 clause 7):
+ * forward streams (MagSgn, SigProp: bits LSB first, a 0 bit stuffed after
+ * each 0xFF byte), backward streams (VLC, MagRef: bytes read from the end,
+ * bits LSB first, the MSB of a byte is stuffed when its 7 LSBs are all 1
+ * and the byte read before it exceeds 0x8F) and the MEL stream (forward,
+ * MSB first, a 0 bit stuffed after each 0xFF byte).
+ * Every reader stays inside its segment; past the end it feeds a constant. */
+#ifndef HTC_HT_BITS_H
+#define HTC_HT_BITS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+/* ---- forward ---- */
+typedef struct HtcHtFwd {
+    const uint8_t *p, *end;
+    uint64_t acc;       /* next bits, first in bit 0 */
+    uint32_t n;         /* valid bits in acc */
+    uint32_t unstuff;   /* the byte before was 0xFF */
+    uint32_t fill;      /* byte fed past the end */
+} HtcHtFwd;
+
+static inline void htc_ht_fwd_init(HtcHtFwd *b, const uint8_t *data, size_t len, uint32_t fill)
+{
+    b->p = data;
+    b->end = data + len;
+    b->acc = 0;
+    b->n = 0;
+    b->unstuff = 0;
+    b->fill = fill;
+}
+
+/* Leaves at least 57 bits in acc. */
+static inline void htc_ht_fwd_refill(HtcHtFwd *b)
+{
+    /* Fast path: 4 bytes without 0xFF and no pending unstuff. */
+    while (b->n <= 56) {
+        if (b->end - b->p >= 4 && !b->unstuff && b->n <= 32) {
+            uint32_t w;
+            memcpy(&w, b->p, 4);
+            /* no byte equals 0xFF: (w & ~(w + 0x01010101)) ... use the
+             * classic has-zero test on ~w */
+            const uint32_t nw = ~w;
+            if (!((nw - 0x01010101u) & ~nw & 0x80808080u)) {
+                b->acc |= (uint64_t)(w) << b->n; /* little-endian host */
+                b->n += 32;
+                b->p += 4;
+                continue;
+            }
+        }
+        uint32_t byte = b->p < b->end ? *b->p++ : b->fill;
+        const uint32_t nb = 8 - b->unstuff;
+        const uint32_t next = byte == 0xFF;
+        if (b->unstuff)
+            byte &= 0x7F;
+        b->acc |= (uint64_t)byte << b->n;
+        b->n += nb;
+        b->unstuff = next;
+    }
+}
+
+/* Returns the next k bits (k <= 32), first bit in bit 0. */
+static inline uint32_t htc_ht_fwd_get(HtcHtFwd *b, uint32_t k)
+{
+    if (b->n < k)
+        htc_ht_fwd_refill(b);
+    const uint32_t v = (uint32_t)(b->acc & (((uint64_t)1 << k) - 1));
+    b->acc >>= k;
+    b->n -= k;
+    return v;
+}
+
+/* ---- backward ---- */
+typedef struct HtcHtRev {
+    const uint8_t *base; /* segment bytes; pos counts down to lo */
+    ptrdiff_t pos, lo;
+    uint64_t acc;
+    uint32_t n;
+    uint32_t unstuff; /* the byte read before exceeded 0x8F */
+} HtcHtRev;
+
+static inline void htc_ht_rev_refill(HtcHtRev *b)
+{
+    while (b->n <= 56) {
+        uint32_t byte = 0;
+        if (b->pos >= b->lo)
+            byte = b->base[b->pos--];
+        uint32_t nb = 8;
+        if (b->unstuff && (byte & 0x7F) == 0x7F) {
+            nb = 7;
+            b->acc |= (uint64_t)(byte & 0x7F) << b->n;
+        } else {
+            b->acc |= (uint64_t)byte << b->n;
+        }
+        b->n += nb;
+        b->unstuff = byte > 0x8F;
+    }
+}
+
+/* The VLC stream of a cleanup segment of lcup bytes whose MEL+VLC part is
+ * scup bytes: it starts in the upper nibble of byte lcup - 2. */
+static inline void htc_ht_vlc_init(HtcHtRev *b, const uint8_t *data, uint32_t lcup, uint32_t scup)
+{
+    const uint32_t d = data[lcup - 2];
+    const uint32_t nib = d >> 4;
+    const uint32_t nb = (nib & 7) == 7 ? 3 : 4;
+    b->base = data;
+    b->pos = (ptrdiff_t)lcup - 3;
+    b->lo = (ptrdiff_t)lcup - (ptrdiff_t)scup;
+    b->acc = nib & ((1u << nb) - 1);
+    b->n = nb;
+    b->unstuff = (d | 0xF) > 0x8F;
+    htc_ht_rev_refill(b);
+}
+
+/* The MagRef stream: the refinement segment [start, start + len) read
+ * from its last byte. */
+static inline void htc_ht_mrp_init(HtcHtRev *b, const uint8_t *start, uint32_t len)
+{
+    b->base = start;
+    b->pos = (ptrdiff_t)len - 1;
+    b->lo = 0;
+    b->acc = 0;
+    b->n = 0;
+    b->unstuff = 1;
+    htc_ht_rev_refill(b);
+}
+
+static inline uint32_t htc_ht_rev_peek(HtcHtRev *b) { return (uint32_t)b->acc; }
+
+static inline void htc_ht_rev_skip(HtcHtRev *b, uint32_t k)
+{
+    b->acc >>= k;
+    b->n -= k;
+}
+
+/* ---- MEL ---- */
+typedef struct HtcHtMel {
+    const uint8_t *data;
+    uint32_t pos, len;  /* bytes [0, len) belong to MEL */
+    uint32_t cur;       /* bits left in cur, MSB first */
+    uint32_t nbits;
+    uint32_t unstuff;
+    uint32_t k;         /* MEL state 0..12 */
+    uint32_t run;       /* zero events left in the current run */
+    uint32_t one;       /* the run ends with a 1 event */
+} HtcHtMel;
+
+static inline void htc_ht_mel_init(HtcHtMel *m, const uint8_t *data, uint32_t len)
+{
+    m->data = data;
+    m->pos = 0;
+    m->len = len;
+    m->cur = 0;
+    m->nbits = 0;
+    m->unstuff = 0;
+    m->k = 0;
+    m->run = 0;
+    m->one = 0;
+}
+
+static inline uint32_t htc_ht_mel_bit(HtcHtMel *m)
+{
+    if (!m->nbits) {
+        uint32_t byte = 0xFF;
+        if (m->pos < m->len) {
+            byte = m->data[m->pos];
+            if (m->pos == m->len - 1)
+                byte |= 0xF; /* the last byte is shared with the VLC stream */
+        }
+        if (m->pos < m->len)
+            m->pos++;
+        m->nbits = 8 - m->unstuff;
+        m->cur = m->unstuff ? byte & 0x7F : byte;
+        m->unstuff = byte == 0xFF;
+    }
+    m->nbits--;
+    return (m->cur >> m->nbits) & 1;
+}
+
+/* The next MEL event (0 or 1). */
+static inline uint32_t htc_ht_mel_event(HtcHtMel *m)
+{
+    static const uint8_t mel_e[13] = {0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 4, 5};
+    for (;;) {
+        if (m->run) {
+            m->run--;
+            return 0;
+        }
+        if (m->one) {
+            m->one = 0;
+            return 1;
+        }
+        const uint32_t e = mel_e[m->k];
+        if (htc_ht_mel_bit(m)) {
+            m->run = 1u << e;
+            m->k += m->k < 12;
+        } else {
+            uint32_t r = 0;
+            for (uint32_t i = 0; i < e; i++)
+                r = r << 1 | htc_ht_mel_bit(m);
+            m->run = r;
+            m->one = 1;
+            m->k -= m->k > 0;
+        }
+    }
+}
+
+#endif /* HTC_HT_BITS_H */

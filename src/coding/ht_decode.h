@@ -1,0 +1,21 @@
+/* htcodec: the parts of the HT block decoder (src/coding/ht_*.c). */
+#ifndef HTC_HT_DECODE_H
+#define HTC_HT_DECODE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* HT cleanup pass of a segment of lcup bytes: writes every sample of the
+ * w x h block as a signed value whose LSB is bit-plane p (umax: the largest
+ * exponent bound U_q allowed, Mb - p + 1). Returns 0 or HTC_ECORRUPT. */
+int htc_ht_cleanup(const uint8_t *seg, uint32_t lcup, uint32_t w, uint32_t h, uint32_t p,
+                   uint32_t umax, int32_t *out, ptrdiff_t stride);
+
+/* HT SigProp (and MagRef when passes == 2) passes on the refinement segment
+ * [seg, seg + len), adding bit-plane p - 1 (p >= 1) to the cleanup's
+ * output. scratch: at least HTC_HT_REFINE_SCRATCH bytes. */
+#define HTC_HT_REFINE_SCRATCH (4 * 1024 * 3 + 64)
+int htc_ht_refine(const uint8_t *seg, uint32_t len, uint32_t passes, uint32_t w, uint32_t h,
+                  uint32_t p, int vcausal, int32_t *out, ptrdiff_t stride, void *scratch);
+
+#endif /* HTC_HT_DECODE_H */
