@@ -1,0 +1,298 @@
+/* htcodec DICOM layer: decoding one frame into planar samples with the
+ * pixel semantics of PS3.5 8.2 / PS3.3 C.7.6.3: native (any byte order,
+ * 1-bit packed, colour-by-pixel or by-plane), RLE, JPEG 2000 and HTJ2K
+ * through libhtc, JPEG through libjpeg when built with it. The samples stay
+ * as stored: YBR stays YBR, no rescale unless asked for. */
+#include <stdio.h>
+
+#include "dcm_internal.h"
+
+/* The decoder entry points are weak until every build of libhtc has them, so
+ * the DICOM layer links (and says so at run time) while they are written. */
+#if defined(__GNUC__) && !defined(HTC_DICOM_STRONG_DECODER)
+#pragma weak htc_decoder_default_settings
+#pragma weak htc_decoder_open
+#pragma weak htc_decoder_close
+#pragma weak htc_decode_default_params
+#pragma weak htc_decode
+#pragma weak htc_picture_release
+#endif
+
+void htc_dicom_default_decode_params(HtcDicomDecodeParams *p)
+{
+    memset(p, 0, sizeof(*p));
+    p->threads = 1;
+    p->device = HTC_DEVICE_CPU;
+}
+
+void htc_dicom_frame_release(HtcDicomFrame *f)
+{
+    if (!f)
+        return;
+    const HtcAllocator a = f->allocator;
+    dcm_free_with(&a, f->data);
+    memset(f, 0, sizeof(*f));
+}
+
+static int sample_type_for(uint32_t bytes, int is_signed)
+{
+    switch (bytes) {
+    case 1: return is_signed ? HTC_SAMPLE_I8 : HTC_SAMPLE_U8;
+    case 2: return is_signed ? HTC_SAMPLE_I16 : HTC_SAMPLE_U16;
+    default: return is_signed ? HTC_SAMPLE_I32 : HTC_SAMPLE_U32;
+    }
+}
+
+static int alloc_frame(HtcDicom *d, HtcDicomFrame *out, uint32_t bytes)
+{
+    const uint64_t n = (uint64_t)out->width * out->height * out->components * bytes;
+    const uint64_t limit = d->ctx.limits.max_memory ? d->ctx.limits.max_memory : UINT64_MAX;
+    if (n > limit || n > SIZE_MAX)
+        return dcm_fail(&d->ctx, HTC_ELIMIT, "frame of %llu bytes exceeds the memory limit", (unsigned long long)n);
+    out->data = dcm_malloc(&d->ctx, (size_t)n);
+    if (!out->data)
+        return dcm_fail(&d->ctx, HTC_ENOMEM, "no memory for a frame of %llu bytes", (unsigned long long)n);
+    out->size = (size_t)n;
+    out->allocator = d->ctx.allocator;
+    return 0;
+}
+
+static int decode_native(HtcDicom *d, const HtcDicomImage *img, const uint8_t *src, size_t size, HtcDicomFrame *out)
+{
+    const uint32_t ba = img->bits_allocated;
+    const size_t npix = (size_t)img->rows * img->columns, spp = img->samples_per_pixel;
+    const uint32_t in_bytes = ba == 1 ? 0 : ba / 8;
+    if (ba > 32 && ba != 64)
+        return dcm_fail(&d->ctx, HTC_EUNSUPPORTED, "Bits Allocated (0028,0100) = %u is not supported", ba);
+    if (ba == 64)
+        return dcm_fail(&d->ctx, HTC_EUNSUPPORTED, "Bits Allocated (0028,0100) = 64: use the float/double pixel data path");
+    const uint32_t out_bytes = ba == 1 ? 1 : ba == 24 ? 4 : in_bytes;
+    out->sample_type = sample_type_for(out_bytes, img->pixel_representation);
+    out->precision = ba == 1 ? 1 : img->bits_allocated;
+    out->is_signed = img->pixel_representation;
+    const size_t need = ba == 1 ? (npix * spp + 7) / 8 : npix * spp * in_bytes;
+    if (size < need)
+        return dcm_fail(&d->ctx, HTC_EDICOM, "native frame: %zu bytes, %zu needed", size, need);
+    HTC_DICOM_RC(alloc_frame(d, out, out_bytes));
+    uint8_t *dst = out->data;
+    /* Explicit VR Big Endian stores OW 8-bit pixel data as swapped 16-bit words. */
+    const int pn_ow = d->pixel_node != DCM_NONE && d->nodes[d->pixel_node].vr == DCM_VR('O', 'W');
+    const int swap8 = img->big_endian && ba == 8 && pn_ow;
+    const int be = img->big_endian;
+    for (size_t s = 0; s < spp; s++) {
+        for (size_t i = 0; i < npix; i++) {
+            /* sample index in the stored order */
+            const size_t si = img->planar_configuration ? s * npix + i : i * spp + s;
+            const size_t o = s * npix + i;
+            if (ba == 1) {
+                dst[o] = (uint8_t)(src[si >> 3] >> (si & 7) & 1);
+                continue;
+            }
+            if (ba == 8) {
+                dst[o] = src[swap8 ? si ^ 1 : si];
+                continue;
+            }
+            const uint8_t *p = src + si * in_bytes;
+            uint32_t v = 0;
+            for (uint32_t b = 0; b < in_bytes; b++)
+                v |= (uint32_t)p[be ? in_bytes - 1 - b : b] << (8 * b);
+            if (ba == 24 && img->pixel_representation && (v & 0x800000u))
+                v |= 0xFF000000u;
+            uint8_t *q = dst + o * out_bytes;
+            for (uint32_t b = 0; b < out_bytes; b++)
+                q[b] = (uint8_t)(v >> (8 * b));
+        }
+    }
+    return 0;
+}
+
+static int decode_rle(HtcDicom *d, const HtcDicomImage *img, const uint8_t *src, size_t size, HtcDicomFrame *out)
+{
+    const uint32_t ba = img->bits_allocated;
+    if (ba == 1 || ba > 32)
+        return dcm_fail(&d->ctx, HTC_EDICOM, "RLE Lossless with Bits Allocated (0028,0100) = %u", ba);
+    const uint32_t bps = ba / 8;
+    out->sample_type = sample_type_for(bps == 3 ? 4 : bps, img->pixel_representation);
+    out->precision = ba;
+    out->is_signed = img->pixel_representation;
+    HTC_DICOM_RC(alloc_frame(d, out, bps));
+    HTC_DICOM_RC(dcm_rle_decode(&d->ctx, src, size, img->rows, img->columns, img->samples_per_pixel, bps, out->data));
+    return 0;
+}
+
+static int decode_j2k(HtcDicom *d, HtcDecoder *dec, const HtcDicomImage *img, const uint8_t *src, size_t size,
+                      const HtcDicomDecodeParams *p, HtcDicomFrame *out)
+{
+    if (!htc_decode || !htc_decoder_open || !htc_decode_default_params || !htc_picture_release)
+        return dcm_fail(&d->ctx, HTC_EUNSUPPORTED, "%s: this libhtc has no JPEG 2000 decoder yet", img->transfer_syntax);
+    HtcStreamSettings ss;
+    htc_stream_default_settings(&ss);
+    ss.limits = d->ctx.limits;
+    ss.allocator = d->ctx.allocator;
+    ss.log = d->ctx.log;
+    ss.log_opaque = d->ctx.log_opaque;
+    HtcStream *s = NULL;
+    int rc = htc_stream_open_memory(&s, src, size, &ss);
+    if (rc < 0)
+        return dcm_fail(&d->ctx, rc, "frame codestream: %s", htc_last_error());
+    HtcImageInfo info;
+    HtcComponentInfo ci;
+    rc = htc_stream_get_info(s, &info);
+    if (rc >= 0)
+        rc = htc_stream_get_component(s, 0, &ci);
+    if (rc < 0) {
+        htc_stream_close(&s);
+        return dcm_fail(&d->ctx, rc, "frame codestream: %s", htc_last_error());
+    }
+    if (info.num_components != img->samples_per_pixel || info.width != img->columns || info.height != img->rows)
+        dcm_warn(&d->ctx, "codestream is %ux%u with %u components, the header says %ux%u with %u samples",
+                 info.width, info.height, info.num_components, img->columns, img->rows, img->samples_per_pixel);
+    if ((int)ci.is_signed != img->pixel_representation || ci.precision != img->bits_stored) {
+        /* What pydicom's APPLY_J2K_CORRECTIONS does: the codestream wins. */
+        out->corrected = 1;
+        dcm_warn(&d->ctx, "codestream has %u-bit %s samples, the header says Bits Stored %u, Pixel Representation %d: using the codestream's",
+                 ci.precision, ci.is_signed ? "signed" : "unsigned", img->bits_stored, img->pixel_representation);
+    }
+    HtcDecoder *own = NULL;
+    if (!dec) {
+        HtcDecoderSettings ds;
+        htc_decoder_default_settings(&ds);
+        ds.threads = p->threads;
+        ds.device = p->device;
+        ds.limits = d->ctx.limits;
+        ds.allocator = d->ctx.allocator;
+        ds.log = d->ctx.log;
+        ds.log_opaque = d->ctx.log_opaque;
+        rc = htc_decoder_open(&own, &ds);
+        if (rc < 0) {
+            htc_stream_close(&s);
+            return dcm_fail(&d->ctx, rc, "cannot make a decoder: %s", htc_last_error());
+        }
+        dec = own;
+    }
+    HtcDecodeParams dp;
+    htc_decode_default_params(&dp);
+    HtcPicture pic;
+    memset(&pic, 0, sizeof(pic));
+    rc = htc_decode(dec, s, &dp, &pic);
+    if (rc < 0) {
+        rc = dcm_fail(&d->ctx, rc, "frame codestream: %s", htc_last_error());
+    } else {
+        out->width = pic.planes[0].width;
+        out->height = pic.planes[0].height;
+        out->components = pic.num_planes;
+        out->sample_type = pic.sample_type;
+        out->precision = pic.planes[0].precision;
+        out->is_signed = pic.planes[0].is_signed;
+        const size_t bytes = htc_sample_size(pic.sample_type);
+        uint64_t total = 0;
+        for (uint32_t c = 0; c < pic.num_planes; c++)
+            total += (uint64_t)pic.planes[c].width * pic.planes[c].height * bytes;
+        const uint64_t limit = d->ctx.limits.max_memory ? d->ctx.limits.max_memory : UINT64_MAX;
+        if (total > limit || total > SIZE_MAX)
+            rc = dcm_fail(&d->ctx, HTC_ELIMIT, "frame of %llu bytes exceeds the memory limit", (unsigned long long)total);
+        else if (!(out->data = dcm_malloc(&d->ctx, (size_t)total)))
+            rc = dcm_fail(&d->ctx, HTC_ENOMEM, "no memory for a frame of %llu bytes", (unsigned long long)total);
+        if (rc >= 0) {
+            out->size = (size_t)total;
+            out->allocator = d->ctx.allocator;
+            uint8_t *o = out->data;
+            for (uint32_t c = 0; c < pic.num_planes; c++) {
+                const HtcPlane *pl = &pic.planes[c];
+                for (uint32_t y = 0; y < pl->height; y++) {
+                    const uint8_t *row = (const uint8_t *)pl->data + (ptrdiff_t)y * pl->row_stride;
+                    if (pl->pixel_stride == 1) {
+                        memcpy(o, row, (size_t)pl->width * bytes);
+                        o += (size_t)pl->width * bytes;
+                    } else {
+                        for (uint32_t x = 0; x < pl->width; x++, o += bytes)
+                            memcpy(o, row + (size_t)x * pl->pixel_stride * bytes, bytes);
+                    }
+                }
+            }
+        }
+        htc_picture_release(&pic);
+    }
+    if (own)
+        htc_decoder_close(&own);
+    htc_stream_close(&s);
+    return rc;
+}
+
+static int apply_rescale(HtcDicom *d, const HtcDicomImage *img, HtcDicomFrame *f)
+{
+    const size_t n = (size_t)f->width * f->height * f->components;
+    if (n > SIZE_MAX / 4)
+        return dcm_fail(&d->ctx, HTC_ELIMIT, "frame too large");
+    float *o = dcm_malloc(&d->ctx, n * 4);
+    if (!o)
+        return dcm_fail(&d->ctx, HTC_ENOMEM, "no memory for the rescaled frame");
+    const uint8_t *s = f->data;
+    for (size_t i = 0; i < n; i++) {
+        double v;
+        switch (f->sample_type) {
+        case HTC_SAMPLE_U8: v = s[i]; break;
+        case HTC_SAMPLE_I8: v = (int8_t)s[i]; break;
+        case HTC_SAMPLE_U16: v = (uint16_t)(s[2 * i] | s[2 * i + 1] << 8); break;
+        case HTC_SAMPLE_I16: v = (int16_t)(s[2 * i] | s[2 * i + 1] << 8); break;
+        case HTC_SAMPLE_U32: v = (uint32_t)s[4 * i] | (uint32_t)s[4 * i + 1] << 8 | (uint32_t)s[4 * i + 2] << 16 | (uint32_t)s[4 * i + 3] << 24; break;
+        default: v = (int32_t)((uint32_t)s[4 * i] | (uint32_t)s[4 * i + 1] << 8 | (uint32_t)s[4 * i + 2] << 16 | (uint32_t)s[4 * i + 3] << 24); break;
+        }
+        o[i] = (float)(v * img->rescale_slope + img->rescale_intercept);
+    }
+    dcm_free(&d->ctx, f->data);
+    f->data = o;
+    f->size = n * 4;
+    f->sample_type = HTC_SAMPLE_F32;
+    f->precision = 32;
+    f->is_signed = 1;
+    return 0;
+}
+
+int htc_dicom_decode_frame(HtcDicom *d, HtcDecoder *dec, uint32_t k, const HtcDicomDecodeParams *p,
+                           HtcDicomFrame *out)
+{
+    if (!d || !out)
+        return dcm_fail(NULL, HTC_EINVAL, "NULL argument");
+    memset(out, 0, sizeof(*out));
+    HtcDicomDecodeParams defp;
+    if (!p) {
+        htc_dicom_default_decode_params(&defp);
+        p = &defp;
+    }
+    HtcDicomImage img;
+    HTC_DICOM_RC(htc_dicom_get_image(d, &img));
+    if (k >= img.frames)
+        return dcm_fail(&d->ctx, HTC_ERANGE, "frame %u asked for, Number of Frames is %u", k + 1, img.frames);
+    switch (img.codec) {
+    case HTC_DICOM_NATIVE: case HTC_DICOM_RLE: case HTC_DICOM_J2K: case HTC_DICOM_HTJ2K:
+        break;
+    case HTC_DICOM_JPEG:
+#ifdef HTC_HAVE_JPEG
+        break;
+#endif
+    default:
+        return dcm_fail(&d->ctx, HTC_ETSYNTAX, "transfer syntax %s (%s) cannot be decoded by this build",
+                        img.transfer_syntax, img.transfer_syntax_name);
+    }
+    out->width = img.columns;
+    out->height = img.rows;
+    out->components = img.samples_per_pixel;
+    memcpy(out->photometric, img.photometric, sizeof(out->photometric));
+    uint8_t *src;
+    size_t size;
+    HTC_DICOM_RC(htc_dicom_frame_data(d, k, &src, &size));
+    int rc;
+    switch (img.codec) {
+    case HTC_DICOM_NATIVE: rc = decode_native(d, &img, src, size, out); break;
+    case HTC_DICOM_RLE: rc = decode_rle(d, &img, src, size, out); break;
+    case HTC_DICOM_JPEG: rc = dcm_jpeg_decode(&d->ctx, src, size, &img, out); break;
+    default: rc = decode_j2k(d, dec, &img, src, size, p, out); break;
+    }
+    dcm_free(&d->ctx, src);
+    if (rc >= 0 && p->apply_rescale)
+        rc = apply_rescale(d, &img, out);
+    if (rc < 0)
+        htc_dicom_frame_release(out);
+    return rc;
+}
