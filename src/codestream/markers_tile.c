@@ -241,9 +241,10 @@ static int assemble_ppt(HtcParser *P)
         at += (size_t)r->span.length;
         len[r->part] += r->span.length;
         if (i > 0 && P->ppt[i - 1].tile == r->tile && P->ppt[i - 1].part == r->part &&
-            P->ppt[i - 1].zppt >= r->zppt)
-            HTC_CHECK(htc_mk_odd(P, HTC_MK_PPT, r->span.offset - 5, "Zppt %u does not follow %u", r->zppt,
-                                 P->ppt[i - 1].zppt));
+            P->ppt[i - 1].zppt >= r->zppt &&
+            (rc = htc_mk_odd(P, HTC_MK_PPT, r->span.offset - 5, "Zppt %u does not follow %u", r->zppt,
+                             P->ppt[i - 1].zppt)) < 0)
+            goto done;
     }
     rc = gather_packed(P, buf, off, len, "PPT");
 done:
