@@ -234,3 +234,25 @@ done:
     free(rows);
     return rc;
 }
+
+int htcpy_plane_type(const HtcPlane *p) { return type_for(p->precision, p->is_signed); }
+
+int htcpy_copy_plane(const HtcPicture *pic, uint32_t i, void *dst)
+{
+    const HtcPlane *p = &pic->planes[i];
+    const int type = type_for(p->precision, p->is_signed);
+    const size_t ss = htcpy_sample_size(type);
+    if (p->width == 0 || p->height == 0)
+        return 0;
+    int64_t *row = malloc(sizeof(int64_t) * p->width);
+    if (!row)
+        return HTC_ENOMEM;
+    for (uint32_t y = 0; y < p->height; y++) {
+        read_row(pic, p, p->width, p->height, y, row);
+        uint8_t *out = (uint8_t *)dst + (size_t)y * p->width * ss;
+        for (uint32_t x = 0; x < p->width; x++)
+            store(out, type, x, row[x]);
+    }
+    free(row);
+    return 0;
+}

@@ -44,6 +44,10 @@ typedef struct Item {
     HtcPicture pic;
     HtcPyOutSpec spec;
     void *out;            /* host HWC block */
+    int planar;           /* decode_components(): one block per component */
+    uint32_t num_planes;
+    void **plane_out;
+    HtcPlane *plane_geo;
     int status;
     char message[512];
 } Item;
@@ -281,10 +285,53 @@ static void set_params(const HtcPyDecodeParams *dp, HtcPyCodeStream *cs, PyObjec
 }
 
 /* ---- decoding (GIL released) */
+static int finish_planar(Item *it)
+{
+    const uint32_t n = it->pic.num_planes;
+    it->plane_out = calloc(n ? n : 1, sizeof(void *));
+    it->plane_geo = calloc(n ? n : 1, sizeof(HtcPlane));
+    if (!it->plane_out || !it->plane_geo)
+        return snprintf(it->message, sizeof(it->message), "out of memory"), HTC_ENOMEM;
+    it->num_planes = n;
+    for (uint32_t i = 0; i < n; i++) {
+        const HtcPlane *p = &it->pic.planes[i];
+        it->plane_geo[i] = *p;
+        const size_t size = (size_t)p->width * p->height * htcpy_sample_size(htcpy_plane_type(p));
+        if (posix_memalign(&it->plane_out[i], 64, size ? size : 1) != 0) {
+            it->plane_out[i] = NULL;
+            return snprintf(it->message, sizeof(it->message), "out of memory"), HTC_ENOMEM;
+        }
+        const int rc = htcpy_copy_plane(&it->pic, i, it->plane_out[i]);
+        if (rc < 0)
+            return snprintf(it->message, sizeof(it->message), "copying component %u failed", i), rc;
+    }
+    return 0;
+}
+
+static void free_planar(Item *it)
+{
+    for (uint32_t i = 0; it->plane_out && i < it->num_planes; i++)
+        free(it->plane_out[i]);
+    free(it->plane_out);
+    free(it->plane_geo);
+    it->plane_out = NULL;
+    it->plane_geo = NULL;
+    it->num_planes = 0;
+}
+
 static void finish_item(Item *it)
 {
     if (it->status < 0)
         return;
+    if (it->planar) {
+        const int prc = finish_planar(it);
+        htc_picture_release(&it->pic);
+        if (prc < 0) {
+            free_planar(it);
+            it->status = prc;
+        }
+        return;
+    }
     int rc = htcpy_out_plan(&it->pic, &it->spec, it->message, sizeof(it->message));
     if (rc >= 0) {
         if (posix_memalign(&it->out, 64, it->spec.size ? it->spec.size : 1) != 0) {
@@ -367,8 +414,27 @@ static void run_items(HtcPyDecoder *d, Item *items, size_t n)
 /* ---- the calls */
 static int is_batch(PyObject *x) { return PyList_Check(x) || PyTuple_Check(x); }
 
+static PyObject *make_planes(HtcPyState *st, Item *it)
+{
+    PyObject *list = PyList_New(it->num_planes);
+    for (uint32_t i = 0; list && i < it->num_planes; i++) {
+        const HtcPlane *p = &it->plane_geo[i];
+        const int type = htcpy_plane_type(p);
+        const size_t size = (size_t)p->width * p->height * htcpy_sample_size(type);
+        PyObject *img = htcpy_image_from_host(st, it->plane_out[i], size, p->height, p->width, 1, type, p->precision);
+        it->plane_out[i] = NULL;
+        if (!img)
+            Py_CLEAR(list);
+        else
+            PyList_SET_ITEM(list, i, img);
+    }
+    return list;
+}
+
 static PyObject *make_image(HtcPyState *st, HtcPyDecoder *d, Item *it)
 {
+    if (it->planar)
+        return make_planes(st, it);
     PyObject *img = htcpy_image_from_host(st, it->out, it->spec.size, it->spec.height, it->spec.width,
                                           it->spec.channels, it->spec.sample_type, it->spec.precision);
     it->out = NULL;
@@ -380,7 +446,7 @@ static PyObject *make_image(HtcPyState *st, HtcPyDecoder *d, Item *it)
     return dev;
 }
 
-static PyObject *run(HtcPyDecoder *d, PyObject *srcs, PyObject *params, int from_path)
+static PyObject *run(HtcPyDecoder *d, PyObject *srcs, PyObject *params, int from_path, int planar)
 {
     HtcPyState *st = htcpy_state();
     if (d->closed || !d->lock) {
@@ -418,6 +484,7 @@ static PyObject *run(HtcPyDecoder *d, PyObject *srcs, PyObject *params, int from
         Item *it = &items[i];
         it->spec.color_spec = dp->color_spec;
         it->spec.allow_any_depth = dp->allow_any_depth;
+        it->planar = planar;
         PyObject *cs = resolve(st, PySequence_Fast_GET_ITEM(seq, i), from_path, &region);
         if (!cs) {
             if (!batch || !PyErr_ExceptionMatches(PyExc_Exception))
@@ -483,6 +550,7 @@ done:
     if (items) {
         for (Py_ssize_t i = 0; i < n; i++) {
             free(items[i].out);
+            free_planar(&items[i]);
             if (items[i].pic.planes && HTCPY_HAVE(htc_picture_release))
                 htc_picture_release(&items[i].pic);
         }
@@ -501,7 +569,16 @@ static PyObject *decoder_decode(PyObject *self, PyObject *args, PyObject *kw)
     unsigned long long stream = 0;
     if (!PyArg_ParseTupleAndKeywords(args, kw, "O|OK:decode", kws, &src, &params, &stream))
         return NULL;
-    return run((HtcPyDecoder *)self, src, params, 0);
+    return run((HtcPyDecoder *)self, src, params, 0, 0);
+}
+
+static PyObject *decoder_components(PyObject *self, PyObject *args, PyObject *kw)
+{
+    static char *kws[] = {"src", "params", NULL};
+    PyObject *src, *params = Py_None;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O|O:decode_components", kws, &src, &params))
+        return NULL;
+    return run((HtcPyDecoder *)self, src, params, 1, 1);
 }
 
 static PyObject *decoder_read(PyObject *self, PyObject *args, PyObject *kw)
@@ -511,7 +588,7 @@ static PyObject *decoder_read(PyObject *self, PyObject *args, PyObject *kw)
     unsigned long long stream = 0;
     if (!PyArg_ParseTupleAndKeywords(args, kw, "O|OK:read", kws, &src, &params, &stream))
         return NULL;
-    return run((HtcPyDecoder *)self, src, params, 1);
+    return run((HtcPyDecoder *)self, src, params, 1, 0);
 }
 
 static PyObject *get_last_errors(PyObject *self, void *c)
@@ -566,6 +643,10 @@ static PyMethodDef decoder_methods[] = {
     {"read", (PyCFunction)(void (*)(void))decoder_read, METH_VARARGS | METH_KEYWORDS,
      "read(path, params=None, cuda_stream=0): path is a str / os.PathLike / DecodeSource, or a list of "
      "them; results as decode()."},
+    {"decode_components", (PyCFunction)(void (*)(void))decoder_components, METH_VARARGS | METH_KEYWORDS,
+     "decode_components(src, params=None): like read()/decode() (a str is a path), but each result is a list "
+     "of host Images, one per component, (height_c, width_c, 1) at the component's own size, depth and sign "
+     "(color_spec and allow_any_depth do not apply; reduce, layers, tile and regions do)."},
     {"__enter__", decoder_enter, METH_NOARGS, NULL},
     {"__exit__", decoder_exit, METH_VARARGS, NULL},
     {NULL, NULL, 0, NULL},

@@ -133,6 +133,10 @@ typedef struct HtcPyOutSpec {
 int htcpy_out_plan(const HtcPicture *pic, HtcPyOutSpec *spec, char *msg, size_t msg_size);
 int htcpy_convert(const HtcPicture *pic, const HtcPyOutSpec *spec, void *dst);
 size_t htcpy_sample_size(int sample_type);
+/* Component i of pic at its own size, precision and sign (uint8/int8 up to
+ * 8 bits, 16-bit up to 16, else 32-bit) into dst (width * height samples). */
+int htcpy_plane_type(const HtcPlane *p);
+int htcpy_copy_plane(const HtcPicture *pic, uint32_t i, void *dst);
 
 /* ---- errors (module.c) */
 /* Sets htcodec.Error from a status and message ("" uses htc_strerror). */
