@@ -292,9 +292,15 @@ def plan_part1(rng, case, tmp):
                                 for _ in range(case.comps - 1)]
     else:
         case.subs = [(1, 1)] * case.comps
-    # opj_compress 2.5 refuses raw input when width & height & ncomp & bitdepth, a bitwise
-    # AND, is non-zero (its check is inverted): draw other sizes until it is zero.
+    # opj_compress 2.5's raw reader fills the last row/column of a sub-sampled component
+    # wrongly unless the size divides by the factor: sub-sampled sizes are multiples of it
+    # here (odd sub-sampled sizes go through ojph_compress's .yuv reader in the ht suite).
+    mx = int(np.lcm.reduce([d[0] for d in case.subs]))
+    my = int(np.lcm.reduce([d[1] for d in case.subs]))
+    # It also refuses raw input when width & height & ncomp & bitdepth, a bitwise AND, is
+    # non-zero (its check is inverted): draw other sizes until it is zero.
     for _ in range(200):
+        case.w, case.h = -(-case.w // mx) * mx, -(-case.h // my) * my
         if not case.w & case.h & case.comps & case.bits:
             break
         case.w, case.h = int(rng.integers(1, 140)), int(rng.integers(1, 140))
@@ -344,40 +350,75 @@ def run_case(args, rng, index, tmp):
     dec = subprocess.run([args.htc, "decode", out, htc_out], stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, timeout=120)
     err = dec.stderr.decode(errors="replace").strip()
+    got = None
+    if dec.returncode == 0:
+        with open(htc_out, "rb") as f:
+            got = read_raw(f.read(), case)
+    if got is not None and case.lossless and all(np.array_equal(g, e) for g, e in zip(got, case.planes)):
+        return "pass", case, ""
+    # Not the original (or no decode): what does OpenJPEG make of the stream?
+    ref = reference_decode(out, case, tmp)
     if dec.returncode != 0:
+        if ref is None:
+            return "encoder", case, "opj_decompress fails on this stream too: " + err[-200:]
         missing = UNSUPPORTED in err or NOT_WRITTEN in err
         return ("unsupported" if missing else "fail"), case, "htc decode exit %d: %s" % (
             dec.returncode, err[-400:])
-    with open(htc_out, "rb") as f:
-        got = read_raw(f.read(), case)
     if got is None:
         return "fail", case, "htc output has the wrong size for the image"
+    if ref is None:
+        return "encoder", case, "opj_decompress fails on this stream"
     if case.lossless:
+        if all(np.array_equal(g, r) for g, r in zip(got, ref)):
+            return "encoder", case, "htc and opj_decompress agree, but not with the original: an encoder slip"
         for c, (g, e) in enumerate(zip(got, case.planes)):
             if not np.array_equal(g, e):
                 bad = np.argwhere(g != e)
                 y, x = bad[0]
                 return "fail", case, "component %d: %d samples differ, first at (%d,%d): %d, expected %d" % (
                     c, len(bad), x, y, g[y, x], e[y, x])
-        return "pass", case, ""
-    ref_in = os.path.join(tmp, "ref_in.j2k")
-    shutil.copyfile(out, ref_in)  # opj_decompress picks the parser by extension
-    ref_out = os.path.join(tmp, "ref.rawl")
-    r = subprocess.run(["opj_decompress", "-i", ref_in, "-o", ref_out], stdout=subprocess.PIPE,
-                       stderr=subprocess.STDOUT, timeout=120)
-    if r.returncode != 0:
-        return "encoder", case, "opj_decompress failed: " + r.stdout.decode(errors="replace")[-200:]
-    with open(ref_out, "rb") as f:
-        ref = read_raw(f.read(), case, masked=True)
-    if ref is None:
-        return "encoder", case, "opj_decompress output has an unexpected size"
     for c, (g, e) in enumerate(zip(got, ref)):
         d = np.abs(g - e)
-        if d.max() > 1:
+        if d.size and d.max() > 1:
             y, x = np.unravel_index(int(np.argmax(d)), d.shape)
             return "fail", case, "component %d: differs from opj_decompress by up to %d at (%d,%d): %d vs %d" % (
                 c, int(d.max()), x, y, g[y, x], e[y, x])
     return "pass", case, ""
+
+
+def read_pgx(path):
+    with open(path, "rb") as f:
+        data = f.read()
+    end = data.index(b"\n")
+    head = data[:end].split()
+    signed, prec, w, h = head[2] == b"-", int(head[3]), int(head[4]), int(head[5])
+    nb = sample_bytes(prec)
+    dt = ">" + ("i" if signed else "u") + str(nb)
+    a = np.frombuffer(data[end + 1:end + 1 + w * h * nb], dtype=dt).astype(np.int64)
+    return a.reshape(h, w) if a.size == w * h else None
+
+
+def reference_decode(stream, case, tmp):
+    """Each component as opj_decompress decodes it (PGX: one file a component, its own size)."""
+    src = os.path.join(tmp, "ref_in.j2k")
+    shutil.copyfile(stream, src)  # opj_decompress picks the parser by extension
+    for name in os.listdir(tmp):
+        if name.startswith("ref_") and name.endswith(".pgx"):
+            os.unlink(os.path.join(tmp, name))
+    r = subprocess.run(["opj_decompress", "-i", src, "-o", os.path.join(tmp, "ref.pgx")],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120)
+    if r.returncode != 0:
+        return None
+    planes = []
+    for c in range(case.comps):
+        path = os.path.join(tmp, "ref_%d.pgx" % c)
+        if not os.path.exists(path):
+            return None
+        p = read_pgx(path)
+        if p is None or p.shape != case.planes[c].shape:
+            return None
+        planes.append(p)
+    return planes
 
 
 def main():
@@ -422,7 +463,7 @@ def main():
                 print("   (the encoder refused these options; not counted)")
     decoded = counts["pass"] + counts["fail"] + counts["unsupported"]
     print("roundtrip %s (seed %d): %d cases, %d passed, %d failed, %d not supported by htc, "
-          "%d refused by the encoder" % (args.suite, args.seed, args.cases, counts["pass"],
+          "%d not counted (the encoder refused the options, or wrote a stream that opj_decompress also rejects or also decodes to other samples)" % (args.suite, args.seed, args.cases, counts["pass"],
                                           counts["fail"], counts["unsupported"], counts["encoder"]))
     if decoded and counts["unsupported"] == decoded:
         print("roundtrip: skipped, htc answers '%s' for every case (decoder not there yet)" % UNSUPPORTED)
