@@ -43,6 +43,17 @@ static int sample_type_for(uint32_t bytes, int is_signed)
     }
 }
 
+/* Precision to report: Bits Stored, but never so small that a writer choosing
+ * sample bytes by precision would pick fewer bytes than Bits Allocated has. */
+static uint32_t stored_precision(const HtcDicomImage *img)
+{
+    const uint32_t ba = img->bits_allocated, bs = img->bits_stored;
+    if (ba <= 8)
+        return bs;
+    const uint32_t floor = ba == 24 ? 17 : (ba / 8 - 1) * 8 + 1;
+    return bs < floor ? floor : bs;
+}
+
 static int alloc_frame(HtcDicom *d, HtcDicomFrame *out, uint32_t bytes)
 {
     const uint64_t n = (uint64_t)out->width * out->height * out->components * bytes;
@@ -68,7 +79,7 @@ static int decode_native(HtcDicom *d, const HtcDicomImage *img, const uint8_t *s
         return dcm_fail(&d->ctx, HTC_EUNSUPPORTED, "Bits Allocated (0028,0100) = 64: use the float/double pixel data path");
     const uint32_t out_bytes = ba == 1 ? 1 : ba == 24 ? 4 : in_bytes;
     out->sample_type = sample_type_for(out_bytes, img->pixel_representation);
-    out->precision = ba == 1 ? 1 : img->bits_allocated;
+    out->precision = ba == 1 ? 1 : stored_precision(img);
     out->is_signed = img->pixel_representation;
     const size_t need = ba == 1 ? (npix * spp + 7) / 8 : npix * spp * in_bytes;
     if (size < need)
@@ -113,7 +124,7 @@ static int decode_rle(HtcDicom *d, const HtcDicomImage *img, const uint8_t *src,
         return dcm_fail(&d->ctx, HTC_EDICOM, "RLE Lossless with Bits Allocated (0028,0100) = %u", ba);
     const uint32_t bps = ba / 8;
     out->sample_type = sample_type_for(bps == 3 ? 4 : bps, img->pixel_representation);
-    out->precision = ba;
+    out->precision = stored_precision(img);
     out->is_signed = img->pixel_representation;
     HTC_DICOM_RC(alloc_frame(d, out, bps));
     HTC_DICOM_RC(dcm_rle_decode(&d->ctx, src, size, img->rows, img->columns, img->samples_per_pixel, bps, out->data));

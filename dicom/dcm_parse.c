@@ -347,7 +347,10 @@ static int parse_dataset(Parser *p, int32_t parent, uint64_t pos, uint64_t end, 
             return dcm_fail(&d->ctx, HTC_EDICOM, "unexpected (%04X,%04X) at offset %llu", TAG_ARGS(tag),
                             (unsigned long long)pos);
         int un_sq = 0;
-        if (p->explicit_vr && vr == DCM_VR('U', 'N') && !(tag >> 16 & 1)) {
+        if (p->explicit_vr && vr == DCM_VR('U', 'N') && (tag >> 16 & 1) && (tag & 0xFFFF) >= 0x10 &&
+            (tag & 0xFFFF) <= 0xFF) {
+            vr = DCM_VR('L', 'O'); /* private creator */
+        } else if (p->explicit_vr && vr == DCM_VR('U', 'N') && !(tag >> 16 & 1)) {
             /* A public tag sent as UN gets its dictionary VR back (as pydicom does);
              * a sequence inside is implicit VR little endian (PS3.5 6.2.2). */
             const uint16_t dv = dcm_dict_vr(tag);

@@ -316,15 +316,22 @@ int htc_dicom_frame_data(HtcDicom *d, uint32_t k, uint8_t **data, size_t *size)
         return dcm_fail(NULL, HTC_EINVAL, "NULL argument");
     *data = NULL;
     *size = 0;
+    /* One walk of the fragments for the usual few; a second only for more. */
+    uint64_t local[32];
+    uint64_t *offs = local, *lens = local + 16;
     uint32_t n;
-    HTC_DICOM_RC(htc_dicom_frame_ranges(d, k, NULL, NULL, 0, &n));
+    int rc = htc_dicom_frame_ranges(d, k, offs, lens, 16, &n);
+    if (rc < 0)
+        return rc;
     if (n == 0)
         return dcm_fail(&d->ctx, HTC_EDICOM, "frame %u has no fragments", k + 1);
-    uint64_t *offs = dcm_malloc(&d->ctx, (size_t)n * 16);
-    if (!offs)
-        return dcm_fail(&d->ctx, HTC_ENOMEM, "no memory for %u fragments", n);
-    uint64_t *lens = offs + n;
-    int rc = htc_dicom_frame_ranges(d, k, offs, lens, n, &n);
+    if (n > 16) {
+        offs = dcm_malloc(&d->ctx, (size_t)n * 16);
+        if (!offs)
+            return dcm_fail(&d->ctx, HTC_ENOMEM, "no memory for %u fragments", n);
+        lens = offs + n;
+        rc = htc_dicom_frame_ranges(d, k, offs, lens, n, &n);
+    }
     uint64_t total = 0;
     for (uint32_t i = 0; rc >= 0 && i < n; i++)
         total += lens[i];
@@ -342,7 +349,8 @@ int htc_dicom_frame_data(HtcDicom *d, uint32_t k, uint8_t **data, size_t *size)
         rc = dcm_read(d->ds, &d->ctx, offs[i], buf + at, (size_t)lens[i]);
         at += lens[i];
     }
-    dcm_free(&d->ctx, offs);
+    if (offs != local)
+        dcm_free(&d->ctx, offs);
     if (rc < 0) {
         dcm_free(&d->ctx, buf);
         return rc;
