@@ -2,135 +2,176 @@
  * conventions decoder: 32-bit C register, 16-bit A, bit counter CT) and the
  * raw (bypass) bit reader of D.6.
  *
- * Each context is one byte: the index of an HtcMqState, state * 2 + MPS.
- * The decoder never reads outside [start, end): past the end of a segment
- * it behaves as if the bytes were 0xFF 0xFF, so the register fills with
- * 1-bits (C.3.4, a marker code or the end of the data), which is what the
- * encoder's termination expects, and corrupt data decodes to garbage values
- * instead of reading further.
+ * A context is a pointer to its HtcMqState (one row of Table C.2 for one
+ * MPS value), so a decision is one load of the state and no index
+ * arithmetic. Segments are decoded from a copy followed by two 0xFF bytes
+ * (htc_mq_copy_segment): at the end, BYTEIN then sees 0xFF followed by a
+ * byte above 0x8F and feeds 1-bits without advancing (C.3.4), exactly as
+ * if the data ended in a marker, so the decoder never reads past the copy
+ * and needs no bounds check.
  *
- * The decode functions are static inline so that a pass function can keep
- * a local copy of HtcMq in registers. */
+ * The HTC_MQ_* macros work on local variables (a, c, ct, bp) of the caller
+ * so that a pass keeps the coder in registers; the functions below wrap
+ * them for tests and cold paths. */
 #ifndef HTC_MQ_DECODER_H
 #define HTC_MQ_DECODER_H
 
 #include <stdint.h>
+#include <string.h>
 
-/* One row of T.800 Table C.2 for a given MPS: Qe, and the context values
- * (state * 2 + MPS) after an MPS and after an LPS (SWITCH applied). */
 typedef struct HtcMqState {
-    uint32_t qe;
-    uint8_t mps;
-    uint8_t next_mps;
-    uint8_t next_lps;
-    uint8_t pad;
+    uint32_t qe;                      /* Qe_Value */
+    uint32_t mps;                     /* the MPS of this row: 0 or 1 */
+    const struct HtcMqState *next_mps; /* after an MPS (NMPS) */
+    const struct HtcMqState *next_lps; /* after an LPS (NLPS, SWITCH applied) */
 } HtcMqState;
 
-/* Table C.2, 47 states x 2 MPS values (src/coding/mq_tables.c). */
+/* Table C.2, 47 states x 2 MPS values: index state * 2 + MPS
+ * (src/coding/mq_tables.c). */
 extern const HtcMqState htc_mq_states[94];
 
-typedef struct HtcMq {
-    uint32_t c;                /* C register: Chigh in bits 16..31 */
-    uint32_t a;                /* interval, 0x8000 <= A < 0x10000 after renormalisation */
-    uint32_t ct;               /* bits left in the low byte of C */
-    const uint8_t *bp;         /* current byte: B */
-    const uint8_t *end;        /* end of the segment (exclusive) */
-} HtcMq;
+#define HTC_MQ_STATE(index, mps) (&htc_mq_states[(index) * 2 + (mps)])
 
-/* The byte at p, or 0xFF at and past the end of the segment. */
-static inline uint32_t htc_mq_byte(const HtcMq *mq, const uint8_t *p)
+/* Bytes a segment copy needs beyond the segment: the two 0xFF. */
+#define HTC_MQ_TAIL 2
+
+/* Copies a segment and appends the two 0xFF bytes; dst holds len + 2. */
+static inline void htc_mq_copy_segment(uint8_t *dst, const uint8_t *src, uint32_t len)
 {
-    return p < mq->end ? *p : 0xFFu;
+    if (len)
+        memcpy(dst, src, len);
+    dst[len] = 0xFF;
+    dst[len + 1] = 0xFF;
 }
 
-/* BYTEIN (Figure C.19). After a 0xFF, a byte above 0x8F is a marker or the
- * end: feed 1-bits without advancing; otherwise the byte carries 7 bits. */
-static inline void htc_mq_bytein(HtcMq *mq)
-{
-    if (htc_mq_byte(mq, mq->bp) == 0xFF) {
-        const uint32_t b1 = htc_mq_byte(mq, mq->bp + 1);
-        if (b1 > 0x8F) {
-            mq->c += 0xFF00;
-            mq->ct = 8;
-        } else {
-            mq->bp++;
-            mq->c += b1 << 9;
-            mq->ct = 7;
-        }
-    } else {
-        mq->bp++;
-        mq->c += htc_mq_byte(mq, mq->bp) << 8;
-        mq->ct = 8;
-    }
-}
+/* BYTEIN (Figure C.19): after a 0xFF, a byte above 0x8F is a marker or the
+ * end: feed 1-bits without advancing; otherwise that byte carries 7 bits. */
+#define HTC_MQ_BYTEIN()                         \
+    do {                                        \
+        if (bp[0] == 0xFF) {                    \
+            if (bp[1] > 0x8F) {                 \
+                c += 0xFF00;                    \
+                ct = 8;                         \
+            } else {                            \
+                bp++;                           \
+                c += (uint32_t)bp[0] << 9;      \
+                ct = 7;                         \
+            }                                   \
+        } else {                                \
+            bp++;                               \
+            c += (uint32_t)bp[0] << 8;          \
+            ct = 8;                             \
+        }                                       \
+    } while (0)
 
-/* INITDEC (Figure C.20) on the segment [data, data + len). */
-static inline void htc_mq_init(HtcMq *mq, const uint8_t *data, uint32_t len)
-{
-    mq->bp = data;
-    mq->end = data + len;
-    mq->c = htc_mq_byte(mq, data) << 16;
-    htc_mq_bytein(mq);
-    mq->c <<= 7;
-    mq->ct -= 7;
-    mq->a = 0x8000;
-}
+/* RENORMD (Figure C.18), shifting as many bits at once as A needs
+ * (0 < A < 0x8000 here) and reading bytes when CT runs out, in the same
+ * order as the one-bit loop of the standard. */
+#define HTC_MQ_RENORM()                                     \
+    do {                                                    \
+        uint32_t n_ = (uint32_t)__builtin_clz(a) - 16;      \
+        while (n_ > ct) {                                   \
+            a <<= ct;                                       \
+            c <<= ct;                                       \
+            n_ -= ct;                                       \
+            HTC_MQ_BYTEIN();                                \
+        }                                                   \
+        a <<= n_;                                           \
+        c <<= n_;                                           \
+        ct -= n_;                                           \
+    } while (0)
 
-/* RENORMD (Figure C.18). */
-static inline void htc_mq_renorm(HtcMq *mq)
-{
-    do {
-        if (mq->ct == 0)
-            htc_mq_bytein(mq);
-        mq->a <<= 1;
-        mq->c <<= 1;
-        mq->ct--;
-    } while (!(mq->a & 0x8000));
-}
-
-/* DECODE (Figures C.15 to C.17) of one decision in context *cx. */
-static inline uint32_t htc_mq_decode(HtcMq *mq, uint8_t *cx)
-{
-    const HtcMqState *s = &htc_mq_states[*cx];
-    const uint32_t qe = s->qe;
-    uint32_t d;
-    mq->a -= qe;
-    if ((mq->c >> 16) < qe) {
-        /* LPS_EXCHANGE */
-        if (mq->a < qe) {
-            d = s->mps;
-            *cx = s->next_mps;
-        } else {
-            d = s->mps ^ 1;
-            *cx = s->next_lps;
-        }
-        mq->a = qe;
-        htc_mq_renorm(mq);
-    } else {
-        mq->c -= qe << 16;
-        if (mq->a & 0x8000)
-            return s->mps;
-        /* MPS_EXCHANGE */
-        if (mq->a < qe) {
-            d = s->mps ^ 1;
-            *cx = s->next_lps;
-        } else {
-            d = s->mps;
-            *cx = s->next_mps;
-        }
-        htc_mq_renorm(mq);
-    }
-    return d;
-}
+/* DECODE (Figures C.15 to C.17): d receives the decision in context *cxp. */
+#define HTC_MQ_DECODE(d, cxp)                               \
+    do {                                                    \
+        const HtcMqState *s_ = *(cxp);                      \
+        const uint32_t qe_ = s_->qe;                        \
+        a -= qe_;                                           \
+        if ((c >> 16) < qe_) {                              \
+            if (a < qe_) {                                  \
+                (d) = s_->mps;                              \
+                *(cxp) = s_->next_mps;                      \
+            } else {                                        \
+                (d) = s_->mps ^ 1;                          \
+                *(cxp) = s_->next_lps;                      \
+            }                                               \
+            a = qe_;                                        \
+            HTC_MQ_RENORM();                                \
+        } else {                                            \
+            c -= qe_ << 16;                                 \
+            if (a & 0x8000) {                               \
+                (d) = s_->mps;                              \
+            } else {                                        \
+                if (a < qe_) {                              \
+                    (d) = s_->mps ^ 1;                      \
+                    *(cxp) = s_->next_lps;                  \
+                } else {                                    \
+                    (d) = s_->mps;                          \
+                    *(cxp) = s_->next_mps;                  \
+                }                                           \
+                HTC_MQ_RENORM();                            \
+            }                                               \
+        }                                                   \
+    } while (0)
 
 /* Raw segments (selective arithmetic coding bypass, D.6): bits MSB first;
  * after a 0xFF byte the next byte's MSB is a stuffed 0 and is skipped; a
  * 0xFF followed by a byte above 0x8F (or the end) yields 1-bits. c holds
  * the last byte, ct the bits of it not yet read. */
-static inline void htc_raw_init(HtcMq *mq, const uint8_t *data, uint32_t len)
+#define HTC_RAW_DECODE(d)                       \
+    do {                                        \
+        if (ct == 0) {                          \
+            if (c == 0xFF) {                    \
+                if (bp[0] > 0x8F) {             \
+                    ct = 8;                     \
+                } else {                        \
+                    c = bp[0];                  \
+                    bp++;                       \
+                    ct = 7;                     \
+                }                               \
+            } else {                            \
+                c = bp[0];                      \
+                bp++;                           \
+                ct = 8;                         \
+            }                                   \
+        }                                       \
+        ct--;                                   \
+        (d) = (c >> ct) & 1;                    \
+    } while (0)
+
+/* The coder's registers, for code that is not a hot loop. */
+typedef struct HtcMq {
+    uint32_t a, c, ct;
+    const uint8_t *bp;         /* current byte B, in a copy ending in 0xFF 0xFF */
+} HtcMq;
+
+/* INITDEC (Figure C.20) on a copy made by htc_mq_copy_segment. */
+static inline void htc_mq_init(HtcMq *mq, const uint8_t *copy)
 {
-    mq->bp = data;
-    mq->end = data + len;
+    const uint8_t *bp = copy;
+    uint32_t c = (uint32_t)bp[0] << 16, ct = 0;
+    HTC_MQ_BYTEIN();
+    mq->c = c << 7;
+    mq->ct = ct - 7;
+    mq->a = 0x8000;
+    mq->bp = bp;
+}
+
+static inline uint32_t htc_mq_decode(HtcMq *mq, const HtcMqState **cx)
+{
+    uint32_t a = mq->a, c = mq->c, ct = mq->ct, d;
+    const uint8_t *bp = mq->bp;
+    HTC_MQ_DECODE(d, cx);
+    mq->a = a;
+    mq->c = c;
+    mq->ct = ct;
+    mq->bp = bp;
+    return d;
+}
+
+static inline void htc_raw_init(HtcMq *mq, const uint8_t *copy)
+{
+    mq->bp = copy;
     mq->c = 0;
     mq->ct = 0;
     mq->a = 0;
@@ -138,25 +179,13 @@ static inline void htc_raw_init(HtcMq *mq, const uint8_t *data, uint32_t len)
 
 static inline uint32_t htc_raw_decode(HtcMq *mq)
 {
-    if (mq->ct == 0) {
-        if (mq->c == 0xFF) {
-            const uint32_t b = htc_mq_byte(mq, mq->bp);
-            if (b > 0x8F) {
-                mq->c = 0xFF;
-                mq->ct = 8;
-            } else {
-                mq->c = b;
-                mq->bp++;
-                mq->ct = 7;
-            }
-        } else {
-            mq->c = htc_mq_byte(mq, mq->bp);
-            mq->bp += mq->bp < mq->end;
-            mq->ct = 8;
-        }
-    }
-    mq->ct--;
-    return (mq->c >> mq->ct) & 1;
+    uint32_t c = mq->c, ct = mq->ct, d;
+    const uint8_t *bp = mq->bp;
+    HTC_RAW_DECODE(d);
+    mq->c = c;
+    mq->ct = ct;
+    mq->bp = bp;
+    return d;
 }
 
 #endif /* HTC_MQ_DECODER_H */

@@ -6,9 +6,9 @@
  * LPS (where SWITCH = 1 the LPS also exchanges the sense of the MPS). */
 #include "coding/mq_decoder.h"
 
-#define ROW(qe, nmps, nlps, sw)                                                     \
-    { (qe), 0, (uint8_t)((nmps) * 2 + 0), (uint8_t)((nlps) * 2 + (0 ^ (sw))), 0 }, \
-    { (qe), 1, (uint8_t)((nmps) * 2 + 1), (uint8_t)((nlps) * 2 + (1 ^ (sw))), 0 }
+#define ROW(qe, nmps, nlps, sw)                                                        \
+    { (qe), 0, &htc_mq_states[(nmps) * 2 + 0], &htc_mq_states[(nlps) * 2 + (0 ^ (sw))] }, \
+    { (qe), 1, &htc_mq_states[(nmps) * 2 + 1], &htc_mq_states[(nlps) * 2 + (1 ^ (sw))] }
 
 const HtcMqState htc_mq_states[94] = {
     /*        Qe  NMPS NLPS SWITCH       index */

@@ -4,7 +4,9 @@
  * PTERM, SEGSYM) and codeword segments spread over quality layers.
  *
  * Magnitudes are built in out[] as positive values, signs are kept in the
- * flags and applied at the end. */
+ * flags and applied at the end. Each pass keeps the MQ coder in local
+ * variables (the HTC_MQ_* macros); full stripes are unrolled by row so the
+ * vertically causal test and the neighbour offsets are constants. */
 #include <string.h>
 
 #include "internal.h"
@@ -14,8 +16,10 @@
 
 #if defined(__GNUC__)
 #define T1_INLINE static inline __attribute__((always_inline))
+#define T1_NOINLINE static __attribute__((noinline))
 #else
 #define T1_INLINE static inline
+#define T1_NOINLINE static
 #endif
 
 enum { PASS_SP, PASS_MR, PASS_CU };
@@ -28,9 +32,15 @@ typedef struct T1 {
     uint32_t w, h;
     uint32_t vcausal;
     const uint8_t *zc;         /* zero-coding table of the band */
-    HtcMq mq;
-    uint8_t ctx[HTC_T1_NUM_CTX];
+    const HtcMqState *ctx[HTC_T1_NUM_CTX];
+    uint32_t a, c, ct;         /* coder registers between passes */
+    const uint8_t *bp;
 } T1;
+
+#define LOAD_CODER()                               \
+    uint32_t a = t->a, c = t->c, ct = t->ct;       \
+    const uint8_t *bp = t->bp
+#define SAVE_CODER() (t->a = a, t->c = c, t->ct = ct, t->bp = bp)
 
 /* Marks a coefficient significant and tells its eight neighbours. With the
  * vertically causal style, a coefficient in the first row of a stripe does
@@ -51,129 +61,212 @@ T1_INLINE void t1_set_sig(uint16_t *fp, ptrdiff_t fs, uint32_t neg, int tell_up)
     fp[0] |= (uint16_t)(HTC_T1_SIG | (neg ? HTC_T1_NEG : 0));
 }
 
-T1_INLINE uint32_t t1_bit(HtcMq *mq, uint8_t *ctx, int raw)
-{
-    return raw ? htc_raw_decode(mq) : htc_mq_decode(mq, ctx);
-}
+/* Sign of a newly significant coefficient with flags f (D.3.2). */
+#define SIGN_MQ(neg, f)                                 \
+    do {                                                \
+        const uint32_t sc_ = htc_t1_sc_ctx[(f) & 0xFF]; \
+        HTC_MQ_DECODE(neg, &ctx[sc_ >> 1]);             \
+        (neg) ^= sc_ & 1;                               \
+    } while (0)
 
-/* Sign of a newly significant coefficient (D.3.2); raw in bypass passes. */
-T1_INLINE uint32_t t1_sign(HtcMq *mq, uint8_t *ctx, uint32_t f, int raw)
-{
-    if (raw)
-        return htc_raw_decode(mq);
-    const uint32_t sc = htc_t1_sc_ctx[f & 0xFF];
-    return htc_mq_decode(mq, &ctx[sc >> 1]) ^ (sc & 1);
-}
+/* Significance propagation (D.3.1) of one coefficient: insignificant with
+ * at least one significant neighbour. */
+#define SP_COEF(fp, op, up, RAW)                                        \
+    do {                                                                \
+        const uint32_t f_ = *(fp);                                      \
+        if (!(f_ & HTC_T1_SIG) && (f_ & HTC_T1_NBR_MASK)) {             \
+            uint32_t bit_;                                              \
+            if (RAW)                                                    \
+                HTC_RAW_DECODE(bit_);                                   \
+            else                                                        \
+                HTC_MQ_DECODE(bit_, &ctx[zc[htc_t1_zc_index(f_)]]);     \
+            if (bit_) {                                                 \
+                uint32_t neg_;                                          \
+                if (RAW)                                                \
+                    HTC_RAW_DECODE(neg_);                               \
+                else                                                    \
+                    SIGN_MQ(neg_, f_);                                  \
+                t1_set_sig((fp), fs, neg_, (up));                       \
+                *(op) = one;                                            \
+            }                                                           \
+            *(fp) |= HTC_T1_VISIT;                                      \
+        }                                                               \
+    } while (0)
 
-/* Significance propagation (D.3.1): insignificant coefficients with at
- * least one significant neighbour. */
-T1_INLINE void t1_pass_sp(T1 *t, uint32_t plane, int raw)
+T1_INLINE void t1_pass_sp(T1 *t, uint32_t plane, const int raw)
 {
-    HtcMq mq = t->mq;
-    uint8_t *const ctx = t->ctx;
+    LOAD_CODER();
+    const HtcMqState **const ctx = t->ctx;
     const uint8_t *const zc = t->zc;
     const ptrdiff_t fs = t->fs, os = t->os;
     const int32_t one = (int32_t)(1u << plane);
     for (uint32_t y0 = 0; y0 < t->h; y0 += 4) {
         const uint32_t rows = HTC_MIN(4, t->h - y0);
-        const int tell_up0 = !(t->vcausal && y0 > 0);
+        const int up0 = !(t->vcausal && y0 > 0);
         uint16_t *fcol = t->flags + (ptrdiff_t)y0 * fs;
         int32_t *ocol = t->out + (ptrdiff_t)y0 * os;
-        for (uint32_t x = 0; x < t->w; x++, fcol++, ocol++) {
-            uint16_t *fp = fcol;
-            for (uint32_t r = 0; r < rows; r++, fp += fs) {
-                const uint32_t f = *fp;
-                if ((f & HTC_T1_SIG) || !(f & HTC_T1_NBR_MASK))
-                    continue;
-                if (t1_bit(&mq, &ctx[zc[htc_t1_zc_index(f)]], raw)) {
-                    const uint32_t neg = t1_sign(&mq, ctx, f, raw);
-                    t1_set_sig(fp, fs, neg, r || tell_up0);
-                    ocol[(ptrdiff_t)r * os] = one;
-                }
-                *fp |= HTC_T1_VISIT;
+        if (rows == 4) {
+            for (uint32_t x = 0; x < t->w; x++, fcol++, ocol++) {
+                SP_COEF(fcol, ocol, up0, raw);
+                SP_COEF(fcol + fs, ocol + os, 1, raw);
+                SP_COEF(fcol + 2 * fs, ocol + 2 * os, 1, raw);
+                SP_COEF(fcol + 3 * fs, ocol + 3 * os, 1, raw);
             }
+        } else {
+            for (uint32_t x = 0; x < t->w; x++, fcol++, ocol++)
+                for (uint32_t r = 0; r < rows; r++)
+                    SP_COEF(fcol + r * fs, ocol + r * os, r || up0, raw);
         }
     }
-    t->mq = mq;
+    SAVE_CODER();
 }
 
-/* Magnitude refinement (D.3.3): coefficients significant before this
- * bit-plane. */
-T1_INLINE void t1_pass_mr(T1 *t, uint32_t plane, int raw)
+/* Magnitude refinement (D.3.3) of one coefficient significant before this
+ * bit-plane; the three contexts live in locals for the pass. */
+#define MR_COEF(fp, op, RAW)                                    \
+    do {                                                        \
+        const uint32_t f_ = *(fp);                              \
+        if ((f_ & (HTC_T1_SIG | HTC_T1_VISIT)) == HTC_T1_SIG) { \
+            uint32_t bit_;                                      \
+            if (RAW)                                            \
+                HTC_RAW_DECODE(bit_);                           \
+            else if (f_ & HTC_T1_REFINED)                       \
+                HTC_MQ_DECODE(bit_, &mr2);                      \
+            else if (f_ & HTC_T1_NBR_MASK)                      \
+                HTC_MQ_DECODE(bit_, &mr1);                      \
+            else                                                \
+                HTC_MQ_DECODE(bit_, &mr0);                      \
+            *(op) |= (int32_t)(bit_ << plane);                  \
+            *(fp) = (uint16_t)(f_ | HTC_T1_REFINED);            \
+        }                                                       \
+    } while (0)
+
+T1_INLINE void t1_pass_mr(T1 *t, uint32_t plane, const int raw)
 {
-    HtcMq mq = t->mq;
-    uint8_t *const ctx = t->ctx;
+    LOAD_CODER();
+    const HtcMqState *mr0 = t->ctx[HTC_T1_CTX_MR], *mr1 = t->ctx[HTC_T1_CTX_MR + 1],
+                     *mr2 = t->ctx[HTC_T1_CTX_MR + 2];
     const ptrdiff_t fs = t->fs, os = t->os;
     for (uint32_t y0 = 0; y0 < t->h; y0 += 4) {
         const uint32_t rows = HTC_MIN(4, t->h - y0);
         uint16_t *fcol = t->flags + (ptrdiff_t)y0 * fs;
         int32_t *ocol = t->out + (ptrdiff_t)y0 * os;
-        for (uint32_t x = 0; x < t->w; x++, fcol++, ocol++) {
-            uint16_t *fp = fcol;
-            for (uint32_t r = 0; r < rows; r++, fp += fs) {
-                const uint32_t f = *fp;
-                if ((f & (HTC_T1_SIG | HTC_T1_VISIT)) != HTC_T1_SIG)
-                    continue;
-                const uint32_t c = (f & HTC_T1_REFINED) ? HTC_T1_CTX_MR + 2
-                                 : (f & HTC_T1_NBR_MASK) ? HTC_T1_CTX_MR + 1 : HTC_T1_CTX_MR;
-                const uint32_t bit = t1_bit(&mq, &ctx[c], raw);
-                ocol[(ptrdiff_t)r * os] |= (int32_t)(bit << plane);
-                *fp = (uint16_t)(f | HTC_T1_REFINED);
+        if (rows == 4) {
+            for (uint32_t x = 0; x < t->w; x++, fcol++, ocol++) {
+                MR_COEF(fcol, ocol, raw);
+                MR_COEF(fcol + fs, ocol + os, raw);
+                MR_COEF(fcol + 2 * fs, ocol + 2 * os, raw);
+                MR_COEF(fcol + 3 * fs, ocol + 3 * os, raw);
             }
+        } else {
+            for (uint32_t x = 0; x < t->w; x++, fcol++, ocol++)
+                for (uint32_t r = 0; r < rows; r++)
+                    MR_COEF(fcol + r * fs, ocol + r * os, raw);
         }
     }
-    t->mq = mq;
+    t->ctx[HTC_T1_CTX_MR] = mr0;
+    t->ctx[HTC_T1_CTX_MR + 1] = mr1;
+    t->ctx[HTC_T1_CTX_MR + 2] = mr2;
+    SAVE_CODER();
 }
 
-/* Cleanup (D.3.4): the coefficients not coded yet in this bit-plane, with
- * run-length coding of full columns of four whose neighbourhoods are all
- * insignificant. Clears the VISIT marks of the bit-plane. */
-static void t1_pass_cu(T1 *t, uint32_t plane)
+/* Cleanup (D.3.4) of one coefficient not coded yet in this bit-plane;
+ * clears the VISIT mark of those that were. */
+#define CU_COEF(fp, op, up)                                             \
+    do {                                                                \
+        const uint32_t f_ = *(fp);                                      \
+        if (!(f_ & (HTC_T1_SIG | HTC_T1_VISIT))) {                      \
+            uint32_t bit_;                                              \
+            HTC_MQ_DECODE(bit_, &ctx[zc[htc_t1_zc_index(f_)]]);         \
+            if (bit_) {                                                 \
+                uint32_t neg_;                                          \
+                SIGN_MQ(neg_, f_);                                      \
+                t1_set_sig((fp), fs, neg_, (up));                       \
+                *(op) = one;                                            \
+            }                                                           \
+        } else {                                                        \
+            *(fp) = (uint16_t)(f_ & ~HTC_T1_VISIT);                     \
+        }                                                               \
+    } while (0)
+
+/* Run-length coded column (all four insignificant with insignificant
+ * neighbourhoods): the index of the first significant row in two UNIFORM
+ * decisions, its sign, then the rows below it as usual. */
+#define CU_RUN(fcol, ocol, up0)                                         \
+    do {                                                                \
+        uint32_t rl_, r_, r1_;                                          \
+        HTC_MQ_DECODE(rl_, &ctx[HTC_T1_CTX_RL]);                        \
+        if (!rl_)                                                       \
+            break;                                                      \
+        HTC_MQ_DECODE(r_, &ctx[HTC_T1_CTX_UNI]);                        \
+        HTC_MQ_DECODE(r1_, &ctx[HTC_T1_CTX_UNI]);                       \
+        r_ = r_ << 1 | r1_;                                             \
+        uint16_t *fp_ = (fcol) + (ptrdiff_t)r_ * fs;                    \
+        uint32_t rneg_;                                                 \
+        SIGN_MQ(rneg_, *fp_);                                           \
+        t1_set_sig(fp_, fs, rneg_, r_ || (up0));                        \
+        (ocol)[(ptrdiff_t)r_ * os] = one;                               \
+        switch (r_) {                                                   \
+        case 0:                                                         \
+            CU_COEF((fcol) + fs, (ocol) + os, 1);                       \
+            /* fall through */                                          \
+        case 1:                                                         \
+            CU_COEF((fcol) + 2 * fs, (ocol) + 2 * os, 1);               \
+            /* fall through */                                          \
+        case 2:                                                         \
+            CU_COEF((fcol) + 3 * fs, (ocol) + 3 * os, 1);               \
+            break;                                                      \
+        default:                                                        \
+            break;                                                      \
+        }                                                               \
+    } while (0)
+
+T1_NOINLINE void t1_pass_cu(T1 *t, uint32_t plane, int segsym)
 {
-    HtcMq mq = t->mq;
-    uint8_t *const ctx = t->ctx;
+    LOAD_CODER();
+    const HtcMqState **const ctx = t->ctx;
     const uint8_t *const zc = t->zc;
     const ptrdiff_t fs = t->fs, os = t->os;
     const int32_t one = (int32_t)(1u << plane);
     for (uint32_t y0 = 0; y0 < t->h; y0 += 4) {
         const uint32_t rows = HTC_MIN(4, t->h - y0);
-        const int tell_up0 = !(t->vcausal && y0 > 0);
+        const int up0 = !(t->vcausal && y0 > 0);
         uint16_t *fcol = t->flags + (ptrdiff_t)y0 * fs;
         int32_t *ocol = t->out + (ptrdiff_t)y0 * os;
-        for (uint32_t x = 0; x < t->w; x++, fcol++, ocol++) {
-            uint32_t r = 0;
-            if (rows == 4 && (fcol[0] | fcol[fs] | fcol[2 * fs] | fcol[3 * fs]) == 0) {
-                if (!htc_mq_decode(&mq, &ctx[HTC_T1_CTX_RL]))
-                    continue;
-                r = htc_mq_decode(&mq, &ctx[HTC_T1_CTX_UNI]) << 1;
-                r |= htc_mq_decode(&mq, &ctx[HTC_T1_CTX_UNI]);
-                uint16_t *fp = fcol + (ptrdiff_t)r * fs;
-                const uint32_t neg = t1_sign(&mq, ctx, *fp, 0);
-                t1_set_sig(fp, fs, neg, r || tell_up0);
-                ocol[(ptrdiff_t)r * os] = one;
-                r++;
-            }
-            uint16_t *fp = fcol + (ptrdiff_t)r * fs;
-            for (; r < rows; r++, fp += fs) {
-                const uint32_t f = *fp;
-                if (!(f & (HTC_T1_SIG | HTC_T1_VISIT))) {
-                    if (htc_mq_decode(&mq, &ctx[zc[htc_t1_zc_index(f)]])) {
-                        const uint32_t neg = t1_sign(&mq, ctx, f, 0);
-                        t1_set_sig(fp, fs, neg, r || tell_up0);
-                        ocol[(ptrdiff_t)r * os] = one;
-                    }
+        if (rows == 4) {
+            for (uint32_t x = 0; x < t->w; x++, fcol++, ocol++) {
+                if ((fcol[0] | fcol[fs] | fcol[2 * fs] | fcol[3 * fs]) == 0) {
+                    CU_RUN(fcol, ocol, up0);
+                } else {
+                    CU_COEF(fcol, ocol, up0);
+                    CU_COEF(fcol + fs, ocol + os, 1);
+                    CU_COEF(fcol + 2 * fs, ocol + 2 * os, 1);
+                    CU_COEF(fcol + 3 * fs, ocol + 3 * os, 1);
                 }
-                *fp &= (uint16_t)~HTC_T1_VISIT;
             }
+        } else {
+            for (uint32_t x = 0; x < t->w; x++, fcol++, ocol++)
+                for (uint32_t r = 0; r < rows; r++)
+                    CU_COEF(fcol + r * fs, ocol + r * os, r || up0);
         }
     }
-    t->mq = mq;
+    if (segsym) {
+        /* Four symbols 1010 in the uniform context (D.5). A mismatch means
+         * the bit-plane is corrupt; like the reference decoders we keep
+         * what was decoded. */
+        for (int j = 0; j < 4; j++) {
+            uint32_t d;
+            HTC_MQ_DECODE(d, &ctx[HTC_T1_CTX_UNI]);
+            (void)d;
+        }
+    }
+    SAVE_CODER();
 }
 
-static void t1_pass_sp_mq(T1 *t, uint32_t plane) { t1_pass_sp(t, plane, 0); }
-static void t1_pass_sp_raw(T1 *t, uint32_t plane) { t1_pass_sp(t, plane, 1); }
-static void t1_pass_mr_mq(T1 *t, uint32_t plane) { t1_pass_mr(t, plane, 0); }
-static void t1_pass_mr_raw(T1 *t, uint32_t plane) { t1_pass_mr(t, plane, 1); }
+T1_NOINLINE void t1_pass_sp_mq(T1 *t, uint32_t plane) { t1_pass_sp(t, plane, 0); }
+T1_NOINLINE void t1_pass_sp_raw(T1 *t, uint32_t plane) { t1_pass_sp(t, plane, 1); }
+T1_NOINLINE void t1_pass_mr_mq(T1 *t, uint32_t plane) { t1_pass_mr(t, plane, 0); }
+T1_NOINLINE void t1_pass_mr_raw(T1 *t, uint32_t plane) { t1_pass_mr(t, plane, 1); }
 
 /* Pass k of the block: 0 is a cleanup, then SP, MR, CU per bit-plane. */
 static inline uint32_t t1_pass_type(uint32_t k)
@@ -220,11 +313,15 @@ int htc_t1_decode_block(const HtcBlockParams *p, int32_t *out, ptrdiff_t stride,
     if (sum_passes != p->num_passes || p->zero_planes >= p->mb || !p->data)
         return HTC_ECORRUPT;
 
+    /* Scratch: the flags with their border, then the copy of the segment
+     * being decoded with its two 0xFF. */
     const ptrdiff_t fs = (ptrdiff_t)w + 2;
-    const size_t flags_size = (size_t)fs * (h + 2) * sizeof(uint16_t);
-    if (scratch_size < flags_size || ((uintptr_t)scratch & 1))
+    const size_t flags_size = ((size_t)fs * (h + 2) * sizeof(uint16_t) + 63) & ~(size_t)63;
+    if (scratch_size < flags_size + 64 || ((uintptr_t)scratch & 1))
         return HTC_EINVAL;
     memset(scratch, 0, flags_size);
+    uint8_t *const seg_copy = (uint8_t *)scratch + flags_size;
+    const size_t seg_cap = scratch_size - flags_size - HTC_MQ_TAIL;
 
     T1 t;
     t.flags = (uint16_t *)scratch + fs + 1;
@@ -238,6 +335,7 @@ int htc_t1_decode_block(const HtcBlockParams *p, int32_t *out, ptrdiff_t stride,
     htc_t1_reset_contexts(t.ctx);
 
     const uint32_t style = p->cblk_style;
+    const int segsym = !!(style & HTC_CBLK_SEGSYM);
     const uint32_t top = p->mb - 1 - p->zero_planes; /* bit-plane of the first cleanup */
     /* Passes past bit-plane 0 cannot be decoded; ignore them. */
     const uint32_t total = HTC_MIN(p->num_passes, 3 * top + 1);
@@ -261,12 +359,19 @@ int htc_t1_decode_block(const HtcBlockParams *p, int32_t *out, ptrdiff_t stride,
         }
         if (passes == 0)
             break;
-        const uint32_t len = (uint32_t)HTC_MIN(off - start, (size_t)UINT32_MAX);
+        /* Only a corrupt length exceeds the scratch: decode its start. */
+        const uint32_t len = (uint32_t)HTC_MIN(off - start, seg_cap);
+        htc_mq_copy_segment(seg_copy, p->data + start, len);
         const int raw = (style & HTC_CBLK_BYPASS) && k >= 10 && t1_pass_type(k) != PASS_CU;
+        HtcMq mq;
         if (raw)
-            htc_raw_init(&t.mq, p->data + start, len);
+            htc_raw_init(&mq, seg_copy);
         else
-            htc_mq_init(&t.mq, p->data + start, len);
+            htc_mq_init(&mq, seg_copy);
+        t.a = mq.a;
+        t.c = mq.c;
+        t.ct = mq.ct;
+        t.bp = mq.bp;
         for (uint32_t i = 0; i < passes && k < total; i++, k++) {
             const uint32_t type = t1_pass_type(k);
             const uint32_t plane = top - (k + 2) / 3;
@@ -281,16 +386,7 @@ int htc_t1_decode_block(const HtcBlockParams *p, int32_t *out, ptrdiff_t stride,
                 else
                     t1_pass_mr_mq(&t, plane);
             } else {
-                t1_pass_cu(&t, plane);
-                if (style & HTC_CBLK_SEGSYM) {
-                    /* Four symbols 1010 in the uniform context (D.5). A
-                     * mismatch means the bit-plane is corrupt; like the
-                     * reference decoders we keep what was decoded. */
-                    uint32_t sym = 0;
-                    for (int j = 0; j < 4; j++)
-                        sym = sym << 1 | htc_mq_decode(&t.mq, &t.ctx[HTC_T1_CTX_UNI]);
-                    (void)sym;
-                }
+                t1_pass_cu(&t, plane, segsym);
             }
             if (style & HTC_CBLK_RESET)
                 htc_t1_reset_contexts(t.ctx);

@@ -8,8 +8,6 @@
  * - sign: H and V are the sums of the direct neighbours' contributions
  *   (+1 significant positive, -1 significant negative, 0 insignificant),
  *   clamped to -1..1; Table D.3 maps (H, V) to a context and an XOR bit. */
-#include <string.h>
-
 #include "coding/mq_decoder.h"
 #include "coding/t1_tables.h"
 
@@ -89,13 +87,14 @@ const uint8_t htc_t1_sc_ctx[256] = {
     18, 21, 21, 21, 25, 27, 27, 27, 25, 27, 27, 27, 25, 27, 27, 27,
 };
 
-void htc_t1_reset_contexts(uint8_t ctx[HTC_T1_NUM_CTX])
+void htc_t1_reset_contexts(const HtcMqState *ctx[HTC_T1_NUM_CTX])
 {
     /* Table D.7: every context starts in state 0, MPS 0, except the
      * uniform context (46), run-length (3) and zero coding with no
      * significant neighbour (4). */
-    memset(ctx, 0, HTC_T1_NUM_CTX);
-    ctx[HTC_T1_CTX_UNI] = 46 * 2;
-    ctx[HTC_T1_CTX_RL] = 3 * 2;
-    ctx[0] = 4 * 2;
+    for (int i = 0; i < HTC_T1_NUM_CTX; i++)
+        ctx[i] = HTC_MQ_STATE(0, 0);
+    ctx[HTC_T1_CTX_UNI] = HTC_MQ_STATE(46, 0);
+    ctx[HTC_T1_CTX_RL] = HTC_MQ_STATE(3, 0);
+    ctx[0] = HTC_MQ_STATE(4, 0);
 }

@@ -57,7 +57,8 @@ static inline uint32_t htc_t1_zc_index(uint32_t f)
     return (f & 0x0F) | ((f >> 4) & 0xF0);
 }
 
-/* Context initial values (Table D.7) as MQ context bytes (state * 2 + MPS). */
-void htc_t1_reset_contexts(uint8_t ctx[HTC_T1_NUM_CTX]);
+struct HtcMqState;
+/* Context initial values (Table D.7). */
+void htc_t1_reset_contexts(const struct HtcMqState *ctx[HTC_T1_NUM_CTX]);
 
 #endif /* HTC_T1_TABLES_H */

@@ -129,12 +129,12 @@ static void check_mq(uint32_t n, uint32_t num_ctx, int skew)
     uint8_t *sym = malloc(n), *cxi = malloc(n);
     uint8_t *buf = calloc(2 * n + 64, 1);
     EncCtx ec[19];
-    uint8_t dc[19];
+    const HtcMqState *dc[19];
     memset(ec, 0, sizeof(ec));
     for (uint32_t i = 0; i < num_ctx; i++) {
         ec[i].i = (uint8_t)(rnd() % 47);
         ec[i].mps = (uint8_t)(rnd() & 1);
-        dc[i] = (uint8_t)(ec[i].i * 2 + ec[i].mps);
+        dc[i] = HTC_MQ_STATE(ec[i].i, ec[i].mps);
     }
     for (uint32_t i = 0; i < n; i++) {
         cxi[i] = (uint8_t)(rnd() % num_ctx);
@@ -149,20 +149,20 @@ static void check_mq(uint32_t n, uint32_t num_ctx, int skew)
         enc_encode(&e, &ec[cxi[i]], sym[i]);
     const long len = enc_flush(&e);
     /* Decode from an exact-size copy so ASan sees any read past the end. */
-    uint8_t *seg = malloc((size_t)len + 1);
-    memcpy(seg, buf + 1, (size_t)len);
+    uint8_t *seg = malloc((size_t)len + HTC_MQ_TAIL);
+    htc_mq_copy_segment(seg, buf + 1, (uint32_t)len);
     HtcMq mq;
-    htc_mq_init(&mq, seg, (uint32_t)len);
+    htc_mq_init(&mq, seg);
     uint32_t bad = 0;
     for (uint32_t i = 0; i < n; i++)
         bad += htc_mq_decode(&mq, &dc[cxi[i]]) != sym[i];
     CHECK_EQ_INT(bad, 0);
     for (uint32_t i = 0; i < num_ctx; i++)
-        CHECK_EQ_INT(dc[i], ec[i].i * 2 + ec[i].mps);
-    /* Far past the end: still inside the segment. */
+        CHECK(dc[i] == HTC_MQ_STATE(ec[i].i, ec[i].mps));
+    /* Far past the end: still inside the copy. */
     for (uint32_t i = 0; i < 1000; i++)
         htc_mq_decode(&mq, &dc[0]);
-    CHECK(mq.bp <= seg + len);
+    CHECK(mq.bp <= seg + len + 1);
     free(seg);
     free(sym);
     free(cxi);
@@ -185,17 +185,17 @@ static void check_raw(uint32_t n)
     }
     if (ct != ct0)
         buf[len++] = (uint8_t)(c << ct);
-    uint8_t *seg = malloc(len + 1);
-    memcpy(seg, buf, len);
+    uint8_t *seg = malloc(len + HTC_MQ_TAIL);
+    htc_mq_copy_segment(seg, buf, (uint32_t)len);
     HtcMq mq;
-    htc_raw_init(&mq, seg, (uint32_t)len);
+    htc_raw_init(&mq, seg);
     uint32_t bad = 0;
     for (uint32_t i = 0; i < n; i++)
         bad += htc_raw_decode(&mq) != bits[i];
     CHECK_EQ_INT(bad, 0);
     for (uint32_t i = 0; i < 100; i++)
         htc_raw_decode(&mq);
-    CHECK(mq.bp <= seg + len);
+    CHECK(mq.bp <= seg + len + 1);
     free(seg);
     free(bits);
     free(buf);
@@ -209,8 +209,8 @@ int main(void)
             const HtcMqState *st = &htc_mq_states[s * 2 + m];
             CHECK_EQ_INT(st->qe, qe_tab[s]);
             CHECK_EQ_INT(st->mps, m);
-            CHECK_EQ_INT(st->next_mps, nmps_tab[s] * 2 + m);
-            CHECK_EQ_INT(st->next_lps, nlps_tab[s] * 2 + (m ^ switch_tab[s]));
+            CHECK_EQ_INT(st->next_mps - htc_mq_states, nmps_tab[s] * 2 + m);
+            CHECK_EQ_INT(st->next_lps - htc_mq_states, nlps_tab[s] * 2 + (m ^ switch_tab[s]));
         }
     for (int r = 0; r < 40; r++)
         check_mq(1 + rnd() % 20000, 1 + rnd() % 19, r % 3);
@@ -220,8 +220,10 @@ int main(void)
         check_raw(1 + rnd() % 5000);
     /* An empty segment decodes (1-bits fed) without reading. */
     HtcMq mq;
-    uint8_t cx = 0, empty[1] = { 0 };
-    htc_mq_init(&mq, empty, 0);
+    const HtcMqState *cx = HTC_MQ_STATE(0, 0);
+    uint8_t empty[HTC_MQ_TAIL];
+    htc_mq_copy_segment(empty, NULL, 0);
+    htc_mq_init(&mq, empty);
     for (int i = 0; i < 100; i++)
         htc_mq_decode(&mq, &cx);
     CHECK(mq.bp == empty);
