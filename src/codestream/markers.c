@@ -84,12 +84,14 @@ void *htc_parse_alloc(HtcStream *s, size_t n, size_t size, const char *what, uin
 {
     HtcStreamPriv *p = s->priv;
     if (size && n > SIZE_MAX / size) {
+        p->alloc_status = HTC_ELIMIT;
         htc_fail(&s->ctx, HTC_ELIMIT, "%s at offset %llu: table size overflows", what,
                  (unsigned long long)offset);
         return NULL;
     }
     const uint64_t bytes = (uint64_t)n * size;
     if (s->ctx.limits.max_memory && p->memory + bytes > s->ctx.limits.max_memory) {
+        p->alloc_status = HTC_ELIMIT;
         htc_fail(&s->ctx, HTC_ELIMIT,
                  "%s at offset %llu: header tables need %llu bytes, over the memory limit %llu", what,
                  (unsigned long long)offset, (unsigned long long)(p->memory + bytes),
@@ -98,6 +100,7 @@ void *htc_parse_alloc(HtcStream *s, size_t n, size_t size, const char *what, uin
     }
     void *q = htc_calloc(&s->ctx, n ? n : 1, size ? size : 1);
     if (!q) {
+        p->alloc_status = HTC_ENOMEM;
         htc_fail(&s->ctx, HTC_ENOMEM, "%s at offset %llu: out of memory (%llu bytes)", what,
                  (unsigned long long)offset, (unsigned long long)bytes);
         return NULL;
@@ -159,7 +162,7 @@ static int parse_siz(HtcParser *P, uint64_t off, const uint8_t *d, size_t n)
     P->ntiles = (uint32_t)ntiles;
     s->comps = htc_parse_alloc(s, nc, sizeof(HtcComponent), "SIZ", off);
     if (!s->comps)
-        return HTC_ENOMEM;
+        return s->priv->alloc_status;
     s->num_components = nc;
     for (uint32_t c = 0; c < nc; c++) {
         const uint8_t *e = d + 36 + 3 * c;
@@ -184,7 +187,7 @@ static int parse_siz(HtcParser *P, uint64_t off, const uint8_t *d, size_t n)
     P->cap_tile_poc = htc_parse_alloc(s, ntiles, sizeof(uint32_t), "SIZ", off);
     if (!s->main_cod || !s->main_qcd || !s->main_roi || !P->main.flags || !s->tiles ||
         !P->tile_state || !P->cap_tile_poc)
-        return HTC_ENOMEM;
+        return s->priv->alloc_status;
     P->main.cod = s->main_cod;
     P->main.qcd = s->main_qcd;
     P->main.roi = s->main_roi;
@@ -650,7 +653,7 @@ static int tile_state(HtcParser *P, int32_t tile, uint64_t off, HtcHdrState **ou
     const uint32_t nc = s->num_components;
     HtcHdrState *h = htc_parse_alloc(s, 1, sizeof(HtcHdrState), "tile header", off);
     if (!h)
-        return HTC_ENOMEM;
+        return s->priv->alloc_status;
     P->tile_state[tile] = h;
     HtcTile *t = &s->tiles[tile];
     t->cod = htc_parse_alloc(s, nc, sizeof(HtcCod), "tile header", off);
@@ -659,7 +662,7 @@ static int tile_state(HtcParser *P, int32_t tile, uint64_t off, HtcHdrState **ou
     h->flags = htc_parse_alloc(s, nc, 1, "tile header", off);
     t->owns_coding = 1;
     if (!t->cod || !t->qcd || !t->roi_shift || !h->flags)
-        return HTC_ENOMEM;
+        return s->priv->alloc_status;
     h->cod = t->cod;
     h->qcd = t->qcd;
     h->roi = t->roi_shift;

@@ -91,7 +91,7 @@ static int order_parts(HtcParser *P)
     HtcStreamPriv *p = P->p;
     p->part_pool = htc_parse_alloc(s, s->num_parts ? s->num_parts : 1, sizeof(uint32_t), "SOT", 0);
     if (!p->part_pool)
-        return HTC_ENOMEM;
+        return s->priv->alloc_status;
     for (uint32_t i = 0; i < s->num_parts; i++)
         s->tiles[s->parts[i].tile].num_parts++;
     uint32_t at = 0;
@@ -152,7 +152,7 @@ static int gather_packed(HtcParser *P, const uint8_t *src, const uint64_t *chunk
             continue;
         tile->packed_headers = htc_parse_alloc(s, (size_t)total, 1, what, 0);
         if (!tile->packed_headers)
-            return HTC_ENOMEM;
+            return s->priv->alloc_status;
         size_t at = 0;
         for (uint32_t k = 0; k < tile->num_parts; k++) {
             const uint32_t i = tile->parts[k];

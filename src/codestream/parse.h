@@ -57,6 +57,7 @@ typedef struct HtcStreamPriv {
     int has_eoc;
     int truncated;             /* the last tile-part was cut short */
     int strict;
+    int alloc_status;          /* status of the last failed htc_parse_alloc */
     uint32_t num_tile_comments;
     char markers[320];         /* htc_stream_markers() */
 } HtcStreamPriv;
