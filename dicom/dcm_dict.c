@@ -61,3 +61,54 @@ int dcm_vr_known(uint16_t vr)
             return 1;
     return 0;
 }
+
+typedef struct DcmPrivEntry {
+    uint16_t creator;
+    uint8_t kind;              /* 0 exact, 1 block-agnostic element, 2 and group-agnostic */
+    uint16_t group, elem;
+    char a, b;
+} DcmPrivEntry;
+
+#include "dcm_private_table.h"
+
+uint16_t dcm_private_vr(const char *creator, uint32_t tag)
+{
+    size_t lo = 0, hi = sizeof(dcm_private_creators) / sizeof(dcm_private_creators[0]);
+    int found = -1;
+    while (lo < hi) {
+        const size_t mid = lo + (hi - lo) / 2;
+        const int c = strcmp(dcm_private_creators[mid], creator);
+        if (c == 0) {
+            found = (int)mid;
+            break;
+        }
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (found < 0)
+        return 0;
+    const size_t n = sizeof(dcm_private_table) / sizeof(dcm_private_table[0]);
+    lo = 0;
+    hi = n;
+    while (lo < hi) { /* first entry of this creator */
+        const size_t mid = lo + (hi - lo) / 2;
+        if (dcm_private_table[mid].creator < found)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    const uint16_t group = (uint16_t)(tag >> 16), elem = (uint16_t)tag;
+    for (int kind = 0; kind <= 2; kind++)
+        for (size_t i = lo; i < n && dcm_private_table[i].creator == found; i++) {
+            const DcmPrivEntry *e = &dcm_private_table[i];
+            if (e->kind != kind)
+                continue;
+            if ((kind == 0 && e->group == group && e->elem == elem) ||
+                (kind == 1 && e->group == group && e->elem == (elem & 0xFF)) ||
+                (kind == 2 && e->group == (group & 0xFF00) && e->elem == (elem & 0xFF)))
+                return DCM_VR(e->a, e->b);
+        }
+    return 0;
+}

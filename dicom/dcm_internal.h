@@ -118,6 +118,7 @@ struct HtcDicom {
 int dcm_parse_file(HtcDicom *d);
 int dcm_parse_rest(HtcDicom *d);   /* fragments and whatever follows Pixel Data */
 uint16_t dcm_dict_vr(uint32_t tag); /* dcm_dict.c: VR for implicit data sets, 0 unknown */
+uint16_t dcm_private_vr(const char *creator, uint32_t tag); /* 0 unknown */
 int dcm_vr_is_long(uint16_t vr);
 int dcm_vr_known(uint16_t vr);
 const uint8_t *dcm_node_value(const HtcDicom *d, const DcmNode *n);

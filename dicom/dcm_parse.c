@@ -313,6 +313,23 @@ static int scan_fragments(Parser *p, uint64_t *out_pos)
     return 0;
 }
 
+/* The VR the private dictionary gives tag, by the creator in the same data set. */
+static uint16_t private_vr(Parser *p, int32_t parent, uint32_t tag)
+{
+    HtcDicom *d = p->d;
+    const uint32_t ctag = (tag & 0xFFFF0000u) | (tag >> 8 & 0xFF);
+    const int32_t first = parent == DCM_NONE ? d->top_first : d->nodes[parent].first_child;
+    for (int32_t n = first; n != DCM_NONE; n = d->nodes[n].next) {
+        if (d->nodes[n].tag != ctag)
+            continue;
+        char creator[80];
+        if (htc_dicom_get_string(d, n, 0, creator, sizeof(creator)) < 0 || !creator[0])
+            return 0;
+        return dcm_private_vr(creator, tag);
+    }
+    return 0;
+}
+
 static int parse_dataset(Parser *p, int32_t parent, uint64_t pos, uint64_t end, int until_item_end,
                          uint32_t depth, uint64_t *out_pos)
 {
@@ -347,10 +364,16 @@ static int parse_dataset(Parser *p, int32_t parent, uint64_t pos, uint64_t end, 
             return dcm_fail(&d->ctx, HTC_EDICOM, "unexpected (%04X,%04X) at offset %llu", TAG_ARGS(tag),
                             (unsigned long long)pos);
         int un_sq = 0;
-        if (p->explicit_vr && vr == DCM_VR('U', 'N') && (tag >> 16 & 1) && (tag & 0xFFFF) >= 0x10 &&
-            (tag & 0xFFFF) <= 0xFF) {
+        if (vr == DCM_VR('U', 'N') && (tag >> 16 & 1) && (tag & 0xFFFF) >= 0x10 && (tag & 0xFFFF) <= 0xFF) {
             vr = DCM_VR('L', 'O'); /* private creator */
-        } else if (p->explicit_vr && vr == DCM_VR('U', 'N') && !(tag >> 16 & 1)) {
+        } else if (vr == DCM_VR('U', 'N') && (tag >> 16 & 1) && (tag & 0xFF00)) {
+            /* A private element: its VR from the private dictionary by its creator. */
+            const uint16_t pv = private_vr(p, parent, tag);
+            if (pv && (pv >> 8) >= 'A' && (pv >> 8) <= 'Z' && pv != DCM_VR('U', 'N')) {
+                vr = pv;
+                un_sq = pv == DCM_VR('S', 'Q');
+            }
+        } else if (p->explicit_vr && vr == DCM_VR('U', 'N') && !(tag >> 16 & 1) && len < 0xFFFF) {
             /* A public tag sent as UN gets its dictionary VR back (as pydicom does);
              * a sequence inside is implicit VR little endian (PS3.5 6.2.2). */
             const uint16_t dv = dcm_dict_vr(tag);

@@ -177,34 +177,36 @@ def _make(tmp_path):
         ("rle_u32_3f.dcm", 8, 9, 3, 1, 32, False, "MONOCHROME2", 0, RLELossless),
     ]
     for name, rows, cols, frames, spp, bits, signed, phot, planar, ts in cases:
-        ds = base(rows, cols, frames, spp, bits, signed, phot, planar)
-        a = pixels(rows, cols, frames, spp, bits, signed)
-        if spp == 1:
-            a = a[..., 0]
-        if frames == 1:
-            a = a[0]
-        if ts == RLELossless:
-            ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
-            ds.PixelData = (a.transpose(0, 3, 1, 2) if (spp > 1 and planar and frames > 1) else a).tobytes()
-            ds.compress(RLELossless, a)
-        else:
-            ds.file_meta.TransferSyntaxUID = ts
-            if spp > 1 and planar:
-                src = a if frames > 1 else a[None]
-                ds.PixelData = np.ascontiguousarray(src.transpose(0, 3, 1, 2)).tobytes()
-            else:
+        try:
+            ds = base(rows, cols, frames, spp, bits, signed, phot, planar)
+            a = pixels(rows, cols, frames, spp, bits, signed)
+            if spp == 1:
+                a = a[..., 0]
+            if frames == 1:
+                a = a[0]
+            if ts == RLELossless:
+                ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
                 ds.PixelData = a.tobytes()
-        path = tmp_path / name
-        ds.save_as(path, enforce_file_format=True)
+                ds.compress(RLELossless, a)
+            else:
+                ds.file_meta.TransferSyntaxUID = ts
+                if spp > 1 and planar:
+                    src = a if frames > 1 else a[None]
+                    ds.PixelData = np.ascontiguousarray(src.transpose(0, 3, 1, 2)).tobytes()
+                else:
+                    ds.PixelData = a.tobytes()
+            path = tmp_path / name
+            ds.save_as(path, enforce_file_format=True)
+        except Exception as e:  # an encoder this pydicom lacks
+            print(f"{name}: pydicom cannot write it: {str(e).splitlines()[0]}")
+            continue
         made.append((path, frames, spp))
     return made
 
 
 def test_generated_files_decode_like_pydicom(tmp_path):
-    try:
-        made = _make(tmp_path)
-    except Exception as e:  # an encoder pydicom lacks here
-        pytest.skip(f"pydicom cannot write the test files: {e}")
+    made = _make(tmp_path)
+    assert len(made) >= 7
     for path, frames, spp in made:
         ds = pydicom.dcmread(path)
         arr = ds.pixel_array
