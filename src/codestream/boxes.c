@@ -212,7 +212,16 @@ static int walk(HtcStream *s, uint64_t start, uint64_t end, uint32_t depth, uint
     while (off < end) {
         uint32_t type = 0;
         uint64_t hdr = 0, len = 0;
-        HTC_CHECK(box_header(s, off, end, &type, &hdr, &len));
+        const int rc = box_header(s, off, end, &type, &hdr, &len);
+        if (rc < 0) {
+            /* Damage after the codestream box does not hide the codestream. */
+            if (depth == 0 && s->cs && !p->strict) {
+                htc_log(&s->ctx, HTC_LOG_WARNING, "%s; ignored after the codestream", htc_last_error());
+                htc_clear_error();
+                return 0;
+            }
+            return rc;
+        }
         HTC_CHECK(add_box(s, type, depth, off, len));
         const uint8_t *d = s->file + off + hdr;
         const uint64_t n = len - hdr;

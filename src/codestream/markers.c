@@ -382,6 +382,9 @@ static int parse_qcc(HtcParser *P, uint64_t off, const uint8_t *d, size_t n, Htc
 static int expand_qcd(HtcParser *P, const HtcCod *c, HtcQcd *q, int32_t tile, uint32_t comp)
 {
     const uint32_t nb = 3u * c->levels + 1;
+    char where[32] = "main header";
+    if (tile >= 0)
+        snprintf(where, sizeof(where), "tile %d", tile);
     if (q->style == HTC_QUANT_DERIVED) {
         const int e0 = q->exponent[0];
         for (uint32_t b = 1; b < nb; b++) {
@@ -389,8 +392,8 @@ static int expand_qcd(HtcParser *P, const HtcCod *c, HtcQcd *q, int32_t tile, ui
             const int e = e0 - (r - 1);
             if (e < 0)
                 return htc_fail(&P->s->ctx, HTC_ECONTRADICT,
-                                "QCD: derived exponent %d of band %u is negative (tile %d component %u)",
-                                e, b, tile, comp);
+                                "QCD/QCC: derived exponent %d of band %u is negative (%s, component %u)",
+                                e, b, where, comp);
             q->exponent[b] = (uint8_t)e;
             q->mantissa[b] = q->mantissa[0];
         }
@@ -398,8 +401,8 @@ static int expand_qcd(HtcParser *P, const HtcCod *c, HtcQcd *q, int32_t tile, ui
     }
     if (q->num_steps < nb)
         return htc_fail(&P->s->ctx, HTC_ECONTRADICT,
-                        "QCD/QCC gives %u step sizes, but %u levels need %u (tile %d component %u)",
-                        q->num_steps, c->levels, nb, tile, comp);
+                        "QCD/QCC gives %u step sizes, but %u levels need %u (%s, component %u)",
+                        q->num_steps, c->levels, nb, where, comp);
     return 0;
 }
 
