@@ -242,8 +242,12 @@ static int ranges_by_table(HtcDicom *d, const HtcDicomImage *img, uint32_t k, ui
         read_le(h, 4, &tag);
         read_le(h + 4, 4, &len);
         tag = (tag & 0xFFFF) << 16 | tag >> 16;
-        if (tag == DCM_TAG_SEQ_END && n > 0)
+        if (tag == DCM_TAG_SEQ_END && n > 0) {
+            if (stop != UINT64_MAX)
+                return dcm_fail(&d->ctx, HTC_EDICOM, "Basic Offset Table: offset of frame %u points past the last fragment (offset %llu)",
+                                k + 2, (unsigned long long)(stop - d->frag_start));
             break;
+        }
         if (tag != DCM_TAG_ITEM)
             return dcm_fail(&d->ctx, HTC_EDICOM, "frame %u: offset table points to offset %llu, which holds (%04X,%04X), not a fragment item",
                             k + 1, (unsigned long long)pos, (unsigned)(tag >> 16), (unsigned)(tag & 0xFFFF));
