@@ -5,8 +5,16 @@
  *
  * Magnitudes are built in out[] as positive values, signs are kept in the
  * flags and applied at the end. Each pass keeps the MQ coder in local
- * variables (the HTC_MQ_* macros); full stripes are unrolled by row so the
- * vertically causal test and the neighbour offsets are constants. */
+ * variables (the HTC_MQ_* macros).
+ *
+ * The flags are stored by stripe column: the four rows of a column of a
+ * stripe are four consecutive uint16_t, so one 64-bit load tells whether a
+ * pass has anything to do in the column (most columns, in sparse
+ * high-pass bands), and the run-length test of the cleanup pass is one
+ * comparison. A border column on each side and a border stripe above and
+ * below give every coefficient eight neighbours. Full stripes are unrolled
+ * by row so the neighbour offsets and the vertically causal test are
+ * constants. */
 #include <string.h>
 
 #include "internal.h"
@@ -26,7 +34,7 @@ enum { PASS_SP, PASS_MR, PASS_CU };
 
 typedef struct T1 {
     uint16_t *flags;           /* flags of coefficient (0, 0); border around */
-    ptrdiff_t fs;              /* flags stride: width + 2 */
+    ptrdiff_t fs;              /* stripe stride of the flags: (width + 2) * 4 */
     int32_t *out;
     ptrdiff_t os;
     uint32_t w, h;
@@ -46,19 +54,39 @@ typedef struct T1 {
  * vertically causal style, a coefficient in the first row of a stripe does
  * not tell the row above (the last row of the previous stripe), which is
  * then coded as if the stripe below were insignificant (D.7). */
-T1_INLINE void t1_set_sig(uint16_t *fp, ptrdiff_t fs, uint32_t neg, int tell_up)
+T1_INLINE void t1_set_sig(uint16_t *fp, ptrdiff_t fs, uint32_t neg, uint32_t r, int tell_up)
 {
+    uint16_t *const n = r ? fp - 1 : fp - fs + 3; /* the row above */
+    uint16_t *const s = r < 3 ? fp + 1 : fp + fs - 3; /* the row below */
     if (tell_up) {
-        fp[-fs - 1] |= HTC_T1_SE;
-        fp[-fs] |= (uint16_t)(HTC_T1_S | (neg ? HTC_T1_S_NEG : 0));
-        fp[-fs + 1] |= HTC_T1_SW;
+        n[-4] |= HTC_T1_SE;
+        n[0] |= (uint16_t)(HTC_T1_S | (neg ? HTC_T1_S_NEG : 0));
+        n[4] |= HTC_T1_SW;
     }
-    fp[-1] |= (uint16_t)(HTC_T1_E | (neg ? HTC_T1_E_NEG : 0));
-    fp[1] |= (uint16_t)(HTC_T1_W | (neg ? HTC_T1_W_NEG : 0));
-    fp[fs - 1] |= HTC_T1_NE;
-    fp[fs] |= (uint16_t)(HTC_T1_N | (neg ? HTC_T1_N_NEG : 0));
-    fp[fs + 1] |= HTC_T1_NW;
+    fp[-4] |= (uint16_t)(HTC_T1_E | (neg ? HTC_T1_E_NEG : 0));
+    fp[4] |= (uint16_t)(HTC_T1_W | (neg ? HTC_T1_W_NEG : 0));
+    s[-4] |= HTC_T1_NE;
+    s[0] |= (uint16_t)(HTC_T1_N | (neg ? HTC_T1_N_NEG : 0));
+    s[4] |= HTC_T1_NW;
     fp[0] |= (uint16_t)(HTC_T1_SIG | (neg ? HTC_T1_NEG : 0));
+}
+
+/* The four flags of a stripe column as one word, lane r = row r. */
+static inline uint64_t t1_col(const uint16_t *fcol)
+{
+    uint64_t v;
+    memcpy(&v, fcol, sizeof(v));
+    return v;
+}
+
+#define LANES(x) ((uint64_t)(x) * 0x0001000100010001ull)
+#define SIG4 LANES(HTC_T1_SIG)
+
+/* Lanes (as their SIG bit) that are insignificant with a significant
+ * neighbour: (nbr + 0x0FFF) carries into bit 12 exactly when nbr != 0. */
+static inline uint64_t t1_sp_lanes(uint64_t v)
+{
+    return ((v & LANES(HTC_T1_NBR_MASK)) + LANES(0x0FFF)) & ~v & SIG4;
 }
 
 /* Sign of a newly significant coefficient with flags f (D.3.2). */
@@ -71,7 +99,7 @@ T1_INLINE void t1_set_sig(uint16_t *fp, ptrdiff_t fs, uint32_t neg, int tell_up)
 
 /* Significance propagation (D.3.1) of one coefficient: insignificant with
  * at least one significant neighbour. */
-#define SP_COEF(fp, op, up, RAW)                                        \
+#define SP_COEF(fp, op, r, up, RAW)                                        \
     do {                                                                \
         const uint32_t f_ = *(fp);                                      \
         if (!(f_ & HTC_T1_SIG) && (f_ & HTC_T1_NBR_MASK)) {             \
@@ -86,7 +114,7 @@ T1_INLINE void t1_set_sig(uint16_t *fp, ptrdiff_t fs, uint32_t neg, int tell_up)
                     HTC_RAW_DECODE(neg_);                               \
                 else                                                    \
                     SIGN_MQ(neg_, f_);                                  \
-                t1_set_sig((fp), fs, neg_, (up));                       \
+                t1_set_sig((fp), fs, neg_, (r), (up));                \
                 *(op) = one;                                            \
             }                                                           \
             *(fp) |= HTC_T1_VISIT;                                      \
@@ -103,19 +131,21 @@ T1_INLINE void t1_pass_sp(T1 *t, uint32_t plane, const int raw)
     for (uint32_t y0 = 0; y0 < t->h; y0 += 4) {
         const uint32_t rows = HTC_MIN(4, t->h - y0);
         const int up0 = !(t->vcausal && y0 > 0);
-        uint16_t *fcol = t->flags + (ptrdiff_t)y0 * fs;
+        uint16_t *fcol = t->flags + (ptrdiff_t)(y0 >> 2) * fs;
         int32_t *ocol = t->out + (ptrdiff_t)y0 * os;
         if (rows == 4) {
-            for (uint32_t x = 0; x < t->w; x++, fcol++, ocol++) {
-                SP_COEF(fcol, ocol, up0, raw);
-                SP_COEF(fcol + fs, ocol + os, 1, raw);
-                SP_COEF(fcol + 2 * fs, ocol + 2 * os, 1, raw);
-                SP_COEF(fcol + 3 * fs, ocol + 3 * os, 1, raw);
+            for (uint32_t x = 0; x < t->w; x++, fcol += 4, ocol++) {
+                if (!t1_sp_lanes(t1_col(fcol)))
+                    continue;
+                SP_COEF(fcol, ocol, 0, up0, raw);
+                SP_COEF(fcol + 1, ocol + os, 1, 1, raw);
+                SP_COEF(fcol + 2, ocol + 2 * os, 2, 1, raw);
+                SP_COEF(fcol + 3, ocol + 3 * os, 3, 1, raw);
             }
         } else {
-            for (uint32_t x = 0; x < t->w; x++, fcol++, ocol++)
+            for (uint32_t x = 0; x < t->w; x++, fcol += 4, ocol++)
                 for (uint32_t r = 0; r < rows; r++)
-                    SP_COEF(fcol + r * fs, ocol + r * os, r || up0, raw);
+                    SP_COEF(fcol + r, ocol + r * os, r, r || up0, raw);
         }
     }
     SAVE_CODER();
@@ -149,19 +179,22 @@ T1_INLINE void t1_pass_mr(T1 *t, uint32_t plane, const int raw)
     const ptrdiff_t fs = t->fs, os = t->os;
     for (uint32_t y0 = 0; y0 < t->h; y0 += 4) {
         const uint32_t rows = HTC_MIN(4, t->h - y0);
-        uint16_t *fcol = t->flags + (ptrdiff_t)y0 * fs;
+        uint16_t *fcol = t->flags + (ptrdiff_t)(y0 >> 2) * fs;
         int32_t *ocol = t->out + (ptrdiff_t)y0 * os;
         if (rows == 4) {
-            for (uint32_t x = 0; x < t->w; x++, fcol++, ocol++) {
+            for (uint32_t x = 0; x < t->w; x++, fcol += 4, ocol++) {
+                const uint64_t v = t1_col(fcol);
+                if (!(v & ~(v >> 1) & SIG4)) /* no lane significant and not visited */
+                    continue;
                 MR_COEF(fcol, ocol, raw);
-                MR_COEF(fcol + fs, ocol + os, raw);
-                MR_COEF(fcol + 2 * fs, ocol + 2 * os, raw);
-                MR_COEF(fcol + 3 * fs, ocol + 3 * os, raw);
+                MR_COEF(fcol + 1, ocol + os, raw);
+                MR_COEF(fcol + 2, ocol + 2 * os, raw);
+                MR_COEF(fcol + 3, ocol + 3 * os, raw);
             }
         } else {
-            for (uint32_t x = 0; x < t->w; x++, fcol++, ocol++)
+            for (uint32_t x = 0; x < t->w; x++, fcol += 4, ocol++)
                 for (uint32_t r = 0; r < rows; r++)
-                    MR_COEF(fcol + r * fs, ocol + r * os, raw);
+                    MR_COEF(fcol + r, ocol + r * os, raw);
         }
     }
     t->ctx[HTC_T1_CTX_MR] = mr0;
@@ -172,7 +205,7 @@ T1_INLINE void t1_pass_mr(T1 *t, uint32_t plane, const int raw)
 
 /* Cleanup (D.3.4) of one coefficient not coded yet in this bit-plane;
  * clears the VISIT mark of those that were. */
-#define CU_COEF(fp, op, up)                                             \
+#define CU_COEF(fp, op, r, up)                                             \
     do {                                                                \
         const uint32_t f_ = *(fp);                                      \
         if (!(f_ & (HTC_T1_SIG | HTC_T1_VISIT))) {                      \
@@ -181,7 +214,7 @@ T1_INLINE void t1_pass_mr(T1 *t, uint32_t plane, const int raw)
             if (bit_) {                                                 \
                 uint32_t neg_;                                          \
                 SIGN_MQ(neg_, f_);                                      \
-                t1_set_sig((fp), fs, neg_, (up));                       \
+                t1_set_sig((fp), fs, neg_, (r), (up));                  \
                 *(op) = one;                                            \
             }                                                           \
         } else {                                                        \
@@ -201,22 +234,27 @@ T1_INLINE void t1_pass_mr(T1 *t, uint32_t plane, const int raw)
         HTC_MQ_DECODE(r_, &ctx[HTC_T1_CTX_UNI]);                        \
         HTC_MQ_DECODE(r1_, &ctx[HTC_T1_CTX_UNI]);                       \
         r_ = r_ << 1 | r1_;                                             \
-        uint16_t *fp_ = (fcol) + (ptrdiff_t)r_ * fs;                    \
         uint32_t rneg_;                                                 \
-        SIGN_MQ(rneg_, *fp_);                                           \
-        t1_set_sig(fp_, fs, rneg_, r_ || (up0));                        \
+        SIGN_MQ(rneg_, 0);                                              \
         (ocol)[(ptrdiff_t)r_ * os] = one;                               \
         switch (r_) {                                                   \
         case 0:                                                         \
-            CU_COEF((fcol) + fs, (ocol) + os, 1);                       \
-            /* fall through */                                          \
+            t1_set_sig((fcol), fs, rneg_, 0, (up0));                    \
+            CU_COEF((fcol) + 1, (ocol) + os, 1, 1);                     \
+            CU_COEF((fcol) + 2, (ocol) + 2 * os, 2, 1);                 \
+            CU_COEF((fcol) + 3, (ocol) + 3 * os, 3, 1);                 \
+            break;                                                      \
         case 1:                                                         \
-            CU_COEF((fcol) + 2 * fs, (ocol) + 2 * os, 1);               \
-            /* fall through */                                          \
+            t1_set_sig((fcol) + 1, fs, rneg_, 1, 1);                    \
+            CU_COEF((fcol) + 2, (ocol) + 2 * os, 2, 1);                 \
+            CU_COEF((fcol) + 3, (ocol) + 3 * os, 3, 1);                 \
+            break;                                                      \
         case 2:                                                         \
-            CU_COEF((fcol) + 3 * fs, (ocol) + 3 * os, 1);               \
+            t1_set_sig((fcol) + 2, fs, rneg_, 2, 1);                    \
+            CU_COEF((fcol) + 3, (ocol) + 3 * os, 3, 1);                 \
             break;                                                      \
         default:                                                        \
+            t1_set_sig((fcol) + 3, fs, rneg_, 3, 1);                    \
             break;                                                      \
         }                                                               \
     } while (0)
@@ -231,23 +269,28 @@ T1_NOINLINE void t1_pass_cu(T1 *t, uint32_t plane, int segsym)
     for (uint32_t y0 = 0; y0 < t->h; y0 += 4) {
         const uint32_t rows = HTC_MIN(4, t->h - y0);
         const int up0 = !(t->vcausal && y0 > 0);
-        uint16_t *fcol = t->flags + (ptrdiff_t)y0 * fs;
+        uint16_t *fcol = t->flags + (ptrdiff_t)(y0 >> 2) * fs;
         int32_t *ocol = t->out + (ptrdiff_t)y0 * os;
         if (rows == 4) {
-            for (uint32_t x = 0; x < t->w; x++, fcol++, ocol++) {
-                if ((fcol[0] | fcol[fs] | fcol[2 * fs] | fcol[3 * fs]) == 0) {
+            for (uint32_t x = 0; x < t->w; x++, fcol += 4, ocol++) {
+                uint64_t v = t1_col(fcol);
+                if (v == 0) {
                     CU_RUN(fcol, ocol, up0);
+                } else if (((v | v >> 1) & SIG4) == SIG4) {
+                    /* every row significant or visited: clear the marks */
+                    v &= ~LANES(HTC_T1_VISIT);
+                    memcpy(fcol, &v, sizeof(v));
                 } else {
-                    CU_COEF(fcol, ocol, up0);
-                    CU_COEF(fcol + fs, ocol + os, 1);
-                    CU_COEF(fcol + 2 * fs, ocol + 2 * os, 1);
-                    CU_COEF(fcol + 3 * fs, ocol + 3 * os, 1);
+                    CU_COEF(fcol, ocol, 0, up0);
+                    CU_COEF(fcol + 1, ocol + os, 1, 1);
+                    CU_COEF(fcol + 2, ocol + 2 * os, 2, 1);
+                    CU_COEF(fcol + 3, ocol + 3 * os, 3, 1);
                 }
             }
         } else {
-            for (uint32_t x = 0; x < t->w; x++, fcol++, ocol++)
+            for (uint32_t x = 0; x < t->w; x++, fcol += 4, ocol++)
                 for (uint32_t r = 0; r < rows; r++)
-                    CU_COEF(fcol + r * fs, ocol + r * os, r || up0);
+                    CU_COEF(fcol + r, ocol + r * os, r, r || up0);
         }
     }
     if (segsym) {
@@ -315,16 +358,17 @@ int htc_t1_decode_block(const HtcBlockParams *p, int32_t *out, ptrdiff_t stride,
 
     /* Scratch: the flags with their border, then the copy of the segment
      * being decoded with its two 0xFF. */
-    const ptrdiff_t fs = (ptrdiff_t)w + 2;
-    const size_t flags_size = ((size_t)fs * (h + 2) * sizeof(uint16_t) + 63) & ~(size_t)63;
-    if (scratch_size < flags_size + 64 || ((uintptr_t)scratch & 1))
+    const ptrdiff_t fs = ((ptrdiff_t)w + 2) * 4;
+    const uint32_t stripes = (h + 3) / 4;
+    const size_t flags_size = ((size_t)fs * (stripes + 2) * sizeof(uint16_t) + 63) & ~(size_t)63;
+    if (scratch_size < flags_size + 64 || ((uintptr_t)scratch & 7))
         return HTC_EINVAL;
     memset(scratch, 0, flags_size);
     uint8_t *const seg_copy = (uint8_t *)scratch + flags_size;
     const size_t seg_cap = scratch_size - flags_size - HTC_MQ_TAIL;
 
     T1 t;
-    t.flags = (uint16_t *)scratch + fs + 1;
+    t.flags = (uint16_t *)scratch + fs + 4;
     t.fs = fs;
     t.out = out;
     t.os = stride;
@@ -396,10 +440,10 @@ int htc_t1_decode_block(const HtcBlockParams *p, int32_t *out, ptrdiff_t stride,
 
     /* Apply the signs. */
     for (uint32_t y = 0; y < h; y++) {
-        const uint16_t *fp = t.flags + (ptrdiff_t)y * fs;
+        const uint16_t *fp = t.flags + (ptrdiff_t)(y >> 2) * fs + (y & 3);
         int32_t *op = out + (ptrdiff_t)y * stride;
         for (uint32_t x = 0; x < w; x++)
-            if (fp[x] & HTC_T1_NEG)
+            if (fp[4 * x] & HTC_T1_NEG)
                 op[x] = -op[x];
     }
     return status;
