@@ -79,6 +79,7 @@ PyObject *htcpy_error(HtcPyState *st, int status, const char *message)
 extern PyType_Spec htcpy_region_spec, htcpy_params_spec, htcpy_code_stream_spec,
     htcpy_source_spec, htcpy_image_spec, htcpy_decoder_spec;
 int htcpy_enums_init(PyObject *m, HtcPyState *st);
+int htcpy_dicom_init(PyObject *m);
 
 static int add_type(PyObject *m, PyType_Spec *spec, PyTypeObject **out)
 {
@@ -155,6 +156,8 @@ static int module_exec(PyObject *m)
         g_ready = 0;
         return -1;
     }
+    if (htcpy_dicom_init(m) < 0)
+        return -1;
     for (int s = HTC_ETSYNTAX; s <= HTC_OK; s++)
         if (PyModule_AddIntConstant(m, htcpy_status_name(s), s) < 0)
             return -1;
