@@ -23,20 +23,35 @@ static int ensure(const HtcContext *ctx, void **buf, size_t *size, size_t need)
     return *buf ? 0 : htc_fail(ctx, HTC_ENOMEM, "decoder scratch of %zu bytes", need);
 }
 
-/* RGN max-shift (H.1): indices at or above 2^s belong to the region. */
-static void undo_roi(int32_t *v, ptrdiff_t stride, uint32_t w, uint32_t h, uint32_t s)
+/* RGN max-shift (H.1) and dequantisation of a block with a region of
+ * interest: indices at or above 2^s belong to the region and are scaled
+ * down; their undecoded planes shrink by s as well, so each coefficient
+ * gets its own reconstruction point (the same formulas as htc_dequant_*). */
+static void dequant_roi(const int32_t *v, uint32_t w, uint32_t h, uint32_t s, uint32_t u,
+                        int reversible, float delta, int32_t *dst, ptrdiff_t stride)
 {
-    if (s >= 31)
-        return;
-    const uint32_t th = 1u << s;
+    const uint32_t th = s < 31 ? 1u << s : 0x80000000u;
     for (uint32_t y = 0; y < h; y++) {
-        int32_t *row = v + y * stride;
+        const int32_t *row = v + (size_t)y * w;
+        int32_t *drow = dst + (ptrdiff_t)y * stride;
+        float *frow = (float *)drow;
         for (uint32_t x = 0; x < w; x++) {
             const int32_t q = row[x];
-            const uint32_t mag = q < 0 ? (uint32_t)0 - (uint32_t)q : (uint32_t)q;
+            uint32_t mag = q < 0 ? (uint32_t)0 - (uint32_t)q : (uint32_t)q;
+            uint32_t uu = u;
             if (mag >= th) {
-                const uint32_t m = mag >> s;
-                row[x] = q < 0 ? -(int32_t)m : (int32_t)m;
+                mag >>= s;
+                uu = u > s ? u - s : 0;
+            }
+            if (uu > 31)
+                uu = 31;
+            if (reversible) {
+                const uint32_t m = mag ? mag + (uu ? 1u << (uu - 1) : 0u) : 0u;
+                drow[x] = q < 0 ? -(int32_t)m : (int32_t)m;
+            } else {
+                const float r = (float)(1ull << uu) * 0.5f;
+                const float f = mag ? ((float)mag + r) * delta : 0.0f;
+                frow[x] = q < 0 ? -f : f;
             }
         }
     }
@@ -86,12 +101,13 @@ static int decode_job(HtcDecoder *d, const HtcStream *s, const HtcJobTable *jt,
     } else if (rc < 0) {
         return rc;
     }
-    if (j->roi_shift)
-        undo_roi(out, w, w, h, j->roi_shift);
     if (undecoded > 31)
         undecoded = 31;
     HtcTileComp *t = &tc[j->comp];
-    if (j->reversible)
+    if (j->roi_shift)
+        dequant_roi(out, w, h, j->roi_shift, undecoded, j->reversible, j->delta,
+                    t->data + (size_t)j->out_y * t->stride + j->out_x, t->stride);
+    else if (j->reversible)
         htc_dequant_rev(out, w, t->data + (size_t)j->out_y * t->stride + j->out_x, t->stride, w, h,
                         undecoded);
     else
