@@ -65,6 +65,26 @@ int htc_ht_refine(const uint8_t *seg, uint32_t len, uint32_t passes, uint32_t w,
             ab[x] = (uint8_t)((cs[x] | nw[x]) >> (rows - 1) & 1);
     }
 
+    if (passes < 2 && p >= 2) {
+        /* SigProp without MagRef: plane p - 1 is decoded for the samples
+         * SigProp made significant, but not for those the cleanup did. The
+         * caller reconstructs every sample at the middle of plane p - 1's
+         * interval; a 1 in plane p - 2 moves the cleanup's samples to the
+         * middle of their own (wider) interval, as reference decoders do. */
+        const int32_t quarter = (int32_t)(half >> 1);
+        for (uint32_t s = 0; s < ns; s++) {
+            const uint32_t rows = HTC_MIN(h - 4 * s, 4);
+            const uint8_t *cs = sig + (size_t)s * sw + 1;
+            int32_t *orow = out + (ptrdiff_t)(4 * s) * stride;
+            for (uint32_t x = 0; x < w; x++)
+                for (uint32_t r = 0; r < rows; r++)
+                    if (cs[x] >> r & 1) {
+                        int32_t *o = orow + (ptrdiff_t)r * stride + x;
+                        *o = *o < 0 ? *o - quarter : *o + quarter;
+                    }
+        }
+    }
+
     if (passes >= 2) {
         HtcHtRev mr;
         htc_ht_mrp_init(&mr, seg, len);
