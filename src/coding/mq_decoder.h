@@ -24,6 +24,7 @@ typedef struct HtcMqState {
     uint32_t mps;                     /* the MPS of this row: 0 or 1 */
     const struct HtcMqState *next_mps; /* after an MPS (NMPS) */
     const struct HtcMqState *next_lps; /* after an LPS (NLPS, SWITCH applied) */
+    uint64_t pad;                     /* 32 bytes: a row never straddles a cache line */
 } HtcMqState;
 
 /* Table C.2, 47 states x 2 MPS values: index state * 2 + MPS
@@ -44,74 +45,67 @@ static inline void htc_mq_copy_segment(uint8_t *dst, const uint8_t *src, uint32_
     dst[len + 1] = 0xFF;
 }
 
-/* BYTEIN (Figure C.19): after a 0xFF, a byte above 0x8F is a marker or the
- * end: feed 1-bits without advancing; otherwise that byte carries 7 bits. */
-#define HTC_MQ_BYTEIN()                         \
-    do {                                        \
-        if (bp[0] == 0xFF) {                    \
-            if (bp[1] > 0x8F) {                 \
-                c += 0xFF00;                    \
-                ct = 8;                         \
-            } else {                            \
-                bp++;                           \
-                c += (uint32_t)bp[0] << 9;      \
-                ct = 7;                         \
-            }                                   \
-        } else {                                \
-            bp++;                               \
-            c += (uint32_t)bp[0] << 8;          \
-            ct = 8;                             \
-        }                                       \
+/* The C register is kept 64 bits wide: the standard's 32-bit C is its top
+ * half (Chigh, compared with Qe, is bits 48..63) and the bytes BYTEIN
+ * would add later are added ahead, below, at the place the standard's
+ * shifts would bring them: a byte the standard adds as B << 8 when CT
+ * reaches 0 is added now as B << (40 - ct), ct counting all the bits
+ * ahead. The value of the top 32 bits after each step is the standard's,
+ * and a refill every 2 to 3 bytes replaces a test on every shift.
+ *
+ * HTC_MQ_BYTEIN is BYTEIN (Figure C.19) at that place: after a 0xFF, a
+ * byte above 0x8F is a marker or the end: feed 1-bits without advancing;
+ * otherwise that byte carries 7 bits. */
+#define HTC_MQ_BYTEIN()                                 \
+    do {                                                \
+        if (bp[0] == 0xFF) {                            \
+            if (bp[1] > 0x8F) {                         \
+                c += (uint64_t)0xFF << (40 - ct);       \
+                ct += 8;                                \
+            } else {                                    \
+                bp++;                                   \
+                c += (uint64_t)bp[0] << (41 - ct);      \
+                ct += 7;                                \
+            }                                           \
+        } else {                                        \
+            bp++;                                       \
+            c += (uint64_t)bp[0] << (40 - ct);          \
+            ct += 8;                                    \
+        }                                               \
     } while (0)
 
-/* RENORMD (Figure C.18), shifting as many bits at once as A needs
- * (0 < A < 0x8000 here) and reading bytes when CT runs out, in the same
- * order as the one-bit loop of the standard. */
-#define HTC_MQ_RENORM()                                     \
-    do {                                                    \
-        uint32_t n_ = (uint32_t)__builtin_clz(a) - 16;      \
-        while (n_ > ct) {                                   \
-            a <<= ct;                                       \
-            c <<= ct;                                       \
-            n_ -= ct;                                       \
-            HTC_MQ_BYTEIN();                                \
-        }                                                   \
-        a <<= n_;                                           \
-        c <<= n_;                                           \
-        ct -= n_;                                           \
+/* Keeps at least 16 bits ahead: a renormalisation shifts at most 15. */
+#define HTC_MQ_REFILL()                                 \
+    do {                                                \
+        if (ct < 16) {                                  \
+            do                                          \
+                HTC_MQ_BYTEIN();                        \
+            while (ct <= 32);                           \
+        }                                               \
     } while (0)
 
-/* DECODE (Figures C.15 to C.17): d receives the decision in context *cxp. */
-#define HTC_MQ_DECODE(d, cxp)                               \
-    do {                                                    \
-        const HtcMqState *s_ = *(cxp);                      \
-        const uint32_t qe_ = s_->qe;                        \
-        a -= qe_;                                           \
-        if ((c >> 16) < qe_) {                              \
-            if (a < qe_) {                                  \
-                (d) = s_->mps;                              \
-                *(cxp) = s_->next_mps;                      \
-            } else {                                        \
-                (d) = s_->mps ^ 1;                          \
-                *(cxp) = s_->next_lps;                      \
-            }                                               \
-            a = qe_;                                        \
-            HTC_MQ_RENORM();                                \
-        } else {                                            \
-            c -= qe_ << 16;                                 \
-            if (a & 0x8000) {                               \
-                (d) = s_->mps;                              \
-            } else {                                        \
-                if (a < qe_) {                              \
-                    (d) = s_->mps ^ 1;                      \
-                    *(cxp) = s_->next_lps;                  \
-                } else {                                    \
-                    (d) = s_->mps;                          \
-                    *(cxp) = s_->next_mps;                  \
-                }                                           \
-                HTC_MQ_RENORM();                            \
-            }                                               \
-        }                                                   \
+/* DECODE (Figures C.15 to C.18) of one decision in context *cxp, without
+ * branches on the data: the LPS/MPS paths and the conditional exchanges
+ * select their results; RENORMD shifts by the leading zeros of A (0 when
+ * A >= 0x8000, where the state does not change either). */
+#define HTC_MQ_DECODE(d, cxp)                                           \
+    do {                                                                \
+        const HtcMqState *const s_ = *(cxp);                            \
+        const uint32_t qe_ = s_->qe;                                    \
+        const uint64_t qs_ = (uint64_t)qe_ << 48;                       \
+        a -= qe_;                                                       \
+        const uint32_t lpath_ = c < qs_;    /* Chigh < Qe */            \
+        const uint32_t lps_ = (a < qe_) ^ lpath_; /* decoded the LPS */ \
+        (d) = s_->mps ^ lps_;                                           \
+        c = lpath_ ? c : c - qs_;                                       \
+        a = lpath_ ? qe_ : a;                                           \
+        const HtcMqState *const n_ = lps_ ? s_->next_lps : s_->next_mps; \
+        *(cxp) = (a & 0x8000) ? s_ : n_;                                \
+        const uint32_t sh_ = (uint32_t)__builtin_clz(a) - 16;           \
+        a <<= sh_;                                                      \
+        c <<= sh_;                                                      \
+        ct -= sh_;                                                      \
+        HTC_MQ_REFILL();                                                \
     } while (0)
 
 /* Raw segments (selective arithmetic coding bypass, D.6): bits MSB first;
@@ -141,7 +135,8 @@ static inline void htc_mq_copy_segment(uint8_t *dst, const uint8_t *src, uint32_
 
 /* The coder's registers, for code that is not a hot loop. */
 typedef struct HtcMq {
-    uint32_t a, c, ct;
+    uint64_t c;
+    uint32_t a, ct;
     const uint8_t *bp;         /* current byte B, in a copy ending in 0xFF 0xFF */
 } HtcMq;
 
@@ -149,17 +144,22 @@ typedef struct HtcMq {
 static inline void htc_mq_init(HtcMq *mq, const uint8_t *copy)
 {
     const uint8_t *bp = copy;
-    uint32_t c = (uint32_t)bp[0] << 16, ct = 0;
+    uint64_t c = (uint64_t)bp[0] << 48;
+    uint32_t ct = 0;
     HTC_MQ_BYTEIN();
-    mq->c = c << 7;
-    mq->ct = ct - 7;
+    c <<= 7;
+    ct -= 7;
+    HTC_MQ_REFILL();
+    mq->c = c;
+    mq->ct = ct;
     mq->a = 0x8000;
     mq->bp = bp;
 }
 
 static inline uint32_t htc_mq_decode(HtcMq *mq, const HtcMqState **cx)
 {
-    uint32_t a = mq->a, c = mq->c, ct = mq->ct, d;
+    uint64_t c = mq->c;
+    uint32_t a = mq->a, ct = mq->ct, d;
     const uint8_t *bp = mq->bp;
     HTC_MQ_DECODE(d, cx);
     mq->a = a;
@@ -179,7 +179,8 @@ static inline void htc_raw_init(HtcMq *mq, const uint8_t *copy)
 
 static inline uint32_t htc_raw_decode(HtcMq *mq)
 {
-    uint32_t c = mq->c, ct = mq->ct, d;
+    uint64_t c = mq->c;
+    uint32_t ct = mq->ct, d;
     const uint8_t *bp = mq->bp;
     HTC_RAW_DECODE(d);
     mq->c = c;

@@ -7,9 +7,12 @@
 #include "coding/mq_decoder.h"
 
 #define ROW(qe, nmps, nlps, sw)                                                        \
-    { (qe), 0, &htc_mq_states[(nmps) * 2 + 0], &htc_mq_states[(nlps) * 2 + (0 ^ (sw))] }, \
-    { (qe), 1, &htc_mq_states[(nmps) * 2 + 1], &htc_mq_states[(nlps) * 2 + (1 ^ (sw))] }
+    { (qe), 0, &htc_mq_states[(nmps) * 2 + 0], &htc_mq_states[(nlps) * 2 + (0 ^ (sw))], 0 }, \
+    { (qe), 1, &htc_mq_states[(nmps) * 2 + 1], &htc_mq_states[(nlps) * 2 + (1 ^ (sw))], 0 }
 
+#if defined(__GNUC__)
+__attribute__((aligned(64)))
+#endif
 const HtcMqState htc_mq_states[94] = {
     /*        Qe  NMPS NLPS SWITCH       index */
     ROW(0x5601,  1,  1, 1), /*  0 */

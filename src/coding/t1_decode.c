@@ -41,12 +41,14 @@ typedef struct T1 {
     uint32_t vcausal;
     const uint8_t *zc;         /* zero-coding table of the band */
     const HtcMqState *ctx[HTC_T1_NUM_CTX];
-    uint32_t a, c, ct;         /* coder registers between passes */
+    uint64_t c;                /* coder registers between passes */
+    uint32_t a, ct;
     const uint8_t *bp;
 } T1;
 
 #define LOAD_CODER()                               \
-    uint32_t a = t->a, c = t->c, ct = t->ct;       \
+    uint64_t c = t->c;                             \
+    uint32_t a = t->a, ct = t->ct;                 \
     const uint8_t *bp = t->bp
 #define SAVE_CODER() (t->a = a, t->c = c, t->ct = ct, t->bp = bp)
 
