@@ -536,7 +536,7 @@ static int parse_cap(HtcParser *P, uint64_t off, const uint8_t *d, size_t n)
 static int parse_com(HtcParser *P, uint64_t off, const uint8_t *d, size_t n, int32_t tile)
 {
     if (n < 2)
-        return htc_mk_fail(P, HTC_EMARKER, HTC_MK_COM, off, "Lcom %zu is too small", n + 2);
+        return htc_mk_odd(P, HTC_MK_COM, off, "Lcom %zu is too small; ignored", n + 2);
     const uint32_t rcom = htc_rd16(d);
     if (rcom > 1)
         HTC_CHECK(htc_mk_odd(P, HTC_MK_COM, off, "Rcom %u is not defined", rcom));
@@ -564,13 +564,13 @@ static int parse_tlm(HtcParser *P, uint64_t off, const uint8_t *d, size_t n)
 {
     const uint16_t M = HTC_MK_TLM;
     if (n < 2)
-        return htc_mk_fail(P, HTC_EMARKER, M, off, "Ltlm %zu is too small", n + 2);
+        return htc_mk_odd(P, M, off, "Ltlm %zu is too small; ignored", n + 2);
     const uint32_t st = (d[1] >> 4) & 3, sp = (d[1] >> 6) & 1;
     if (st == 3 || (d[1] & 0x8f))
-        return htc_mk_fail(P, HTC_EMARKER, M, off, "Stlm 0x%02X is not defined", d[1]);
+        return htc_mk_odd(P, M, off, "Stlm 0x%02X is not defined; TLM ignored", d[1]);
     const size_t esz = st + (sp ? 4 : 2);
     if ((n - 2) % esz)
-        return htc_mk_fail(P, HTC_EMARKER, M, off, "Ltlm %zu is not a whole number of %zu-byte entries",
+        return htc_mk_odd(P, M, off, "Ltlm %zu is not a whole number of %zu-byte entries; ignored",
                            n + 2, esz);
     HtcStreamPriv *p = P->p;
     for (size_t i = 0; i < (n - 2) / esz; i++) {
@@ -698,19 +698,19 @@ int htc_mk_segment(HtcParser *P, uint16_t M, uint64_t off, const uint8_t *d, siz
             return parse_ppm(P, off, d, n);
         if (M == HTC_MK_CPF) {
             if (n < 2 || (n & 1))
-                return htc_mk_fail(P, HTC_EMARKER, M, off, "Lcpf %zu is malformed", n + 2);
+                return htc_mk_odd(P, M, off, "Lcpf %zu is malformed; ignored", n + 2);
             p->markers_seen |= HTC_SEEN_CPF;
             return 0;
         }
         if (M == HTC_MK_CRG) {
             if (n != 4 * (size_t)P->s->num_components)
-                return htc_mk_fail(P, HTC_EMARKER, M, off, "Lcrg %zu does not match Csiz %u", n + 2,
+                return htc_mk_odd(P, M, off, "Lcrg %zu does not match Csiz %u; ignored", n + 2,
                                    P->s->num_components);
             p->markers_seen |= HTC_SEEN_CRG;
             return 0;
         }
         if (n < 1)
-            return htc_mk_fail(P, HTC_EMARKER, M, off, "Lplm %zu is too small", n + 2);
+            return htc_mk_odd(P, M, off, "Lplm %zu is too small; ignored", n + 2);
         P->s->has_plm = 1;
         p->markers_seen |= HTC_SEEN_PLM;
         return 0;
