@@ -178,7 +178,7 @@ void htc_dwt_init_avx512(HtcTransformDSP *dsp);
 #define HTC_DWT97_INV_K ((float)(1.0 / 1.230174104914001))
 
 /* Scratch a row/column kernel may use for a level of w x h (bytes). */
-#define HTC_DWT_LANES 16 /* columns per vertical strip, at most */
+#define HTC_DWT_LANES 128 /* columns per vertical strip, at most */
 size_t htc_idwt_level_scratch(uint32_t w, uint32_t h);
 
 #endif /* HTC_TRANSFORM_H */

@@ -118,71 +118,88 @@ static ALWAYS_INLINE void st(int32_t *p, __m256i v, int full, __m256i m)
         _mm256_maskstore_epi32(p, m, v);
 }
 
-static ALWAYS_INLINE void idwt53_v_strip(int32_t *col, ptrdiff_t stride, uint32_t n, int odd,
-                                         int32_t *t, int full, __m256i m)
+/* One strip of sw columns (1..V53_STRIP): row by row, each row's part of
+ * the strip as vectors of 8 (the last one masked when sw is not a multiple
+ * of 8). Wide strips keep the strided row visits (TLB, cache lines) few. */
+#define V53_STRIP 128
+static void idwt53_v_strip(int32_t *col, ptrdiff_t stride, uint32_t n, int odd, int32_t *t,
+                           uint32_t sw)
 {
     const uint32_t nl = odd ? n / 2 : (n + 1) / 2, nh = n - nl;
     const int32_t *hrow = col + (ptrdiff_t)nl * stride;
     const __m256i two = _mm256_set1_epi32(2);
+    const uint32_t nfull = sw / 8, tail = sw % 8;
+    const __m256i m = lane_mask(tail);
 #define HROW(k) (hrow + (ptrdiff_t)(k) * stride)
-    /* Updated low rows into t. */
-    if (!odd) {
-        __m256i hm = ld(HROW(0), full, m);
-        for (uint32_t k = 0; k < nl; k++) {
-            const __m256i hp = k < nh ? ld(HROW(k), full, m) : hm;
-            const __m256i l = ld(col + (ptrdiff_t)k * stride, full, m);
-            const __m256i s = _mm256_srai_epi32(_mm256_add_epi32(_mm256_add_epi32(hm, hp), two), 2);
-            _mm256_store_si256((__m256i *)(t + 8 * k), _mm256_sub_epi32(l, s));
-            hm = hp;
-        }
-    } else {
-        __m256i hm = ld(HROW(0), full, m);
-        for (uint32_t k = 0; k < nl; k++) {
-            const __m256i hp = k + 1 < nh ? ld(HROW(k + 1), full, m) : hm;
-            const __m256i l = ld(col + (ptrdiff_t)k * stride, full, m);
-            const __m256i s = _mm256_srai_epi32(_mm256_add_epi32(_mm256_add_epi32(hm, hp), two), 2);
-            _mm256_store_si256((__m256i *)(t + 8 * k), _mm256_sub_epi32(l, s));
-            hm = hp;
+#define ROW(k) (col + (ptrdiff_t)(k) * stride)
+#define TROW(k) (t + (ptrdiff_t)(k) * V53_STRIP)
+    /* Updated low rows into t. Even phase: low k between high k-1 and k;
+     * odd phase: between high k and k+1 (mirrored at the ends). */
+    for (uint32_t k = 0; k < nl; k++) {
+        uint32_t a = odd ? k : (k ? k - 1 : 0), b = odd ? k + 1 : k;
+        if (b >= nh)
+            b = nh - 1;
+        if (a >= nh)
+            a = nh - 1;
+        const int32_t *ha = HROW(a), *hb = HROW(b), *l = ROW(k);
+        int32_t *o = TROW(k);
+        for (uint32_t j = 0; j <= nfull; j++) {
+            const int full = j < nfull;
+            if (!full && !tail)
+                break;
+            const __m256i s = _mm256_srai_epi32(
+                _mm256_add_epi32(_mm256_add_epi32(ld(ha + 8 * j, full, m), ld(hb + 8 * j, full, m)),
+                                 two), 2);
+            _mm256_store_si256((__m256i *)(o + 8 * j), _mm256_sub_epi32(ld(l + 8 * j, full, m), s));
         }
     }
-    /* Updated high rows, and the output rows. */
-    if (!odd) {
-        __m256i lm = _mm256_load_si256((const __m256i *)t);
-        for (uint32_t k = 0; k < nh; k++) {
-            const __m256i lp = k + 1 < nl ? _mm256_load_si256((const __m256i *)(t + 8 * (k + 1))) : lm;
-            const __m256i h = ld(HROW(k), full, m);
-            const __m256i v = _mm256_add_epi32(h, _mm256_srai_epi32(_mm256_add_epi32(lm, lp), 1));
-            st(col + (ptrdiff_t)(2 * k) * stride, lm, full, m);
-            st(col + (ptrdiff_t)(2 * k + 1) * stride, v, full, m);
-            lm = lp;
+    /* Updated high rows, written with the low rows in output order. Even
+     * phase: high k between low k and k+1; odd: between low k-1 and k. */
+    for (uint32_t k = 0; k < nh; k++) {
+        uint32_t a = odd ? (k ? k - 1 : 0) : k, b = odd ? k : k + 1;
+        if (a >= nl)
+            a = nl - 1;
+        if (b >= nl)
+            b = nl - 1;
+        const int32_t *la = TROW(a), *lb = TROW(b), *h = HROW(k);
+        /* the low row that goes next to this high one, if any */
+        const int32_t *lo = odd ? (k < nl ? TROW(k) : NULL) : TROW(k);
+        int32_t *oh = ROW(odd ? 2 * k : 2 * k + 1), *ol = ROW(odd ? 2 * k + 1 : 2 * k);
+        for (uint32_t j = 0; j <= nfull; j++) {
+            const int full = j < nfull;
+            if (!full && !tail)
+                break;
+            const __m256i sa = _mm256_load_si256((const __m256i *)(la + 8 * j));
+            const __m256i sb = _mm256_load_si256((const __m256i *)(lb + 8 * j));
+            const __m256i v = _mm256_add_epi32(ld(h + 8 * j, full, m),
+                                               _mm256_srai_epi32(_mm256_add_epi32(sa, sb), 1));
+            st(oh + 8 * j, v, full, m);
+            if (lo)
+                st(ol + 8 * j, _mm256_load_si256((const __m256i *)(lo + 8 * j)), full, m);
         }
-        if (nl > nh)
-            st(col + (ptrdiff_t)(2 * nh) * stride, lm, full, m);
-    } else {
-        __m256i lm = _mm256_load_si256((const __m256i *)t);
-        for (uint32_t k = 0; k < nh; k++) {
-            const __m256i lp = k < nl ? _mm256_load_si256((const __m256i *)(t + 8 * k)) : lm;
-            const __m256i h = ld(HROW(k), full, m);
-            const __m256i v = _mm256_add_epi32(h, _mm256_srai_epi32(_mm256_add_epi32(lm, lp), 1));
-            st(col + (ptrdiff_t)(2 * k) * stride, v, full, m);
-            if (k < nl)
-                st(col + (ptrdiff_t)(2 * k + 1) * stride, lp, full, m);
-            lm = lp;
+    }
+    if (!odd && nl > nh) {
+        const int32_t *lo = TROW(nh);
+        int32_t *ol = ROW(2 * nh);
+        for (uint32_t j = 0; j <= nfull; j++) {
+            const int full = j < nfull;
+            if (!full && !tail)
+                break;
+            st(ol + 8 * j, _mm256_load_si256((const __m256i *)(lo + 8 * j)), full, m);
         }
     }
 #undef HROW
+#undef ROW
+#undef TROW
 }
 
 static void idwt53_v_avx2(int32_t *buf, ptrdiff_t stride, uint32_t n, uint32_t cols, int odd,
                           void *tmp)
 {
     int32_t *t = align64_i(tmp);
-    const __m256i all = _mm256_set1_epi32(-1);
-    uint32_t x = 0;
-    for (; x + 8 <= cols; x += 8)
-        idwt53_v_strip(buf + x, stride, n, odd, t, 1, all);
-    if (x < cols)
-        idwt53_v_strip(buf + x, stride, n, odd, t, 0, lane_mask(cols - x));
+    for (uint32_t x = 0; x < cols; x += V53_STRIP)
+        idwt53_v_strip(buf + x, stride, n, odd, t,
+                       cols - x < V53_STRIP ? cols - x : V53_STRIP);
 }
 
 /* ---- 9/7 -------------------------------------------------------------- */
@@ -276,70 +293,85 @@ static ALWAYS_INLINE void stf(float *p, __m256 v, int full, __m256i m)
         _mm256_maskstore_ps(p, m, v);
 }
 
-/* Rows x[k] -= (nb[k + d] + nb[k + d + 1]) * c over a strip in t (8 floats a
- * row), where nb has one mirrored row before and after. */
-static ALWAYS_INLINE void lift_strip(float *x, const float *nb, uint32_t count, float c)
+/* Strips of sw columns (1..V53_STRIP) for 9/7: the whole strip is kept in
+ * t, low rows then high rows, V53_STRIP floats a row. */
+#define TROWF(k) (t + (size_t)(k) * V53_STRIP)
+
+/* Rows x (count of them, from row x0 of t) get x -= (nb[a] + nb[b]) * c with
+ * a, b the neighbour rows of the other band (from row n0 of t, ncount rows),
+ * mirrored at the ends; `before`: the neighbours of row k are k-1 and k,
+ * else k and k+1. */
+static void lift_strip(float *t, uint32_t x0, uint32_t count, uint32_t n0, uint32_t ncount,
+                       int before, float c, uint32_t sw)
 {
     const __m256 cv = _mm256_set1_ps(c);
-    __m256 a = _mm256_load_ps(nb);
+    const uint32_t nvec = (sw + 7) / 8; /* lanes past sw compute garbage nobody reads */
     for (uint32_t k = 0; k < count; k++) {
-        const __m256 b = _mm256_load_ps(nb + 8 * (k + 1));
-        const __m256 p = _mm256_mul_ps(_mm256_add_ps(a, b), cv);
-        _mm256_store_ps(x + 8 * k, _mm256_sub_ps(_mm256_load_ps(x + 8 * k), p));
-        a = b;
+        uint32_t a = before ? (k ? k - 1 : 0) : k, b = before ? k : k + 1;
+        if (a >= ncount)
+            a = ncount - 1;
+        if (b >= ncount)
+            b = ncount - 1;
+        const float *na = TROWF(n0 + a), *nb = TROWF(n0 + b);
+        float *x = TROWF(x0 + k);
+        for (uint32_t j = 0; j < nvec; j++) {
+            const __m256 p = _mm256_mul_ps(_mm256_add_ps(_mm256_load_ps(na + 8 * j),
+                                                         _mm256_load_ps(nb + 8 * j)), cv);
+            _mm256_store_ps(x + 8 * j, _mm256_sub_ps(_mm256_load_ps(x + 8 * j), p));
+        }
     }
 }
 
-static ALWAYS_INLINE void idwt97_v_strip(float *col, ptrdiff_t stride, uint32_t n, int odd,
-                                         float *t, int full, __m256i m)
+static void idwt97_v_strip(float *col, ptrdiff_t stride, uint32_t n, int odd, float *t,
+                           uint32_t sw)
 {
     const uint32_t nl = odd ? n / 2 : (n + 1) / 2, nh = n - nl;
-    float *L = t + 8, *H = L + 8 * (nl + 2); /* a pad row before and after each */
+    const uint32_t nfull = sw / 8, tail = sw % 8, nvec = (sw + 7) / 8;
+    const __m256i m = lane_mask(tail);
     const __m256 k = _mm256_set1_ps(HTC_DWT97_K), ik = _mm256_set1_ps(HTC_DWT97_INV_K);
-    for (uint32_t i = 0; i < nl; i++)
-        _mm256_store_ps(L + 8 * i, _mm256_mul_ps(ldf(col + (ptrdiff_t)i * stride, full, m), k));
-    for (uint32_t i = 0; i < nh; i++)
-        _mm256_store_ps(H + 8 * i,
-                        _mm256_mul_ps(ldf(col + (ptrdiff_t)(nl + i) * stride, full, m), ik));
-    const float *hm = odd ? H : H - 8;
-    const float *lm = odd ? L - 8 : L;
-#define PAD(P, cnt)                                                            \
-    do {                                                                       \
-        _mm256_store_ps((P) - 8, _mm256_load_ps(P));                           \
-        _mm256_store_ps((P) + 8 * (cnt), _mm256_load_ps((P) + 8 * ((cnt) - 1))); \
-    } while (0)
-    PAD(H, nh);
-    lift_strip(L, hm, nl, HTC_DWT97_DELTA);
-    PAD(L, nl);
-    lift_strip(H, lm, nh, HTC_DWT97_GAMMA);
-    PAD(H, nh);
-    lift_strip(L, hm, nl, HTC_DWT97_BETA);
-    PAD(L, nl);
-#undef PAD
+    for (uint32_t r = 0; r < n; r++) {
+        const float *src = col + (ptrdiff_t)r * stride;
+        float *d = TROWF(r);
+        const __m256 s = r < nl ? k : ik;
+        for (uint32_t j = 0; j < nvec; j++)
+            _mm256_store_ps(d + 8 * j, _mm256_mul_ps(ldf(src + 8 * j, j < nfull, m), s));
+    }
+    /* even phase: low k between high k-1, k; high k between low k, k+1 */
+    lift_strip(t, 0, nl, nl, nh, !odd, HTC_DWT97_DELTA, sw);
+    lift_strip(t, nl, nh, 0, nl, odd, HTC_DWT97_GAMMA, sw);
+    lift_strip(t, 0, nl, nl, nh, !odd, HTC_DWT97_BETA, sw);
+    /* alpha on the high rows, written out with the low rows */
     const __m256 ca = _mm256_set1_ps(HTC_DWT97_ALPHA);
     const uint32_t lo0 = odd ? 1 : 0, hi0 = 1 - lo0;
-    __m256 a = _mm256_load_ps(lm);
     for (uint32_t i = 0; i < nh; i++) {
-        const __m256 b = _mm256_load_ps(lm + 8 * (i + 1));
-        const __m256 p = _mm256_mul_ps(_mm256_add_ps(a, b), ca);
-        stf(col + (ptrdiff_t)(hi0 + 2 * i) * stride, _mm256_sub_ps(_mm256_load_ps(H + 8 * i), p),
-            full, m);
-        a = b;
+        uint32_t a = odd ? (i ? i - 1 : 0) : i, b = odd ? i : i + 1;
+        if (a >= nl)
+            a = nl - 1;
+        if (b >= nl)
+            b = nl - 1;
+        const float *na = TROWF(a), *nb = TROWF(b), *h = TROWF(nl + i);
+        float *o = col + (ptrdiff_t)(hi0 + 2 * i) * stride;
+        for (uint32_t j = 0; j < nvec; j++) {
+            const __m256 p = _mm256_mul_ps(_mm256_add_ps(_mm256_load_ps(na + 8 * j),
+                                                         _mm256_load_ps(nb + 8 * j)), ca);
+            stf(o + 8 * j, _mm256_sub_ps(_mm256_load_ps(h + 8 * j), p), j < nfull, m);
+        }
     }
-    for (uint32_t i = 0; i < nl; i++)
-        stf(col + (ptrdiff_t)(lo0 + 2 * i) * stride, _mm256_load_ps(L + 8 * i), full, m);
+    for (uint32_t i = 0; i < nl; i++) {
+        const float *l = TROWF(i);
+        float *o = col + (ptrdiff_t)(lo0 + 2 * i) * stride;
+        for (uint32_t j = 0; j < nvec; j++)
+            stf(o + 8 * j, _mm256_load_ps(l + 8 * j), j < nfull, m);
+    }
 }
+#undef TROWF
 
 static void idwt97_v_avx2(float *buf, ptrdiff_t stride, uint32_t n, uint32_t cols, int odd,
                           void *tmp)
 {
     float *t = (float *)align64_i(tmp);
-    const __m256i all = _mm256_set1_epi32(-1);
-    uint32_t x = 0;
-    for (; x + 8 <= cols; x += 8)
-        idwt97_v_strip(buf + x, stride, n, odd, t, 1, all);
-    if (x < cols)
-        idwt97_v_strip(buf + x, stride, n, odd, t, 0, lane_mask(cols - x));
+    for (uint32_t x = 0; x < cols; x += V53_STRIP)
+        idwt97_v_strip(buf + x, stride, n, odd, t, cols - x < V53_STRIP ? cols - x : V53_STRIP);
 }
 
 void htc_dwt_init_avx2(HtcTransformDSP *dsp)
