@@ -13,7 +13,8 @@ import pytest
 import htcodec
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-TESTDATA = ROOT.parent / "shared" / "testdata"
+# HTC_TESTDATA points elsewhere (a machine where ../shared is not beside the checkout).
+TESTDATA = pathlib.Path(os.environ.get("HTC_TESTDATA", ROOT.parent / "shared" / "testdata"))
 # The CLI built next to this extension: <build>/python/htcodec/.. -> <build>/htc
 CLI = pathlib.Path(htcodec.__file__).resolve().parents[2] / "htc"
 
