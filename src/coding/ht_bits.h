@@ -31,12 +31,12 @@ static inline void htc_ht_fwd_init(HtcHtFwd *b, const uint8_t *data, size_t len,
     b->fill = fill;
 }
 
-/* Leaves at least 57 bits in acc. */
+/* Leaves at least 33 bits in acc. */
 static inline void htc_ht_fwd_refill(HtcHtFwd *b)
 {
     /* Fast path: 4 bytes without 0xFF and no pending unstuff. */
-    while (b->n <= 56) {
-        if (b->end - b->p >= 4 && !b->unstuff && b->n <= 32) {
+    while (b->n <= 32) {
+        if (b->end - b->p >= 4 && !b->unstuff) {
             uint32_t w;
             memcpy(&w, b->p, 4);
             /* no byte equals 0xFF: (w & ~(w + 0x01010101)) ... use the
@@ -80,21 +80,32 @@ typedef struct HtcHtRev {
     uint32_t unstuff; /* the byte read before exceeded 0x8F */
 } HtcHtRev;
 
+static inline void htc_ht_rev_byte(HtcHtRev *b, uint32_t byte)
+{
+    const uint32_t st = b->unstuff && (byte & 0x7F) == 0x7F;
+    b->acc |= (uint64_t)(byte & (0xFFu >> st)) << b->n;
+    b->n += 8 - st;
+    b->unstuff = byte > 0x8F;
+}
+
+/* Leaves at least 33 bits in acc. */
 static inline void htc_ht_rev_refill(HtcHtRev *b)
 {
-    while (b->n <= 56) {
-        uint32_t byte = 0;
-        if (b->pos >= b->lo)
-            byte = b->base[b->pos--];
-        uint32_t nb = 8;
-        if (b->unstuff && (byte & 0x7F) == 0x7F) {
-            nb = 7;
-            b->acc |= (uint64_t)(byte & 0x7F) << b->n;
+    while (b->n <= 32) {
+        if (b->pos - 3 >= b->lo) {
+            uint32_t v;
+            memcpy(&v, b->base + b->pos - 3, 4); /* little-endian host */
+            b->pos -= 4;
+            htc_ht_rev_byte(b, v >> 24);
+            htc_ht_rev_byte(b, v >> 16 & 0xFF);
+            htc_ht_rev_byte(b, v >> 8 & 0xFF);
+            htc_ht_rev_byte(b, v & 0xFF);
         } else {
-            b->acc |= (uint64_t)byte << b->n;
+            uint32_t byte = 0;
+            if (b->pos >= b->lo)
+                byte = b->base[b->pos--];
+            htc_ht_rev_byte(b, byte);
         }
-        b->n += nb;
-        b->unstuff = byte > 0x8F;
     }
 }
 

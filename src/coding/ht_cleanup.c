@@ -6,8 +6,8 @@
 #include "coding/ht_tables.h"
 #include "internal.h"
 
-/* The exponent E of a significant sample from v (bit length of v | 1). */
-static inline uint32_t bit_len(uint64_t v) { return 64 - (uint32_t)__builtin_clzll(v | 1); }
+/* The bit length of v | 1. */
+static inline uint32_t bit_len(uint32_t v) { return 32 - (uint32_t)__builtin_clz(v | 1); }
 
 /* U-VLC prefix and suffix of one quad: returns u (>= 1). */
 static inline uint32_t uvlc_prefix(const HtcHtTables *t, HtcHtRev *vlc, uint32_t *sfx_len)
@@ -25,37 +25,51 @@ static inline uint32_t rev_get(HtcHtRev *vlc, uint32_t k)
     return v;
 }
 
-/* Decodes the magnitudes and signs of one quad; E of its bottom samples go
- * to e_bot[0..1]. */
+/* One sample of a quad: m magnitude bits (LSB first, the sign in bit 0)
+ * from MagSgn, the implicit MSB e_1; returns v (0 when not significant). */
+static inline uint32_t sample_v(HtcHtFwd *ms, uint32_t sig, uint32_t m, uint32_t e1)
+{
+    if (!sig)
+        return 0;
+    if (ms->n < m)
+        htc_ht_fwd_refill(ms);
+    const uint64_t raw = ms->acc & (((uint64_t)1 << m) - 1);
+    ms->acc >>= m;
+    ms->n -= m;
+    return (uint32_t)(raw | (uint64_t)e1 << m);
+}
+
+/* The signed value of a significant sample with v, at bit-plane p. */
+static inline int32_t sample_value(uint32_t v, uint32_t p)
+{
+    const uint32_t mag = ((v >> 1) + 1) << p;
+    const uint32_t sign = 0u - (v & 1);
+    return (int32_t)((mag ^ sign) - sign);
+}
+
+/* Decodes the magnitudes and signs of one quad (entry q of the CxtVLC
+ * table, exponent bound U) into o; vb[0..1] receive v | 1 of its bottom
+ * samples (0 where not significant), for the exponents of the next row. */
 static inline int quad_magsgn(HtcHtFwd *ms, uint32_t q, uint32_t U, uint32_t umax, uint32_t p,
                               int32_t *o, ptrdiff_t stride, uint32_t xin, uint32_t yin,
-                              uint8_t *e_bot)
+                              uint32_t *vb)
 {
-    const uint32_t rho = HTC_HT_VLC_RHO(q), e_1 = HTC_HT_VLC_E1(q), e_k = HTC_HT_VLC_EK(q);
     if (U > umax)
         return HTC_ECORRUPT;
-    uint32_t val[4] = {0, 0, 0, 0};
-    uint32_t e[4] = {0, 0, 0, 0};
-    for (uint32_t n = 0; n < 4; n++) {
-        if (!(rho >> n & 1))
-            continue;
-        const uint32_t m = U - (e_k >> n & 1);
-        uint64_t v = htc_ht_fwd_get(ms, m);
-        v |= (uint64_t)(e_1 >> n & 1) << m;
-        e[n] = bit_len(v);
-        const uint64_t mag = ((v >> 1) + 1) << p;
-        uint32_t mag32 = mag > 0x7FFFFFFFu ? 0x7FFFFFFFu : (uint32_t)mag;
-        val[n] = (v & 1) ? 0u - mag32 : mag32;
-    }
-    e_bot[0] = (uint8_t)e[1];
-    e_bot[1] = (uint8_t)e[3];
-    o[0] = (int32_t)val[0];
+    const uint32_t rho = HTC_HT_VLC_RHO(q), e_1 = HTC_HT_VLC_E1(q), e_k = HTC_HT_VLC_EK(q);
+    const uint32_t v0 = sample_v(ms, rho & 1, U - (e_k & 1), e_1 & 1);
+    const uint32_t v1 = sample_v(ms, rho >> 1 & 1, U - (e_k >> 1 & 1), e_1 >> 1 & 1);
+    const uint32_t v2 = sample_v(ms, rho >> 2 & 1, U - (e_k >> 2 & 1), e_1 >> 2 & 1);
+    const uint32_t v3 = sample_v(ms, rho >> 3 & 1, U - (e_k >> 3 & 1), e_1 >> 3 & 1);
+    vb[0] = (rho & 2) ? v1 | 1 : 0;
+    vb[1] = (rho & 8) ? v3 | 1 : 0;
+    o[0] = (rho & 1) ? sample_value(v0, p) : 0;
     if (yin > 1)
-        o[stride] = (int32_t)val[1];
+        o[stride] = (rho & 2) ? sample_value(v1, p) : 0;
     if (xin > 1) {
-        o[1] = (int32_t)val[2];
+        o[1] = (rho & 4) ? sample_value(v2, p) : 0;
         if (yin > 1)
-            o[stride + 1] = (int32_t)val[3];
+            o[stride + 1] = (rho & 8) ? sample_value(v3, p) : 0;
     }
     return 0;
 }
@@ -80,14 +94,15 @@ int htc_ht_cleanup(const uint8_t *seg, uint32_t lcup, uint32_t w, uint32_t h, ui
     const uint32_t qw = (w + 1) / 2, qh = (h + 1) / 2;
     /* rho of the quad row above and this one, with a zero quad on each side */
     uint8_t rho_buf[2][512 + 4];
-    /* E of the bottom samples of the quad row above / this one, index x + 1 */
-    uint8_t e_buf[2][1024 + 8];
+    /* v | 1 of the bottom samples of the quad row above / this one (0 where
+     * not significant), index x + 1 */
+    uint32_t e_buf[2][1024 + 8];
     memset(rho_buf, 0, sizeof(rho_buf));
     memset(e_buf, 0, sizeof(e_buf));
 
     for (uint32_t qy = 0; qy < qh; qy++) {
         uint8_t *rho_up = rho_buf[(qy + 1) & 1] + 1, *rho = rho_buf[qy & 1] + 1;
-        uint8_t *e_up = e_buf[(qy + 1) & 1] + 1, *e_cur = e_buf[qy & 1] + 1;
+        uint32_t *e_up = e_buf[(qy + 1) & 1] + 1, *e_cur = e_buf[qy & 1] + 1;
         const int first = qy == 0;
         const uint16_t *lut = first ? t->vlc0 : t->vlc1;
         const uint32_t yin = HTC_MIN(h - 2 * qy, 2);
@@ -154,8 +169,8 @@ int htc_ht_cleanup(const uint8_t *seg, uint32_t lcup, uint32_t w, uint32_t h, ui
                 if (!first) {
                     const uint32_t r = HTC_HT_VLC_RHO(q[i]);
                     if (r & (r - 1)) {
-                        const uint8_t *eu = e_up + 2 * x;
-                        const uint32_t emax = HTC_MAX(HTC_MAX(eu[-1], eu[0]), HTC_MAX(eu[1], eu[2]));
+                        const uint32_t *eu = e_up + 2 * x;
+                        const uint32_t emax = bit_len(eu[-1] | eu[0] | eu[1] | eu[2]);
                         kappa = emax > 2 ? emax - 1 : 1;
                     }
                 }
