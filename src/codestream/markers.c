@@ -36,31 +36,37 @@ const char *htc_marker_name(uint16_t code)
     }
 }
 
+/* "SIZ at offset 2" or "marker 0xFF6F at offset 51". */
+static void where(char *buf, size_t size, uint16_t marker, uint64_t offset)
+{
+    if (!strcmp(htc_marker_name(marker), "marker"))
+        snprintf(buf, size, "marker 0x%04X at offset %llu", marker, (unsigned long long)offset);
+    else
+        snprintf(buf, size, "%s at offset %llu", htc_marker_name(marker), (unsigned long long)offset);
+}
+
 int htc_mk_fail(HtcParser *P, int status, uint16_t marker, uint64_t offset, const char *fmt, ...)
 {
-    char msg[400];
+    char msg[400], at[64];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    if (!strcmp(htc_marker_name(marker), "marker"))
-        return htc_fail(&P->s->ctx, status, "marker 0x%04X at offset %llu: %s", marker,
-                        (unsigned long long)offset, msg);
-    return htc_fail(&P->s->ctx, status, "%s at offset %llu: %s", htc_marker_name(marker),
-                    (unsigned long long)offset, msg);
+    where(at, sizeof(at), marker, offset);
+    return htc_fail(&P->s->ctx, status, "%s: %s", at, msg);
 }
 
 int htc_mk_odd(HtcParser *P, uint16_t marker, uint64_t offset, const char *fmt, ...)
 {
-    char msg[400];
+    char msg[400], at[64];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
+    where(at, sizeof(at), marker, offset);
     if (P->p->strict)
-        return htc_mk_fail(P, HTC_EMARKER, marker, offset, "%s", msg);
-    htc_log(&P->s->ctx, HTC_LOG_WARNING, "%s at offset %llu: %s", htc_marker_name(marker),
-            (unsigned long long)offset, msg);
+        return htc_fail(&P->s->ctx, HTC_EMARKER, "%s: %s", at, msg);
+    htc_log(&P->s->ctx, HTC_LOG_WARNING, "%s: %s", at, msg);
     return 0;
 }
 
@@ -585,42 +591,105 @@ static int parse_tlm(HtcParser *P, uint64_t off, const uint8_t *d, size_t n)
     return 0;
 }
 
-static int parse_plt(HtcParser *P, uint64_t off, const uint8_t *d, size_t n, uint32_t part)
+static int parse_plt(HtcParser *P, uint64_t off, const uint8_t *d, size_t n)
 {
-    const uint16_t M = HTC_MK_PLT;
-    HtcStream *s = P->s;
     if (n < 1)
-        return htc_mk_fail(P, HTC_EMARKER, M, off, "Lplt %zu is too small", n + 2);
-    HtcTilePart *tp = &s->parts[part];
-    if (tp->first_plt == UINT32_MAX)
-        tp->first_plt = s->num_plt_lengths;
-    uint32_t v = P->plt_pending ? P->plt_partial : 0;
-    for (size_t i = 1; i < n; i++) {
-        if (v > (UINT32_MAX >> 7))
-            return htc_mk_fail(P, HTC_EMARKER, M, off, "packet length overflows 32 bits");
-        v = v << 7 | (d[i] & 0x7f);
-        P->plt_pending = 1;
-        if (!(d[i] & 0x80)) {
-            HTC_CHECK(htc_mk_grow(P, (void **)&s->plt_lengths, &P->cap_plt, s->num_plt_lengths,
-                                  sizeof(uint32_t)));
-            s->plt_lengths[s->num_plt_lengths++] = v;
-            tp->num_plt++;
-            v = 0;
-            P->plt_pending = 0;
-        }
-    }
-    P->plt_partial = v;
+        return htc_mk_fail(P, HTC_EMARKER, HTC_MK_PLT, off, "Lplt %zu is too small", n + 2);
+    HTC_CHECK(htc_mk_grow(P, (void **)&P->plt_seg, &P->cap_plt_seg, P->num_plt_seg, sizeof(HtcPptRec)));
+    HtcPptRec *r = &P->plt_seg[P->num_plt_seg++];
+    r->zppt = d[0];
+    r->span.offset = (uint64_t)(d + 1 - P->cs);
+    r->span.length = n - 1;
     P->p->markers_seen |= HTC_SEEN_PLT;
     return 0;
+}
+
+int htc_mk_order_by_z(const HtcPptRec *recs, const uint32_t *idx, uint32_t n, uint32_t *out)
+{
+    uint32_t at[256];
+    memset(at, 0xff, sizeof(at));
+    int distinct = n <= 256;
+    for (uint32_t i = 0; i < n && distinct; i++) {
+        const uint32_t z = recs[idx ? idx[i] : i].zppt;
+        if (at[z] != UINT32_MAX)
+            distinct = 0;
+        at[z] = idx ? idx[i] : i;
+    }
+    if (!distinct) {
+        for (uint32_t i = 0; i < n; i++)
+            out[i] = idx ? idx[i] : i;
+        return 0;
+    }
+    uint32_t k = 0;
+    for (uint32_t z = 0; z < 256; z++)
+        if (at[z] != UINT32_MAX)
+            out[k++] = at[z];
+    return 1;
+}
+
+int htc_mk_plt_decode(HtcParser *P, uint32_t part, uint64_t offset)
+{
+    HtcStream *s = P->s;
+    const uint32_t n = P->num_plt_seg;
+    P->num_plt_seg = 0;
+    if (n == 0)
+        return 0;
+    HtcTilePart *tp = &s->parts[part];
+    uint32_t *order = htc_malloc(&s->ctx, (size_t)n * sizeof(uint32_t));
+    if (!order)
+        return htc_fail(&s->ctx, HTC_ENOMEM, "PLT: out of memory");
+    int rc = 0;
+    if (!htc_mk_order_by_z(P->plt_seg, NULL, n, order) && n > 1 &&
+        (rc = htc_mk_odd(P, HTC_MK_PLT, offset, "tile-part %u: repeated Zplt; PLT read in order of appearance",
+                         part)) < 0)
+        goto done;
+    tp->first_plt = s->num_plt_lengths;
+    uint32_t v = 0;
+    int pending = 0;
+    for (uint32_t k = 0; k < n; k++) {
+        const HtcPptRec *r = &P->plt_seg[order[k]];
+        const uint8_t *d = P->cs + r->span.offset;
+        for (uint64_t i = 0; i < r->span.length; i++) {
+            if (v > (UINT32_MAX >> 7)) {
+                rc = htc_mk_fail(P, HTC_EMARKER, HTC_MK_PLT, r->span.offset - 5,
+                                 "packet length overflows 32 bits");
+                goto done;
+            }
+            v = v << 7 | (d[i] & 0x7f);
+            pending = 1;
+            if (!(d[i] & 0x80)) {
+                if ((rc = htc_mk_grow(P, (void **)&s->plt_lengths, &P->cap_plt, s->num_plt_lengths,
+                                      sizeof(uint32_t))) < 0)
+                    goto done;
+                s->plt_lengths[s->num_plt_lengths++] = v;
+                tp->num_plt++;
+                v = 0;
+                pending = 0;
+            }
+        }
+    }
+    if (pending) {
+        /* The lengths are hints; an unfinished one drops them all. */
+        if ((rc = htc_mk_odd(P, HTC_MK_PLT, offset, "tile-part %u: the last packet length is unfinished", part)) < 0)
+            goto done;
+        s->num_plt_lengths = tp->first_plt;
+        tp->num_plt = 0;
+    }
+done:
+    if (tp->num_plt == 0)
+        tp->first_plt = UINT32_MAX;
+    htc_free(&s->ctx, order);
+    return rc;
 }
 
 static int parse_ppm(HtcParser *P, uint64_t off, const uint8_t *d, size_t n)
 {
     if (n < 1)
         return htc_mk_fail(P, HTC_EMARKER, HTC_MK_PPM, off, "Lppm %zu is too small", n + 2);
-    HTC_CHECK(htc_mk_grow(P, (void **)&P->ppm, &P->cap_ppm, P->num_ppm, sizeof(HtcSpan)));
-    P->ppm[P->num_ppm].offset = (uint64_t)(d + 1 - P->cs);
-    P->ppm[P->num_ppm].length = n - 1;
+    HTC_CHECK(htc_mk_grow(P, (void **)&P->ppm, &P->cap_ppm, P->num_ppm, sizeof(HtcPptRec)));
+    P->ppm[P->num_ppm].zppt = d[0];
+    P->ppm[P->num_ppm].span.offset = (uint64_t)(d + 1 - P->cs);
+    P->ppm[P->num_ppm].span.length = n - 1;
     P->num_ppm++;
     P->s->has_ppm = 1;
     P->p->markers_seen |= HTC_SEEN_PPM;
@@ -750,7 +819,7 @@ int htc_mk_segment(HtcParser *P, uint16_t M, uint64_t off, const uint8_t *d, siz
         if (main_hdr)
             return htc_mk_odd(P, M, off, "only allowed in tile-part headers; ignored");
         if (M == HTC_MK_PLT)
-            return parse_plt(P, off, d, n, part);
+            return parse_plt(P, off, d, n);
         return parse_ppt(P, off, d, n, tile, part);
     case HTC_MK_SOP:
     case HTC_MK_EPH:
@@ -851,5 +920,6 @@ done:
     htc_free(&s->ctx, P.cap_tile_poc);
     htc_free(&s->ctx, P.ppm);
     htc_free(&s->ctx, P.ppt);
+    htc_free(&s->ctx, P.plt_seg);
     return rc;
 }

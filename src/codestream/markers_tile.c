@@ -34,8 +34,7 @@ static int tile_part(HtcParser *P, size_t pos, size_t *next)
     tp->sot_offset = pos;
     tp->first_plt = UINT32_MAX;
     tp->num_plt = 0;
-    P->plt_pending = 0;
-    P->plt_partial = 0;
+    P->num_plt_seg = 0;
 
     size_t h = pos + 12;
     for (;;) {
@@ -52,8 +51,8 @@ static int tile_part(HtcParser *P, size_t pos, size_t *next)
         h += 2 + len;
         tp = &s->parts[pi];
     }
-    if (P->plt_pending)
-        HTC_CHECK(htc_mk_odd(P, HTC_MK_PLT, h, "the last packet length of tile-part %u is incomplete", pi));
+    HTC_CHECK(htc_mk_plt_decode(P, pi, h));
+    tp = &s->parts[pi];
     const size_t data = h + 2;
     size_t end;
     if (psot == 0) {
@@ -172,19 +171,26 @@ static int assemble_ppm(HtcParser *P)
     HtcStream *s = P->s;
     uint64_t total = 0;
     for (uint32_t i = 0; i < P->num_ppm; i++)
-        total += P->ppm[i].length;
+        total += P->ppm[i].span.length;
     uint8_t *buf = htc_malloc(&s->ctx, (size_t)total);
     uint64_t *off = htc_calloc(&s->ctx, s->num_parts ? s->num_parts : 1, sizeof(uint64_t));
     uint64_t *len = htc_calloc(&s->ctx, s->num_parts ? s->num_parts : 1, sizeof(uint64_t));
+    uint32_t *order = htc_malloc(&s->ctx, (size_t)P->num_ppm * sizeof(uint32_t));
     int rc = 0;
-    if (!buf || !off || !len) {
+    if (!buf || !off || !len || !order) {
         rc = htc_fail(&s->ctx, HTC_ENOMEM, "PPM: out of memory");
         goto done;
     }
+    /* Segments in Zppm order (A.7.4), as they may come in any order. */
+    if (!htc_mk_order_by_z(P->ppm, NULL, P->num_ppm, order) && P->num_ppm > 1 &&
+        (rc = htc_mk_odd(P, HTC_MK_PPM, P->ppm[0].span.offset - 5,
+                         "repeated Zppm; PPM read in order of appearance")) < 0)
+        goto done;
     size_t at = 0;
-    for (uint32_t i = 0; i < P->num_ppm; i++) {
-        memcpy(buf + at, P->cs + P->ppm[i].offset, (size_t)P->ppm[i].length);
-        at += (size_t)P->ppm[i].length;
+    for (uint32_t k = 0; k < P->num_ppm; k++) {
+        const HtcPptRec *r = &P->ppm[order[k]];
+        memcpy(buf + at, P->cs + r->span.offset, (size_t)r->span.length);
+        at += (size_t)r->span.length;
     }
     uint64_t pos = 0;
     for (uint32_t i = 0; i < s->num_parts; i++) {
@@ -208,49 +214,68 @@ static int assemble_ppm(HtcParser *P)
                 (unsigned long long)(total - pos));
     rc = gather_packed(P, buf, off, len, "PPM");
 done:
+    htc_free(&s->ctx, order);
     htc_free(&s->ctx, buf);
     htc_free(&s->ctx, off);
     htc_free(&s->ctx, len);
     return rc;
 }
 
-/* PPT (A.7.5): each tile's PPT data in the order of its tile-parts, and
- * within a tile-part in the order of the segments (Zppt). */
+/* PPT (A.7.5): all PPT segments of a tile, from all its tile-parts, in
+ * Zppt order (they may come in any order: g4_colr), concatenated. */
 static int assemble_ppt(HtcParser *P)
 {
     HtcStream *s = P->s;
-    uint64_t *off = htc_calloc(&s->ctx, s->num_parts ? s->num_parts : 1, sizeof(uint64_t));
-    uint64_t *len = htc_calloc(&s->ctx, s->num_parts ? s->num_parts : 1, sizeof(uint64_t));
-    uint8_t *buf = NULL;
+    const uint32_t n = P->num_ppt;
+    uint32_t *first = htc_calloc(&s->ctx, (size_t)P->ntiles + 1, sizeof(uint32_t));
+    uint32_t *by_tile = htc_malloc(&s->ctx, (size_t)n * sizeof(uint32_t));
+    uint32_t *order = htc_malloc(&s->ctx, (size_t)n * sizeof(uint32_t));
     int rc = 0;
-    uint64_t total = 0;
-    for (uint32_t i = 0; i < P->num_ppt; i++)
-        total += P->ppt[i].span.length;
-    buf = htc_malloc(&s->ctx, (size_t)total);
-    if (!buf || !off || !len) {
+    if (!first || !by_tile || !order) {
         rc = htc_fail(&s->ctx, HTC_ENOMEM, "PPT: out of memory");
         goto done;
     }
-    /* Records are in codestream order, so each part's are contiguous. */
-    size_t at = 0;
-    for (uint32_t i = 0; i < P->num_ppt; i++) {
-        const HtcPptRec *r = &P->ppt[i];
-        if (len[r->part] == 0)
-            off[r->part] = at;
-        memcpy(buf + at, P->cs + r->span.offset, (size_t)r->span.length);
-        at += (size_t)r->span.length;
-        len[r->part] += r->span.length;
-        if (i > 0 && P->ppt[i - 1].tile == r->tile && P->ppt[i - 1].part == r->part &&
-            P->ppt[i - 1].zppt >= r->zppt &&
-            (rc = htc_mk_odd(P, HTC_MK_PPT, r->span.offset - 5, "Zppt %u does not follow %u", r->zppt,
-                             P->ppt[i - 1].zppt)) < 0)
+    /* Counting sort of the segments by tile, stable. */
+    for (uint32_t i = 0; i < n; i++)
+        first[P->ppt[i].tile + 1]++;
+    for (uint32_t t = 0; t < P->ntiles; t++)
+        first[t + 1] += first[t];
+    for (uint32_t i = 0; i < n; i++)
+        by_tile[first[P->ppt[i].tile]++] = i;
+    for (uint32_t t = P->ntiles; t > 0; t--)
+        first[t] = first[t - 1];
+    first[0] = 0;
+    for (uint32_t t = 0; t < P->ntiles; t++) {
+        const uint32_t k0 = first[t], k1 = first[t + 1];
+        if (k0 == k1)
+            continue;
+        if (!htc_mk_order_by_z(P->ppt, by_tile + k0, k1 - k0, order + k0) && k1 - k0 > 1 &&
+            (rc = htc_mk_odd(P, HTC_MK_PPT, P->ppt[by_tile[k0]].span.offset - 5,
+                             "tile %u: repeated Zppt; PPT read in order of appearance", t)) < 0)
             goto done;
+        uint64_t total = 0;
+        for (uint32_t k = k0; k < k1; k++)
+            total += P->ppt[order[k]].span.length;
+        HtcTile *tile = &s->tiles[t];
+        if (total == 0)
+            continue;
+        tile->packed_headers = htc_parse_alloc(s, (size_t)total, 1, "PPT", 0);
+        if (!tile->packed_headers) {
+            rc = s->priv->alloc_status;
+            goto done;
+        }
+        size_t at = 0;
+        for (uint32_t k = k0; k < k1; k++) {
+            const HtcPptRec *r = &P->ppt[order[k]];
+            memcpy(tile->packed_headers + at, P->cs + r->span.offset, (size_t)r->span.length);
+            at += (size_t)r->span.length;
+        }
+        tile->packed_headers_size = at;
     }
-    rc = gather_packed(P, buf, off, len, "PPT");
 done:
-    htc_free(&s->ctx, buf);
-    htc_free(&s->ctx, off);
-    htc_free(&s->ctx, len);
+    htc_free(&s->ctx, first);
+    htc_free(&s->ctx, by_tile);
+    htc_free(&s->ctx, order);
     return rc;
 }
 

@@ -97,16 +97,16 @@ typedef struct HtcParser {
     HtcHdrState main;
     HtcHdrState **tile_state;  /* ntiles entries, NULL until a tile header needs one */
     uint32_t cap_parts;
-    HtcSpan *ppm;              /* Ippm data of every PPM segment, in order */
+    HtcPptRec *ppm;            /* Ippm data of every PPM segment (zppt holds Zppm) */
     uint32_t num_ppm, cap_ppm;
+    HtcPptRec *plt_seg;        /* PLT segments of the current tile-part (zppt holds Zplt) */
+    uint32_t num_plt_seg, cap_plt_seg;
     HtcPptRec *ppt;
     uint32_t num_ppt, cap_ppt;
     uint32_t cap_plt, cap_tlm;
     uint32_t cap_comments;
     uint32_t *cap_tile_poc;    /* per tile, capacity of HtcTile.poc */
     uint32_t cap_main_poc;
-    uint32_t plt_partial;      /* a packet length begun in one PLT, ended in the next */
-    int plt_pending;
 } HtcParser;
 
 /* Reports a failure at a marker: "SIZ at offset 2: ..." (markers.c). */
@@ -129,6 +129,12 @@ int htc_mk_segment(HtcParser *P, uint16_t marker, uint64_t offset, const uint8_t
  * the main header) and expands derived quantisation (markers.c). */
 int htc_mk_finish_header(HtcParser *P, HtcHdrState *h, const HtcCod *base_cod,
                          const HtcQcd *base_qcd, const uint8_t *base_roi, int32_t tile);
+/* The order of n segments idx[0..n-1] of recs by their Z index (Zppm,
+ * Zppt, Zplt: A.7): out[] gets idx sorted by Z when every Z is distinct,
+ * else idx unchanged (appearance order). Returns 1 when sorted by Z. */
+int htc_mk_order_by_z(const HtcPptRec *recs, const uint32_t *idx, uint32_t n, uint32_t *out);
+/* Decodes the PLT segments of tile-part `part` in Zplt order (markers.c). */
+int htc_mk_plt_decode(HtcParser *P, uint32_t part, uint64_t offset);
 /* Reads the marker at pos and, for a segment, its length (checked
  * against the end); *seg_len is 0 for markers without a segment. */
 int htc_mk_read_marker(HtcParser *P, size_t pos, uint16_t *code, size_t *seg_len);

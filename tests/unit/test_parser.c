@@ -448,6 +448,81 @@ static void test_ppm(void)
     CHECK(strstr(htc_last_error(), "PPM") != NULL);
 }
 
+/* Z indices order PPT, PPM and PLT segments, whatever their order in the
+ * codestream (g4_colr writes PPT backwards). */
+static void test_z_order(void)
+{
+    Buf b = {.n = 0};
+    siz(&b, 0, 32, 32, 0, 0, 32, 32, 1, 7);
+    cod(&b, 0, 0, 1, 0, 1, 64, 64, 0, 1);
+    qcx_none(&b, -1, 2, 8, 4);
+    size_t t = sot(&b, 0, 0, 2);
+    size_t at = seg(&b, 0xFF61);
+    u8(&b, 1); u8(&b, 0xB1); u8(&b, 0xB2);
+    end(&b, at);
+    at = seg(&b, 0xFF58); /* Zplt 1: lengths 7, 8 */
+    u8(&b, 1); u8(&b, 7); u8(&b, 8);
+    end(&b, at);
+    at = seg(&b, 0xFF61);
+    u8(&b, 0); u8(&b, 0xA1);
+    end(&b, at);
+    at = seg(&b, 0xFF58); /* Zplt 0: length 300 */
+    u8(&b, 0); u8(&b, 0x82); u8(&b, 0x2C);
+    end(&b, at);
+    sod(&b, t, 4, 0);
+    t = sot(&b, 0, 1, 2);
+    at = seg(&b, 0xFF61);
+    u8(&b, 2); u8(&b, 0xC1);
+    end(&b, at);
+    sod(&b, t, 4, 0);
+    u16(&b, 0xFFD9);
+    HtcStream *s;
+    CHECK_EQ_INT(open_buf(&s, &b, 1), 0);
+    if (!s)
+        return;
+    static const uint8_t want[4] = {0xA1, 0xB1, 0xB2, 0xC1};
+    CHECK_EQ_INT(s->tiles[0].packed_headers_size, 4);
+    if (s->tiles[0].packed_headers_size == 4)
+        CHECK(!memcmp(s->tiles[0].packed_headers, want, 4));
+    CHECK_EQ_INT(s->parts[0].num_plt, 3);
+    CHECK_EQ_INT(s->parts[1].num_plt, 0);
+    CHECK_EQ_INT(s->parts[1].first_plt, UINT32_MAX);
+    CHECK_EQ_INT(s->has_plt_all, 0);
+    if (s->num_plt_lengths == 3) {
+        CHECK_EQ_INT(s->plt_lengths[0], 300);
+        CHECK_EQ_INT(s->plt_lengths[1], 7);
+        CHECK_EQ_INT(s->plt_lengths[2], 8);
+    }
+    htc_stream_close(&s);
+
+    /* PPM segments given as Zppm 1, then 0. */
+    b.n = 0;
+    siz(&b, 0, 32, 32, 0, 0, 32, 32, 1, 7);
+    cod(&b, 0, 0, 1, 0, 1, 64, 64, 0, 1);
+    qcx_none(&b, -1, 2, 8, 4);
+    at = seg(&b, 0xFF60);
+    u8(&b, 1);
+    u8(&b, 0xE2); u32(&b, 1); u8(&b, 0xE3);
+    end(&b, at);
+    at = seg(&b, 0xFF60);
+    u8(&b, 0);
+    u32(&b, 2); u8(&b, 0xE1);
+    end(&b, at);
+    t = sot(&b, 0, 0, 2);
+    sod(&b, t, 2, 0);
+    t = sot(&b, 0, 1, 2);
+    sod(&b, t, 2, 0);
+    u16(&b, 0xFFD9);
+    CHECK_EQ_INT(open_buf(&s, &b, 1), 0);
+    if (!s)
+        return;
+    static const uint8_t want2[3] = {0xE1, 0xE2, 0xE3};
+    CHECK_EQ_INT(s->tiles[0].packed_headers_size, 3);
+    if (s->tiles[0].packed_headers_size == 3)
+        CHECK(!memcmp(s->tiles[0].packed_headers, want2, 3));
+    htc_stream_close(&s);
+}
+
 /* CAP with Part 15, Rsiz HT bit. */
 static void test_cap(void)
 {
@@ -684,6 +759,7 @@ int main(void)
     test_precedence();
     test_pointer_markers();
     test_ppm();
+    test_z_order();
     test_cap();
     test_jp2();
     test_errors();
