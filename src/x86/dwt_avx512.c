@@ -1,4 +1,298 @@
-/* htcodec: inverse DWT kernels, AVX-512 (none yet: the AVX2 ones stay). */
+/* htcodec: inverse DWT kernels, AVX-512 (F, BW, VL, DQ): the AVX2 design
+ * (src/x86/dwt_avx2.c) with 16 lanes and mask registers for the tails.
+ * Same results as src/transform/dwt53.c and dwt97.c, bit for bit. */
+#include <immintrin.h>
+#include <string.h>
+
 #include "transform/transform.h"
 
-void htc_dwt_init_avx512(HtcTransformDSP *dsp) { (void)dsp; }
+static inline int32_t *align64_i(void *p)
+{
+    return (int32_t *)(((uintptr_t)p + 63) & ~(uintptr_t)63);
+}
+
+/* Scratch for a row: low part and high part, each with 16 elements before
+ * it and room for 17-sample over-reads after it. */
+static inline void row_parts(void *tmp, uint32_t nl, int32_t **lo, int32_t **hi)
+{
+    int32_t *t = align64_i(tmp);
+    *lo = t + 16;
+    *hi = *lo + ((nl + 15) & ~15u) + 32;
+}
+
+static inline __mmask16 tail_mask(uint32_t rem) { return (__mmask16)((1u << rem) - 1); }
+
+/* (a0 b0 a1 b1 ... a7 b7), (a8 b8 ... a15 b15) */
+static inline __m512i ilv_lo(__m512i a, __m512i b)
+{
+    const __m512i idx = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+    return _mm512_permutex2var_epi32(a, idx, b);
+}
+
+static inline __m512i ilv_hi(__m512i a, __m512i b)
+{
+    const __m512i idx =
+        _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+    return _mm512_permutex2var_epi32(a, idx, b);
+}
+
+/* Writes 32 interleaved samples at out, or only the first `count`. */
+static inline void store_pairs(int32_t *out, __m512i first, __m512i second, uint32_t count)
+{
+    const __m512i a = ilv_lo(first, second), b = ilv_hi(first, second);
+    if (count >= 32) {
+        _mm512_storeu_si512(out, a);
+        _mm512_storeu_si512(out + 16, b);
+    } else if (count > 16) {
+        _mm512_storeu_si512(out, a);
+        _mm512_mask_storeu_epi32(out + 16, tail_mask(count - 16), b);
+    } else {
+        _mm512_mask_storeu_epi32(out, tail_mask(count), a);
+    }
+}
+
+/* ---- 5/3 -------------------------------------------------------------- */
+
+static void idwt53_h_avx512(int32_t *buf, ptrdiff_t stride, uint32_t n, uint32_t rows, int odd,
+                            void *tmp)
+{
+    const uint32_t nl = odd ? n / 2 : (n + 1) / 2, nh = n - nl;
+    int32_t *L, *H;
+    row_parts(tmp, nl, &L, &H);
+    memset(L - 16, 0, (size_t)(H - L + 16 + ((nh + 15) & ~15u) + 32) * sizeof(int32_t));
+    const __m512i two = _mm512_set1_epi32(2);
+    const uint32_t pairs = odd ? nh : nl;
+    const int32_t *hm = odd ? H : H - 1;
+    const int32_t *lm = odd ? L - 1 : L;
+    for (uint32_t y = 0; y < rows; y++) {
+        int32_t *row = buf + (ptrdiff_t)y * stride;
+        memcpy(L, row, nl * sizeof(int32_t));
+        memcpy(H, row + nl, nh * sizeof(int32_t));
+        H[-1] = H[0];
+        H[nh] = H[nh - 1];
+        for (uint32_t k = 0; k < nl; k += 16) {
+            const __m512i a = _mm512_loadu_si512(hm + k), b = _mm512_loadu_si512(hm + k + 1);
+            const __m512i s = _mm512_srai_epi32(_mm512_add_epi32(_mm512_add_epi32(a, b), two), 2);
+            _mm512_storeu_si512(L + k, _mm512_sub_epi32(_mm512_loadu_si512(L + k), s));
+        }
+        L[-1] = L[0];
+        L[nl] = L[nl - 1];
+        for (uint32_t k = 0; k < pairs; k += 16) {
+            const __m512i a = _mm512_loadu_si512(lm + k), b = _mm512_loadu_si512(lm + k + 1);
+            const __m512i hv = _mm512_add_epi32(_mm512_loadu_si512(H + k),
+                                                _mm512_srai_epi32(_mm512_add_epi32(a, b), 1));
+            const __m512i lv = _mm512_loadu_si512(L + k);
+            store_pairs(row + 2 * k, odd ? hv : lv, odd ? lv : hv, n - 2 * k);
+        }
+    }
+}
+
+/* Strips of sw (1..STRIP) columns, as the AVX2 version. */
+#define STRIP 128
+#define HROW(k) (hrow + (ptrdiff_t)(k) * stride)
+#define ROW(k) (col + (ptrdiff_t)(k) * stride)
+#define TROW(k) (t + (ptrdiff_t)(k) * STRIP)
+
+static inline __m512i ldm(const int32_t *p, uint32_t j, uint32_t nfull, __mmask16 m)
+{
+    return j < nfull ? _mm512_loadu_si512(p + 16 * j) : _mm512_maskz_loadu_epi32(m, p + 16 * j);
+}
+
+static inline void stm(int32_t *p, uint32_t j, uint32_t nfull, __mmask16 m, __m512i v)
+{
+    if (j < nfull)
+        _mm512_storeu_si512(p + 16 * j, v);
+    else
+        _mm512_mask_storeu_epi32(p + 16 * j, m, v);
+}
+
+static void idwt53_v_strip(int32_t *col, ptrdiff_t stride, uint32_t n, int odd, int32_t *t,
+                           uint32_t sw)
+{
+    const uint32_t nl = odd ? n / 2 : (n + 1) / 2, nh = n - nl;
+    const int32_t *hrow = col + (ptrdiff_t)nl * stride;
+    const __m512i two = _mm512_set1_epi32(2);
+    const uint32_t nfull = sw / 16, nvec = (sw + 15) / 16;
+    const __mmask16 m = tail_mask(sw % 16);
+    for (uint32_t k = 0; k < nl; k++) {
+        uint32_t a = odd ? k : (k ? k - 1 : 0), b = odd ? k + 1 : k;
+        a = a < nh ? a : nh - 1;
+        b = b < nh ? b : nh - 1;
+        const int32_t *ha = HROW(a), *hb = HROW(b), *l = ROW(k);
+        int32_t *o = TROW(k);
+        for (uint32_t j = 0; j < nvec; j++) {
+            const __m512i s = _mm512_srai_epi32(
+                _mm512_add_epi32(_mm512_add_epi32(ldm(ha, j, nfull, m), ldm(hb, j, nfull, m)), two),
+                2);
+            _mm512_store_si512(o + 16 * j, _mm512_sub_epi32(ldm(l, j, nfull, m), s));
+        }
+    }
+    for (uint32_t k = 0; k < nh; k++) {
+        uint32_t a = odd ? (k ? k - 1 : 0) : k, b = odd ? k : k + 1;
+        a = a < nl ? a : nl - 1;
+        b = b < nl ? b : nl - 1;
+        const int32_t *la = TROW(a), *lb = TROW(b), *h = HROW(k);
+        const int32_t *lo = odd ? (k < nl ? TROW(k) : NULL) : TROW(k);
+        int32_t *oh = ROW(odd ? 2 * k : 2 * k + 1), *ol = ROW(odd ? 2 * k + 1 : 2 * k);
+        for (uint32_t j = 0; j < nvec; j++) {
+            const __m512i s = _mm512_add_epi32(_mm512_load_si512(la + 16 * j),
+                                               _mm512_load_si512(lb + 16 * j));
+            stm(oh, j, nfull, m, _mm512_add_epi32(ldm(h, j, nfull, m), _mm512_srai_epi32(s, 1)));
+            if (lo)
+                stm(ol, j, nfull, m, _mm512_load_si512(lo + 16 * j));
+        }
+    }
+    if (!odd && nl > nh)
+        for (uint32_t j = 0; j < nvec; j++)
+            stm(ROW(2 * nh), j, nfull, m, _mm512_load_si512(TROW(nh) + 16 * j));
+}
+
+static void idwt53_v_avx512(int32_t *buf, ptrdiff_t stride, uint32_t n, uint32_t cols, int odd,
+                            void *tmp)
+{
+    int32_t *t = align64_i(tmp);
+    for (uint32_t x = 0; x < cols; x += STRIP)
+        idwt53_v_strip(buf + x, stride, n, odd, t, cols - x < STRIP ? cols - x : STRIP);
+}
+
+/* ---- 9/7 -------------------------------------------------------------- */
+
+static inline void lift_row(float *x, const float *nb, uint32_t count, float c)
+{
+    const __m512 cv = _mm512_set1_ps(c);
+    for (uint32_t k = 0; k < count; k += 16) {
+        const __m512 p = _mm512_mul_ps(_mm512_add_ps(_mm512_loadu_ps(nb + k),
+                                                     _mm512_loadu_ps(nb + k + 1)), cv);
+        _mm512_storeu_ps(x + k, _mm512_sub_ps(_mm512_loadu_ps(x + k), p));
+    }
+}
+
+static void idwt97_h_avx512(float *buf, ptrdiff_t stride, uint32_t n, uint32_t rows, int odd,
+                            void *tmp)
+{
+    const uint32_t nl = odd ? n / 2 : (n + 1) / 2, nh = n - nl;
+    int32_t *Li, *Hi;
+    row_parts(tmp, nl, &Li, &Hi);
+    float *L = (float *)Li, *H = (float *)Hi;
+    memset(L - 16, 0, (size_t)(H - L + 16 + ((nh + 15) & ~15u) + 32) * sizeof(float));
+    const __m512 k = _mm512_set1_ps(HTC_DWT97_K), ik = _mm512_set1_ps(HTC_DWT97_INV_K);
+    const __m512 ca = _mm512_set1_ps(HTC_DWT97_ALPHA);
+    const uint32_t pairs = odd ? nh : nl;
+    const float *hm = odd ? H : H - 1;
+    const float *lm = odd ? L - 1 : L;
+    for (uint32_t y = 0; y < rows; y++) {
+        float *row = buf + (ptrdiff_t)y * stride;
+        memcpy(L, row, nl * sizeof(float));
+        memcpy(H, row + nl, nh * sizeof(float));
+        for (uint32_t i = 0; i < nl; i += 16)
+            _mm512_storeu_ps(L + i, _mm512_mul_ps(_mm512_loadu_ps(L + i), k));
+        for (uint32_t i = 0; i < nh; i += 16)
+            _mm512_storeu_ps(H + i, _mm512_mul_ps(_mm512_loadu_ps(H + i), ik));
+        H[-1] = H[0];
+        H[nh] = H[nh - 1];
+        lift_row(L, hm, nl, HTC_DWT97_DELTA);
+        L[-1] = L[0];
+        L[nl] = L[nl - 1];
+        lift_row(H, lm, nh, HTC_DWT97_GAMMA);
+        H[-1] = H[0];
+        H[nh] = H[nh - 1];
+        lift_row(L, hm, nl, HTC_DWT97_BETA);
+        L[-1] = L[0];
+        L[nl] = L[nl - 1];
+        for (uint32_t i = 0; i < pairs; i += 16) {
+            const __m512 p = _mm512_mul_ps(_mm512_add_ps(_mm512_loadu_ps(lm + i),
+                                                         _mm512_loadu_ps(lm + i + 1)), ca);
+            const __m512i hv = _mm512_castps_si512(_mm512_sub_ps(_mm512_loadu_ps(H + i), p));
+            const __m512i lv = _mm512_castps_si512(_mm512_loadu_ps(L + i));
+            store_pairs((int32_t *)row + 2 * i, odd ? hv : lv, odd ? lv : hv, n - 2 * i);
+        }
+    }
+}
+
+#define TROWF(k) (t + (size_t)(k) * STRIP)
+
+static inline __m512 ldmf(const float *p, uint32_t j, uint32_t nfull, __mmask16 m)
+{
+    return j < nfull ? _mm512_loadu_ps(p + 16 * j) : _mm512_maskz_loadu_ps(m, p + 16 * j);
+}
+
+static inline void stmf(float *p, uint32_t j, uint32_t nfull, __mmask16 m, __m512 v)
+{
+    if (j < nfull)
+        _mm512_storeu_ps(p + 16 * j, v);
+    else
+        _mm512_mask_storeu_ps(p + 16 * j, m, v);
+}
+
+static void lift_strip(float *t, uint32_t x0, uint32_t count, uint32_t n0, uint32_t ncount,
+                       int before, float c, uint32_t nvec)
+{
+    const __m512 cv = _mm512_set1_ps(c);
+    for (uint32_t k = 0; k < count; k++) {
+        uint32_t a = before ? (k ? k - 1 : 0) : k, b = before ? k : k + 1;
+        a = a < ncount ? a : ncount - 1;
+        b = b < ncount ? b : ncount - 1;
+        const float *na = TROWF(n0 + a), *nb = TROWF(n0 + b);
+        float *x = TROWF(x0 + k);
+        for (uint32_t j = 0; j < nvec; j++) {
+            const __m512 p = _mm512_mul_ps(_mm512_add_ps(_mm512_load_ps(na + 16 * j),
+                                                         _mm512_load_ps(nb + 16 * j)), cv);
+            _mm512_store_ps(x + 16 * j, _mm512_sub_ps(_mm512_load_ps(x + 16 * j), p));
+        }
+    }
+}
+
+static void idwt97_v_strip(float *col, ptrdiff_t stride, uint32_t n, int odd, float *t,
+                           uint32_t sw)
+{
+    const uint32_t nl = odd ? n / 2 : (n + 1) / 2, nh = n - nl;
+    const uint32_t nfull = sw / 16, nvec = (sw + 15) / 16;
+    const __mmask16 m = tail_mask(sw % 16);
+    const __m512 k = _mm512_set1_ps(HTC_DWT97_K), ik = _mm512_set1_ps(HTC_DWT97_INV_K);
+    for (uint32_t r = 0; r < n; r++) {
+        const float *src = col + (ptrdiff_t)r * stride;
+        float *d = TROWF(r);
+        const __m512 s = r < nl ? k : ik;
+        for (uint32_t j = 0; j < nvec; j++)
+            _mm512_store_ps(d + 16 * j, _mm512_mul_ps(ldmf(src, j, nfull, m), s));
+    }
+    lift_strip(t, 0, nl, nl, nh, !odd, HTC_DWT97_DELTA, nvec);
+    lift_strip(t, nl, nh, 0, nl, odd, HTC_DWT97_GAMMA, nvec);
+    lift_strip(t, 0, nl, nl, nh, !odd, HTC_DWT97_BETA, nvec);
+    const __m512 ca = _mm512_set1_ps(HTC_DWT97_ALPHA);
+    const uint32_t lo0 = odd ? 1 : 0, hi0 = 1 - lo0;
+    for (uint32_t i = 0; i < nh; i++) {
+        uint32_t a = odd ? (i ? i - 1 : 0) : i, b = odd ? i : i + 1;
+        a = a < nl ? a : nl - 1;
+        b = b < nl ? b : nl - 1;
+        const float *na = TROWF(a), *nb = TROWF(b), *h = TROWF(nl + i);
+        float *o = col + (ptrdiff_t)(hi0 + 2 * i) * stride;
+        for (uint32_t j = 0; j < nvec; j++) {
+            const __m512 p = _mm512_mul_ps(_mm512_add_ps(_mm512_load_ps(na + 16 * j),
+                                                         _mm512_load_ps(nb + 16 * j)), ca);
+            stmf(o, j, nfull, m, _mm512_sub_ps(_mm512_load_ps(h + 16 * j), p));
+        }
+    }
+    for (uint32_t i = 0; i < nl; i++) {
+        const float *l = TROWF(i);
+        float *o = col + (ptrdiff_t)(lo0 + 2 * i) * stride;
+        for (uint32_t j = 0; j < nvec; j++)
+            stmf(o, j, nfull, m, _mm512_load_ps(l + 16 * j));
+    }
+}
+
+static void idwt97_v_avx512(float *buf, ptrdiff_t stride, uint32_t n, uint32_t cols, int odd,
+                            void *tmp)
+{
+    float *t = (float *)align64_i(tmp);
+    for (uint32_t x = 0; x < cols; x += STRIP)
+        idwt97_v_strip(buf + x, stride, n, odd, t, cols - x < STRIP ? cols - x : STRIP);
+}
+
+void htc_dwt_init_avx512(HtcTransformDSP *dsp)
+{
+    dsp->idwt53_h = idwt53_h_avx512;
+    dsp->idwt53_v = idwt53_v_avx512;
+    dsp->idwt97_h = idwt97_h_avx512;
+    dsp->idwt97_v = idwt97_v_avx512;
+}
