@@ -440,6 +440,26 @@ int htc_t1_decode_block(const HtcBlockParams *p, int32_t *out, ptrdiff_t stride,
         }
     }
 
+    /* Decoding that ends with a significance propagation pass leaves the
+     * coefficients significant before that bit-plane one plane short of
+     * the others (E.1.1.2 counts decoded planes per coefficient). The
+     * caller reconstructs every coefficient at the middle of the interval
+     * of *undecoded_planes; a 1 one plane lower moves these to the middle
+     * of their own, twice wider, interval, as the reference decoders do.
+     * At plane 0 there is no lower plane: adding 1 is exact for reversible
+     * bands, and as close as possible for irreversible ones. */
+    if (k > 0 && t1_pass_type(k - 1) == PASS_SP) {
+        const uint32_t p0 = *undecoded_planes;
+        const int32_t add = p0 ? (int32_t)(1u << (p0 - 1)) : 1;
+        for (uint32_t y = 0; y < h; y++) {
+            const uint16_t *fp = t.flags + (ptrdiff_t)(y >> 2) * fs + (y & 3);
+            int32_t *op = out + (ptrdiff_t)y * stride;
+            for (uint32_t x = 0; x < w; x++)
+                if ((fp[4 * x] & (HTC_T1_SIG | HTC_T1_VISIT)) == HTC_T1_SIG)
+                    op[x] += add;
+        }
+    }
+
     /* Apply the signs. */
     for (uint32_t y = 0; y < h; y++) {
         const uint16_t *fp = t.flags + (ptrdiff_t)(y >> 2) * fs + (y & 3);
