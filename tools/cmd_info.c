@@ -298,6 +298,13 @@ static void print_text(const HtcStream *s, const char *path)
     }
 }
 
+/* The library's warnings (recoverable oddities) go to stderr. */
+static void print_warning(void *opaque, int level, const char *message)
+{
+    if (level == HTC_LOG_WARNING)
+        fprintf(stderr, "htc info: %s: warning: %s\n", (const char *)opaque, message);
+}
+
 static int is_dicom(const char *path)
 {
     FILE *f = fopen(path, "rb");
@@ -333,8 +340,12 @@ int htc_cmd_info(int argc, char **argv)
         fprintf(stderr, "htc info: %s: DICOM: not supported yet\n", path);
         return 3;
     }
+    HtcStreamSettings st;
+    htc_stream_default_settings(&st);
+    st.log = print_warning;
+    st.log_opaque = (void *)path;
     HtcStream *s = NULL;
-    const int rc = htc_stream_open_file(&s, path, NULL);
+    const int rc = htc_stream_open_file(&s, path, &st);
     if (rc < 0) {
         fprintf(stderr, "htc info: %s: %s: %s\n", path, htc_strerror(rc), htc_last_error());
         if (json) {

@@ -203,7 +203,23 @@ def main():
         if errs:
             failed += 1
             print("FAIL %s:\n  %s" % (rel, "\n  ".join(errs)))
-    print("%d files: %d compared with opj_dump, %d with MANIFEST.tsv" % (len(files), compared_opj, compared_manifest))
+    # Malformed files: an error (exit 1, JSON with the message) or a parse; never a crash.
+    bad_dir = os.path.join(data, "j2k", "malformed")
+    bad = sorted(os.listdir(bad_dir)) if os.path.isdir(bad_dir) else []
+    for name in bad:
+        r = subprocess.run([htc, "info", os.path.join(bad_dir, name), "--json"], capture_output=True, text=True)
+        ok = r.returncode in (0, 1)
+        try:
+            j = json.loads(r.stdout)
+            ok = ok and (("error" in j and j["error"] < 0 and j["message"]) if r.returncode else "image" in j)
+        except ValueError:
+            ok = False
+        if not ok:
+            failed += 1
+            print("FAIL j2k/malformed/%s: exit %d, stdout %r, stderr %r" % (name, r.returncode, r.stdout[:200], r.stderr[:200]))
+    files += bad
+    print("%d files: %d compared with opj_dump, %d with MANIFEST.tsv, %d malformed" %
+          (len(files), compared_opj, compared_manifest, len(bad)))
     print("%d passed, %d failed" % (len(files) - failed, failed))
     return 1 if failed else 0
 
