@@ -144,6 +144,27 @@ static void store_generic(const Range *rg, int64_t v, uint8_t *d)
     }
 }
 
+/* Samples per run of the interleaved path. */
+#define RUN 256
+
+/* Stores cnt converted samples (packed, `bytes` each) every ps samples. */
+static void spread(const void *run, uint32_t cnt, uint32_t bytes, uint8_t *d, uint32_t ps)
+{
+    if (bytes == 1) {
+        const uint8_t *r = run;
+        for (uint32_t i = 0; i < cnt; i++)
+            d[(size_t)i * ps] = r[i];
+    } else if (bytes == 2) {
+        const uint16_t *r = run;
+        for (uint32_t i = 0; i < cnt; i++)
+            memcpy(d + (size_t)i * ps * 2, &r[i], 2);
+    } else {
+        const uint32_t *r = run;
+        for (uint32_t i = 0; i < cnt; i++)
+            memcpy(d + (size_t)i * ps * 4, &r[i], 4);
+    }
+}
+
 int htc_convert_i32_with(const HtcTransformDSP *dsp, const int32_t *src, ptrdiff_t src_stride,
                          uint32_t w, uint32_t h, uint32_t precision, int is_signed,
                          int sample_type, void *dst, ptrdiff_t dst_row_stride,
@@ -165,12 +186,27 @@ int htc_convert_i32_with(const HtcTransformDSP *dsp, const int32_t *src, ptrdiff
                 dsp->cvt_i32_32(s, d, w, rg.lo, rg.hi, rg.shift);
             continue;
         }
-        const size_t step = (size_t)pixel_stride * rg.bytes;
-        for (uint32_t x = 0; x < w; x++) {
-            const int32_t v = s[x] < rg.lo ? rg.lo : s[x] > rg.hi ? rg.hi : s[x];
-            /* Unsigned 32-bit results pass 2^31: compute in 64 bits. */
-            const int64_t r = (int64_t)v + (is_signed ? 0 : (int64_t)1 << (precision - 1));
-            store_generic(&rg, r, d + x * step);
+        if (rg.is_float) {
+            const size_t step = (size_t)pixel_stride * 4;
+            for (uint32_t x = 0; x < w; x++) {
+                const int32_t v = s[x] < rg.lo ? rg.lo : s[x] > rg.hi ? rg.hi : s[x];
+                /* Unsigned 32-bit results pass 2^31: compute in 64 bits. */
+                const int64_t r = (int64_t)v + (is_signed ? 0 : (int64_t)1 << (precision - 1));
+                store_generic(&rg, r, d + x * step);
+            }
+            continue;
+        }
+        /* Interleaved: convert a run contiguously, then spread it. */
+        for (uint32_t x = 0; x < w; x += RUN) {
+            uint32_t run[RUN];
+            const uint32_t cnt = w - x < RUN ? w - x : RUN;
+            if (rg.bytes == 1)
+                dsp->cvt_i32_8(s + x, run, cnt, rg.lo, rg.hi, rg.shift);
+            else if (rg.bytes == 2)
+                dsp->cvt_i32_16(s + x, run, cnt, rg.lo, rg.hi, rg.shift);
+            else
+                dsp->cvt_i32_32(s + x, run, cnt, rg.lo, rg.hi, rg.shift);
+            spread(run, cnt, rg.bytes, d + (size_t)x * pixel_stride * rg.bytes, pixel_stride);
         }
     }
     return 0;
@@ -197,11 +233,25 @@ int htc_convert_f32_with(const HtcTransformDSP *dsp, const float *src, ptrdiff_t
                 dsp->cvt_f32_32(s, d, w, rg.lo, rg.hi, rg.shift, rg.flo, rg.fhi);
             continue;
         }
-        const size_t step = (size_t)pixel_stride * rg.bytes;
-        for (uint32_t x = 0; x < w; x++) {
-            const int32_t v = round_clamp(s[x], rg.flo, rg.fhi);
-            const int64_t r = (int64_t)v + (is_signed ? 0 : (int64_t)1 << (precision - 1));
-            store_generic(&rg, r, d + x * step);
+        if (rg.is_float) {
+            const size_t step = (size_t)pixel_stride * 4;
+            for (uint32_t x = 0; x < w; x++) {
+                const int32_t v = round_clamp(s[x], rg.flo, rg.fhi);
+                const int64_t r = (int64_t)v + (is_signed ? 0 : (int64_t)1 << (precision - 1));
+                store_generic(&rg, r, d + x * step);
+            }
+            continue;
+        }
+        for (uint32_t x = 0; x < w; x += RUN) {
+            uint32_t run[RUN];
+            const uint32_t cnt = w - x < RUN ? w - x : RUN;
+            if (rg.bytes == 1)
+                dsp->cvt_f32_8(s + x, run, cnt, rg.lo, rg.hi, rg.shift, rg.flo, rg.fhi);
+            else if (rg.bytes == 2)
+                dsp->cvt_f32_16(s + x, run, cnt, rg.lo, rg.hi, rg.shift, rg.flo, rg.fhi);
+            else
+                dsp->cvt_f32_32(s + x, run, cnt, rg.lo, rg.hi, rg.shift, rg.flo, rg.fhi);
+            spread(run, cnt, rg.bytes, d + (size_t)x * pixel_stride * rg.bytes, pixel_stride);
         }
     }
     return 0;

@@ -1,5 +1,7 @@
 /* htcodec: dequantisation of code-block indices (E.1), plain C kernels and
  * the drivers over a block. */
+#include <math.h>
+
 #include "transform/transform.h"
 
 #if defined(__clang__)
@@ -27,6 +29,13 @@ static void dequant_irr_c(const int32_t *src, float *dst, size_t n, float r, flo
         const float v = a * delta;
         dst[i] = q == 0 ? 0.0f : q < 0 ? -v : v;
     }
+}
+
+float htc_band_delta(uint32_t precision, uint32_t orient, uint32_t exponent, uint32_t mantissa)
+{
+    const int gain = orient == 0 ? 0 : orient == 3 ? 2 : 1;
+    const int e = (int)precision + gain - (int)exponent;
+    return (float)ldexp(1.0 + (double)mantissa / 2048.0, e);
 }
 
 void htc_dequant_init_c(HtcTransformDSP *dsp)

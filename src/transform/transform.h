@@ -118,6 +118,12 @@ void htc_dequant_irr_with(const HtcTransformDSP *dsp, const int32_t *src, ptrdif
                           float *dst, ptrdiff_t dst_stride, uint32_t w, uint32_t h,
                           uint32_t undecoded_planes, float delta);
 
+/* Delta_b of E.1.1.1 for an irreversible band, as htc_dequant_irr wants it:
+ * 2^(R_b - exponent) * (1 + mantissa / 2^11) with R_b = precision + gain
+ * (orient: 0 LL, 1 HL, 2 LH, 3 HH; gain 0, 1, 1, 2), computed in double and
+ * rounded once to float. */
+float htc_band_delta(uint32_t precision, uint32_t orient, uint32_t exponent, uint32_t mantissa);
+
 /* Inverse colour transforms on three equal-size planes, in place (G.2, G.3).
  * RCT: I1 = Y0 - ((Y2 + Y1) >> 2); I0 = Y2 + I1; I2 = Y1 + I1 (c0..c2 = Y0..Y2
  *      in, I0..I2 out).

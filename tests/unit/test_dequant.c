@@ -192,6 +192,10 @@ int main(int argc, char **argv)
         return 0;
     }
     check_known();
+    /* E.1.1.1: 8-bit, HH band, exponent 8, mantissa 1024: 2^(8+2-8) * 1.5 */
+    CHECK(htc_band_delta(8, 3, 8, 1024) == 6.0f);
+    CHECK(htc_band_delta(8, 0, 10, 0) == 0.25f);
+    CHECK(htc_band_delta(12, 1, 14, 2047) == (float)((1.0 + 2047 / 2048.0) * 0.5));
     check_random();
     return test_summary("dequant");
 }
