@@ -89,7 +89,19 @@ static int stream_parse(HtcStream *s)
         return htc_fail(&s->ctx, HTC_ELIMIT, "input of %zu bytes exceeds the limit of %llu", s->file_size,
                         (unsigned long long)s->ctx.limits.max_bytes);
     HTC_CHECK(htc_boxes_parse(s));
-    return htc_markers_parse(s);
+    HTC_CHECK(htc_markers_parse(s));
+    const HtcJp2Info *j = &s->priv->jp2;
+    if (s->format != HTC_FORMAT_CODESTREAM && j->width &&
+        (j->width != s->x1 - s->x0 || j->height != s->y1 - s->y0 || j->num_components != s->num_components)) {
+        /* The codestream is what gets decoded; ihdr only describes it. */
+        if (s->priv->strict)
+            return htc_fail(&s->ctx, HTC_ECONTRADICT, "ihdr says %ux%u with %u components, SIZ %ux%u with %u",
+                            j->width, j->height, j->num_components, s->x1 - s->x0, s->y1 - s->y0,
+                            s->num_components);
+        htc_log(&s->ctx, HTC_LOG_WARNING, "ihdr says %ux%u with %u components, SIZ %ux%u with %u; SIZ is used",
+                j->width, j->height, j->num_components, s->x1 - s->x0, s->y1 - s->y0, s->num_components);
+    }
+    return 0;
 }
 
 int htc_stream_open_memory(HtcStream **out, const void *data, size_t size, const HtcStreamSettings *settings)
