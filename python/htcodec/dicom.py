@@ -111,11 +111,11 @@ class _PydicomFile:
 
     def frame(self, k, apply_rescale):
         import numpy as np
-        from . import Decoder, DecodeParams, ColorSpec
+        from . import BackendKind, ColorSpec, Decoder, DecodeParams
         if self._j2k:
             from pydicom.encaps import generate_frames
             data = list(generate_frames(self.ds.PixelData, number_of_frames=self.image["frames"]))[k]
-            img = Decoder(backends=None).decode(data, DecodeParams(allow_any_depth=True,
+            img = Decoder(backends=[BackendKind.CPU_ONLY]).decode(data, DecodeParams(allow_any_depth=True,
                                                                    color_spec=ColorSpec.UNCHANGED))
             arr = np.asarray(img)
         else:

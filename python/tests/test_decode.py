@@ -34,7 +34,8 @@ ANY = htcodec.DecodeParams(allow_any_depth=True, color_spec=htcodec.ColorSpec.UN
 @pytest.fixture(scope="module")
 def dec():
     need_decode()
-    return htcodec.Decoder(max_num_cpu_threads=2)
+    # host images (np.asarray needs them); the GPU path is test_gpu.py's
+    return htcodec.Decoder(max_num_cpu_threads=2, backends=[htcodec.BackendKind.CPU_ONLY])
 
 
 @pytest.mark.parametrize("name", corpus_files() or ["(no corpus)"])
@@ -280,7 +281,7 @@ def test_threads_share_one_decoder(dec):
     np = numpy()
     paths = [str(corpus(n)) for n in ("htj2k/medical/MR1.j2c", "j2k/medical/CT1.j2k", TILED)]
     expected = [np.asarray(decode_or_skip(dec.read, p, ANY)) for p in paths]
-    shared = htcodec.Decoder()
+    shared = htcodec.Decoder(backends=[htcodec.BackendKind.CPU_ONLY])
     failures = []
 
     def work(k):

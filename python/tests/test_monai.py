@@ -44,7 +44,7 @@ def test_j2k_file_contract():
     assert a.shape == (512, 512) and a.dtype == np.int16 and meta["original_channel_dim"] == "no_channel"
     assert meta["affine"].shape == (3, 3) and tuple(meta["spatial_shape"]) == (512, 512)
     direct = np.asarray(htcodec.Decoder().read(str(corpus("htj2k/medical/CT1.j2c")), htcodec.DecodeParams(
-        allow_any_depth=True, color_spec=htcodec.ColorSpec.UNCHANGED)))
+        allow_any_depth=True, color_spec=htcodec.ColorSpec.UNCHANGED)).cpu())
     assert np.array_equal(a, direct[..., 0].T)
     c, meta = r.get_data(r.read(str(corpus("j2k/medical/VL1.j2k"))))
     assert c.shape == (756, 486, 3) and meta["original_channel_dim"] == -1
