@@ -389,7 +389,7 @@ static int parse_dataset(Parser *p, int32_t parent, uint64_t pos, uint64_t end, 
         if (id < 0)
             return id;
         if (len == HTC_DICOM_UNDEFINED) {
-            if (tag == DCM_TAG_PIXEL_DATA && parent == DCM_NONE) {
+            if (tag == DCM_TAG_PIXEL_DATA && parent == DCM_NONE && d->pixel_node == DCM_NONE) {
                 d->pixel_node = id;
                 d->encapsulated = 1;
                 rc = read_bot(p, pos);
@@ -401,7 +401,8 @@ static int parse_dataset(Parser *p, int32_t parent, uint64_t pos, uint64_t end, 
                 if (d->bot_entries || has_eot) {
                     /* Frames can be found without the fragments: stop here. */
                     d->rest_offset = d->frag_start;
-                    *out_pos = end;
+                    if (out_pos)
+                        *out_pos = end;
                     return 0;
                 }
                 rc = scan_fragments(p, &pos);
@@ -412,7 +413,7 @@ static int parse_dataset(Parser *p, int32_t parent, uint64_t pos, uint64_t end, 
                     p->explicit_vr = 0; /* PS3.5 6.2.2: UN of undefined length is implicit VR LE */
                 rc = parse_sequence(p, id, pos, len, depth, &pos);
                 p->explicit_vr = ev;
-            } else if (vr == DCM_VR('O', 'B') || vr == DCM_VR('O', 'W')) {
+            } else if (vr == DCM_VR('O', 'B') || vr == DCM_VR('O', 'W') || vr == DCM_VR('o', 'x')) {
                 rc = skip_fragments(p, tag, pos, &pos);
             } else {
                 rc = dcm_fail(&d->ctx, HTC_EDICOM, "(%04X,%04X) at offset %llu: undefined length for VR %c%c",
@@ -436,7 +437,7 @@ static int parse_dataset(Parser *p, int32_t parent, uint64_t pos, uint64_t end, 
             p->explicit_vr = ev;
             if (rc < 0)
                 return rc;
-        } else if (tag == DCM_TAG_PIXEL_DATA && parent == DCM_NONE) {
+        } else if (tag == DCM_TAG_PIXEL_DATA && parent == DCM_NONE && d->pixel_node == DCM_NONE) {
             d->pixel_node = id; /* native: stays in the file */
         } else if (len <= DCM_LOAD_MAX) {
             rc = load_value(p, id, pos, len);
