@@ -21,20 +21,26 @@ static void cvt_i32_8_c(const int32_t *src, void *dst, size_t n, int32_t lo, int
 static void cvt_i32_16_c(const int32_t *src, void *dst, size_t n, int32_t lo, int32_t hi,
                          int32_t shift)
 {
-    uint16_t *d = dst;
+    uint8_t *d = dst; /* rows need not be aligned */
     for (size_t i = 0; i < n; i++) {
         const int32_t v = src[i] < lo ? lo : src[i] > hi ? hi : src[i];
-        d[i] = (uint16_t)((uint32_t)v + (uint32_t)shift);
+        {
+            const uint16_t u = (uint16_t)((uint32_t)v + (uint32_t)shift);
+            memcpy(d + 2 * i, &u, 2);
+        }
     }
 }
 
 static void cvt_i32_32_c(const int32_t *src, void *dst, size_t n, int32_t lo, int32_t hi,
                          int32_t shift)
 {
-    uint32_t *d = dst;
+    uint8_t *d = dst; /* rows need not be aligned */
     for (size_t i = 0; i < n; i++) {
         const int32_t v = src[i] < lo ? lo : src[i] > hi ? hi : src[i];
-        d[i] = (uint32_t)v + (uint32_t)shift;
+        {
+            const uint32_t u = (uint32_t)v + (uint32_t)shift;
+            memcpy(d + 4 * i, &u, 4);
+        }
     }
 }
 
@@ -58,17 +64,23 @@ static void cvt_f32_8_c(const float *src, void *dst, size_t n, int32_t lo, int32
 static void cvt_f32_16_c(const float *src, void *dst, size_t n, int32_t lo, int32_t hi,
                          int32_t shift, float flo, float fhi)
 {
-    uint16_t *d = dst;
+    uint8_t *d = dst; /* rows need not be aligned */
     for (size_t i = 0; i < n; i++)
-        d[i] = (uint16_t)((uint32_t)round_clamp(src[i], flo, fhi) + (uint32_t)shift);
+        {
+            const uint16_t u = (uint16_t)((uint32_t)round_clamp(src[i], flo, fhi) + (uint32_t)shift);
+            memcpy(d + 2 * i, &u, 2);
+        }
 }
 
 static void cvt_f32_32_c(const float *src, void *dst, size_t n, int32_t lo, int32_t hi,
                          int32_t shift, float flo, float fhi)
 {
-    uint32_t *d = dst;
+    uint8_t *d = dst; /* rows need not be aligned */
     for (size_t i = 0; i < n; i++)
-        d[i] = (uint32_t)round_clamp(src[i], flo, fhi) + (uint32_t)shift;
+        {
+            const uint32_t u = (uint32_t)round_clamp(src[i], flo, fhi) + (uint32_t)shift;
+            memcpy(d + 4 * i, &u, 4);
+        }
 }
 
 void htc_convert_init_c(HtcTransformDSP *dsp)

@@ -5,6 +5,7 @@
  * even (the default MXCSR mode, as lrintf). */
 #include <immintrin.h>
 #include <math.h>
+#include <string.h>
 
 #include "transform/transform.h"
 
@@ -64,12 +65,15 @@ static void cvt_i32_16_avx2(const int32_t *src, void *dst, size_t n, int32_t lo,
 {
     const __m256i vlo = _mm256_set1_epi32(lo), vhi = _mm256_set1_epi32(hi);
     const __m256i vsh = _mm256_set1_epi32(shift);
-    uint16_t *d = dst;
+    uint8_t *d = dst; /* rows need not be aligned */
     size_t i = 0;
     for (; i + 16 <= n; i += 16)
-        _mm256_storeu_si256((__m256i *)(d + i), pack16(CLAMP_I(src + i), CLAMP_I(src + i + 8)));
+        _mm256_storeu_si256((__m256i *)(d + 2 * i), pack16(CLAMP_I(src + i), CLAMP_I(src + i + 8)));
     for (; i < n; i++)
-        d[i] = (uint16_t)clamp_shift(src[i], lo, hi, shift);
+        {
+            const uint16_t u = (uint16_t)clamp_shift(src[i], lo, hi, shift);
+            memcpy(d + 2 * i, &u, 2);
+        }
 }
 
 static void cvt_i32_32_avx2(const int32_t *src, void *dst, size_t n, int32_t lo, int32_t hi,
@@ -77,12 +81,15 @@ static void cvt_i32_32_avx2(const int32_t *src, void *dst, size_t n, int32_t lo,
 {
     const __m256i vlo = _mm256_set1_epi32(lo), vhi = _mm256_set1_epi32(hi);
     const __m256i vsh = _mm256_set1_epi32(shift);
-    uint32_t *d = dst;
+    uint8_t *d = dst; /* rows need not be aligned */
     size_t i = 0;
     for (; i + 8 <= n; i += 8)
-        _mm256_storeu_si256((__m256i *)(d + i), CLAMP_I(src + i));
+        _mm256_storeu_si256((__m256i *)(d + 4 * i), CLAMP_I(src + i));
     for (; i < n; i++)
-        d[i] = (uint32_t)clamp_shift(src[i], lo, hi, shift);
+        {
+            const uint32_t u = (uint32_t)clamp_shift(src[i], lo, hi, shift);
+            memcpy(d + 4 * i, &u, 4);
+        }
 }
 
 static void cvt_f32_8_avx2(const float *src, void *dst, size_t n, int32_t lo, int32_t hi,
@@ -104,12 +111,15 @@ static void cvt_f32_16_avx2(const float *src, void *dst, size_t n, int32_t lo, i
 {
     const __m256 vflo = _mm256_set1_ps(flo), vfhi = _mm256_set1_ps(fhi);
     const __m256i vsh = _mm256_set1_epi32(shift);
-    uint16_t *d = dst;
+    uint8_t *d = dst; /* rows need not be aligned */
     size_t i = 0;
     for (; i + 16 <= n; i += 16)
-        _mm256_storeu_si256((__m256i *)(d + i), pack16(CLAMP_F(src + i), CLAMP_F(src + i + 8)));
+        _mm256_storeu_si256((__m256i *)(d + 2 * i), pack16(CLAMP_F(src + i), CLAMP_F(src + i + 8)));
     for (; i < n; i++)
-        d[i] = (uint16_t)round_clamp_shift(src[i], flo, fhi, shift);
+        {
+            const uint16_t u = (uint16_t)round_clamp_shift(src[i], flo, fhi, shift);
+            memcpy(d + 2 * i, &u, 2);
+        }
 }
 
 static void cvt_f32_32_avx2(const float *src, void *dst, size_t n, int32_t lo, int32_t hi,
@@ -117,12 +127,15 @@ static void cvt_f32_32_avx2(const float *src, void *dst, size_t n, int32_t lo, i
 {
     const __m256 vflo = _mm256_set1_ps(flo), vfhi = _mm256_set1_ps(fhi);
     const __m256i vsh = _mm256_set1_epi32(shift);
-    uint32_t *d = dst;
+    uint8_t *d = dst; /* rows need not be aligned */
     size_t i = 0;
     for (; i + 8 <= n; i += 8)
-        _mm256_storeu_si256((__m256i *)(d + i), CLAMP_F(src + i));
+        _mm256_storeu_si256((__m256i *)(d + 4 * i), CLAMP_F(src + i));
     for (; i < n; i++)
-        d[i] = (uint32_t)round_clamp_shift(src[i], flo, fhi, shift);
+        {
+            const uint32_t u = (uint32_t)round_clamp_shift(src[i], flo, fhi, shift);
+            memcpy(d + 4 * i, &u, 4);
+        }
 }
 
 void htc_convert_init_avx2(HtcTransformDSP *dsp)
