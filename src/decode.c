@@ -119,6 +119,21 @@ static int put_tile(const HtcStream *s, const HtcDecodeGeom *g, HtcPicture *pic,
     return 0;
 }
 
+/* Whether a tile has all the tile-parts its SOT markers announce (TNsot;
+ * any tile-part when none says how many). */
+static int tile_present(const HtcDecoder *d, const HtcStream *s, uint32_t ti)
+{
+    const HtcTile *t = &s->tiles[ti];
+    if (t->num_parts == 0)
+        return 0;
+    if (d->settings.allow_truncated)
+        return 1;
+    uint32_t declared = 0;
+    for (uint32_t i = 0; i < t->num_parts; i++)
+        declared = HTC_MAX(declared, (uint32_t)s->parts[t->parts[i]].num_parts);
+    return declared == 0 || t->num_parts >= declared;
+}
+
 int htc_decode(HtcDecoder *d, const HtcStream *s, const HtcDecodeParams *p, HtcPicture *pic)
 {
     if (!d || !s || !pic)
@@ -152,13 +167,22 @@ int htc_decode(HtcDecoder *d, const HtcStream *s, const HtcDecodeParams *p, HtcP
         goto done;
     }
 
-    /* Tiles that overlap the area; a tile with no data decodes to zero
-     * (mid-grey after the level shift), as a missing tile should. */
+    /* Tiles that overlap the area. A tile without its tile-parts (a cut
+     * stream) is left as zero samples, as Grok does, unless the settings
+     * allow truncated data: then what is there is decoded. */
     const uint32_t tx0 = (g.gx0 - s->tx0) / s->tw, tx1 = (g.gx1 - 1 - s->tx0) / s->tw + 1;
     const uint32_t ty0 = (g.gy0 - s->ty0) / s->th, ty1 = (g.gy1 - 1 - s->ty0) / s->th + 1;
+    int missing = 0;
+    for (uint32_t ty = ty0; ty < HTC_MIN(ty1, s->nty); ty++)
+        for (uint32_t tx = tx0; tx < HTC_MIN(tx1, s->ntx); tx++)
+            missing |= !tile_present(d, s, ty * s->ntx + tx);
+    if (missing)
+        memset(pic->buffer, 0, pic->buffer_size);
     for (uint32_t ty = ty0; ty < HTC_MIN(ty1, s->nty); ty++) {
         for (uint32_t tx = tx0; tx < HTC_MIN(tx1, s->ntx); tx++) {
             const uint32_t ti = ty * s->ntx + tx;
+            if (!tile_present(d, s, ti))
+                continue;
             for (uint32_t c = 0; c < nc; c++)
                 tc[c].needed = 0;
             for (uint32_t i = 0; i < g.num_out; i++)
