@@ -141,8 +141,25 @@ static void sod(Buf *b, size_t sot_at, uint32_t n, int psot0)
     }
 }
 
+/* HTC_PARSER_DUMP=folder writes every stream built here (fuzzing seeds). */
+static void dump(const uint8_t *d, size_t n)
+{
+    static int count;
+    const char *dir = getenv("HTC_PARSER_DUMP");
+    if (!dir)
+        return;
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/parser_%03d.j2k", dir, count++);
+    FILE *f = fopen(path, "wb");
+    if (f) {
+        fwrite(d, 1, n, f);
+        fclose(f);
+    }
+}
+
 static int open_buf(HtcStream **s, const Buf *b, int strict)
 {
+    dump(b->b, b->n);
     HtcStreamSettings st;
     htc_stream_default_settings(&st);
     st.strict = strict;
@@ -604,6 +621,7 @@ static void test_jp2(void)
         wrap_box(&f, 0x75756964, &tmp, 0); /* uuid, skipped */
         wrap_box(&f, 0x6A703263, &cs, 1);  /* jp2c with XLBox */
         HtcStream *s;
+        dump(f.b, f.n);
         CHECK_EQ_INT(htc_stream_open_memory(&s, f.b, f.n, NULL), 0);
         if (!s)
             continue;
