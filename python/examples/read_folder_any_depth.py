@@ -21,7 +21,7 @@ files = sorted(os.path.join(folder, f) for f in os.listdir(folder)
 
 decoder = nvimgcodec.Decoder()
 params = nvimgcodec.DecodeParams(allow_any_depth=True, color_spec=nvimgcodec.ColorSpec.UNCHANGED)
-images = decoder.read(files, params)
+images = decoder.read(files, params=params)
 
 for path, img in zip(files, images):
     if img is None:
