@@ -24,24 +24,67 @@ size_t htc_idwt_scratch_size(const HtcRect *res, uint32_t num_levels)
     return size;
 }
 
+void htc_idwt53_level_h(const HtcTransformDSP *dsp, int32_t *buf, ptrdiff_t stride,
+                        const HtcRect *rc, uint32_t row0, uint32_t row1, void *tmp)
+{
+    const uint32_t w = rc->x1 - rc->x0;
+    if (!w || row0 >= row1)
+        return;
+    int32_t *b = buf + (ptrdiff_t)row0 * stride;
+    if (w > 1)
+        dsp->idwt53_h(b, stride, w, row1 - row0, rc->x0 & 1, tmp);
+    else if (rc->x0 & 1)
+        for (uint32_t y = 0; y < row1 - row0; y++)
+            b[(ptrdiff_t)y * stride] /= 2;
+}
+
+void htc_idwt53_level_v(const HtcTransformDSP *dsp, int32_t *buf, ptrdiff_t stride,
+                        const HtcRect *rc, uint32_t col0, uint32_t col1, void *tmp)
+{
+    const uint32_t h = rc->y1 - rc->y0;
+    if (!h || col0 >= col1)
+        return;
+    if (h > 1)
+        dsp->idwt53_v(buf + col0, stride, h, col1 - col0, rc->y0 & 1, tmp);
+    else if (rc->y0 & 1)
+        for (uint32_t x = col0; x < col1; x++)
+            buf[x] /= 2;
+}
+
+void htc_idwt97_level_h(const HtcTransformDSP *dsp, float *buf, ptrdiff_t stride,
+                        const HtcRect *rc, uint32_t row0, uint32_t row1, void *tmp)
+{
+    const uint32_t w = rc->x1 - rc->x0;
+    if (!w || row0 >= row1)
+        return;
+    float *b = buf + (ptrdiff_t)row0 * stride;
+    if (w > 1)
+        dsp->idwt97_h(b, stride, w, row1 - row0, rc->x0 & 1, tmp);
+    else if (rc->x0 & 1)
+        for (uint32_t y = 0; y < row1 - row0; y++)
+            b[(ptrdiff_t)y * stride] *= 0.5f;
+}
+
+void htc_idwt97_level_v(const HtcTransformDSP *dsp, float *buf, ptrdiff_t stride,
+                        const HtcRect *rc, uint32_t col0, uint32_t col1, void *tmp)
+{
+    const uint32_t h = rc->y1 - rc->y0;
+    if (!h || col0 >= col1)
+        return;
+    if (h > 1)
+        dsp->idwt97_v(buf + col0, stride, h, col1 - col0, rc->y0 & 1, tmp);
+    else if (rc->y0 & 1)
+        for (uint32_t x = col0; x < col1; x++)
+            buf[x] *= 0.5f;
+}
+
 void htc_idwt53_with(const HtcTransformDSP *dsp, int32_t *buf, ptrdiff_t stride,
                      const HtcRect *res, uint32_t num_levels, void *tmp)
 {
     for (uint32_t r = 1; r <= num_levels; r++) {
         const HtcRect *rc = &res[r];
-        const uint32_t w = rc->x1 - rc->x0, h = rc->y1 - rc->y0;
-        if (!w || !h)
-            continue;
-        if (w > 1)
-            dsp->idwt53_h(buf, stride, w, h, rc->x0 & 1, tmp);
-        else if (rc->x0 & 1)
-            for (uint32_t y = 0; y < h; y++)
-                buf[(ptrdiff_t)y * stride] /= 2;
-        if (h > 1)
-            dsp->idwt53_v(buf, stride, h, w, rc->y0 & 1, tmp);
-        else if (rc->y0 & 1)
-            for (uint32_t x = 0; x < w; x++)
-                buf[x] /= 2;
+        htc_idwt53_level_h(dsp, buf, stride, rc, 0, rc->y1 - rc->y0, tmp);
+        htc_idwt53_level_v(dsp, buf, stride, rc, 0, rc->x1 - rc->x0, tmp);
     }
 }
 
@@ -50,19 +93,8 @@ void htc_idwt97_with(const HtcTransformDSP *dsp, float *buf, ptrdiff_t stride,
 {
     for (uint32_t r = 1; r <= num_levels; r++) {
         const HtcRect *rc = &res[r];
-        const uint32_t w = rc->x1 - rc->x0, h = rc->y1 - rc->y0;
-        if (!w || !h)
-            continue;
-        if (w > 1)
-            dsp->idwt97_h(buf, stride, w, h, rc->x0 & 1, tmp);
-        else if (rc->x0 & 1)
-            for (uint32_t y = 0; y < h; y++)
-                buf[(ptrdiff_t)y * stride] *= 0.5f;
-        if (h > 1)
-            dsp->idwt97_v(buf, stride, h, w, rc->y0 & 1, tmp);
-        else if (rc->y0 & 1)
-            for (uint32_t x = 0; x < w; x++)
-                buf[x] *= 0.5f;
+        htc_idwt97_level_h(dsp, buf, stride, rc, 0, rc->y1 - rc->y0, tmp);
+        htc_idwt97_level_v(dsp, buf, stride, rc, 0, rc->x1 - rc->x0, tmp);
     }
 }
 

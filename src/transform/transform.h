@@ -83,6 +83,20 @@ void htc_idwt53_with(const HtcTransformDSP *dsp, int32_t *buf, ptrdiff_t stride,
 void htc_idwt97_with(const HtcTransformDSP *dsp, float *buf, ptrdiff_t stride,
                      const HtcRect *res, uint32_t num_levels, void *tmp);
 
+/* One level (rect = res[r]) in parts, for threads: every row range of the
+ * horizontal pass must be done before any column range of the vertical pass
+ * starts; ranges of one pass may run in parallel (each thread with its own
+ * tmp of htc_idwt_level_scratch(w, h) bytes). Column ranges are best cut at
+ * multiples of 128 columns. Length-1 signals are handled here too. */
+void htc_idwt53_level_h(const HtcTransformDSP *dsp, int32_t *buf, ptrdiff_t stride,
+                        const HtcRect *rect, uint32_t row0, uint32_t row1, void *tmp);
+void htc_idwt53_level_v(const HtcTransformDSP *dsp, int32_t *buf, ptrdiff_t stride,
+                        const HtcRect *rect, uint32_t col0, uint32_t col1, void *tmp);
+void htc_idwt97_level_h(const HtcTransformDSP *dsp, float *buf, ptrdiff_t stride,
+                        const HtcRect *rect, uint32_t row0, uint32_t row1, void *tmp);
+void htc_idwt97_level_v(const HtcTransformDSP *dsp, float *buf, ptrdiff_t stride,
+                        const HtcRect *rect, uint32_t col0, uint32_t col1, void *tmp);
+
 /* One level's 1D lifting on a line (the plain C reference, also for the
  * tests): in holds the low samples then the high ones (nl = low count), out
  * (not in) gets the interleaved result; odd says the first output sample is
