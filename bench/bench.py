@@ -2,7 +2,7 @@
 """htcodec against the anchors (OpenJPH, OpenJPEG, Grok) on the same files.
 
     bench/bench.py [--htc build/htc] [--sets ct,mammo,wsi] [--files F ...] [--repeat R]
-                   [--threads N] [--no-anchors] [--json OUT.json]
+                   [--threads N] [--device cpu|gpu] [--no-anchors] [--json OUT.json]
 
 How each decoder is timed (read this before quoting a ratio):
   htc    `htc bench --json`: in one process, each file read into memory once, then R timed
@@ -155,6 +155,7 @@ def main():
     ap.add_argument("--files", nargs="*", help="files instead of the sets")
     ap.add_argument("--repeat", type=int, default=0, help="runs per file (default: by size, 3 to 20)")
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--device", default="cpu", choices=["cpu", "gpu"], help="htc's device")
     ap.add_argument("--no-anchors", action="store_true")
     ap.add_argument("--json", help="write every figure here")
     args = ap.parse_args()
@@ -187,7 +188,8 @@ def main():
     # htc: one process per thread count and repeat class
     for t in thread_counts:
         for f in files:
-            cmd = [args.htc, "bench", f, "--json", "--threads", str(t), "--repeat", str(reps(f))]
+            cmd = [args.htc, "bench", f, "--json", "--threads", str(t), "--repeat", str(reps(f)),
+                   "--device", args.device]
             r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             try:
                 obj = json.loads(r.stdout)[0]
