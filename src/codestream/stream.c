@@ -1,6 +1,7 @@
 /* htcodec: the stream object: opening from memory or a file, closing,
  * and the public getters of include/htc/stream.h. */
 #include <stdio.h>
+#include <sys/stat.h>
 
 #include "codestream/parse.h"
 
@@ -139,6 +140,12 @@ int htc_stream_open_file(HtcStream **out, const char *path, const HtcStreamSetti
     int rc = 0;
     if (!f) {
         rc = htc_fail(&s->ctx, HTC_EIO, "%s: cannot open", path);
+        goto fail;
+    }
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+        fclose(f);
+        rc = htc_fail(&s->ctx, HTC_EIO, "%s: not a regular file", path);
         goto fail;
     }
     long n = -1;
