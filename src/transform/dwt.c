@@ -3,6 +3,37 @@
  * kernels of an HtcTransformDSP table. */
 #include "transform/transform.h"
 
+void htc_dwt_resolutions(uint32_t tcx0, uint32_t tcy0, uint32_t tcx1, uint32_t tcy1,
+                         uint32_t num_levels, HtcRect *res)
+{
+    for (uint32_t r = 0; r <= num_levels; r++) {
+        const uint32_t s = num_levels - r;
+        const uint64_t d = (uint64_t)1 << s;
+        res[r].x0 = (uint32_t)((tcx0 + d - 1) >> s);
+        res[r].y0 = (uint32_t)((tcy0 + d - 1) >> s);
+        res[r].x1 = (uint32_t)((tcx1 + d - 1) >> s);
+        res[r].y1 = (uint32_t)((tcy1 + d - 1) >> s);
+    }
+}
+
+HtcRect htc_dwt_band_rect(const HtcRect *res, uint32_t r, uint32_t orient)
+{
+    HtcRect b = { 0, 0, 0, 0 };
+    if (r == 0) {
+        b.x1 = res[0].x1 - res[0].x0;
+        b.y1 = res[0].y1 - res[0].y0;
+        return b;
+    }
+    /* The low half of level r is resolution r-1's size (ceil of ceil). */
+    const uint32_t wl = res[r - 1].x1 - res[r - 1].x0, hl = res[r - 1].y1 - res[r - 1].y0;
+    const uint32_t w = res[r].x1 - res[r].x0, h = res[r].y1 - res[r].y0;
+    b.x0 = orient & 1 ? wl : 0;
+    b.x1 = orient & 1 ? w : wl;
+    b.y0 = orient & 2 ? hl : 0;
+    b.y1 = orient & 2 ? h : hl;
+    return b;
+}
+
 size_t htc_idwt_level_scratch(uint32_t w, uint32_t h)
 {
     /* Horizontal kernels: a row's low and high halves with padding.

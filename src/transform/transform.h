@@ -67,6 +67,16 @@ void htc_transform_dsp_init(HtcTransformDSP *dsp, uint32_t cpu_flags);
  * that take no dsp argument. */
 const HtcTransformDSP *htc_transform_dsp(void);
 
+/* Geometry (B.5, B.6). res[r] for r = 0..num_levels of a tile-component
+ * (tcx0, tcy0, tcx1, tcy1 on the component's grid): ceil(tc / 2^(NL - r)). */
+void htc_dwt_resolutions(uint32_t tcx0, uint32_t tcy0, uint32_t tcx1, uint32_t tcy1,
+                         uint32_t num_levels, HtcRect *res);
+/* Where a band's coefficients go in the buffer before the inverse DWT, as
+ * [x0, x1) x [y0, y1) buffer coordinates: r = 0 with orient 0 is the LL band
+ * (res[0]); r >= 1 with orient 1 HL, 2 LH, 3 HH is a band of level r. The
+ * band's own coordinates (B.5, for code-block partition) are not these. */
+HtcRect htc_dwt_band_rect(const HtcRect *res, uint32_t r, uint32_t orient);
+
 /* Undo levels 1..num_levels: res[r] is the rectangle of resolution r
  * (res[0] the lowest), num_levels + 1 entries. tmp: scratch of
  * htc_idwt_scratch_size(res, num_levels) bytes, 64-byte aligned, one per

@@ -163,6 +163,30 @@ static void make_res(HtcRect *res, uint32_t x0, uint32_t y0, uint32_t x1, uint32
     }
 }
 
+static void check_geometry_helpers(void)
+{
+    for (int i = 0; i < 2000; i++) {
+        const uint32_t x0 = rnd() % 5000, y0 = rnd() % 5000, nl = rnd() % 33;
+        const uint32_t x1 = x0 + rnd() % 3000, y1 = y0 + rnd() % 3000;
+        HtcRect a[33], b[33];
+        make_res(a, x0, y0, x1, y1, nl);
+        htc_dwt_resolutions(x0, y0, x1, y1, nl, b);
+        CHECK(memcmp(a, b, sizeof(HtcRect) * (nl + 1)) == 0);
+        for (uint32_t r = 1; r <= nl; r++) {
+            /* B.5 band sizes: low ceil(x1/2) - ceil(x0/2), high floor - floor */
+            const HtcRect hl = htc_dwt_band_rect(b, r, 1), lh = htc_dwt_band_rect(b, r, 2);
+            const HtcRect hh = htc_dwt_band_rect(b, r, 3);
+            const uint32_t lw = (b[r].x1 + 1) / 2 - (b[r].x0 + 1) / 2;
+            const uint32_t hw = b[r].x1 / 2 - b[r].x0 / 2;
+            const uint32_t lhh = (b[r].y1 + 1) / 2 - (b[r].y0 + 1) / 2;
+            const uint32_t hhh = b[r].y1 / 2 - b[r].y0 / 2;
+            CHECK(hl.x0 == lw && hl.x1 - hl.x0 == hw && hl.y0 == 0 && hl.y1 == lhh);
+            CHECK(lh.x0 == 0 && lh.x1 == lw && lh.y0 == lhh && lh.y1 - lh.y0 == hhh);
+            CHECK(hh.x0 == lw && hh.y0 == lhh && hh.x1 - hh.x0 == hw && hh.y1 - hh.y0 == hhh);
+        }
+    }
+}
+
 static void *scratch_for(const HtcRect *res, uint32_t nl)
 {
     void *p = NULL;
@@ -413,6 +437,7 @@ int main(int argc, char **argv)
         return 0;
     }
     check_known_values();
+    check_geometry_helpers();
     /* Every small geometry: sizes 1..12, both origin parities, 0..4 levels. */
     for (uint32_t w = 1; w <= 12; w++)
         for (uint32_t h = 1; h <= 12; h += (h < 4 ? 1 : 3))
