@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#define HTC_HT_MIN_SZ(a, b) ((a) < (b) ? (a) : (b))
+
 /* ---- forward ---- */
 typedef struct HtcHtFwd {
     const uint8_t *p, *end;
@@ -69,6 +71,91 @@ static inline uint32_t htc_ht_fwd_get(HtcHtFwd *b, uint32_t k)
     b->acc >>= k;
     b->n -= k;
     return v;
+}
+
+/* A forward stream without its stuffed bits: htc_ht_unstuff writes the
+ * stream's bits (LSB first) into dst, then 1 bits (what the stream yields
+ * past its end) to the end of dst; bits beyond (dst_size - 16) * 8 are
+ * not kept, so dst_size must cover what a decoder can consume plus 16.
+ * Then htc_ht_clean_get reads any k <= 32 bits with one unaligned load. */
+static inline void htc_ht_unstuff(const uint8_t *src, size_t len, uint8_t *dst, size_t dst_size)
+{
+    const size_t lim = HTC_HT_MIN_SZ(len, dst_size - 16);
+    uint64_t acc = 0;
+    uint32_t n = 0, ff = 0;
+    size_t i = 0, o = 0;
+    while (i < lim) {
+        if (!ff && lim - i >= 4) {
+            uint32_t w;
+            memcpy(&w, src + i, 4);
+            const uint32_t nw = ~w;
+            if (!((nw - 0x01010101u) & ~nw & 0x80808080u)) {
+                acc |= (uint64_t)w << n; /* little-endian host */
+                i += 4;
+                const uint32_t lo = (uint32_t)acc;
+                memcpy(dst + o, &lo, 4);
+                o += 4;
+                acc >>= 32;
+                continue;
+            }
+        }
+        const uint32_t b = src[i++];
+        acc |= (uint64_t)(ff ? b & 0x7F : b) << n;
+        n += 8 - ff;
+        ff = b == 0xFF;
+        if (n >= 32) {
+            const uint32_t lo = (uint32_t)acc;
+            memcpy(dst + o, &lo, 4);
+            o += 4;
+            acc >>= 32;
+            n -= 32;
+        }
+    }
+    acc |= ~(uint64_t)0 << n;
+    memcpy(dst + o, &acc, 8);
+    memset(dst + o + 8, 0xFF, dst_size - o - 8);
+}
+
+static inline uint32_t htc_ht_clean_get(const uint8_t *buf, size_t *pos, uint32_t k)
+{
+    uint64_t w;
+    memcpy(&w, buf + (*pos >> 3), 8);
+    w >>= *pos & 7;
+    *pos += k;
+    return (uint32_t)(w & (((uint64_t)1 << k) - 1));
+}
+
+/* The VLC stream of a cleanup segment (lcup bytes, MEL+VLC scup bytes),
+ * without its stuffed bits, in the order it is read (first bit in bit 0 of
+ * dst[0]), then 0 bits (what it yields past its end) to the end of dst
+ * (dst_size >= scup + 16). It starts in the upper nibble of byte lcup - 2
+ * and goes backward; a byte's MSB is stuffed when its 7 LSBs are all 1 and
+ * the byte read before it exceeds 0x8F. Read it with htc_ht_clean_get. */
+static inline void htc_ht_unstuff_vlc(const uint8_t *seg, uint32_t lcup, uint32_t scup,
+                                      uint8_t *dst, size_t dst_size)
+{
+    const uint32_t d = seg[lcup - 2];
+    const uint32_t nib = d >> 4;
+    uint32_t n = (nib & 7) == 7 ? 3 : 4;
+    uint64_t acc = nib & ((1u << n) - 1);
+    uint32_t unstuff = (d | 0xF) > 0x8F;
+    size_t o = 0;
+    for (ptrdiff_t i = (ptrdiff_t)lcup - 3; i >= (ptrdiff_t)lcup - (ptrdiff_t)scup; i--) {
+        const uint32_t b = seg[i];
+        const uint32_t st = unstuff && (b & 0x7F) == 0x7F;
+        acc |= (uint64_t)(b & (0xFFu >> st)) << n;
+        n += 8 - st;
+        unstuff = b > 0x8F;
+        if (n >= 32) {
+            const uint32_t lo = (uint32_t)acc;
+            memcpy(dst + o, &lo, 4);
+            o += 4;
+            acc >>= 32;
+            n -= 32;
+        }
+    }
+    memcpy(dst + o, &acc, 8);
+    memset(dst + o + 8, 0, dst_size - o - 8);
 }
 
 /* ---- backward ---- */

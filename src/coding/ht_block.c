@@ -73,15 +73,16 @@ int htc_ht_decode_block(const HtcBlockParams *p, int32_t *out, ptrdiff_t stride,
     if (lref == 0 || plane == 0 || lref > 0xFFFFFFFFu)
         ref_passes = 0;
 
-    int rc = htc_ht_cleanup(p->data + off, lcup, w, h, plane, p->mb - plane + 1, out, stride);
+    uint8_t local[HTC_HT_CLEANUP_SCRATCH_MAX > HTC_HT_REFINE_SCRATCH ? HTC_HT_CLEANUP_SCRATCH_MAX
+                                                                    : HTC_HT_REFINE_SCRATCH];
+    void *s = scratch && scratch_size >= sizeof(local) ? scratch : local;
+    int rc = htc_ht_cleanup(p->data + off, lcup, w, h, plane, p->mb - plane + 1, out, stride, s);
     if (rc < 0) {
         clear_block(out, stride, w, h);
         return htc_fail(NULL, rc, "HT code-block: corrupt cleanup segment (%u bytes at %llu)",
                         lcup, (unsigned long long)off);
     }
     if (ref_passes) {
-        uint8_t local[HTC_HT_REFINE_SCRATCH];
-        void *s = scratch && scratch_size >= HTC_HT_REFINE_SCRATCH ? scratch : local;
         rc = htc_ht_refine(p->data + off + lcup, (uint32_t)lref, ref_passes, w, h, plane,
                            (p->cblk_style & HTC_CBLK_VCAUSAL) != 0, out, stride, s);
         if (rc < 0) {

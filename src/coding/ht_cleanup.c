@@ -9,34 +9,14 @@
 /* The bit length of v | 1. */
 static inline uint32_t bit_len(uint32_t v) { return 32 - (uint32_t)__builtin_clz(v | 1); }
 
-/* U-VLC prefix and suffix of one quad: returns u (>= 1). */
-static inline uint32_t uvlc_prefix(const HtcHtTables *t, HtcHtRev *vlc, uint32_t *sfx_len)
-{
-    const uint32_t e = t->uvlc_prefix[htc_ht_rev_peek(vlc) & 7];
-    htc_ht_rev_skip(vlc, e & 3);
-    *sfx_len = (e >> 2) & 7;
-    return e >> 5;
-}
-
-static inline uint32_t rev_get(HtcHtRev *vlc, uint32_t k)
-{
-    const uint32_t v = htc_ht_rev_peek(vlc) & ((1u << k) - 1);
-    htc_ht_rev_skip(vlc, k);
-    return v;
-}
-
 /* One sample of a quad: m magnitude bits (LSB first, the sign in bit 0)
  * from MagSgn, the implicit MSB e_1; returns v (0 when not significant). */
-static inline uint32_t sample_v(HtcHtFwd *ms, uint32_t sig, uint32_t m, uint32_t e1)
+static inline uint32_t sample_v(const uint8_t *ms, size_t *pos, uint32_t sig, uint32_t m,
+                                uint32_t e1)
 {
     if (!sig)
         return 0;
-    if (ms->n < m)
-        htc_ht_fwd_refill(ms);
-    const uint64_t raw = ms->acc & (((uint64_t)1 << m) - 1);
-    ms->acc >>= m;
-    ms->n -= m;
-    return (uint32_t)(raw | (uint64_t)e1 << m);
+    return (uint32_t)(htc_ht_clean_get(ms, pos, m) | (uint64_t)e1 << m);
 }
 
 /* The signed value of a significant sample with v, at bit-plane p. */
@@ -50,17 +30,17 @@ static inline int32_t sample_value(uint32_t v, uint32_t p)
 /* Decodes the magnitudes and signs of one quad (entry q of the CxtVLC
  * table, exponent bound U) into o; vb[0..1] receive v | 1 of its bottom
  * samples (0 where not significant), for the exponents of the next row. */
-static inline int quad_magsgn(HtcHtFwd *ms, uint32_t q, uint32_t U, uint32_t umax, uint32_t p,
+static inline int quad_magsgn(const uint8_t *ms, size_t *pos, uint32_t q, uint32_t U, uint32_t umax, uint32_t p,
                               int32_t *o, ptrdiff_t stride, uint32_t xin, uint32_t yin,
                               uint32_t *vb)
 {
     if (U > umax)
         return HTC_ECORRUPT;
     const uint32_t rho = HTC_HT_VLC_RHO(q), e_1 = HTC_HT_VLC_E1(q), e_k = HTC_HT_VLC_EK(q);
-    const uint32_t v0 = sample_v(ms, rho & 1, U - (e_k & 1), e_1 & 1);
-    const uint32_t v1 = sample_v(ms, rho >> 1 & 1, U - (e_k >> 1 & 1), e_1 >> 1 & 1);
-    const uint32_t v2 = sample_v(ms, rho >> 2 & 1, U - (e_k >> 2 & 1), e_1 >> 2 & 1);
-    const uint32_t v3 = sample_v(ms, rho >> 3 & 1, U - (e_k >> 3 & 1), e_1 >> 3 & 1);
+    const uint32_t v0 = sample_v(ms, pos, rho & 1, U - (e_k & 1), e_1 & 1);
+    const uint32_t v1 = sample_v(ms, pos, rho >> 1 & 1, U - (e_k >> 1 & 1), e_1 >> 1 & 1);
+    const uint32_t v2 = sample_v(ms, pos, rho >> 2 & 1, U - (e_k >> 2 & 1), e_1 >> 2 & 1);
+    const uint32_t v3 = sample_v(ms, pos, rho >> 3 & 1, U - (e_k >> 3 & 1), e_1 >> 3 & 1);
     vb[0] = (rho & 2) ? v1 | 1 : 0;
     vb[1] = (rho & 8) ? v3 | 1 : 0;
     o[0] = (rho & 1) ? sample_value(v0, p) : 0;
@@ -74,8 +54,51 @@ static inline int quad_magsgn(HtcHtFwd *ms, uint32_t q, uint32_t U, uint32_t uma
     return 0;
 }
 
+/* The VLC bits of a pair of quads: a 64-bit window of the clean VLC
+ * buffer, consumed from bit 0. */
+typedef struct VlcWin {
+    uint64_t bits;
+    uint32_t used;
+} VlcWin;
+
+static inline uint32_t win_take(VlcWin *v, uint32_t k)
+{
+    const uint32_t r = (uint32_t)v->bits & ((1u << k) - 1);
+    v->bits >>= k;
+    v->used += k;
+    return r;
+}
+
+/* CxtVLC of one quad in context c (a MEL event decides for c == 0). */
+static inline uint32_t quad_vlc(const uint16_t *lut, uint32_t c, VlcWin *v, HtcHtMel *mel)
+{
+    if (c == 0 && !htc_ht_mel_event(mel))
+        return 0;
+    const uint32_t q = lut[c << 7 | ((uint32_t)v->bits & 0x7F)];
+    win_take(v, HTC_HT_VLC_LEN(q));
+    return q;
+}
+
+/* U-VLC of the pair from table entry e. */
+static inline void pair_uvlc(uint32_t e, VlcWin *v, uint32_t *u0, uint32_t *u1)
+{
+    win_take(v, e & 7);
+    const uint32_t s0 = (e >> 3) & 7, s1 = (e >> 6) & 7;
+    const uint32_t sfx = win_take(v, s0 + s1);
+    *u0 = ((e >> 9) & 7) + (sfx & ((1u << s0) - 1));
+    *u1 = ((e >> 12) & 7) + (sfx >> s0);
+}
+
+static inline uint32_t kappa_of(uint32_t rho, const uint32_t *eu)
+{
+    if (!(rho & (rho - 1)))
+        return 1;
+    const uint32_t emax = bit_len(eu[-1] | eu[0] | eu[1] | eu[2]);
+    return emax > 2 ? emax - 1 : 1;
+}
+
 int htc_ht_cleanup(const uint8_t *seg, uint32_t lcup, uint32_t w, uint32_t h, uint32_t p,
-                   uint32_t umax, int32_t *out, ptrdiff_t stride)
+                   uint32_t umax, int32_t *out, ptrdiff_t stride, void *scratch)
 {
     if (lcup < 2)
         return HTC_ECORRUPT;
@@ -86,12 +109,16 @@ int htc_ht_cleanup(const uint8_t *seg, uint32_t lcup, uint32_t w, uint32_t h, ui
     const HtcHtTables *t = htc_ht_tables();
     HtcHtMel mel;
     htc_ht_mel_init(&mel, seg + lcup - scup, scup - 1);
-    HtcHtRev vlc;
-    htc_ht_vlc_init(&vlc, seg, lcup, scup);
-    HtcHtFwd ms;
-    htc_ht_fwd_init(&ms, seg, lcup - scup, 0xFF);
-
     const uint32_t qw = (w + 1) / 2, qh = (h + 1) / 2;
+    /* MagSgn and VLC without stuffed bits: MagSgn at most 32 bits per
+     * sample of the quads, VLC at most scup bytes (and 30 bits per pair) */
+    uint8_t *ms = scratch;
+    const size_t ms_size = HTC_HT_CLEANUP_SCRATCH(w, h) - HTC_HT_VLC_CLEAN_SIZE;
+    uint8_t *vb = ms + ms_size;
+    size_t ms_pos = 0, vpos = 0;
+    htc_ht_unstuff(seg, lcup - scup, ms, ms_size);
+    htc_ht_unstuff_vlc(seg, lcup, scup, vb, HTC_HT_VLC_CLEAN_SIZE);
+
     /* rho of the quad row above and this one, with a zero quad on each side */
     uint8_t rho_buf[2][512 + 4];
     /* v | 1 of the bottom samples of the quad row above / this one (0 where
@@ -103,83 +130,63 @@ int htc_ht_cleanup(const uint8_t *seg, uint32_t lcup, uint32_t w, uint32_t h, ui
     for (uint32_t qy = 0; qy < qh; qy++) {
         uint8_t *rho_up = rho_buf[(qy + 1) & 1] + 1, *rho = rho_buf[qy & 1] + 1;
         uint32_t *e_up = e_buf[(qy + 1) & 1] + 1, *e_cur = e_buf[qy & 1] + 1;
-        const int first = qy == 0;
-        const uint16_t *lut = first ? t->vlc0 : t->vlc1;
         const uint32_t yin = HTC_MIN(h - 2 * qy, 2);
         int32_t *orow = out + (ptrdiff_t)(2 * qy) * stride;
         rho[qw] = rho[qw + 1] = 0;
         e_cur[2 * qw] = e_cur[2 * qw + 1] = 0;
+        uint32_t w_rho = 0; /* rho of the quad on the left */
 
         for (uint32_t qx = 0; qx < qw; qx += 2) {
             const int has_b = qx + 1 < qw;
-            uint32_t q[2] = {0, 0};
-            htc_ht_rev_refill(&vlc);
-            for (int i = 0; i < 1 + has_b; i++) {
-                const uint32_t x = qx + (uint32_t)i;
-                uint32_t c;
-                const uint32_t w_rho = x ? rho[x - 1] : 0;
-                if (first) {
-                    c = ((w_rho | w_rho >> 1) & 1) | (w_rho >> 1 & 2) | (w_rho >> 1 & 4);
-                } else {
-                    const uint32_t nw = x ? rho_up[x - 1] : 0, n = rho_up[x], ne = rho_up[x + 1];
+            VlcWin v;
+            memcpy(&v.bits, vb + (vpos >> 3), 8);
+            v.bits >>= vpos & 7;
+            v.used = 0;
+            uint32_t q0, q1 = 0, u0, u1;
+            if (qy == 0) {
+                uint32_t c = ((w_rho | w_rho >> 1) & 1) | (w_rho >> 1 & 6);
+                q0 = quad_vlc(t->vlc0, c, &v, &mel);
+                w_rho = HTC_HT_VLC_RHO(q0);
+                if (has_b) {
+                    c = ((w_rho | w_rho >> 1) & 1) | (w_rho >> 1 & 6);
+                    q1 = quad_vlc(t->vlc0, c, &v, &mel);
+                    w_rho = HTC_HT_VLC_RHO(q1);
+                }
+                uint32_t mode = HTC_HT_VLC_UOFF(q0) | HTC_HT_VLC_UOFF(q1) << 1;
+                if (mode == 3 && htc_ht_mel_event(&mel))
+                    mode = 4;
+                pair_uvlc(t->uvlc0[mode][v.bits & 63], &v, &u0, &u1);
+            } else {
+                uint32_t nw = rho_up[(ptrdiff_t)qx - 1], n = rho_up[qx], ne = rho_up[qx + 1];
+                uint32_t c = ((nw >> 3 | n >> 1) & 1) | ((w_rho >> 1 | w_rho >> 2) & 2) |
+                             ((n >> 1 | ne << 1) & 4);
+                q0 = quad_vlc(t->vlc1, c, &v, &mel);
+                w_rho = HTC_HT_VLC_RHO(q0);
+                if (has_b) {
+                    nw = n;
+                    n = ne;
+                    ne = rho_up[qx + 2];
                     c = ((nw >> 3 | n >> 1) & 1) | ((w_rho >> 1 | w_rho >> 2) & 2) |
                         ((n >> 1 | ne << 1) & 4);
+                    q1 = quad_vlc(t->vlc1, c, &v, &mel);
+                    w_rho = HTC_HT_VLC_RHO(q1);
                 }
-                if (c == 0 && !htc_ht_mel_event(&mel)) {
-                    q[i] = 0;
-                } else {
-                    q[i] = lut[c << 7 | (htc_ht_rev_peek(&vlc) & 0x7F)];
-                    htc_ht_rev_skip(&vlc, HTC_HT_VLC_LEN(q[i]));
-                }
-                rho[x] = (uint8_t)HTC_HT_VLC_RHO(q[i]);
+                const uint32_t mode = HTC_HT_VLC_UOFF(q0) | HTC_HT_VLC_UOFF(q1) << 1;
+                pair_uvlc(t->uvlc1[mode][v.bits & 63], &v, &u0, &u1);
+                u0 += kappa_of(HTC_HT_VLC_RHO(q0), e_up + 2 * qx) - 1;
+                u1 += kappa_of(HTC_HT_VLC_RHO(q1), e_up + 2 * qx + 2) - 1;
             }
-
-            /* U-VLC of the pair */
-            uint32_t u[2] = {0, 0};
-            const uint32_t uo0 = HTC_HT_VLC_UOFF(q[0]), uo1 = HTC_HT_VLC_UOFF(q[1]);
-            if (uo0 && uo1) {
-                uint32_t s0, s1;
-                if (first && htc_ht_mel_event(&mel)) {
-                    u[0] = uvlc_prefix(t, &vlc, &s0);
-                    u[1] = uvlc_prefix(t, &vlc, &s1);
-                    u[0] += rev_get(&vlc, s0) + 2;
-                    u[1] += rev_get(&vlc, s1) + 2;
-                } else {
-                    u[0] = uvlc_prefix(t, &vlc, &s0);
-                    if (first && u[0] > 2) {
-                        u[1] = rev_get(&vlc, 1) + 1;
-                        u[0] += rev_get(&vlc, s0);
-                    } else {
-                        u[1] = uvlc_prefix(t, &vlc, &s1);
-                        u[0] += rev_get(&vlc, s0);
-                        u[1] += rev_get(&vlc, s1);
-                    }
-                }
-            } else if (uo0 | uo1) {
-                uint32_t s;
-                const uint32_t v = uvlc_prefix(t, &vlc, &s);
-                u[uo1] = v + rev_get(&vlc, s);
-            }
-            /* a suffix of 28 or more announces an extension: U_q would
-             * exceed any legal bound, caught below */
-
-            for (int i = 0; i < 1 + has_b; i++) {
-                const uint32_t x = qx + (uint32_t)i;
-                uint32_t kappa = 1;
-                if (!first) {
-                    const uint32_t r = HTC_HT_VLC_RHO(q[i]);
-                    if (r & (r - 1)) {
-                        const uint32_t *eu = e_up + 2 * x;
-                        const uint32_t emax = bit_len(eu[-1] | eu[0] | eu[1] | eu[2]);
-                        kappa = emax > 2 ? emax - 1 : 1;
-                    }
-                }
-                const uint32_t xin = HTC_MIN(w - 2 * x, 2);
-                const int rc = quad_magsgn(&ms, q[i], u[i] + kappa, umax, p, orow + 2 * x,
-                                           stride, xin, yin, e_cur + 2 * x);
-                if (rc < 0)
-                    return rc;
-            }
+            vpos += v.used;
+            rho[qx] = (uint8_t)HTC_HT_VLC_RHO(q0);
+            rho[qx + 1] = (uint8_t)HTC_HT_VLC_RHO(q1);
+            /* U = u + kappa; kappa is 1 in the initial row */
+            int rc = quad_magsgn(ms, &ms_pos, q0, u0 + 1, umax, p, orow + 2 * qx, stride,
+                                 HTC_MIN(w - 2 * qx, 2), yin, e_cur + 2 * qx);
+            if (has_b && rc == 0)
+                rc = quad_magsgn(ms, &ms_pos, q1, u1 + 1, umax, p, orow + 2 * qx + 2, stride,
+                                 HTC_MIN(w - 2 * qx - 2, 2), yin, e_cur + 2 * qx + 2);
+            if (rc < 0)
+                return rc;
         }
     }
     return 0;

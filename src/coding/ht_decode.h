@@ -7,9 +7,14 @@
 
 /* HT cleanup pass of a segment of lcup bytes: writes every sample of the
  * w x h block as a signed value whose LSB is bit-plane p (umax: the largest
- * exponent bound U_q allowed, Mb - p + 1). Returns 0 or HTC_ECORRUPT. */
+ * exponent bound U_q allowed, Mb - p + 1). scratch: at least
+ * HTC_HT_CLEANUP_SCRATCH(w, h) bytes. Returns 0 or HTC_ECORRUPT. */
+#define HTC_HT_VLC_CLEAN_SIZE (4096 + 32)
+#define HTC_HT_CLEANUP_SCRATCH(w, h) \
+    ((size_t)(((w) + 1) / 2) * (((h) + 1) / 2) * 16 + 16 + HTC_HT_VLC_CLEAN_SIZE)
+#define HTC_HT_CLEANUP_SCRATCH_MAX (1230 * 16 + 16 + HTC_HT_VLC_CLEAN_SIZE)
 int htc_ht_cleanup(const uint8_t *seg, uint32_t lcup, uint32_t w, uint32_t h, uint32_t p,
-                   uint32_t umax, int32_t *out, ptrdiff_t stride);
+                   uint32_t umax, int32_t *out, ptrdiff_t stride, void *scratch);
 
 /* HT SigProp (and MagRef when passes == 2) passes on the refinement segment
  * [seg, seg + len), adding bit-plane p - 1 (p >= 1) to the cleanup's

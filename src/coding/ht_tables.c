@@ -202,6 +202,26 @@ static void build(void)
             len = 3, sfx = 5, pfx = 5;
         ht_tables.uvlc_prefix[b] = (uint8_t)(len | sfx << 2 | pfx << 5);
     }
+    /* U-VLC of quad pairs: prefix of quad 0, prefix of quad 1, then the
+     * suffixes. In the initial row, both u_off set: a MEL event 1 adds 2
+     * to both; a MEL event 0 with u_pfx0 > 2 codes u1 - 1 in one bit. */
+    for (unsigned bits = 0; bits < 64; bits++) {
+        const unsigned e0 = ht_tables.uvlc_prefix[bits & 7];
+        const unsigned l0 = e0 & 3, s0 = (e0 >> 2) & 7, p0 = e0 >> 5;
+        const unsigned e1 = ht_tables.uvlc_prefix[(bits >> l0) & 7];
+        const unsigned l1 = e1 & 3, s1 = (e1 >> 2) & 7, p1 = e1 >> 5;
+#define UVLC_ENTRY(len, sa, sb, pa, pb) (uint16_t)((len) | (sa) << 3 | (sb) << 6 | (pa) << 9 | (pb) << 12)
+        ht_tables.uvlc0[0][bits] = ht_tables.uvlc1[0][bits] = 0;
+        ht_tables.uvlc0[1][bits] = ht_tables.uvlc1[1][bits] = UVLC_ENTRY(l0, s0, 0, p0, 0);
+        ht_tables.uvlc0[2][bits] = ht_tables.uvlc1[2][bits] = UVLC_ENTRY(l0, 0, s0, 0, p0);
+        ht_tables.uvlc1[3][bits] = UVLC_ENTRY(l0 + l1, s0, s1, p0, p1);
+        if (p0 > 2)
+            ht_tables.uvlc0[3][bits] = UVLC_ENTRY(l0 + 1, s0, 0, p0, 1 + ((bits >> l0) & 1));
+        else
+            ht_tables.uvlc0[3][bits] = UVLC_ENTRY(l0 + l1, s0, s1, p0, p1);
+        ht_tables.uvlc0[4][bits] = UVLC_ENTRY(l0 + l1, s0, s1, p0 + 2, p1 + 2);
+#undef UVLC_ENTRY
+    }
 }
 
 const HtcHtTables *htc_ht_tables(void)

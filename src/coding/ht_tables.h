@@ -20,6 +20,14 @@ typedef struct HtcHtTables {
     /* U-VLC prefix: index = next 3 bits; entry bits 0..1 prefix length,
      * 2..4 suffix length, 5..7 u_pfx. */
     uint8_t uvlc_prefix[8];
+    /* U-VLC of a quad pair: index = next 6 bits of the VLC stream; entry
+     * bits 0..2 prefix bits of both quads, 3..5 suffix length of quad 0,
+     * 6..8 of quad 1, 9..11 u prefix value of quad 0, 12..14 of quad 1.
+     * uvlc0[mode] for the initial row (mode: u_off0 + 2 u_off1, and 4 when
+     * both are set and the MEL event is 1), uvlc1[u_off0 + 2 u_off1] for
+     * the others. */
+    uint16_t uvlc0[5][64];
+    uint16_t uvlc1[4][64];
 } HtcHtTables;
 
 /* The tables, built on the first call (thread-safe). */
