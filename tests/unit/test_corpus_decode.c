@@ -206,6 +206,104 @@ static int iso_check(const char *file, uint32_t reduce, const HtcPicture *pic)
     return rows ? ok : -1;
 }
 
+/* OpenJPH's own expectations (htj2k/openjph/mse_pae.txt: per component the
+ * MSE and PAE against the original): 1 pass, 0 fail, -1 not listed. The
+ * missing Malamute original is replaced by the lossless decode, as the
+ * corpus README says. */
+static int openjph_check(const char *file, const HtcPicture *pic)
+{
+    const char *base = strrchr(file, '/');
+    base = base ? base + 1 : file;
+    FILE *f = fopen(TESTDATA "/htj2k/openjph/mse_pae.txt", "r");
+    if (!f)
+        return -1;
+    char line[512], name[256], ref[256];
+    int found = 0, ok = 1;
+    while (!found && fgets(line, sizeof(line), f))
+        if (sscanf(line, "%255s %255s", name, ref) == 2 && strcmp(name, base) == 0)
+            found = 1;
+    if (!found) {
+        fclose(f);
+        return -1;
+    }
+    char path[700];
+    const char *rb = strrchr(ref, '/');
+    rb = rb ? rb + 1 : ref;
+    if (strcmp(rb, "Malamute.ppm") == 0)
+        snprintf(path, sizeof(path), "%s/reference/htj2k/openjph/simple_dec_rev53_64x64.ppm", TESTDATA);
+    else
+        snprintf(path, sizeof(path), "%s/raw/openjph/%s", TESTDATA, rb);
+    size_t n = 0;
+    uint8_t *d = read_all(path, &n);
+    if (!d) {
+        fclose(f);
+        return -1;
+    }
+    int pnm = 0;
+    size_t hdr = 0;
+    unsigned maxval = 255;
+    if (n > 2 && d[0] == 'P') {
+        unsigned vals[3];
+        int k = 0;
+        size_t i = 2;
+        while (k < 3 && i < n) {
+            if (d[i] == '#') {
+                while (i < n && d[i] != '\n')
+                    i++;
+            } else if (d[i] >= '0' && d[i] <= '9') {
+                unsigned v = 0;
+                while (i < n && d[i] >= '0' && d[i] <= '9')
+                    v = v * 10 + (unsigned)(d[i++] - '0');
+                vals[k++] = v;
+                continue;
+            }
+            i++;
+        }
+        pnm = 1;
+        maxval = vals[2];
+        hdr = i + 1; /* past the single whitespace after maxval */
+    }
+    for (uint32_t c = 0; c < pic->num_planes && ok; c++) {
+        double mse_exp;
+        long pae_exp;
+        if (!fgets(line, sizeof(line), f) || sscanf(line, "%lf %ld", &mse_exp, &pae_exp) != 2)
+            break;
+        const HtcPlane *pl = &pic->planes[c];
+        size_t off = 0;
+        for (uint32_t k = 0; k < c; k++)
+            off += (size_t)pic->planes[k].width * pic->planes[k].height * (maxval > 255 ? 2 : 1);
+        double se = 0;
+        long pae = 0;
+        for (uint32_t y = 0; y < pl->height && ok; y++)
+            for (uint32_t x = 0; x < pl->width; x++) {
+                size_t i;
+                const size_t bps = maxval > 255 ? 2 : 1;
+                if (pnm)
+                    i = hdr + (((size_t)y * pl->width + x) * pic->num_planes + c) * bps;
+                else
+                    i = off + ((size_t)y * pl->width + x) * bps;
+                if (i + bps > n) {
+                    ok = 0;
+                    break;
+                }
+                const int32_t r = bps == 2 ? (pnm ? d[i] << 8 | d[i + 1] : d[i] | d[i + 1] << 8) : d[i];
+                const int32_t v = ((const int32_t *)((const uint8_t *)pl->data + y * pl->row_stride))[x];
+                const long dd = labs((long)v - r);
+                pae = dd > pae ? dd : pae;
+                se += (double)dd * dd;
+            }
+        const double mse = se / ((double)pl->width * pl->height);
+        if (!ok || pae > pae_exp + 1 || mse > mse_exp * 1.01 + 0.01) {
+            printf("  OpenJPH expectation %s c%u: MSE %.4f (expected %.4f), PAE %ld (expected %ld)\n", base, c,
+                   mse, mse_exp, pae, pae_exp);
+            ok = 0;
+        }
+    }
+    free(d);
+    fclose(f);
+    return ok;
+}
+
 static void raw_sha(const HtcPicture *pic, char hex[65])
 {
     TestSha256 sh;
@@ -420,6 +518,9 @@ int main(void)
                 const int iso = lossy ? iso_check(file, 0, &pic) : -1;
                 if (lossy && pae >= 0 && pae <= tol) {
                     printf("PASS %s (9/7, peak error %ld against the stored reference)\n", e.name, pae);
+                    npass++;
+                } else if (lossy && pae < 0 && openjph_check(file, &pic) == 1) {
+                    printf("PASS %s (9/7, within OpenJPH's MSE/PAE against the original)\n", e.name);
                     npass++;
                 } else if (iso == 1) {
                     printf("PASS %s (9/7, within the ISO/IEC 15444-4 limits)\n", e.name);
