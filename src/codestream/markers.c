@@ -36,34 +36,39 @@ const char *htc_marker_name(uint16_t code)
     }
 }
 
-/* "SIZ at offset 2" or "marker 0xFF6F at offset 51". */
-static void where(char *buf, size_t size, uint16_t marker, uint64_t offset)
+/* "SIZ at offset 2" or "marker 0xFF6F at offset 51": codestream offsets,
+ * with the file offset too inside a JP2/JPH file. */
+static void where(const HtcParser *P, char *buf, size_t size, uint16_t marker, uint64_t offset)
 {
+    int n;
     if (!strcmp(htc_marker_name(marker), "marker"))
-        snprintf(buf, size, "marker 0x%04X at offset %llu", marker, (unsigned long long)offset);
+        n = snprintf(buf, size, "marker 0x%04X at offset %llu", marker, (unsigned long long)offset);
     else
-        snprintf(buf, size, "%s at offset %llu", htc_marker_name(marker), (unsigned long long)offset);
+        n = snprintf(buf, size, "%s at offset %llu", htc_marker_name(marker), (unsigned long long)offset);
+    if (P->s->format != HTC_FORMAT_CODESTREAM && n > 0 && (size_t)n < size)
+        snprintf(buf + n, size - (size_t)n, " (file offset %llu)",
+                 (unsigned long long)(offset + (uint64_t)(P->cs - P->s->file)));
 }
 
 int htc_mk_fail(HtcParser *P, int status, uint16_t marker, uint64_t offset, const char *fmt, ...)
 {
-    char msg[400], at[64];
+    char msg[400], at[96];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    where(at, sizeof(at), marker, offset);
+    where(P, at, sizeof(at), marker, offset);
     return htc_fail(&P->s->ctx, status, "%s: %s", at, msg);
 }
 
 int htc_mk_odd(HtcParser *P, uint16_t marker, uint64_t offset, const char *fmt, ...)
 {
-    char msg[400], at[64];
+    char msg[400], at[96];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    where(at, sizeof(at), marker, offset);
+    where(P, at, sizeof(at), marker, offset);
     if (P->p->strict)
         return htc_fail(&P->s->ctx, HTC_EMARKER, "%s: %s", at, msg);
     htc_log(&P->s->ctx, HTC_LOG_WARNING, "%s: %s", at, msg);
