@@ -353,6 +353,49 @@ int main(void)
         p.region_x1 = 300;
         p.region_y1 = 10;
         CHECK_EQ_INT(decode(cs, &p, &pic), HTC_ERANGE);
+        /* a batch: the stream from memory, garbage, and the stream with a region */
+        FILE *f = fopen(cs, "rb");
+        static uint8_t bytes[1 << 20];
+        const size_t nb = f ? fread(bytes, 1, sizeof(bytes), f) : 0;
+        if (f)
+            fclose(f);
+        static const uint8_t junk[40] = { 0xFF, 0x4F, 0xFF, 0x51, 0, 2 };
+        HtcDecodeParams rp;
+        htc_decode_default_params(&rp);
+        rp.use_region = 1;
+        rp.region_x0 = 10;
+        rp.region_y0 = 10;
+        rp.region_x1 = 20;
+        rp.region_y1 = 30;
+        HtcBatchItem items[3];
+        memset(items, 0, sizeof(items));
+        items[0].data = bytes;
+        items[0].size = nb;
+        items[1].data = junk;
+        items[1].size = sizeof(junk);
+        items[2].data = bytes;
+        items[2].size = nb;
+        items[2].params = &rp;
+        HtcDecoder *d = NULL;
+        CHECK_EQ_INT(htc_decoder_open(&d, NULL), 0);
+        CHECK_EQ_INT(htc_decode_batch(d, items, 3), 0);
+        CHECK_EQ_INT(items[0].status, 0);
+        CHECK(items[1].status < 0 && items[1].message[0] != 0);
+        CHECK_EQ_INT(items[2].status, 0);
+        CHECK_EQ_INT(items[2].picture.width, 10);
+        CHECK_EQ_INT(items[2].picture.height, 20);
+        bad = 0;
+        for (uint32_t y = 0; y < 99 && items[0].picture.buffer; y++)
+            for (uint32_t x = 0; x < 150; x++)
+                bad += sample(&items[0].picture, 0, x, y) != src[y * 150 + x];
+        for (uint32_t y = 0; y < 20 && items[2].picture.buffer; y++)
+            for (uint32_t x = 0; x < 10; x++)
+                bad += sample(&items[2].picture, 0, x, y) != src[(y + 10) * 150 + x + 10];
+        CHECK_EQ_INT(bad, 0);
+        for (int i = 0; i < 3; i++)
+            htc_picture_release(&items[i].picture);
+        htc_decoder_close(&d);
+        CHECK(d == NULL);
         htc_picture_release(&full);
         free(src);
     }
