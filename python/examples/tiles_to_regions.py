@@ -31,13 +31,18 @@ for ty in range(code_stream.num_tiles_y):
         x1 = min(code_stream.tile_offset_x + (tx + 1) * code_stream.tile_width, code_stream.width)
         regions.append(nvimgcodec.Region(y0, x0, y1, x1))
 
-sources = [nvimgcodec.DecodeSource(code_stream, region) for region in regions[:16]]
+regions = regions[:16]
+if hasattr(nvimgcodec, "DecodeSource"):  # nvImageCodec up to 0.5 (and htcodec)
+    sources = [nvimgcodec.DecodeSource(code_stream, region) for region in regions]
+else:  # nvImageCodec 0.6 and later: sub code streams
+    sources = [code_stream.get_sub_code_stream(region=region) for region in regions]
 decoder = nvimgcodec.Decoder()
 images = decoder.decode(sources)
 
-for source, img in zip(sources, images):
+for region, img in zip(regions, images):
     a = np.asarray(img.cpu())
-    print(f"{source.region}: shape={img.shape} dtype={img.dtype} mean={a.mean():.2f}")
+    print(f"Region(start={tuple(region.start)} end={tuple(region.end)}): shape={img.shape} dtype={img.dtype} "
+          f"mean={a.mean():.2f}")
 
 try:
     import matplotlib
@@ -49,9 +54,9 @@ except ImportError:
     sys.exit(0)
 
 fig, axes = plt.subplots(4, 4, figsize=(12, 12))
-for ax, img, source in zip(axes.flat, images, sources):
+for ax, img, region in zip(axes.flat, images, regions):
     ax.imshow(np.asarray(img.cpu()))
-    ax.set_title(f"{source.region.start}", fontsize=8)
+    ax.set_title(f"{tuple(region.start)}", fontsize=8)
     ax.axis("off")
 if out_png or not os.environ.get("DISPLAY"):
     fig.savefig(out_png or "tiles_to_regions.png")

@@ -4,8 +4,9 @@
  *    GRAY: 1 channel (BT.601 luma of the first three components when there
  *    are three or more), UNCHANGED: every component a channel;
  *  - allow_any_depth False: uint8 scaled from each component's own precision
- *    as nvImageCodec scales (round(v * 255 / (2^p - 1)), signed: negatives to 0,
- *    round(v * 255 / (2^(p-1) - 1))); True: the samples as decoded, in the
+ *    as nvImageCodec scales: round(v * 255 / (2^p - 1)), signed samples first
+ *    offset by 2^(p-1) (checked against nvImageCodec 0.9 on the WG04 images);
+ *    True: the samples as decoded, in the
  *    smallest of uint8/int8/uint16/int16/uint32/int32 that holds every channel.
  * Components at a coarser sub-sampling than component 0 are repeated (nearest).
  * Pure C: runs with the GIL released. */
@@ -127,13 +128,11 @@ static void read_row(const HtcPicture *pic, const HtcPlane *p, uint32_t out_w, u
     }
 }
 
-/* 1 / (the value that maps to 255) for a component's precision and sign. */
-static double full_scale(const HtcPlane *p)
-{
-    const unsigned bits = p->is_signed ? p->precision - 1 : p->precision;
-    const double m = bits >= 1 ? ldexp(1.0, (int)bits) - 1.0 : 1.0;
-    return m;
-}
+/* The (offset) value that maps to 255: 2^p - 1. */
+static double full_scale(const HtcPlane *p) { return ldexp(1.0, (int)p->precision) - 1.0; }
+
+/* What 8-bit scaling adds first: 2^(p-1) for signed components. */
+static int64_t sign_offset(const HtcPlane *p) { return p->is_signed ? (int64_t)1 << (p->precision - 1) : 0; }
 
 static inline int64_t clamp64(int64_t v, int64_t lo, int64_t hi) { return v < lo ? lo : v > hi ? hi : v; }
 
@@ -180,10 +179,8 @@ int htcpy_convert(const HtcPicture *pic, const HtcPyOutSpec *spec, void *dst)
             }
             lut_off[c] = p->is_signed ? (int64_t)(n / 2) : 0;
             const double m = full_scale(p);
-            for (size_t i = 0; i < n; i++) {
-                const int64_t v = (int64_t)i - lut_off[c];
-                lut[c][i] = (uint8_t)clamp64((int64_t)nearbyint((double)v * 255.0 / m), 0, 255);
-            }
+            for (size_t i = 0; i < n; i++) /* i = v + offset */
+                lut[c][i] = (uint8_t)clamp64((int64_t)nearbyint((double)i * 255.0 / m), 0, 255);
         }
     }
     const size_t ssz = htcpy_sample_size(spec->sample_type);
@@ -193,12 +190,15 @@ int htcpy_convert(const HtcPicture *pic, const HtcPyOutSpec *spec, void *dst)
             for (int k = 0; k < 3; k++)
                 read_row(pic, &pic->planes[k], w, h, y, rows + (size_t)k * w);
             double m[3] = {1, 1, 1};
+            int64_t off[3] = {0, 0, 0};
             if (scale8)
-                for (int k = 0; k < 3; k++)
+                for (int k = 0; k < 3; k++) {
                     m[k] = full_scale(&pic->planes[k]) / 255.0;
+                    off[k] = sign_offset(&pic->planes[k]);
+                }
             for (uint32_t x = 0; x < w; x++) {
-                const double r = (double)rows[x] / m[0], g = (double)rows[w + x] / m[1],
-                             b = (double)rows[2 * (size_t)w + x] / m[2];
+                const double r = (double)(rows[x] + off[0]) / m[0], g = (double)(rows[w + x] + off[1]) / m[1],
+                             b = (double)(rows[2 * (size_t)w + x] + off[2]) / m[2];
                 store(out_row, spec->sample_type, x, (int64_t)nearbyint(0.299 * r + 0.587 * g + 0.114 * b));
             }
             continue;
@@ -222,9 +222,10 @@ int htcpy_convert(const HtcPicture *pic, const HtcPyOutSpec *spec, void *dst)
                     out_row[(size_t)x * nc + c] = lut[c][clamp64(rows[x] + off, 0, top)];
             } else {
                 const double m = full_scale(p);
+                const int64_t off = sign_offset(p);
                 for (uint32_t x = 0; x < w; x++)
                     out_row[(size_t)x * nc + c] =
-                        (uint8_t)clamp64((int64_t)nearbyint((double)rows[x] * 255.0 / m), 0, 255);
+                        (uint8_t)clamp64((int64_t)nearbyint((double)(rows[x] + off) * 255.0 / m), 0, 255);
             }
         }
     }

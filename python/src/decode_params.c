@@ -175,7 +175,8 @@ static PyGetSetDef params_getset[] = {
      "Accepted for nvImageCodec compatibility; JPEG 2000 carries no EXIF orientation (default True).",
      (void *)offsetof(HtcPyDecodeParams, apply_exif_orientation)},
     {"allow_any_depth", get_bool, put_bool,
-     "False (default): samples scaled to uint8 as nvImageCodec does; True: samples at their own depth "
+     "False (default): samples scaled to uint8 as nvImageCodec does (round((v + signed offset 2^(p-1)) "
+     "* 255 / (2^p - 1))); True: samples at their own depth "
      "and sign (uint8/int8 up to 8 bits, uint16/int16 up to 16, else uint32/int32).",
      (void *)offsetof(HtcPyDecodeParams, allow_any_depth)},
     {"color_spec", get_color_spec, put_color_spec,
