@@ -7,16 +7,6 @@
 
 #include "dcm_internal.h"
 
-/* The decoder entry points are weak until every build of libhtc has them, so
- * the DICOM layer links (and says so at run time) while they are written. */
-#if defined(__GNUC__) && !defined(HTC_DICOM_STRONG_DECODER)
-#pragma weak htc_decoder_default_settings
-#pragma weak htc_decoder_open
-#pragma weak htc_decoder_close
-#pragma weak htc_decode_default_params
-#pragma weak htc_decode
-#pragma weak htc_picture_release
-#endif
 
 void htc_dicom_default_decode_params(HtcDicomDecodeParams *p)
 {
@@ -134,8 +124,6 @@ static int decode_rle(HtcDicom *d, const HtcDicomImage *img, const uint8_t *src,
 static int decode_j2k(HtcDicom *d, HtcDecoder *dec, const HtcDicomImage *img, const uint8_t *src, size_t size,
                       const HtcDicomDecodeParams *p, HtcDicomFrame *out)
 {
-    if (!htc_decode || !htc_decoder_open || !htc_decode_default_params || !htc_picture_release)
-        return dcm_fail(&d->ctx, HTC_EUNSUPPORTED, "%s: this libhtc has no JPEG 2000 decoder yet", img->transfer_syntax);
     HtcStreamSettings ss;
     htc_stream_default_settings(&ss);
     ss.limits = d->ctx.limits;
