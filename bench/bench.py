@@ -18,6 +18,9 @@ How each decoder is timed (read this before quoting a ratio):
          in the JSON too.
   Threads: htc and grk/opj run with 1 thread and with N (default: all cores);
          ojph_expand is single-threaded.
+  CPU time: on a loaded machine wall times swing; the single-thread table compares CPU time
+         (user + system; htc's from CLOCK_PROCESS_CPUTIME_ID in process, the anchors' from
+         wait4() minus their start-up's), which contention hardly moves.
 Ratios are anchor time / htc time at the same thread count: above 1 means htc is faster.
 The sha256 column checks htc's samples against the corpus (reference/SHA256SUMS): "ok" or
 "DIFF" (lossy 9/7 files may differ by 1 LSB from the reference decoder and say "lossy").
@@ -93,17 +96,23 @@ def load_sums():
 def run_timed(cmd, repeat, spread=None):
     """Median wall seconds of repeat runs, and the last run's output. spread, a list,
     receives the interquartile range of the runs."""
-    times, out = [], ""
+    times, cpus, out = [], [], ""
     for _ in range(repeat):
         t0 = time.perf_counter()
-        r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        times.append(time.perf_counter() - t0)
-        out = r.stdout
-        if r.returncode != 0:
+        with tempfile.TemporaryFile() as log:
+            proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
+            _, status, ru = os.wait4(proc.pid, 0)
+            times.append(time.perf_counter() - t0)
+            cpus.append(ru.ru_utime + ru.ru_stime)
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            log.seek(0)
+            out = log.read().decode(errors="replace")
+        if proc.returncode != 0:
             return None, out
     if spread is not None:
         q = statistics.quantiles(times, n=4) if len(times) >= 2 else [times[0]] * 3
         spread.append(q[2] - q[0])
+        spread.append(statistics.median(cpus))
     return statistics.median(times), out
 
 
@@ -174,8 +183,10 @@ def main():
     sums = load_sums()
     tmp = tempfile.mkdtemp(prefix="htc_bench_", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
     machine = {"cpu": cpu_model(), "cores": os.cpu_count(), "kernel": platform.release(),
-               "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
-    print("machine: %s, %d cores (%s)" % (machine["cpu"], machine["cores"], machine["date"]))
+               "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+               "loadavg_start": os.getloadavg()[0]}
+    print("machine: %s, %d cores (%s), load average %.1f" % (machine["cpu"], machine["cores"],
+                                                              machine["date"], machine["loadavg_start"]))
     thread_counts = [1] if args.threads == 1 else [1, args.threads]
 
     def reps(path):
@@ -206,7 +217,7 @@ def main():
     # anchors
     tools = [] if args.no_anchors else [t for t, exe in (("ojph", "ojph_expand"), ("opj", "opj_decompress"),
                                                            ("grk", "grk_decompress")) if shutil.which(exe)]
-    startup, startup_iqr = {}, {}
+    startup, startup_iqr, startup_cpu = {}, {}, {}
     if tools:
         tiny_ht, tiny_p1 = tiny_files(tmp)
         for tool in tools:
@@ -219,6 +230,7 @@ def main():
                         if s is not None:
                             startup[(tool, t, kind)] = s
                             startup_iqr[(tool, t, kind)] = iqr[0]
+                            startup_cpu[(tool, t, kind)] = iqr[1]
         for f in files:
             ht, nc = is_ht(f), components(f)
             for tool in tools:
@@ -226,7 +238,8 @@ def main():
                     cmd = anchor_cmds(tool, f, tmp, t, nc, ht)
                     if not cmd:
                         continue
-                    s, out = run_timed(cmd, reps(f))
+                    extra = []
+                    s, out = run_timed(cmd, reps(f), extra)
                     key = "%s_%d" % (tool, t)
                     if s is None:
                         results[f][key] = {"error": out.strip()[-200:]}
@@ -234,7 +247,8 @@ def main():
                     k = (tool, t, "ht" if ht else "p1")
                     st, noise = startup.get(k, 0.0), startup_iqr.get(k, 0.0)
                     res = {"wall_ms": 1e3 * s, "startup_ms": 1e3 * st, "startup_iqr_ms": 1e3 * noise,
-                           "self_ms": self_reported_ms(tool, out)}
+                           "self_ms": self_reported_ms(tool, out),
+                           "cpu_ms": 1e3 * (extra[1] - startup_cpu.get(k, 0.0))}
                     # below the start-up's own spread the difference means nothing
                     if s - st > max(noise, 0.05 * st):
                         res["median_ms"] = 1e3 * (s - st)
@@ -275,6 +289,20 @@ def main():
             else:
                 cells.append("%11s" % "-")
         print("%-44s" % os.path.basename(r["file"])[-44:] + "".join(cells))
+    print("\nsingle thread by CPU time, ms (user + system; anchors minus the start-up's): the figure"
+          " to trust on a loaded machine")
+    ccols = [c for c in cols if c[0].endswith("_1")]
+    print("%-44s" % "file" + "".join("%11s" % c[1] for c in ccols) + "".join(
+        "%11s" % ("/" + c[1].split()[0]) for c in ccols[1:]))
+    for f in files:
+        r = results[f]
+        vals = []
+        for key, _ in ccols:
+            v = r.get(key) or {}
+            vals.append(v.get("median_cpu_ms", v.get("cpu_ms")))
+        cells = ["%11.2f" % v if v is not None else "%11s" % "-" for v in vals]
+        ratios = ["%11.2f" % (v / vals[0]) if v is not None and vals[0] else "%11s" % "-" for v in vals[1:]]
+        print("%-44s" % os.path.basename(r["file"])[-44:] + "".join(cells) + "".join(ratios))
     if tools:
         print("\nthe anchors' own timers, ms (ojph_expand \"Elapsed time\" is CPU time of its whole run;"
               " opj/grk \"decode time\")")
@@ -290,6 +318,9 @@ def main():
               if isinstance(v, dict) and "error" in v]
     for name, key, msg in errors:
         print("error: %s (%s): %s" % (name, key, msg.splitlines()[-1] if msg else ""))
+    machine["loadavg_end"] = os.getloadavg()[0]
+    print("load average at the end: %.1f (above the core count, wall times are inflated)" %
+          machine["loadavg_end"])
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"machine": machine, "startup_s": {"%s_%d_%s" % k: v for k, v in startup.items()},
