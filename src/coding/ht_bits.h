@@ -140,7 +140,24 @@ static inline void htc_ht_unstuff_vlc(const uint8_t *seg, uint32_t lcup, uint32_
     uint64_t acc = nib & ((1u << n) - 1);
     uint32_t unstuff = (d | 0xF) > 0x8F;
     size_t o = 0;
-    for (ptrdiff_t i = (ptrdiff_t)lcup - 3; i >= (ptrdiff_t)lcup - (ptrdiff_t)scup; i--) {
+    const ptrdiff_t first = (ptrdiff_t)lcup - (ptrdiff_t)scup;
+    for (ptrdiff_t i = (ptrdiff_t)lcup - 3; i >= first; i--) {
+        if (i - 3 >= first) {
+            /* four bytes none of which can be stuffed (no 7 LSBs all 1) */
+            uint32_t w;
+            memcpy(&w, seg + i - 3, 4);
+            const uint32_t x = ~(w | 0x80808080u);
+            if (!((x - 0x01010101u) & ~x & 0x80808080u)) {
+                acc |= (uint64_t)__builtin_bswap32(w) << n; /* little-endian host */
+                unstuff = seg[i - 3] > 0x8F;
+                i -= 3;
+                const uint32_t lo32 = (uint32_t)acc;
+                memcpy(dst + o, &lo32, 4);
+                o += 4;
+                acc >>= 32;
+                continue;
+            }
+        }
         const uint32_t b = seg[i];
         const uint32_t st = unstuff && (b & 0x7F) == 0x7F;
         acc |= (uint64_t)(b & (0xFFu >> st)) << n;

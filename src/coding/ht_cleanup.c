@@ -9,47 +9,41 @@
 /* The bit length of v | 1. */
 static inline uint32_t bit_len(uint32_t v) { return 32 - (uint32_t)__builtin_clz(v | 1); }
 
-/* One sample of a quad: m magnitude bits (LSB first, the sign in bit 0)
- * from MagSgn, the implicit MSB e_1; returns v (0 when not significant). */
-static inline uint32_t sample_v(const uint8_t *ms, size_t *pos, uint32_t sig, uint32_t m,
-                                uint32_t e1)
+/* The signed value of a sample with v at bit-plane p; 0 where sig is 0. */
+static inline int32_t sample_value(uint32_t v, uint32_t p, uint32_t sig)
 {
-    if (!sig)
-        return 0;
-    return (uint32_t)(htc_ht_clean_get(ms, pos, m) | (uint64_t)e1 << m);
-}
-
-/* The signed value of a significant sample with v, at bit-plane p. */
-static inline int32_t sample_value(uint32_t v, uint32_t p)
-{
-    const uint32_t mag = ((v >> 1) + 1) << p;
+    const uint32_t mag = (((v >> 1) + 1) << p) & (0u - sig);
     const uint32_t sign = 0u - (v & 1);
     return (int32_t)((mag ^ sign) - sign);
 }
 
 /* Decodes the magnitudes and signs of one quad (entry q of the CxtVLC
  * table, exponent bound U) into o; vb[0..1] receive v | 1 of its bottom
- * samples (0 where not significant), for the exponents of the next row. */
-static inline int quad_magsgn(const uint8_t *ms, size_t *pos, uint32_t q, uint32_t U, uint32_t umax, uint32_t p,
-                              int32_t *o, ptrdiff_t stride, uint32_t xin, uint32_t yin,
-                              uint32_t *vb)
+ * samples (0 where not significant), for the exponents of the next row.
+ * Sample n reads m_n = U - e_k[n] bits (LSB first, the sign in bit 0) from
+ * MagSgn, 0 bits when it is not significant; e_1 gives its implicit MSB. */
+static inline int quad_magsgn(const uint8_t *ms, size_t *pos, uint32_t q, uint32_t U,
+                              uint32_t umax, uint32_t p, int32_t *o, ptrdiff_t stride,
+                              uint32_t xin, uint32_t yin, uint32_t *vb)
 {
     if (U > umax)
         return HTC_ECORRUPT;
     const uint32_t rho = HTC_HT_VLC_RHO(q), e_1 = HTC_HT_VLC_E1(q), e_k = HTC_HT_VLC_EK(q);
-    const uint32_t v0 = sample_v(ms, pos, rho & 1, U - (e_k & 1), e_1 & 1);
-    const uint32_t v1 = sample_v(ms, pos, rho >> 1 & 1, U - (e_k >> 1 & 1), e_1 >> 1 & 1);
-    const uint32_t v2 = sample_v(ms, pos, rho >> 2 & 1, U - (e_k >> 2 & 1), e_1 >> 2 & 1);
-    const uint32_t v3 = sample_v(ms, pos, rho >> 3 & 1, U - (e_k >> 3 & 1), e_1 >> 3 & 1);
-    vb[0] = (rho & 2) ? v1 | 1 : 0;
-    vb[1] = (rho & 8) ? v3 | 1 : 0;
-    o[0] = (rho & 1) ? sample_value(v0, p) : 0;
+    uint32_t v[4];
+    for (uint32_t n = 0; n < 4; n++) {
+        const uint32_t sig = rho >> n & 1;
+        const uint32_t m = (U - (e_k >> n & 1)) & (0u - sig);
+        v[n] = (uint32_t)(htc_ht_clean_get(ms, pos, m) | (uint64_t)(e_1 >> n & 1) << m);
+    }
+    vb[0] = v[1] | (rho >> 1 & 1);
+    vb[1] = v[3] | (rho >> 3 & 1);
+    o[0] = sample_value(v[0], p, rho & 1);
     if (yin > 1)
-        o[stride] = (rho & 2) ? sample_value(v1, p) : 0;
+        o[stride] = sample_value(v[1], p, rho >> 1 & 1);
     if (xin > 1) {
-        o[1] = (rho & 4) ? sample_value(v2, p) : 0;
+        o[1] = sample_value(v[2], p, rho >> 2 & 1);
         if (yin > 1)
-            o[stride + 1] = (rho & 8) ? sample_value(v3, p) : 0;
+            o[stride + 1] = sample_value(v[3], p, rho >> 3 & 1);
     }
     return 0;
 }
