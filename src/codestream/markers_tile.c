@@ -279,6 +279,29 @@ done:
     return rc;
 }
 
+/* TLM only describes the tile-parts that SOT already delimits: a
+ * disagreement is a warning (an error when strict). */
+static int check_tlm(HtcParser *P)
+{
+    const HtcStream *s = P->s;
+    const HtcStreamPriv *p = P->p;
+    if (!p->num_tlm)
+        return 0;
+    if (p->num_tlm != s->num_parts)
+        return htc_mk_odd(P, HTC_MK_TLM, 0, "%u entries for %u tile-parts", p->num_tlm, s->num_parts);
+    for (uint32_t i = 0; i < s->num_parts; i++) {
+        const HtcTilePart *tp = &s->parts[i];
+        const uint64_t len = tp->data.offset + tp->data.length - tp->sot_offset;
+        const HtcTlmRec *r = &p->tlm[i];
+        if ((r->tile >= 0 && (uint32_t)r->tile != tp->tile) || (r->length != len && !p->truncated))
+            return htc_mk_odd(P, HTC_MK_TLM, 0,
+                              "entry %u says tile %d, %u bytes; the tile-part at %llu is tile %u, %llu bytes", i,
+                              r->tile, r->length, (unsigned long long)tp->sot_offset, tp->tile,
+                              (unsigned long long)len);
+    }
+    return 0;
+}
+
 static void markers_string(HtcStream *s)
 {
     HtcStreamPriv *p = s->priv;
@@ -326,6 +349,8 @@ int htc_mk_tile_parts(HtcParser *P, size_t pos)
             if (p->strict)
                 return htc_fail(&s->ctx, HTC_EMARKER, "offset %zu: expected SOT or EOC, found 0x%04X", pos,
                                 code);
+            /* As the reference decoders do (page_tlm.jp2 has zero fill and
+             * stray tile-parts after it): stop here, keep what came before. */
             htc_log(&s->ctx, HTC_LOG_WARNING,
                     "offset %zu: expected SOT or EOC, found 0x%04X; the rest of the codestream is ignored",
                     pos, code);
@@ -365,6 +390,7 @@ int htc_mk_tile_parts(HtcParser *P, size_t pos)
         HTC_CHECK(assemble_ppm(P));
     if (s->has_ppt)
         HTC_CHECK(assemble_ppt(P));
+    HTC_CHECK(check_tlm(P));
     s->has_plt_all = s->num_parts > 0;
     for (uint32_t i = 0; i < s->num_parts; i++)
         if (s->parts[i].num_plt == 0)

@@ -129,6 +129,12 @@ int htc_mk_segment(HtcParser *P, uint16_t marker, uint64_t offset, const uint8_t
  * the main header) and expands derived quantisation (markers.c). */
 int htc_mk_finish_header(HtcParser *P, HtcHdrState *h, const HtcCod *base_cod,
                          const HtcQcd *base_qcd, const uint8_t *base_roi, int32_t tile);
+/* Pointer marker segments (markers_pointer.c); d, n: the segment after
+ * its length field. */
+int htc_mk_tlm(HtcParser *P, uint64_t off, const uint8_t *d, size_t n);
+int htc_mk_plt(HtcParser *P, uint64_t off, const uint8_t *d, size_t n);
+int htc_mk_ppm(HtcParser *P, uint64_t off, const uint8_t *d, size_t n);
+int htc_mk_ppt(HtcParser *P, uint64_t off, const uint8_t *d, size_t n, int32_t tile, uint32_t part);
 /* The order of n segments idx[0..n-1] of recs by their Z index (Zppm,
  * Zppt, Zplt: A.7): out[] gets idx sorted by Z when every Z is distinct,
  * else idx unchanged (appearance order). Returns 1 when sorted by Z. */

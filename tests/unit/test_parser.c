@@ -298,9 +298,18 @@ static void test_precedence(void)
 }
 
 /* PPT in two tile-parts, PLT with multi-byte lengths, TLM, POC, RGN, COM. */
+static void put32(Buf *b, size_t at, uint32_t v)
+{
+    const size_t n = b->n;
+    b->n = at;
+    u32(b, v);
+    b->n = n;
+}
+
 static void test_pointer_markers(void)
 {
     Buf b = {.n = 0};
+    size_t tlm_at = 0;
     siz(&b, 0, 32, 32, 0, 0, 32, 32, 3, 7);
     cod(&b, 1, 0, 1, 1, 2, 64, 64, 0, 1);
     qcx_none(&b, -1, 2, 8, 7);
@@ -308,10 +317,11 @@ static void test_pointer_markers(void)
         size_t at = seg(&b, 0xFF55); /* TLM: 16-bit tile index, 32-bit lengths */
         u8(&b, 0);
         u8(&b, 0x60);
+        tlm_at = b.n;
         u16(&b, 0);
-        u32(&b, 100);
+        u32(&b, 0);
         u16(&b, 0);
-        u32(&b, 50);
+        u32(&b, 0);
         end(&b, at);
     }
     {
@@ -332,6 +342,7 @@ static void test_pointer_markers(void)
         b.n += 5;
         end(&b, at);
     }
+    const size_t t0 = b.n;
     size_t t = sot(&b, 0, 0, 2);
     {
         size_t at = seg(&b, 0xFF58); /* PLT: 200, 5, 16384 */
@@ -362,6 +373,8 @@ static void test_pointer_markers(void)
         end(&b, at);
     }
     sod(&b, t, 9, 1); /* Psot 0: up to EOC */
+    put32(&b, tlm_at + 2, (uint32_t)(t - t0));
+    put32(&b, tlm_at + 8, (uint32_t)(b.n - t));
     u16(&b, 0xFFD9);
     HtcStream *s;
     CHECK_EQ_INT(open_buf(&s, &b, 1), 0);
@@ -407,6 +420,12 @@ static void test_pointer_markers(void)
     CHECK_EQ_INT(ci.use_precincts, 1);
     CHECK_EQ_INT(ci.precinct_w_exp[0], 7);
     CHECK_EQ_INT(ci.precinct_h_exp[2], 8);
+    htc_stream_close(&s);
+    /* A TLM length that disagrees with Psot: a warning, an error when strict. */
+    put32(&b, tlm_at + 2, 99);
+    CHECK_EQ_INT(open_buf(&s, &b, 1), HTC_EMARKER);
+    CHECK(strstr(htc_last_error(), "TLM") != NULL);
+    CHECK_EQ_INT(open_buf(&s, &b, 0), 0);
     htc_stream_close(&s);
 }
 
