@@ -4,9 +4,8 @@
  *    GRAY: 1 channel (BT.601 luma of the first three components when there
  *    are three or more), UNCHANGED: every component a channel;
  *  - allow_any_depth False: uint8 scaled from each component's own precision
- *    as nvImageCodec scales: round(v * 255 / (2^p - 1)), signed samples first
- *    offset by 2^(p-1) (checked against nvImageCodec 0.9 on the WG04 images);
- *    True: the samples as decoded, in the
+ *    as nvImageCodec 0.9 does, in float32 as it computes (see to_u8 below;
+ *    identical to it on the WG04 images); True: the samples as decoded, in the
  *    smallest of uint8/int8/uint16/int16/uint32/int32 that holds every channel.
  * Components at a coarser sub-sampling than component 0 are repeated (nearest).
  * Pure C: runs with the GIL released. */
@@ -134,6 +133,36 @@ static double full_scale(const HtcPlane *p) { return ldexp(1.0, (int)p->precisio
 /* What 8-bit scaling adds first: 2^(p-1) for signed components. */
 static int64_t sign_offset(const HtcPlane *p) { return p->is_signed ? (int64_t)1 << (p->precision - 1) : 0; }
 
+static uint8_t sat_u8(float x) { return x <= 0.0f ? 0 : x >= 255.0f ? 255 : (uint8_t)x; }
+
+/* One sample to uint8 as nvImageCodec's conversion (src/imgproc/convert.h and
+ * convert_kernel_gpu.cu of nvImageCodec 0.9) computes it after nvJPEG2000
+ * decoded it into uint8 / uint16 / int16: float32 arithmetic, rounding to the
+ * nearest even. 16-bit signed samples map -32767..32767 onto 0..255; signed
+ * samples of other depths are scaled from 0 (negatives become 0), as its
+ * code reads; only the 16-bit and unsigned cases were compared with it. */
+static uint8_t to_u8(int64_t v, unsigned p, int sgn)
+{
+    const float f = (float)v;
+    if (p > 16) /* nvJPEG2000 refuses these; plain scaling */
+        return sat_u8(nearbyintf((float)(((double)v + (sgn ? ldexp(1.0, (int)p - 1) : 0.0)) * 255.0 /
+                                         (ldexp(1.0, (int)p) - 1.0))));
+    if (!sgn) {
+        if (p == 8)
+            return (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
+        if (p == 16)
+            return sat_u8(nearbyintf(f * (1.0f * 255.0f / 65535.0f)));
+        const double type_max = p < 8 ? 255.0 : 65535.0;
+        const float mult = (float)(type_max / (ldexp(1.0, (int)p) - 1.0) / type_max);
+        return sat_u8(nearbyintf(mult * f * 255.0f));
+    }
+    if (p == 16)
+        return sat_u8(nearbyintf(0.5f * fmaf(f, 1.0f / 32767.0f, 1.0f) * 255.0f)); /* nvcc contracts to an FMA */
+    const double type_max = p <= 8 ? 127.0 : 32767.0;
+    const float mult = (float)(type_max / (ldexp(1.0, (int)p - 1) - 1.0) / type_max);
+    return sat_u8(nearbyintf(mult * f * 255.0f));
+}
+
 static inline int64_t clamp64(int64_t v, int64_t lo, int64_t hi) { return v < lo ? lo : v > hi ? hi : v; }
 
 static void store(void *dst, int type, size_t i, int64_t v)
@@ -178,9 +207,8 @@ int htcpy_convert(const HtcPicture *pic, const HtcPyOutSpec *spec, void *dst)
                 goto done;
             }
             lut_off[c] = p->is_signed ? (int64_t)(n / 2) : 0;
-            const double m = full_scale(p);
             for (size_t i = 0; i < n; i++) /* i = v + offset */
-                lut[c][i] = (uint8_t)clamp64((int64_t)nearbyint((double)i * 255.0 / m), 0, 255);
+                lut[c][i] = to_u8((int64_t)i - lut_off[c], p->precision, p->is_signed);
         }
     }
     const size_t ssz = htcpy_sample_size(spec->sample_type);
@@ -221,11 +249,8 @@ int htcpy_convert(const HtcPicture *pic, const HtcPyOutSpec *spec, void *dst)
                 for (uint32_t x = 0; x < w; x++)
                     out_row[(size_t)x * nc + c] = lut[c][clamp64(rows[x] + off, 0, top)];
             } else {
-                const double m = full_scale(p);
-                const int64_t off = sign_offset(p);
                 for (uint32_t x = 0; x < w; x++)
-                    out_row[(size_t)x * nc + c] =
-                        (uint8_t)clamp64((int64_t)nearbyint((double)(rows[x] + off) * 255.0 / m), 0, 255);
+                    out_row[(size_t)x * nc + c] = to_u8(rows[x], p->precision, p->is_signed);
             }
         }
     }

@@ -92,9 +92,10 @@ def test_default_params_give_nvimagecodec_8bit_rgb(dec):
     assert img.shape == (512, 512, 3) and img.dtype == np.uint8 and img.precision == 0
     assert img.buffer_kind == htcodec.ImageBufferKind.STRIDED_HOST
     a = np.asarray(img)
-    v = native[..., 0].astype(np.float64)
-    # nvImageCodec 0.9 gives exactly this for the WG04 images (signed: offset by 2^(p-1) first)
-    expected = np.rint((v + 2**15) * 255.0 / (2**16 - 1)).astype(np.uint8)
+    v = native[..., 0].astype(np.float32)
+    # nvImageCodec 0.9 gives exactly this for 16-bit signed images (float32, an FMA, round half to even)
+    norm = (v.astype(np.float64) * np.float32(1.0 / 32767.0) + 1.0).astype(np.float32)  # fma: one rounding
+    expected = np.clip(np.rint(np.float32(0.5) * norm * np.float32(255.0)), 0, 255).astype(np.uint8)
     for c in range(3):  # grey replicated
         assert np.array_equal(a[..., c], expected)
     gray = np.asarray(dec.read(path, htcodec.DecodeParams(color_spec=htcodec.ColorSpec.GRAY)))
@@ -109,8 +110,9 @@ def test_unsigned_12bit_scaling(dec):
     assert native.dtype in (np.uint16, np.int16)
     cs = htcodec.CodeStream(path)
     v = native[..., 0].astype(np.float64)
-    off = 2 ** (cs.precision - 1) if cs.is_signed else 0
-    expected = np.rint((v + off) * 255.0 / (2 ** cs.precision - 1)).astype(np.uint8)
+    assert not cs.is_signed
+    mult = np.float32(65535.0 / (2 ** cs.precision - 1) / 65535.0)
+    expected = np.clip(np.rint(mult * v.astype(np.float32) * np.float32(255.0)), 0, 255).astype(np.uint8)
     assert np.array_equal(np.asarray(dec.read(path))[..., 1], expected)
 
 
