@@ -5,12 +5,47 @@
 #include "coding/block.h"
 #include "transform/transform.h"
 
-void htc_tile_comps_free(const HtcContext *ctx, HtcTileComp *tc, uint32_t n)
+void htc_decoder_buffers_free(HtcDecoder *d)
 {
-    for (uint32_t c = 0; c < n; c++) {
-        htc_free(ctx, tc[c].data);
-        tc[c].data = NULL;
+    for (uint32_t c = 0; c < d->num_tc; c++)
+        htc_free(&d->ctx, d->tc_buf[c]);
+    htc_free(&d->ctx, d->tc_buf);
+    htc_free(&d->ctx, d->tc_cap);
+    d->tc_buf = NULL;
+    d->tc_cap = NULL;
+    d->num_tc = 0;
+}
+
+/* The decoder's buffer for component c, at least `bytes`, zeroed. */
+static int32_t *tc_buffer(HtcDecoder *d, uint32_t nc, uint32_t c, size_t bytes)
+{
+    if (d->num_tc < nc) {
+        int32_t **b = htc_calloc(&d->ctx, nc, sizeof(*b));
+        size_t *cap = htc_calloc(&d->ctx, nc, sizeof(*cap));
+        if (!b || !cap) {
+            htc_free(&d->ctx, b);
+            htc_free(&d->ctx, cap);
+            return NULL;
+        }
+        for (uint32_t i = 0; i < d->num_tc; i++) {
+            b[i] = d->tc_buf[i];
+            cap[i] = d->tc_cap[i];
+        }
+        htc_free(&d->ctx, d->tc_buf);
+        htc_free(&d->ctx, d->tc_cap);
+        d->tc_buf = b;
+        d->tc_cap = cap;
+        d->num_tc = nc;
     }
+    if (d->tc_cap[c] < bytes) {
+        htc_free(&d->ctx, d->tc_buf[c]);
+        d->tc_buf[c] = htc_malloc(&d->ctx, bytes);
+        d->tc_cap[c] = d->tc_buf[c] ? bytes : 0;
+        if (!d->tc_buf[c])
+            return NULL;
+    }
+    memset(d->tc_buf[c], 0, bytes);
+    return d->tc_buf[c];
 }
 
 static int ensure(const HtcContext *ctx, void **buf, size_t *size, size_t need)
@@ -57,6 +92,25 @@ static void dequant_roi(const int32_t *v, uint32_t w, uint32_t h, uint32_t s, ui
     }
 }
 
+/* A block given as twice its reconstruction points (HTC_UNDECODED_HALVES,
+ * coding/block.h). */
+static void dequant_halves(const int32_t *v, uint32_t w, uint32_t h, int reversible, float delta,
+                           int32_t *dst, ptrdiff_t stride)
+{
+    const float half_delta = 0.5f * delta;
+    for (uint32_t y = 0; y < h; y++) {
+        const int32_t *row = v + (size_t)y * w;
+        int32_t *drow = dst + (ptrdiff_t)y * stride;
+        float *frow = (float *)drow;
+        for (uint32_t x = 0; x < w; x++) {
+            if (reversible)
+                drow[x] = row[x] / 2;
+            else
+                frow[x] = (float)row[x] * half_delta;
+        }
+    }
+}
+
 static int decode_job(HtcDecoder *d, const HtcStream *s, const HtcJobTable *jt,
                       const HtcBlockJob *j, HtcTileComp *tc)
 {
@@ -91,9 +145,14 @@ static int decode_job(HtcDecoder *d, const HtcStream *s, const HtcJobTable *jt,
     bp.band = j->band;
     bp.roi_shift = j->roi_shift;
     uint32_t undecoded = 0;
-    int32_t *out = d->block_out;
-    int rc = j->is_ht ? htc_ht_decode_block(&bp, out, w, &undecoded, d->block_scratch, HTC_BLOCK_SCRATCH_SIZE)
-                      : htc_t1_decode_block(&bp, out, w, &undecoded, d->block_scratch, HTC_BLOCK_SCRATCH_SIZE);
+    HtcTileComp *t = &tc[j->comp];
+    /* The indices go straight into the tile buffer; dequantisation works in
+     * place (a copy for RGN, whose reconstruction differs per coefficient). */
+    int32_t *dst = t->data + (size_t)j->out_y * t->stride + j->out_x;
+    int32_t *out = j->roi_shift ? d->block_out : dst;
+    const ptrdiff_t ostride = j->roi_shift ? (ptrdiff_t)w : t->stride;
+    int rc = j->is_ht ? htc_ht_decode_block(&bp, out, ostride, &undecoded, d->block_scratch, HTC_BLOCK_SCRATCH_SIZE)
+                      : htc_t1_decode_block(&bp, out, ostride, &undecoded, d->block_scratch, HTC_BLOCK_SCRATCH_SIZE);
     if (rc == HTC_ECORRUPT) {
         /* Keep what was decoded before the fault, as other decoders do. */
         htc_log(ctx, HTC_LOG_WARNING, "tile %u component %u: corrupt code-block at (%u,%u) of band %u",
@@ -101,9 +160,20 @@ static int decode_job(HtcDecoder *d, const HtcStream *s, const HtcJobTable *jt,
     } else if (rc < 0) {
         return rc;
     }
+    HtcTileComp *t = &tc[j->comp];
+    if (undecoded & HTC_UNDECODED_HALVES) {
+        if (!j->roi_shift) {
+            dequant_halves(out, w, h, j->reversible, j->delta,
+                           t->data + (size_t)j->out_y * t->stride + j->out_x, t->stride);
+            return 0;
+        }
+        /* With a region of interest: back to indices, plane 0 counted as decoded. */
+        for (uint32_t i = 0; i < w * h; i++)
+            out[i] /= 2;
+        undecoded = 0;
+    }
     if (undecoded > 31)
         undecoded = 31;
-    HtcTileComp *t = &tc[j->comp];
     if (j->roi_shift)
         dequant_roi(out, w, h, j->roi_shift, undecoded, j->reversible, j->delta,
                     t->data + (size_t)j->out_y * t->stride + j->out_x, t->stride);
@@ -155,7 +225,7 @@ int htc_decode_tile(HtcDecoder *d, const HtcStream *s, uint32_t tile, const HtcD
                           (unsigned long long)n);
             goto done;
         }
-        tc[c].data = htc_calloc(ctx, n ? n : 1, sizeof(int32_t));
+        tc[c].data = tc_buffer(d, nc, c, (size_t)(n ? n : 1) * sizeof(int32_t));
         if (!tc[c].data) {
             rc = htc_fail(ctx, HTC_ENOMEM, "tile %u component %u: %llu samples", tile, c,
                           (unsigned long long)n);

@@ -34,6 +34,17 @@ typedef struct HtcBlockParams {
     uint32_t roi_shift;        /* unused by the decoders; RGN is undone after */
 } HtcBlockParams;
 
+/* A flag a block decoder may set in *undecoded_planes when its coefficients
+ * do not all miss the same planes in a way one count can express (Part 1:
+ * decoding ends with a SigProp pass on bit-plane 0, so the coefficients
+ * significant before it miss plane 0 and the others do not; E.1.1.2 counts
+ * planes per coefficient). out then holds, signed, twice each coefficient's
+ * reconstruction magnitude in units of the step: 2|q| + 1 where plane 0
+ * was decoded, 2|q| + 2 where it was not, 0 for zero coefficients; the
+ * caller reconstructs v * delta / 2 (irreversible) or v / 2 rounded toward
+ * zero (reversible), adding nothing, as OpenJPEG does. */
+#define HTC_UNDECODED_HALVES 0x80000000u
+
 /* HT block decoder: HT cleanup, SigProp and MagRef passes, placeholder
  * passes for several HT sets (the segments are: cleanup, then the
  * SigProp/MagRef segment when present). Writes width x height values.

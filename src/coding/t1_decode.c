@@ -446,18 +446,23 @@ int htc_t1_decode_block(const HtcBlockParams *p, int32_t *out, ptrdiff_t stride,
      * caller reconstructs every coefficient at the middle of the interval
      * of *undecoded_planes; a 1 one plane lower moves these to the middle
      * of their own, twice wider, interval, as the reference decoders do.
-     * At plane 0 there is no lower plane: adding 1 is exact for reversible
-     * bands, and as close as possible for irreversible ones. */
+     * At plane 0 there is no lower plane: the block goes out as twice its
+     * reconstruction points (HTC_UNDECODED_HALVES). */
     if (k > 0 && t1_pass_type(k - 1) == PASS_SP) {
         const uint32_t p0 = *undecoded_planes;
-        const int32_t add = p0 ? (int32_t)(1u << (p0 - 1)) : 1;
         for (uint32_t y = 0; y < h; y++) {
             const uint16_t *fp = t.flags + (ptrdiff_t)(y >> 2) * fs + (y & 3);
             int32_t *op = out + (ptrdiff_t)y * stride;
-            for (uint32_t x = 0; x < w; x++)
-                if ((fp[4 * x] & (HTC_T1_SIG | HTC_T1_VISIT)) == HTC_T1_SIG)
-                    op[x] += add;
+            for (uint32_t x = 0; x < w; x++) {
+                const uint32_t f = fp[4 * x] & (HTC_T1_SIG | HTC_T1_VISIT);
+                if (p0)
+                    op[x] += f == HTC_T1_SIG ? (int32_t)(1u << (p0 - 1)) : 0;
+                else if (f & HTC_T1_SIG)
+                    op[x] = 2 * op[x] + (f == HTC_T1_SIG ? 2 : 1);
+            }
         }
+        if (!p0)
+            *undecoded_planes = HTC_UNDECODED_HALVES;
     }
 
     /* Apply the signs. */

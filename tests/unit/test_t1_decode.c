@@ -131,12 +131,17 @@ static int check_case(uint32_t w, uint32_t h, uint32_t cbw, uint32_t cbh, uint32
             if (t1_single_parse(cs, size, &s1, 1) == 0) {
                 CHECK_EQ_INT(htc_t1_decode_block(&s1.bp, q, w, &undecoded, scratch,
                                                  HTC_BLOCK_SCRATCH_SIZE), 0);
+                const int halves = (undecoded & HTC_UNDECODED_HALVES) != 0;
+                const uint32_t und = halves ? 0 : undecoded;
                 uint32_t off = 0;
                 for (uint32_t i = 0; i < w * h; i++) {
                     const int32_t t = img[i] - shift;
-                    const uint32_t tm = (uint32_t)(t < 0 ? -t : t), qm = (uint32_t)(q[i] < 0 ? -q[i] : q[i]);
+                    const uint32_t tm = (uint32_t)(t < 0 ? -t : t);
+                    uint32_t qm = (uint32_t)(q[i] < 0 ? -q[i] : q[i]);
+                    if (halves) /* 2|q| + 1 or 2|q| + 2 */
+                        qm = qm ? (qm - 1) >> 1 : 0;
                     if ((q[i] < 0 && t > 0) || (q[i] > 0 && t < 0) ||
-                        (tm >> (undecoded + 1)) != (qm >> (undecoded + 1)))
+                        (tm >> (und + 1)) != (qm >> (und + 1)))
                         off++;
                 }
                 CHECK_EQ_INT(off, 0);
@@ -159,7 +164,9 @@ static int check_case(uint32_t w, uint32_t h, uint32_t cbw, uint32_t cbh, uint32
                         if (sgn && (u >> (depth - 1)))
                             r -= (int32_t)(1u << depth);
                         int32_t v = q[i];
-                        if (v && undecoded)
+                        if (halves)
+                            v /= 2;
+                        else if (v && undecoded)
                             v += v < 0 ? -(int32_t)(1u << (undecoded - 1)) : (int32_t)(1u << (undecoded - 1));
                         v += shift;
                         const int32_t lo = sgn ? -(1 << (depth - 1)) : 0, hi = lo + (1 << depth) - 1;
