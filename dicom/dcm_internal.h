@@ -139,7 +139,11 @@ int dcm_rle_decode(const DcmCtx *c, const uint8_t *src, size_t size, uint32_t ro
 int dcm_jpeg_decode(const DcmCtx *c, const uint8_t *src, size_t size, const HtcDicomImage *img,
                     HtcDicomFrame *out);
 
-/* dcm_base64.c */
+/* dcm_jpegll.c: JPEG lossless (process 14). */
+int dcm_jpegll_decode(const DcmCtx *c, const uint8_t *src, size_t size, const HtcDicomImage *img,
+                      HtcDicomFrame *out);
+
+/* dcm_mem.c */
 size_t dcm_base64(const uint8_t *src, size_t n, char *dst);
 
 #endif /* HTC_DCM_INTERNAL_H */
