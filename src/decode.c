@@ -54,6 +54,7 @@ void htc_decoder_close(HtcDecoder **pd)
     htc_free(&ctx, d->block_scratch);
     htc_free(&ctx, d->block_out);
     htc_free(&ctx, d->dwt_tmp);
+    htc_decoder_buffers_free(d);
     htc_free(&ctx, d);
     *pd = NULL;
 }
@@ -195,7 +196,6 @@ int htc_decode(HtcDecoder *d, const HtcStream *s, const HtcDecodeParams *p, HtcP
             if (rc >= 0)
                 for (uint32_t i = 0; i < g.num_out && rc >= 0; i++)
                     rc = put_tile(s, &g, pic, i, &tc[g.comps[i]]);
-            htc_tile_comps_free(ctx, tc, nc);
             if (rc < 0)
                 goto done;
         }

@@ -17,6 +17,10 @@ struct HtcDecoder {
     int32_t *block_out;        /* 4096 values */
     void *dwt_tmp;
     size_t dwt_tmp_size;
+    /* Tile-component buffers, per component, kept between tiles and decodes. */
+    int32_t **tc_buf;
+    size_t *tc_cap;            /* bytes */
+    uint32_t num_tc;
 };
 
 /* The output geometry of one decode: per output plane, the component and
@@ -56,10 +60,10 @@ typedef struct HtcTileComp {
 } HtcTileComp;
 
 /* Decodes tile `tile` into tc[0 .. num_components-1] (those marked needed)
- * (decode_tile.c). The buffers are allocated with the stream's context and
- * freed by htc_tile_comps_free. */
+ * (decode_tile.c). The buffers belong to the decoder (valid until its next
+ * tile); htc_decoder_buffers_free releases them. */
 int htc_decode_tile(HtcDecoder *d, const HtcStream *s, uint32_t tile, const HtcDecodeParams *p,
                     HtcTileComp *tc);
-void htc_tile_comps_free(const HtcContext *ctx, HtcTileComp *tc, uint32_t n);
+void htc_decoder_buffers_free(HtcDecoder *d);
 
 #endif /* HTC_DECODE_H */

@@ -94,12 +94,12 @@ static void dequant_roi(const int32_t *v, uint32_t w, uint32_t h, uint32_t s, ui
 
 /* A block given as twice its reconstruction points (HTC_UNDECODED_HALVES,
  * coding/block.h). */
-static void dequant_halves(const int32_t *v, uint32_t w, uint32_t h, int reversible, float delta,
-                           int32_t *dst, ptrdiff_t stride)
+static void dequant_halves(const int32_t *v, ptrdiff_t vstride, uint32_t w, uint32_t h, int reversible,
+                           float delta, int32_t *dst, ptrdiff_t stride)
 {
     const float half_delta = 0.5f * delta;
     for (uint32_t y = 0; y < h; y++) {
-        const int32_t *row = v + (size_t)y * w;
+        const int32_t *row = v + (ptrdiff_t)y * vstride;
         int32_t *drow = dst + (ptrdiff_t)y * stride;
         float *frow = (float *)drow;
         for (uint32_t x = 0; x < w; x++) {
@@ -123,13 +123,13 @@ static int decode_job(HtcDecoder *d, const HtcStream *s, const HtcJobTable *jt,
     memset(&bp, 0, sizeof(bp));
     HTC_CHECK(ensure(ctx, (void **)&d->blockdata, &d->blockdata_size,
                      (size_t)j->data_length + HTC_BLOCK_PAD));
-    uint8_t *dst = d->blockdata;
+    uint8_t *bytes = d->blockdata;
     for (uint32_t i = 0; i < j->num_chunks; i++) {
         const HtcChunk *ch = &jt->chunks[j->first_chunk + i];
-        memcpy(dst, s->cs + ch->offset, ch->length);
-        dst += ch->length;
+        memcpy(bytes, s->cs + ch->offset, ch->length);
+        bytes += ch->length;
     }
-    memset(dst, 0, HTC_BLOCK_PAD);
+    memset(bytes, 0, HTC_BLOCK_PAD);
     bp.data = d->blockdata;
     bp.num_segments = j->num_segs;
     for (uint32_t i = 0; i < j->num_segs; i++) {
@@ -160,11 +160,9 @@ static int decode_job(HtcDecoder *d, const HtcStream *s, const HtcJobTable *jt,
     } else if (rc < 0) {
         return rc;
     }
-    HtcTileComp *t = &tc[j->comp];
     if (undecoded & HTC_UNDECODED_HALVES) {
         if (!j->roi_shift) {
-            dequant_halves(out, w, h, j->reversible, j->delta,
-                           t->data + (size_t)j->out_y * t->stride + j->out_x, t->stride);
+            dequant_halves(out, ostride, w, h, j->reversible, j->delta, dst, t->stride);
             return 0;
         }
         /* With a region of interest: back to indices, plane 0 counted as decoded. */
@@ -175,14 +173,11 @@ static int decode_job(HtcDecoder *d, const HtcStream *s, const HtcJobTable *jt,
     if (undecoded > 31)
         undecoded = 31;
     if (j->roi_shift)
-        dequant_roi(out, w, h, j->roi_shift, undecoded, j->reversible, j->delta,
-                    t->data + (size_t)j->out_y * t->stride + j->out_x, t->stride);
-    else if (j->reversible)
-        htc_dequant_rev(out, w, t->data + (size_t)j->out_y * t->stride + j->out_x, t->stride, w, h,
-                        undecoded);
-    else
-        htc_dequant_irr(out, w, (float *)t->data + (size_t)j->out_y * t->stride + j->out_x, t->stride,
-                        w, h, undecoded, j->delta);
+        dequant_roi(out, w, h, j->roi_shift, undecoded, j->reversible, j->delta, dst, t->stride);
+    else if (!j->reversible)
+        htc_dequant_irr(dst, t->stride, (float *)dst, t->stride, w, h, undecoded, j->delta);
+    else if (undecoded)
+        htc_dequant_rev(dst, t->stride, dst, t->stride, w, h, undecoded);
     return 0;
 }
 
