@@ -297,30 +297,6 @@ static ALWAYS_INLINE void stf(float *p, __m256 v, int full, __m256i m)
  * t, low rows then high rows, V53_STRIP floats a row. */
 #define TROWF(k) (t + (size_t)(k) * V53_STRIP)
 
-/* Rows x (count of them, from row x0 of t) get x -= (nb[a] + nb[b]) * c with
- * a, b the neighbour rows of the other band (from row n0 of t, ncount rows),
- * mirrored at the ends; `before`: the neighbours of row k are k-1 and k,
- * else k and k+1. */
-static void lift_strip(float *t, uint32_t x0, uint32_t count, uint32_t n0, uint32_t ncount,
-                       int before, float c, uint32_t sw)
-{
-    const __m256 cv = _mm256_set1_ps(c);
-    const uint32_t nvec = (sw + 7) / 8; /* lanes past sw compute garbage nobody reads */
-    for (uint32_t k = 0; k < count; k++) {
-        uint32_t a = before ? (k ? k - 1 : 0) : k, b = before ? k : k + 1;
-        if (a >= ncount)
-            a = ncount - 1;
-        if (b >= ncount)
-            b = ncount - 1;
-        const float *na = TROWF(n0 + a), *nb = TROWF(n0 + b);
-        float *x = TROWF(x0 + k);
-        for (uint32_t j = 0; j < nvec; j++) {
-            const __m256 p = _mm256_mul_ps(_mm256_add_ps(_mm256_load_ps(na + 8 * j),
-                                                         _mm256_load_ps(nb + 8 * j)), cv);
-            _mm256_store_ps(x + 8 * j, _mm256_sub_ps(_mm256_load_ps(x + 8 * j), p));
-        }
-    }
-}
 
 static void idwt97_v_strip(float *col, ptrdiff_t stride, uint32_t n, int odd, float *t,
                            uint32_t sw)
@@ -336,33 +312,60 @@ static void idwt97_v_strip(float *col, ptrdiff_t stride, uint32_t n, int odd, fl
         for (uint32_t j = 0; j < nvec; j++)
             _mm256_store_ps(d + 8 * j, _mm256_mul_ps(ldf(src + 8 * j, j < nfull, m), s));
     }
-    /* even phase: low k between high k-1, k; high k between low k, k+1 */
-    lift_strip(t, 0, nl, nl, nh, !odd, HTC_DWT97_DELTA, sw);
-    lift_strip(t, nl, nh, 0, nl, odd, HTC_DWT97_GAMMA, sw);
-    lift_strip(t, 0, nl, nl, nh, !odd, HTC_DWT97_BETA, sw);
-    /* alpha on the high rows, written out with the low rows */
-    const __m256 ca = _mm256_set1_ps(HTC_DWT97_ALPHA);
+    /* The four lifting steps in one sweep over the rows, each step lagging
+     * the one it depends on: at sweep j, delta on low j, gamma on high j-1,
+     * beta on low j-2 (final: written out), alpha on high j-3 (written out).
+     * Even phase: low k between high k-1, k; high k between low k, k+1.
+     * Odd phase: low k between high k, k+1; high k between low k-1, k.
+     * Mirrored neighbours are clamped indices; the lags keep every read row
+     * in the state the step needs (checked against the C version). */
+    const int64_t lo_off = odd ? 0 : -1, hi_off = odd ? -1 : 0;
+    const int64_t nlv = nl, nhv = nh, end = (nlv > nhv ? nlv : nhv) + 3;
+    const __m256 cd = _mm256_set1_ps(HTC_DWT97_DELTA), cg = _mm256_set1_ps(HTC_DWT97_GAMMA);
+    const __m256 cb = _mm256_set1_ps(HTC_DWT97_BETA), ca = _mm256_set1_ps(HTC_DWT97_ALPHA);
     const uint32_t lo0 = odd ? 1 : 0, hi0 = 1 - lo0;
-    for (uint32_t i = 0; i < nh; i++) {
-        uint32_t a = odd ? (i ? i - 1 : 0) : i, b = odd ? i : i + 1;
-        if (a >= nl)
-            a = nl - 1;
-        if (b >= nl)
-            b = nl - 1;
-        const float *na = TROWF(a), *nb = TROWF(b), *h = TROWF(nl + i);
-        float *o = col + (ptrdiff_t)(hi0 + 2 * i) * stride;
-        for (uint32_t j = 0; j < nvec; j++) {
-            const __m256 p = _mm256_mul_ps(_mm256_add_ps(_mm256_load_ps(na + 8 * j),
-                                                         _mm256_load_ps(nb + 8 * j)), ca);
-            stf(o + 8 * j, _mm256_sub_ps(_mm256_load_ps(h + 8 * j), p), j < nfull, m);
+#define CL(i, cnt) ((uint32_t)((i) < 0 ? 0 : (i) >= (int64_t)(cnt) ? (int64_t)(cnt) - 1 : (i)))
+    for (int64_t jj = 0; jj < end; jj++) {
+        int64_t kk = jj;
+        if (kk < nlv) {
+            const float *a = TROWF(nl + CL(kk + lo_off, nh)), *b = TROWF(nl + CL(kk + lo_off + 1, nh));
+            float *x = TROWF(kk);
+            for (uint32_t j = 0; j < nvec; j++)
+                _mm256_store_ps(x + 8 * j, _mm256_sub_ps(_mm256_load_ps(x + 8 * j),
+                    _mm256_mul_ps(_mm256_add_ps(_mm256_load_ps(a + 8 * j), _mm256_load_ps(b + 8 * j)), cd)));
+        }
+        kk = jj - 1;
+        if (kk >= 0 && kk < nhv) {
+            const float *a = TROWF(CL(kk + hi_off, nl)), *b = TROWF(CL(kk + hi_off + 1, nl));
+            float *x = TROWF(nl + kk);
+            for (uint32_t j = 0; j < nvec; j++)
+                _mm256_store_ps(x + 8 * j, _mm256_sub_ps(_mm256_load_ps(x + 8 * j),
+                    _mm256_mul_ps(_mm256_add_ps(_mm256_load_ps(a + 8 * j), _mm256_load_ps(b + 8 * j)), cg)));
+        }
+        kk = jj - 2;
+        if (kk >= 0 && kk < nlv) {
+            const float *a = TROWF(nl + CL(kk + lo_off, nh)), *b = TROWF(nl + CL(kk + lo_off + 1, nh));
+            float *x = TROWF(kk);
+            float *o = col + (ptrdiff_t)(lo0 + 2 * kk) * stride;
+            for (uint32_t j = 0; j < nvec; j++) {
+                _mm256_store_ps(x + 8 * j, _mm256_sub_ps(_mm256_load_ps(x + 8 * j),
+                    _mm256_mul_ps(_mm256_add_ps(_mm256_load_ps(a + 8 * j), _mm256_load_ps(b + 8 * j)), cb)));
+                stf(o + 8 * j, _mm256_load_ps(x + 8 * j), j < nfull, m);
+            }
+        }
+        kk = jj - 3;
+        if (kk >= 0 && kk < nhv) {
+            const float *a = TROWF(CL(kk + hi_off, nl)), *b = TROWF(CL(kk + hi_off + 1, nl));
+            const float *x = TROWF(nl + kk);
+            float *o = col + (ptrdiff_t)(hi0 + 2 * kk) * stride;
+            for (uint32_t j = 0; j < nvec; j++) {
+                const __m256 v = _mm256_sub_ps(_mm256_load_ps(x + 8 * j),
+                    _mm256_mul_ps(_mm256_add_ps(_mm256_load_ps(a + 8 * j), _mm256_load_ps(b + 8 * j)), ca));
+                stf(o + 8 * j, v, j < nfull, m);
+            }
         }
     }
-    for (uint32_t i = 0; i < nl; i++) {
-        const float *l = TROWF(i);
-        float *o = col + (ptrdiff_t)(lo0 + 2 * i) * stride;
-        for (uint32_t j = 0; j < nvec; j++)
-            stf(o + 8 * j, _mm256_load_ps(l + 8 * j), j < nfull, m);
-    }
+#undef CL
 }
 #undef TROWF
 

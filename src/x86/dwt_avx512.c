@@ -224,23 +224,6 @@ static inline void stmf(float *p, uint32_t j, uint32_t nfull, __mmask16 m, __m51
         _mm512_mask_storeu_ps(p + 16 * j, m, v);
 }
 
-static void lift_strip(float *t, uint32_t x0, uint32_t count, uint32_t n0, uint32_t ncount,
-                       int before, float c, uint32_t nvec)
-{
-    const __m512 cv = _mm512_set1_ps(c);
-    for (uint32_t k = 0; k < count; k++) {
-        uint32_t a = before ? (k ? k - 1 : 0) : k, b = before ? k : k + 1;
-        a = a < ncount ? a : ncount - 1;
-        b = b < ncount ? b : ncount - 1;
-        const float *na = TROWF(n0 + a), *nb = TROWF(n0 + b);
-        float *x = TROWF(x0 + k);
-        for (uint32_t j = 0; j < nvec; j++) {
-            const __m512 p = _mm512_mul_ps(_mm512_add_ps(_mm512_load_ps(na + 16 * j),
-                                                         _mm512_load_ps(nb + 16 * j)), cv);
-            _mm512_store_ps(x + 16 * j, _mm512_sub_ps(_mm512_load_ps(x + 16 * j), p));
-        }
-    }
-}
 
 static void idwt97_v_strip(float *col, ptrdiff_t stride, uint32_t n, int odd, float *t,
                            uint32_t sw)
@@ -256,29 +239,60 @@ static void idwt97_v_strip(float *col, ptrdiff_t stride, uint32_t n, int odd, fl
         for (uint32_t j = 0; j < nvec; j++)
             _mm512_store_ps(d + 16 * j, _mm512_mul_ps(ldmf(src, j, nfull, m), s));
     }
-    lift_strip(t, 0, nl, nl, nh, !odd, HTC_DWT97_DELTA, nvec);
-    lift_strip(t, nl, nh, 0, nl, odd, HTC_DWT97_GAMMA, nvec);
-    lift_strip(t, 0, nl, nl, nh, !odd, HTC_DWT97_BETA, nvec);
-    const __m512 ca = _mm512_set1_ps(HTC_DWT97_ALPHA);
+    /* The four lifting steps in one sweep over the rows, each step lagging
+     * the one it depends on: at sweep j, delta on low j, gamma on high j-1,
+     * beta on low j-2 (final: written out), alpha on high j-3 (written out).
+     * Even phase: low k between high k-1, k; high k between low k, k+1.
+     * Odd phase: low k between high k, k+1; high k between low k-1, k.
+     * Mirrored neighbours are clamped indices; the lags keep every read row
+     * in the state the step needs (checked against the C version). */
+    const int64_t lo_off = odd ? 0 : -1, hi_off = odd ? -1 : 0;
+    const int64_t nlv = nl, nhv = nh, end = (nlv > nhv ? nlv : nhv) + 3;
+    const __m512 cd = _mm512_set1_ps(HTC_DWT97_DELTA), cg = _mm512_set1_ps(HTC_DWT97_GAMMA);
+    const __m512 cb = _mm512_set1_ps(HTC_DWT97_BETA), ca = _mm512_set1_ps(HTC_DWT97_ALPHA);
     const uint32_t lo0 = odd ? 1 : 0, hi0 = 1 - lo0;
-    for (uint32_t i = 0; i < nh; i++) {
-        uint32_t a = odd ? (i ? i - 1 : 0) : i, b = odd ? i : i + 1;
-        a = a < nl ? a : nl - 1;
-        b = b < nl ? b : nl - 1;
-        const float *na = TROWF(a), *nb = TROWF(b), *h = TROWF(nl + i);
-        float *o = col + (ptrdiff_t)(hi0 + 2 * i) * stride;
-        for (uint32_t j = 0; j < nvec; j++) {
-            const __m512 p = _mm512_mul_ps(_mm512_add_ps(_mm512_load_ps(na + 16 * j),
-                                                         _mm512_load_ps(nb + 16 * j)), ca);
-            stmf(o, j, nfull, m, _mm512_sub_ps(_mm512_load_ps(h + 16 * j), p));
+#define CL(i, cnt) ((uint32_t)((i) < 0 ? 0 : (i) >= (int64_t)(cnt) ? (int64_t)(cnt) - 1 : (i)))
+    for (int64_t jj = 0; jj < end; jj++) {
+        int64_t kk = jj;
+        if (kk < nlv) {
+            const float *a = TROWF(nl + CL(kk + lo_off, nh)), *b = TROWF(nl + CL(kk + lo_off + 1, nh));
+            float *x = TROWF(kk);
+            for (uint32_t j = 0; j < nvec; j++)
+                _mm512_store_ps(x + 16 * j, _mm512_sub_ps(_mm512_load_ps(x + 16 * j),
+                    _mm512_mul_ps(_mm512_add_ps(_mm512_load_ps(a + 16 * j), _mm512_load_ps(b + 16 * j)), cd)));
+        }
+        kk = jj - 1;
+        if (kk >= 0 && kk < nhv) {
+            const float *a = TROWF(CL(kk + hi_off, nl)), *b = TROWF(CL(kk + hi_off + 1, nl));
+            float *x = TROWF(nl + kk);
+            for (uint32_t j = 0; j < nvec; j++)
+                _mm512_store_ps(x + 16 * j, _mm512_sub_ps(_mm512_load_ps(x + 16 * j),
+                    _mm512_mul_ps(_mm512_add_ps(_mm512_load_ps(a + 16 * j), _mm512_load_ps(b + 16 * j)), cg)));
+        }
+        kk = jj - 2;
+        if (kk >= 0 && kk < nlv) {
+            const float *a = TROWF(nl + CL(kk + lo_off, nh)), *b = TROWF(nl + CL(kk + lo_off + 1, nh));
+            float *x = TROWF(kk);
+            float *o = col + (ptrdiff_t)(lo0 + 2 * kk) * stride;
+            for (uint32_t j = 0; j < nvec; j++) {
+                _mm512_store_ps(x + 16 * j, _mm512_sub_ps(_mm512_load_ps(x + 16 * j),
+                    _mm512_mul_ps(_mm512_add_ps(_mm512_load_ps(a + 16 * j), _mm512_load_ps(b + 16 * j)), cb)));
+                stmf(o, j, nfull, m, _mm512_load_ps(x + 16 * j));
+            }
+        }
+        kk = jj - 3;
+        if (kk >= 0 && kk < nhv) {
+            const float *a = TROWF(CL(kk + hi_off, nl)), *b = TROWF(CL(kk + hi_off + 1, nl));
+            const float *x = TROWF(nl + kk);
+            float *o = col + (ptrdiff_t)(hi0 + 2 * kk) * stride;
+            for (uint32_t j = 0; j < nvec; j++) {
+                const __m512 v = _mm512_sub_ps(_mm512_load_ps(x + 16 * j),
+                    _mm512_mul_ps(_mm512_add_ps(_mm512_load_ps(a + 16 * j), _mm512_load_ps(b + 16 * j)), ca));
+                stmf(o, j, nfull, m, v);
+            }
         }
     }
-    for (uint32_t i = 0; i < nl; i++) {
-        const float *l = TROWF(i);
-        float *o = col + (ptrdiff_t)(lo0 + 2 * i) * stride;
-        for (uint32_t j = 0; j < nvec; j++)
-            stmf(o, j, nfull, m, _mm512_load_ps(l + 16 * j));
-    }
+#undef CL
 }
 
 static void idwt97_v_avx512(float *buf, ptrdiff_t stride, uint32_t n, uint32_t cols, int odd,
