@@ -335,16 +335,41 @@ def rss_bytes():
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
-@pytest.mark.skipif(not os.path.exists("/proc/self/statm"), reason="needs /proc")
-def test_no_leak_over_10000_decodes(dec, tmp_path):
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    """A 64x48 lossless HTJ2K stream made now with ojph_compress, and its samples."""
     np = numpy()
     if not have_tool("ojph_compress"):
         pytest.skip("ojph_compress is not installed")
-    pgm = tmp_path / "tiny.pgm"
+    d = tmp_path_factory.mktemp("tiny")
+    pgm = d / "tiny.pgm"
     img = (np.arange(64 * 48, dtype=np.uint16).reshape(48, 64) * 37) % 256
     pgm.write_bytes(b"P5\n64 48\n255\n" + img.astype(np.uint8).tobytes())
-    j2c = tmp_path / "tiny.j2c"
-    subprocess.run(["ojph_compress", "-i", str(pgm), "-o", str(j2c), "-reversible", "true"], check=True, capture_output=True)
+    j2c = d / "tiny.j2c"
+    subprocess.run(["ojph_compress", "-i", str(pgm), "-o", str(j2c), "-reversible", "true"], check=True,
+                   capture_output=True)
+    return j2c, img
+
+
+def test_read_10000_paths_with_a_progress_bar(dec, tiny, capfd):
+    np = numpy()
+    j2c, img = tiny
+    paths = [str(j2c)] * 10000
+    paths[1234] = str(j2c) + ".missing"
+    out = dec.read(paths, ANY, progress=True, chunk_size=500)
+    assert len(out) == 10000 and out[1234] is None
+    errs = dec.last_errors
+    assert len(errs) == 10000 and errs[1234].status == htcodec.HTC_EIO and errs[0] is None
+    assert np.array_equal(np.asarray(out[9999])[..., 0], img)
+    assert sum(o is None for o in out) == 1
+    text = capfd.readouterr().err
+    assert "10000/10000" in text  # the bar's last state (tqdm's or the plain one)
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/statm"), reason="needs /proc")
+def test_no_leak_over_10000_decodes(dec, tiny):
+    np = numpy()
+    j2c, img = tiny
     data = j2c.read_bytes()
     first = np.asarray(decode_or_skip(dec.decode, data, ANY))
     assert np.array_equal(first[..., 0], img)  # lossless
