@@ -19,6 +19,29 @@ int htc_cli_info_dicom(const char *path, int json);
 static const char *const prog_names[] = {"LRCP", "RLCP", "RPCL", "PCRL", "CPRL"};
 static const char *const quant_names[] = {"none", "derived", "expounded"};
 
+static const char *marker_name(uint16_t code)
+{
+    static const struct { uint16_t code; const char *name; } names[] = {
+        {0xFF4F, "SOC"}, {0xFF51, "SIZ"}, {0xFF50, "CAP"}, {0xFF59, "CPF"}, {0xFF52, "COD"},
+        {0xFF53, "COC"}, {0xFF5E, "RGN"}, {0xFF5C, "QCD"}, {0xFF5D, "QCC"}, {0xFF5F, "POC"},
+        {0xFF55, "TLM"}, {0xFF57, "PLM"}, {0xFF58, "PLT"}, {0xFF60, "PPM"}, {0xFF61, "PPT"},
+        {0xFF63, "CRG"}, {0xFF64, "COM"}, {0xFF90, "SOT"}, {0xFF93, "SOD"}, {0xFFD9, "EOC"},
+    };
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (names[i].code == code)
+            return names[i].name;
+    return NULL;
+}
+
+static void print_marker_name(uint16_t code)
+{
+    const char *n = marker_name(code);
+    if (n)
+        printf("%s", n);
+    else
+        printf("0x%04X", code);
+}
+
 static const char *format_name(int f)
 {
     return f == HTC_FORMAT_JP2 ? "jp2" : f == HTC_FORMAT_JPH ? "jph" : "codestream";
@@ -158,6 +181,16 @@ static void print_json(const HtcStream *s, const char *path)
                i ? "," : "", tp.tile_index, tp.part_index, (unsigned long long)tp.sot_offset,
                (unsigned long long)tp.data_offset, (unsigned long long)tp.data_length);
     }
+    printf("],\n \"marker_list\": [");
+    for (uint32_t i = 0; i < htc_stream_num_markers(s); i++) {
+        uint16_t code;
+        uint64_t off;
+        uint32_t len;
+        htc_stream_get_marker(s, i, &code, &off, &len);
+        printf("%s{\"marker\": \"", i ? ", " : "");
+        print_marker_name(code);
+        printf("\", \"offset\": %llu, \"length\": %u}", (unsigned long long)off, len);
+    }
     printf("],\n \"comments\": [");
     for (uint32_t i = 0; i < in.num_comments; i++) {
         int rcom;
@@ -218,6 +251,19 @@ static void print_text(const HtcStream *s, const char *path)
     printf("tiles: %u (%ux%u of %ux%u, origin %u,%u)\n", nt, in.num_tiles_x, in.num_tiles_y,
            in.tile_width, in.tile_height, in.tile_x0, in.tile_y0);
     printf("markers: %s\n", htc_stream_markers(s));
+    printf("main header:");
+    for (uint32_t i = 0; i < htc_stream_num_markers(s); i++) {
+        uint16_t code;
+        uint64_t off;
+        uint32_t len;
+        htc_stream_get_marker(s, i, &code, &off, &len);
+        if (code == 0xFF90)
+            break;
+        printf(" ");
+        print_marker_name(code);
+        printf("@%llu+%u", (unsigned long long)off, len);
+    }
+    printf("\n");
     for (uint32_t c = 0; c < in.num_components; c++) {
         HtcCodingInfo ci;
         htc_stream_get_coding(s, HTC_TILE_MAIN, c, &ci);

@@ -197,6 +197,13 @@ HTC_API int htc_stream_get_jp2(const HtcStream *s, HtcJp2Info *info);
 HTC_API int htc_stream_get_box(const HtcStream *s, uint32_t n, uint32_t *type, uint32_t *depth,
                                uint64_t *offset, uint64_t *length);
 
+/* Every marker of the codestream's headers in order, SOC to EOC (SOT and
+ * SOD of each tile-part, not SOP/EPH inside packet data): the code, its
+ * offset in the codestream and its bytes, the marker itself included. */
+HTC_API uint32_t htc_stream_num_markers(const HtcStream *s);
+HTC_API int htc_stream_get_marker(const HtcStream *s, uint32_t n, uint16_t *code, uint64_t *offset,
+                                  uint32_t *length);
+
 /* Marker segments present anywhere in the codestream, as a comma-separated
  * list of names ("SIZ,CAP,COD,QCD,TLM,SOT,SOD,EOC"); never NULL. */
 HTC_API const char *htc_stream_markers(const HtcStream *s);

@@ -75,6 +75,17 @@ int htc_mk_odd(HtcParser *P, uint16_t marker, uint64_t offset, const char *fmt, 
     return 0;
 }
 
+int htc_mk_record(HtcParser *P, uint16_t code, size_t offset, size_t seg_len)
+{
+    HtcStreamPriv *p = P->p;
+    HTC_CHECK(htc_mk_grow(P, (void **)&p->marks, &p->cap_marks, p->num_marks, sizeof(HtcMarkerRec)));
+    HtcMarkerRec *m = &p->marks[p->num_marks++];
+    m->code = code;
+    m->offset = offset;
+    m->length = (uint32_t)(seg_len + 2);
+    return 0;
+}
+
 int htc_mk_grow(HtcParser *P, void **arr, uint32_t *cap, uint32_t n, size_t elem)
 {
     if (n < *cap)
@@ -737,6 +748,8 @@ int htc_markers_parse(HtcStream *s)
         rc = htc_fail(&s->ctx, HTC_EMARKER, "offset 2: expected SIZ after SOC, found 0x%04X", code);
         goto done;
     }
+    if ((rc = htc_mk_record(&P, HTC_MK_SOC, 0, 0)) < 0 || (rc = htc_mk_record(&P, HTC_MK_SIZ, 2, len)) < 0)
+        goto done;
     if ((rc = parse_siz(&P, 2, P.cs + 6, len - 2)) < 0)
         goto done;
     size_t pos = 4 + len;
@@ -750,6 +763,8 @@ int htc_markers_parse(HtcStream *s)
                              "main header ends without a tile-part");
             goto done;
         }
+        if ((rc = htc_mk_record(&P, code, pos, len)) < 0)
+            goto done;
         if (len == 0) {
             pos += 2;
             continue;

@@ -25,6 +25,7 @@ static int tile_part(HtcParser *P, size_t pos, size_t *next)
         return htc_mk_fail(P, HTC_EMARKER, M, pos, "Psot %u is too small", psot);
     if (tnsot != 0 && tpsot >= tnsot)
         HTC_CHECK(htc_mk_odd(P, M, pos, "TPsot %u is not below TNsot %u", tpsot, tnsot));
+    HTC_CHECK(htc_mk_record(P, M, pos, len));
     HTC_CHECK(htc_mk_grow(P, (void **)&s->parts, &P->cap_parts, s->num_parts, sizeof(HtcTilePart)));
     const uint32_t pi = s->num_parts++;
     HtcTilePart *tp = &s->parts[pi];
@@ -39,10 +40,11 @@ static int tile_part(HtcParser *P, size_t pos, size_t *next)
     size_t h = pos + 12;
     for (;;) {
         HTC_CHECK(htc_mk_read_marker(P, h, &code, &len));
-        if (code == HTC_MK_SOD)
-            break;
         if (code == HTC_MK_SOT || code == HTC_MK_EOC || code == HTC_MK_SOC)
             return htc_mk_fail(P, HTC_EMARKER, code, h, "tile-part header of tile %u has no SOD", isot);
+        HTC_CHECK(htc_mk_record(P, code, h, len));
+        if (code == HTC_MK_SOD)
+            break;
         if (len == 0) {
             h += 2;
             continue;
@@ -339,6 +341,7 @@ int htc_mk_tile_parts(HtcParser *P, size_t pos)
         const uint16_t code = htc_rd16(P->cs + pos);
         if (code == HTC_MK_EOC) {
             p->has_eoc = 1;
+            HTC_CHECK(htc_mk_record(P, HTC_MK_EOC, pos, 0));
             if (pos + 2 < P->size)
                 HTC_CHECK(htc_mk_odd(P, HTC_MK_EOC, pos, "%zu bytes after EOC ignored", P->size - pos - 2));
             break;

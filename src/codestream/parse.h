@@ -41,6 +41,13 @@ typedef struct HtcTlmRec {
     uint32_t length;
 } HtcTlmRec;
 
+/* One marker of the codestream, for htc_stream_get_marker(). */
+typedef struct HtcMarkerRec {
+    uint16_t code;
+    uint32_t length;           /* bytes, the marker included */
+    uint64_t offset;
+} HtcMarkerRec;
+
 /* Bookkeeping of the parser that the getters need but tier 2 does not. */
 typedef struct HtcStreamPriv {
     HtcJp2Info jp2;
@@ -60,6 +67,8 @@ typedef struct HtcStreamPriv {
     int alloc_status;          /* status of the last failed htc_parse_alloc */
     uint32_t num_tile_comments;
     char markers[320];         /* htc_stream_markers() */
+    HtcMarkerRec *marks;       /* every marker of the headers, SOC .. EOC */
+    uint32_t num_marks, cap_marks;
 } HtcStreamPriv;
 
 /* Bits of HtcStreamPriv.markers_seen (main header or any tile-part header). */
@@ -141,6 +150,8 @@ int htc_mk_ppt(HtcParser *P, uint64_t off, const uint8_t *d, size_t n, int32_t t
 int htc_mk_order_by_z(const HtcPptRec *recs, const uint32_t *idx, uint32_t n, uint32_t *out);
 /* Decodes the PLT segments of tile-part `part` in Zplt order (markers.c). */
 int htc_mk_plt_decode(HtcParser *P, uint32_t part, uint64_t offset);
+/* Lists a marker for htc_stream_get_marker() (length 2 without a segment). */
+int htc_mk_record(HtcParser *P, uint16_t code, size_t offset, size_t seg_len);
 /* Reads the marker at pos and, for a segment, its length (checked
  * against the end); *seg_len is 0 for markers without a segment. */
 int htc_mk_read_marker(HtcParser *P, size_t pos, uint16_t *code, size_t *seg_len);

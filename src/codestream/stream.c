@@ -41,6 +41,7 @@ void htc_stream_free_parsed(HtcStream *s)
         htc_free(ctx, s->priv->boxes);
         htc_free(ctx, s->priv->part_pool);
         htc_free(ctx, s->priv->tlm);
+        htc_free(ctx, s->priv->marks);
         htc_free(ctx, s->priv);
     }
     s->tiles = NULL;
@@ -384,4 +385,19 @@ int htc_stream_get_box(const HtcStream *s, uint32_t n, uint32_t *type, uint32_t 
 const char *htc_stream_markers(const HtcStream *s)
 {
     return s && s->priv ? s->priv->markers : "";
+}
+
+uint32_t htc_stream_num_markers(const HtcStream *s) { return s && s->priv ? s->priv->num_marks : 0; }
+
+int htc_stream_get_marker(const HtcStream *s, uint32_t n, uint16_t *code, uint64_t *offset, uint32_t *length)
+{
+    if (!s || !code || !offset || !length)
+        return htc_fail(NULL, HTC_EINVAL, "htc_stream_get_marker: NULL argument");
+    if (n >= s->priv->num_marks)
+        return htc_fail(&s->ctx, HTC_ERANGE, "marker %u of %u", n, s->priv->num_marks);
+    const HtcMarkerRec *m = &s->priv->marks[n];
+    *code = m->code;
+    *offset = m->offset;
+    *length = m->length;
+    return 0;
 }

@@ -72,6 +72,14 @@ static void walk(const HtcStream *s)
         }
     }
     sink += strlen(htc_stream_markers(s));
+    for (uint32_t i = 0; i < htc_stream_num_markers(s); i++) {
+        uint16_t code;
+        uint64_t off;
+        uint32_t len;
+        if (htc_stream_get_marker(s, i, &code, &off, &len) < 0 || off + len > cs_size)
+            abort();
+        sink += cs[off] + code;
+    }
     /* Out-of-range indices are errors, not crashes. */
     HtcTileInfo ti;
     if (htc_stream_get_tile(s, nt, &ti) != HTC_ERANGE)

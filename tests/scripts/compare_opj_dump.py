@@ -30,6 +30,9 @@ def parse_opj_dump(text):
     d["x0"], d["y0"], d["x1"], d["y1"], d["nc"] = map(int, m.groups())
     for cm in re.finditer(r"component \d+ \{\s+dx=(\d+), dy=(\d+)\s+prec=(\d+)\s+sgnd=(\d+)", text):
         d["comps"].append(tuple(map(int, cm.groups())))
+    ml = text.split("Marker list:", 1)
+    d["markers"] = [(int(a, 16), int(b), int(c)) for a, b, c in
+                    re.findall(r"type=0x([0-9a-fA-F]+), pos=(\d+), len=(\d+)", ml[1])] if len(ml) == 2 else None
     m = re.search(r"tx0=(\d+), ty0=(\d+)\s+tdx=(\d+), tdy=(\d+)\s+tw=(\d+), th=(\d+)", text)
     if not m:
         return None
@@ -91,6 +94,21 @@ def compare_opj(h, o):
         nsteps = 1 if c["quant_style"] == "derived" else len(c["steps"])
         eq(p + "step sizes", [tuple(x) for x in c["steps"][:nsteps]], oc["steps"][:nsteps])
         eq(p + "ROI shift", c["roi_shift"], oc["roi"])
+    if o["markers"] is not None:
+        names = {0xFF4F: "SOC", 0xFF51: "SIZ", 0xFF50: "CAP", 0xFF59: "CPF", 0xFF52: "COD", 0xFF53: "COC",
+                 0xFF5E: "RGN", 0xFF5C: "QCD", 0xFF5D: "QCC", 0xFF5F: "POC", 0xFF55: "TLM", 0xFF57: "PLM",
+                 0xFF60: "PPM", 0xFF63: "CRG", 0xFF64: "COM"}
+        # opj_dump gives file offsets and leaves out 0xFF30-0xFF3F (no segment)
+        # and the unknown markers it skips.
+        base = h["jp2"]["jp2c_offset"] if "jp2" in h else 0
+        mine = []
+        for mk in h["marker_list"]:
+            if mk["marker"] == "SOT":
+                break
+            if not mk["marker"].startswith("0x"):
+                mine.append((mk["marker"], mk["offset"] + base, mk["length"]))
+        theirs = [(names.get(c, "0x%04X" % c), p, n) for c, p, n in o["markers"]]
+        eq("main header markers (name, offset, length)", mine, theirs)
     if len(h["coding"]) != len(o["coding"]):
         errs.append("opj_dump printed %d component codings, htc %d" % (len(o["coding"]), len(h["coding"])))
     return errs

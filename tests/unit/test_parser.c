@@ -209,6 +209,25 @@ static void test_derived(void)
     CHECK_EQ_INT(tp.data_length, 5);
     CHECK_EQ_INT(tp.data_offset, t + 14);
     CHECK(!strcmp(htc_stream_markers(s), "SOC,SIZ,COD,QCD,SOT,SOD,EOC"));
+    static const uint16_t codes[7] = {0xFF4F, 0xFF51, 0xFF52, 0xFF5C, 0xFF90, 0xFF93, 0xFFD9};
+    CHECK_EQ_INT(htc_stream_num_markers(s), 7);
+    for (uint32_t i = 0; i < 7 && i < htc_stream_num_markers(s); i++) {
+        uint16_t code;
+        uint64_t off;
+        uint32_t len;
+        CHECK_EQ_INT(htc_stream_get_marker(s, i, &code, &off, &len), 0);
+        CHECK_EQ_INT(code, codes[i]);
+        if (i == 1) {
+            CHECK_EQ_INT(off, 2);
+            CHECK_EQ_INT(len, 2 + 38 + 3);
+        }
+        if (i == 4) {
+            CHECK_EQ_INT(off, t);
+            CHECK_EQ_INT(len, 12);
+        }
+        if (i == 6)
+            CHECK_EQ_INT(off, b.n - 2);
+    }
     htc_stream_close(&s);
 }
 
