@@ -4,6 +4,7 @@
  * and runs the passes. */
 #include "coding/block.h"
 #include "coding/ht_decode.h"
+#include "coding/ht_dsp.h"
 #include "internal.h"
 
 static void clear_block(int32_t *out, ptrdiff_t stride, uint32_t w, uint32_t h)
@@ -14,6 +15,14 @@ static void clear_block(int32_t *out, ptrdiff_t stride, uint32_t w, uint32_t h)
 
 int htc_ht_decode_block(const HtcBlockParams *p, int32_t *out, ptrdiff_t stride,
                         uint32_t *undecoded_planes, void *scratch, size_t scratch_size)
+{
+    return htc_ht_decode_block_with(htc_ht_dsp(), p, out, stride, undecoded_planes, scratch,
+                                    scratch_size);
+}
+
+int htc_ht_decode_block_with(const HtcHtDSP *dsp, const HtcBlockParams *p, int32_t *out,
+                             ptrdiff_t stride, uint32_t *undecoded_planes, void *scratch,
+                             size_t scratch_size)
 {
     if (!p || !out || !undecoded_planes)
         return HTC_EINVAL;
@@ -76,7 +85,8 @@ int htc_ht_decode_block(const HtcBlockParams *p, int32_t *out, ptrdiff_t stride,
     uint8_t local[HTC_HT_CLEANUP_SCRATCH_MAX > HTC_HT_REFINE_SCRATCH ? HTC_HT_CLEANUP_SCRATCH_MAX
                                                                     : HTC_HT_REFINE_SCRATCH];
     void *s = scratch && scratch_size >= sizeof(local) ? scratch : local;
-    int rc = htc_ht_cleanup(p->data + off, lcup, w, h, plane, p->mb - plane + 1, out, stride, s);
+    int rc = htc_ht_cleanup_with(dsp, p->data + off, lcup, w, h, plane, p->mb - plane + 1, out,
+                                 stride, s);
     if (rc < 0) {
         clear_block(out, stride, w, h);
         return htc_fail(NULL, rc, "HT code-block: corrupt cleanup segment (%u bytes at %llu)",

@@ -3,50 +3,12 @@
  * MEL streams, magnitudes and signs from the MagSgn stream. */
 #include "coding/ht_bits.h"
 #include "coding/ht_decode.h"
+#include "coding/ht_dsp.h"
 #include "coding/ht_tables.h"
 #include "internal.h"
 
 /* The bit length of v | 1. */
 static inline uint32_t bit_len(uint32_t v) { return 32 - (uint32_t)__builtin_clz(v | 1); }
-
-/* The signed value of a sample with v at bit-plane p; 0 where sig is 0. */
-static inline int32_t sample_value(uint32_t v, uint32_t p, uint32_t sig)
-{
-    const uint32_t mag = (((v >> 1) + 1) << p) & (0u - sig);
-    const uint32_t sign = 0u - (v & 1);
-    return (int32_t)((mag ^ sign) - sign);
-}
-
-/* Decodes the magnitudes and signs of one quad (entry q of the CxtVLC
- * table, exponent bound U) into o; vb[0..1] receive v | 1 of its bottom
- * samples (0 where not significant), for the exponents of the next row.
- * Sample n reads m_n = U - e_k[n] bits (LSB first, the sign in bit 0) from
- * MagSgn, 0 bits when it is not significant; e_1 gives its implicit MSB. */
-static inline int quad_magsgn(const uint8_t *ms, size_t *pos, uint32_t q, uint32_t U,
-                              uint32_t umax, uint32_t p, int32_t *o, ptrdiff_t stride,
-                              uint32_t xin, uint32_t yin, uint32_t *vb)
-{
-    if (U > umax)
-        return HTC_ECORRUPT;
-    const uint32_t rho = HTC_HT_VLC_RHO(q), e_1 = HTC_HT_VLC_E1(q), e_k = HTC_HT_VLC_EK(q);
-    uint32_t v[4];
-    for (uint32_t n = 0; n < 4; n++) {
-        const uint32_t sig = rho >> n & 1;
-        const uint32_t m = (U - (e_k >> n & 1)) & (0u - sig);
-        v[n] = (uint32_t)(htc_ht_clean_get(ms, pos, m) | (uint64_t)(e_1 >> n & 1) << m);
-    }
-    vb[0] = v[1] | (rho >> 1 & 1);
-    vb[1] = v[3] | (rho >> 3 & 1);
-    o[0] = sample_value(v[0], p, rho & 1);
-    if (yin > 1)
-        o[stride] = sample_value(v[1], p, rho >> 1 & 1);
-    if (xin > 1) {
-        o[1] = sample_value(v[2], p, rho >> 2 & 1);
-        if (yin > 1)
-            o[stride + 1] = sample_value(v[3], p, rho >> 3 & 1);
-    }
-    return 0;
-}
 
 /* The VLC bits of a pair of quads: a 64-bit window of the clean VLC
  * buffer, consumed from bit 0. */
@@ -91,8 +53,9 @@ static inline uint32_t kappa_of(uint32_t rho, const uint32_t *eu)
     return emax > 2 ? emax - 1 : 1;
 }
 
-int htc_ht_cleanup(const uint8_t *seg, uint32_t lcup, uint32_t w, uint32_t h, uint32_t p,
-                   uint32_t umax, int32_t *out, ptrdiff_t stride, void *scratch)
+int htc_ht_cleanup_with(const HtcHtDSP *dsp, const uint8_t *seg, uint32_t lcup, uint32_t w,
+                        uint32_t h, uint32_t p, uint32_t umax, int32_t *out, ptrdiff_t stride,
+                        void *scratch)
 {
     if (lcup < 2)
         return HTC_ECORRUPT;
@@ -118,17 +81,18 @@ int htc_ht_cleanup(const uint8_t *seg, uint32_t lcup, uint32_t w, uint32_t h, ui
     /* v | 1 of the bottom samples of the quad row above / this one (0 where
      * not significant), index x + 1 */
     uint32_t e_buf[2][1024 + 8];
+    /* this row's CxtVLC entries and exponent bounds, for the MagSgn kernel */
+    uint16_t qrow[512 + 2];
+    uint8_t urow[512 + 2];
     memset(rho_buf, 0, sizeof(rho_buf));
     memset(e_buf, 0, sizeof(e_buf));
 
     for (uint32_t qy = 0; qy < qh; qy++) {
         uint8_t *rho_up = rho_buf[(qy + 1) & 1] + 1, *rho = rho_buf[qy & 1] + 1;
         uint32_t *e_up = e_buf[(qy + 1) & 1] + 1, *e_cur = e_buf[qy & 1] + 1;
-        const uint32_t yin = HTC_MIN(h - 2 * qy, 2);
-        int32_t *orow = out + (ptrdiff_t)(2 * qy) * stride;
         rho[qw] = rho[qw + 1] = 0;
-        e_cur[2 * qw] = e_cur[2 * qw + 1] = 0;
         uint32_t w_rho = 0; /* rho of the quad on the left */
+        uint32_t ubad = 0;  /* any U above umax */
 
         for (uint32_t qx = 0; qx < qw; qx += 2) {
             const int has_b = qx + 1 < qw;
@@ -150,6 +114,8 @@ int htc_ht_cleanup(const uint8_t *seg, uint32_t lcup, uint32_t w, uint32_t h, ui
                 if (mode == 3 && htc_ht_mel_event(&mel))
                     mode = 4;
                 pair_uvlc(t->uvlc0[mode][v.bits & 63], &v, &u0, &u1);
+                u0 += 1; /* kappa is 1 in the initial row */
+                u1 += 1;
             } else {
                 uint32_t nw = rho_up[(ptrdiff_t)qx - 1], n = rho_up[qx], ne = rho_up[qx + 1];
                 uint32_t c = ((nw >> 3 | n >> 1) & 1) | ((w_rho >> 1 | w_rho >> 2) & 2) |
@@ -167,21 +133,29 @@ int htc_ht_cleanup(const uint8_t *seg, uint32_t lcup, uint32_t w, uint32_t h, ui
                 }
                 const uint32_t mode = HTC_HT_VLC_UOFF(q0) | HTC_HT_VLC_UOFF(q1) << 1;
                 pair_uvlc(t->uvlc1[mode][v.bits & 63], &v, &u0, &u1);
-                u0 += kappa_of(HTC_HT_VLC_RHO(q0), e_up + 2 * qx) - 1;
-                u1 += kappa_of(HTC_HT_VLC_RHO(q1), e_up + 2 * qx + 2) - 1;
+                u0 += kappa_of(HTC_HT_VLC_RHO(q0), e_up + 2 * qx);
+                u1 += kappa_of(HTC_HT_VLC_RHO(q1), e_up + 2 * qx + 2);
             }
             vpos += v.used;
             rho[qx] = (uint8_t)HTC_HT_VLC_RHO(q0);
             rho[qx + 1] = (uint8_t)HTC_HT_VLC_RHO(q1);
-            /* U = u + kappa; kappa is 1 in the initial row */
-            int rc = quad_magsgn(ms, &ms_pos, q0, u0 + 1, umax, p, orow + 2 * qx, stride,
-                                 HTC_MIN(w - 2 * qx, 2), yin, e_cur + 2 * qx);
-            if (has_b && rc == 0)
-                rc = quad_magsgn(ms, &ms_pos, q1, u1 + 1, umax, p, orow + 2 * qx + 2, stride,
-                                 HTC_MIN(w - 2 * qx - 2, 2), yin, e_cur + 2 * qx + 2);
-            if (rc < 0)
-                return rc;
+            qrow[qx] = (uint16_t)q0;
+            qrow[qx + 1] = (uint16_t)q1;
+            ubad |= (u0 > umax) | (u1 > umax);
+            urow[qx] = (uint8_t)u0;
+            urow[qx + 1] = (uint8_t)u1;
         }
+        if (ubad)
+            return HTC_ECORRUPT;
+        dsp->magsgn_row(ms, &ms_pos, qrow, urow, qw, p, out + (ptrdiff_t)(2 * qy) * stride,
+                        stride, w, HTC_MIN(h - 2 * qy, 2), e_cur);
+        e_cur[2 * qw] = e_cur[2 * qw + 1] = 0;
     }
     return 0;
+}
+
+int htc_ht_cleanup(const uint8_t *seg, uint32_t lcup, uint32_t w, uint32_t h, uint32_t p,
+                   uint32_t umax, int32_t *out, ptrdiff_t stride, void *scratch)
+{
+    return htc_ht_cleanup_with(htc_ht_dsp(), seg, lcup, w, h, p, umax, out, stride, scratch);
 }

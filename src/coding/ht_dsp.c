@@ -1,0 +1,68 @@
+/* htcodec: the HT kernel table and the plain C MagSgn row kernel. */
+#include <pthread.h>
+
+#include "coding/ht_bits.h"
+#include "coding/ht_dsp.h"
+#include "coding/ht_tables.h"
+#include "cpu.h"
+
+/* The signed value of a sample with v at bit-plane p; 0 where sig is 0. */
+static inline int32_t sample_value(uint32_t v, uint32_t p, uint32_t sig)
+{
+    const uint32_t mag = (((v >> 1) + 1) << p) & (0u - sig);
+    const uint32_t sign = 0u - (v & 1);
+    return (int32_t)((mag ^ sign) - sign);
+}
+
+/* Sample n of a quad reads m_n = U - e_k[n] bits (LSB first, the sign in
+ * bit 0) from MagSgn, none when it is not significant; e_1[n] is its
+ * implicit MSB. */
+void htc_ht_magsgn_row_c(const uint8_t *ms, size_t *pos, const uint16_t *q, const uint8_t *U,
+                         uint32_t nq, uint32_t p, int32_t *o, ptrdiff_t stride, uint32_t w,
+                         uint32_t yin, uint32_t *vb)
+{
+    for (uint32_t i = 0; i < nq; i++) {
+        const uint32_t rho = HTC_HT_VLC_RHO(q[i]), e_1 = HTC_HT_VLC_E1(q[i]);
+        const uint32_t e_k = HTC_HT_VLC_EK(q[i]);
+        uint32_t v[4];
+        for (uint32_t n = 0; n < 4; n++) {
+            const uint32_t sig = rho >> n & 1;
+            const uint32_t m = (U[i] - (e_k >> n & 1)) & (0u - sig);
+            v[n] = (uint32_t)(htc_ht_clean_get(ms, pos, m) | (uint64_t)(e_1 >> n & 1) << m);
+        }
+        vb[2 * i] = (v[1] | 1) & (0u - (rho >> 1 & 1));
+        vb[2 * i + 1] = (v[3] | 1) & (0u - (rho >> 3 & 1));
+        int32_t *oq = o + 2 * i;
+        oq[0] = sample_value(v[0], p, rho & 1);
+        if (yin > 1)
+            oq[stride] = sample_value(v[1], p, rho >> 1 & 1);
+        if (2 * i + 1 < w) {
+            oq[1] = sample_value(v[2], p, rho >> 2 & 1);
+            if (yin > 1)
+                oq[stride + 1] = sample_value(v[3], p, rho >> 3 & 1);
+        }
+    }
+}
+
+void htc_ht_dsp_init(HtcHtDSP *dsp, uint32_t flags)
+{
+    dsp->magsgn_row = htc_ht_magsgn_row_c;
+#if defined(__x86_64__)
+    flags &= htc_cpu_flags_raw();
+    if (flags & HTC_CPU_AVX2)
+        dsp->magsgn_row = htc_ht_magsgn_row_avx2;
+#else
+    (void)flags;
+#endif
+}
+
+static HtcHtDSP default_dsp;
+static pthread_once_t default_once = PTHREAD_ONCE_INIT;
+
+static void init_default(void) { htc_ht_dsp_init(&default_dsp, htc_cpu_flags()); }
+
+const HtcHtDSP *htc_ht_dsp(void)
+{
+    pthread_once(&default_once, init_default);
+    return &default_dsp;
+}

@@ -1,0 +1,36 @@
+/* htcodec: the HT block decoder's kernel table: plain C first, upgraded by
+ * ISA from the CPU flags (HTC_CPUMASK turns ISAs off for tests). */
+#ifndef HTC_HT_DSP_H
+#define HTC_HT_DSP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* MagSgn of one row of nq quads: quad i has CxtVLC entry q[i] (rho, e_1,
+ * e_k) and exponent bound U[i] (checked by the caller). Reads bits of the
+ * unstuffed MagSgn buffer ms from *pos on; writes the w x yin samples
+ * (yin 1 or 2 rows, w <= 2 nq columns) at o, and v | 1 of each significant
+ * sample of the quads' bottom row (0 elsewhere) to vb[0 .. 2 nq - 1]. */
+typedef void (*HtcHtMagSgnRowFn)(const uint8_t *ms, size_t *pos, const uint16_t *q,
+                                 const uint8_t *U, uint32_t nq, uint32_t p, int32_t *o,
+                                 ptrdiff_t stride, uint32_t w, uint32_t yin, uint32_t *vb);
+
+typedef struct HtcHtDSP {
+    HtcHtMagSgnRowFn magsgn_row;
+} HtcHtDSP;
+
+void htc_ht_magsgn_row_c(const uint8_t *ms, size_t *pos, const uint16_t *q, const uint8_t *U,
+                         uint32_t nq, uint32_t p, int32_t *o, ptrdiff_t stride, uint32_t w,
+                         uint32_t yin, uint32_t *vb);
+#if defined(__x86_64__)
+void htc_ht_magsgn_row_avx2(const uint8_t *ms, size_t *pos, const uint16_t *q, const uint8_t *U,
+                            uint32_t nq, uint32_t p, int32_t *o, ptrdiff_t stride, uint32_t w,
+                            uint32_t yin, uint32_t *vb);
+#endif
+
+/* Fills dsp for these HTC_CPU_* flags (and what this machine has). */
+void htc_ht_dsp_init(HtcHtDSP *dsp, uint32_t cpu_flags);
+/* The table for htc_cpu_flags(), made once. */
+const HtcHtDSP *htc_ht_dsp(void);
+
+#endif /* HTC_HT_DSP_H */
