@@ -76,7 +76,7 @@ def components(path):
     with open(path, "rb") as f:
         data = f.read(1 << 16)
     i = data.find(b"\xff\x51")
-    return data[i + 40] << 8 | data[i + 41] if i >= 0 and i + 42 <= len(data) else 1
+    return data[i + 38] << 8 | data[i + 39] if i >= 0 and i + 40 <= len(data) else 1  # Csiz
 
 
 def load_sums():
