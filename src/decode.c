@@ -192,7 +192,7 @@ int htc_decode(HtcDecoder *d, const HtcStream *s, const HtcDecodeParams *p, HtcP
             if (p->apply_mct && nc >= 3 && t->cod[0].mct &&
                 (tc[0].needed || tc[1].needed || tc[2].needed))
                 tc[0].needed = tc[1].needed = tc[2].needed = 1;
-            rc = htc_decode_tile(d, s, ti, p, tc);
+            rc = htc_decode_tile(d, s, ti, p, &g, tc);
             if (rc >= 0)
                 for (uint32_t i = 0; i < g.num_out && rc >= 0; i++)
                     rc = put_tile(s, &g, pic, i, &tc[g.comps[i]]);

@@ -60,10 +60,11 @@ typedef struct HtcTileComp {
 } HtcTileComp;
 
 /* Decodes tile `tile` into tc[0 .. num_components-1] (those marked needed)
- * (decode_tile.c). The buffers belong to the decoder (valid until its next
+ * (decode_tile.c); with g, only the code-blocks that the area of g needs
+ * are decoded (the others stay zero, which only changes samples outside). The buffers belong to the decoder (valid until its next
  * tile); htc_decoder_buffers_free releases them. */
 int htc_decode_tile(HtcDecoder *d, const HtcStream *s, uint32_t tile, const HtcDecodeParams *p,
-                    HtcTileComp *tc);
+                    const HtcDecodeGeom *g, HtcTileComp *tc);
 void htc_decoder_buffers_free(HtcDecoder *d);
 
 #endif /* HTC_DECODE_H */

@@ -181,8 +181,40 @@ static int decode_job(HtcDecoder *d, const HtcStream *s, const HtcJobTable *jt,
     return 0;
 }
 
+/* The band coefficients a region needs (absolute band coordinates), per
+ * resolution and orientation, found by walking the inverse DWT from the
+ * region down: a sample depends on low and high coefficients within a few
+ * positions (5/3: 2, 9/7: 4; margin S is larger). Blocks outside stay zero,
+ * which changes no sample of the region. */
+typedef struct NeedRect {
+    int64_t x0, y0, x1, y1;
+} NeedRect;
+
+static int64_t floor2(int64_t v) { return v >= 0 ? v / 2 : -((-v + 1) / 2); }
+static int64_t ceil2(int64_t v) { return -floor2(-v); }
+
+static void region_needs(int64_t x0, int64_t y0, int64_t x1, int64_t y1, uint32_t levels, int reversible,
+                         NeedRect need[][4])
+{
+    const int64_t S = reversible ? 4 : 6;
+    for (uint32_t r = levels; r >= 1; r--) {
+        const int64_t lx0 = ceil2(x0 - S), lx1 = floor2(x1 - 1 + S) + 1;
+        const int64_t hx0 = ceil2(x0 - 1 - S), hx1 = floor2(x1 - 2 + S) + 1;
+        const int64_t ly0 = ceil2(y0 - S), ly1 = floor2(y1 - 1 + S) + 1;
+        const int64_t hy0 = ceil2(y0 - 1 - S), hy1 = floor2(y1 - 2 + S) + 1;
+        need[r][1] = (NeedRect){ hx0, ly0, hx1, ly1 };
+        need[r][2] = (NeedRect){ lx0, hy0, lx1, hy1 };
+        need[r][3] = (NeedRect){ hx0, hy0, hx1, hy1 };
+        x0 = lx0;
+        y0 = ly0;
+        x1 = lx1;
+        y1 = ly1;
+    }
+    need[0][0] = (NeedRect){ x0, y0, x1, y1 };
+}
+
 int htc_decode_tile(HtcDecoder *d, const HtcStream *s, uint32_t tile, const HtcDecodeParams *p,
-                    HtcTileComp *tc)
+                    const HtcDecodeGeom *g, HtcTileComp *tc)
 {
     const HtcContext *ctx = &s->ctx;
     const HtcTile *t = &s->tiles[tile];
@@ -247,14 +279,51 @@ int htc_decode_tile(HtcDecoder *d, const HtcStream *s, uint32_t tile, const HtcD
             goto done;
         }
     }
+    /* Which coefficients the asked area needs, per kept component; none of
+     * this when the area covers the tile-component. */
+    NeedRect(*need)[HTC_MAX_LEVELS + 1][4] = NULL;
+    uint8_t *partial = NULL;
+    if (g) {
+        need = htc_malloc(ctx, (size_t)nc * sizeof(*need));
+        partial = htc_calloc(ctx, nc, 1);
+        if (!need || !partial) {
+            rc = htc_fail(ctx, HTC_ENOMEM, "region tables");
+            goto done_need;
+        }
+        for (uint32_t c = 0; c < nc; c++) {
+            if (!keep[c])
+                continue;
+            uint32_t ax0, ay0, ax1, ay1;
+            htc_decode_comp_rect(s, g, c, &ax0, &ay0, &ax1, &ay1);
+            ax0 = HTC_MAX(ax0, tc[c].x0);
+            ay0 = HTC_MAX(ay0, tc[c].y0);
+            ax1 = HTC_MIN(ax1, tc[c].x1);
+            ay1 = HTC_MIN(ay1, tc[c].y1);
+            if (ax0 <= tc[c].x0 && ay0 <= tc[c].y0 && ax1 >= tc[c].x1 && ay1 >= tc[c].y1)
+                continue;
+            partial[c] = 1;
+            region_needs(ax0, ay0, ax1, ay1, t->cod[c].levels - p->reduce, t->cod[c].reversible, need[c]);
+        }
+    }
     for (uint32_t i = 0; i < d->jobs.num_jobs; i++) {
         const HtcBlockJob *j = &d->jobs.jobs[i];
         if (j->comp >= nc || !keep[j->comp] || j->res + p->reduce > t->cod[j->comp].levels)
             continue;
+        if (partial && partial[j->comp]) {
+            const NeedRect *nr = &need[j->comp][j->res][j->band];
+            if ((int64_t)j->x1 <= nr->x0 || (int64_t)j->x0 >= nr->x1 || (int64_t)j->y1 <= nr->y0 ||
+                (int64_t)j->y0 >= nr->y1)
+                continue;
+        }
         rc = decode_job(d, s, &d->jobs, j, tc);
         if (rc < 0)
-            goto done;
+            goto done_need;
     }
+done_need:
+    htc_free(ctx, need);
+    htc_free(ctx, partial);
+    if (rc < 0)
+        goto done;
 
     /* Inverse DWT of every kept component. */
     for (uint32_t c = 0; c < nc; c++) {
