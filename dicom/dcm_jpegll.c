@@ -154,6 +154,10 @@ int dcm_jpegll_decode(const DcmCtx *c, const uint8_t *src, size_t size, const Ht
                 k += 17 + (size_t)total;
             }
         } else if (m == 0xC3) { /* SOF3 */
+            if (have_sof) {
+                rc = dcm_fail(c, HTC_ECORRUPT, "JPEG: a second SOF3 at frame offset %zu", i);
+                break;
+            }
             if (sl < 6) {
                 rc = dcm_fail(c, HTC_ECORRUPT, "JPEG SOF3 too short");
                 break;
