@@ -809,6 +809,57 @@ static void test_errors(void)
     CHECK_EQ_INT(htc_stream_open_memory(&s, b.b, b.n, NULL), HTC_ECONTRADICT);
 }
 
+/* An allocator that fails at the n-th call and counts what is live: every
+ * failure point gives a clean error and frees everything. */
+typedef struct FailAlloc {
+    int calls, fail_at, live;
+} FailAlloc;
+
+static void *fa_alloc(void *opaque, size_t size, size_t align)
+{
+    FailAlloc *f = opaque;
+    if (f->calls++ == f->fail_at)
+        return NULL;
+    void *p = NULL;
+    if (posix_memalign(&p, align < sizeof(void *) ? sizeof(void *) : align, size ? size : 1) != 0)
+        return NULL;
+    f->live++;
+    return p;
+}
+
+static void fa_free(void *opaque, void *ptr)
+{
+    FailAlloc *f = opaque;
+    f->live--;
+    free(ptr);
+}
+
+static void test_alloc_failures(void)
+{
+    Buf b = precedence_stream();
+    int succeeded = 0;
+    for (int k = 0; k < 200 && !succeeded; k++) {
+        FailAlloc fa = {0, k, 0};
+        HtcStreamSettings st;
+        htc_stream_default_settings(&st);
+        st.allocator.opaque = &fa;
+        st.allocator.alloc = fa_alloc;
+        st.allocator.free = fa_free;
+        HtcStream *s = NULL;
+        const int rc = htc_stream_open_memory(&s, b.b, b.n, &st);
+        if (rc == 0) {
+            succeeded = 1;
+            CHECK(fa.calls <= k);
+            htc_stream_close(&s);
+        } else {
+            CHECK_EQ_INT(rc, HTC_ENOMEM);
+            CHECK(s == NULL);
+        }
+        CHECK_EQ_INT(fa.live, 0);
+    }
+    CHECK(succeeded);
+}
+
 int main(void)
 {
     test_derived();
@@ -819,5 +870,6 @@ int main(void)
     test_cap();
     test_jp2();
     test_errors();
+    test_alloc_failures();
     return test_summary("test_parser");
 }
