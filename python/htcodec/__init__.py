@@ -72,8 +72,14 @@ class Decoder(_Decoder):
     read(path | [paths], params=None, progress=False, chunk_size=256) and
     decode(src | [srcs], params=None, progress=False, chunk_size=256): lists are
     decoded in chunks of chunk_size (the libhtc batch size); progress=True shows a
-    progress bar (tqdm when installed). last_errors covers the whole list.
+    progress bar (tqdm when installed). last_errors covers the whole list of this
+    thread's last list call.
     """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        import threading
+        self._local = threading.local()
 
     def _chunked(self, method, srcs, params, progress, chunk_size, **kw):
         if not isinstance(srcs, (list, tuple)) or (not progress and len(srcs) <= chunk_size):
@@ -91,20 +97,20 @@ class Decoder(_Decoder):
         finally:
             if bar:
                 bar[1]()
-        self._all_errors = errors
+        self._local.errors = errors
         return out
 
     def read(self, path, params=None, cuda_stream=0, progress=False, chunk_size=256):
-        self._all_errors = None
+        self._local.errors = None
         return self._chunked(super().read, path, params, progress, chunk_size, cuda_stream=cuda_stream)
 
     def decode(self, src, params=None, cuda_stream=0, progress=False, chunk_size=256):
-        self._all_errors = None
+        self._local.errors = None
         return self._chunked(super().decode, src, params, progress, chunk_size, cuda_stream=cuda_stream)
 
     @property
     def last_errors(self):
-        errs = getattr(self, "_all_errors", None)
+        errs = getattr(self._local, "errors", None)
         return list(errs) if errs is not None else _Decoder.last_errors.__get__(self)
 
 
