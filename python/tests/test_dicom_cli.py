@@ -223,3 +223,67 @@ def test_generated_files_decode_like_pydicom(tmp_path):
         want = ds.to_json_dict()
         want.pop("7FE00010", None)
         assert not _same(json.loads(r.stdout), want), path.name
+
+
+def test_series_volume(tmp_path):
+    """`htc dicom volume` on the CT series given in shuffled order: slices sorted
+    along the normal, spacing and affine from pydicom's IPP/IOP, each slice's
+    samples equal to its reference sha256."""
+    import hashlib
+    import random
+
+    series = TESTDATA / "generated" / "ct_series"
+    if not series.is_dir():
+        pytest.skip("generated/ct_series not in the corpus")
+    files = sorted(str(p) for p in series.glob("*.dcm"))
+    random.Random(3).shuffle(files)
+    out = tmp_path / "vol.raw"
+    r = subprocess.run([str(CLI), "dicom", "volume", str(out)] + files, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    meta = json.loads((tmp_path / "vol.raw.json").read_text())
+    dss = [pydicom.dcmread(f, stop_before_pixels=True) for f in files]
+    iop = np.array(dss[0].ImageOrientationPatient, dtype=float)
+    normal = np.cross(iop[:3], iop[3:])
+    dist = [float(np.dot(normal, np.array(d.ImagePositionPatient, dtype=float))) for d in dss]
+    order = np.argsort(dist, kind="stable")
+    assert meta["files"] == [files[i] for i in order]
+    assert meta["size"] == [int(dss[0].Columns), int(dss[0].Rows), len(files)]
+    gaps = np.diff(np.sort(dist))
+    assert abs(meta["slice_spacing"] - gaps.mean()) < 1e-6
+    first = np.array(dss[order[0]].ImagePositionPatient, dtype=float)
+    last = np.array(dss[order[-1]].ImagePositionPatient, dtype=float)
+    ps = [float(v) for v in dss[0].PixelSpacing]
+    lps = np.array(meta["affine_lps"]).reshape(4, 4)
+    assert np.allclose(lps[:3, 0], iop[:3] * ps[1]) and np.allclose(lps[:3, 1], iop[3:] * ps[0])
+    assert np.allclose(lps[:3, 2], (last - first) / (len(files) - 1)) and np.allclose(lps[:3, 3], first)
+    ras = np.array(meta["affine_ras"]).reshape(4, 4)
+    assert np.allclose(ras, np.diag([-1, -1, 1, 1]) @ lps)
+    sums = {}
+    for line in (TESTDATA / "reference" / "SHA256SUMS").read_text().splitlines():
+        if not line.startswith("#") and len(line) > 66:
+            sums[line[66:]] = line[:64]
+    data = out.read_bytes()
+    slice_bytes = meta["size"][0] * meta["size"][1] * meta["bytes_per_sample"]
+    assert len(data) == slice_bytes * len(files)
+    for i, k in enumerate(order):
+        rel = str(pathlib.Path(files[k]).relative_to(TESTDATA))
+        assert hashlib.sha256(data[i * slice_bytes:(i + 1) * slice_bytes]).hexdigest() == sums[rel], rel
+
+
+def test_json_bulk_uri():
+    path = TESTDATA / "dicom" / "other" / "MR_small.dcm"
+    r = subprocess.run([str(CLI), "dicom", "json", str(path), "--bulk-uri", "http://x/y"], capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    got = json.loads(r.stdout)
+    want = pydicom.dcmread(path).to_json_dict()
+    binary = [k for k, v in want.items() if "InlineBinary" in v and k != "7FE00010"]
+    assert binary
+    raw = path.read_bytes()
+    for k in binary:
+        uri = got[k]["BulkDataURI"]
+        assert uri.startswith("http://x/y?offset=")
+        off = int(uri.split("offset=")[1].split("&")[0])
+        length = int(uri.split("length=")[1])
+        import base64
+        assert raw[off:off + length] == base64.b64decode(want[k]["InlineBinary"])
