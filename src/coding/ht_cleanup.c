@@ -84,8 +84,9 @@ int htc_ht_cleanup_with(const HtcHtDSP *dsp, const uint8_t *seg, uint32_t lcup, 
     /* this row's CxtVLC entries and exponent bounds, for the MagSgn kernel */
     uint16_t qrow[512 + 2];
     uint8_t urow[512 + 2];
-    memset(rho_buf, 0, sizeof(rho_buf));
-    memset(e_buf, 0, sizeof(e_buf));
+    /* only the edges need zeros: every row writes its own entries */
+    rho_buf[0][0] = rho_buf[1][0] = 0;
+    e_buf[0][0] = e_buf[1][0] = 0;
 
     for (uint32_t qy = 0; qy < qh; qy++) {
         uint8_t *rho_up = rho_buf[(qy + 1) & 1] + 1, *rho = rho_buf[qy & 1] + 1;
