@@ -68,6 +68,7 @@ class Case:
         self.levels = 0
         self.tiles = None       # (width, height, x0, y0) of the tile grid, None: one tile
         self.layers = 1
+        self.threads = "0"      # htc decode --threads
 
 
 def comp_size(case, c):
@@ -367,7 +368,9 @@ def run_case(args, rng, index, tmp):  # noqa: C901
     htc_out = os.path.join(tmp, "htc.raw")
     if os.path.exists(htc_out):
         os.unlink(htc_out)
-    dec = subprocess.run([args.htc, "decode", out, htc_out], stdout=subprocess.PIPE,
+    # thread counts vary: 0 (all cores), 1 (inline) and a few workers must all agree
+    case.threads = str(rng.choice(["0", "1", "2", "3"]))
+    dec = subprocess.run([args.htc, "decode", out, htc_out, "--threads", case.threads], stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, timeout=120)
     err = dec.stderr.decode(errors="replace").strip()
     got = None
@@ -382,8 +385,8 @@ def run_case(args, rng, index, tmp):  # noqa: C901
         if ref is None:
             return "encoder", case, "opj_decompress fails on this stream too: " + err[-200:]
         missing = UNSUPPORTED in err or NOT_WRITTEN in err
-        return ("unsupported" if missing else "fail"), case, "htc decode exit %d: %s" % (
-            dec.returncode, err[-400:])
+        return ("unsupported" if missing else "fail"), case, "htc decode --threads %s: exit %d: %s" % (
+            case.threads, dec.returncode, err[-400:])
     if got is None:
         return "fail", case, "htc output has the wrong size for the image"
     if ref is None:
@@ -540,7 +543,7 @@ def option_check(args, rng, case, stream, full, tmp):
     res = os.path.join(tmp, "htc_opt.raw")
     if os.path.exists(res):
         os.unlink(res)
-    dec = subprocess.run([args.htc, "decode", stream, res] + opt, stdout=subprocess.PIPE,
+    dec = subprocess.run([args.htc, "decode", stream, res, "--threads", case.threads] + opt, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, timeout=120)
     what = " ".join(opt)
     if dec.returncode != 0:
