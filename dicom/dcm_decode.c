@@ -265,7 +265,7 @@ int htc_dicom_decode_frame(HtcDicom *d, HtcDecoder *dec, uint32_t k, const HtcDi
         return dcm_fail(&d->ctx, HTC_ERANGE, "frame %u asked for, Number of Frames is %u", k + 1, img.frames);
     switch (img.codec) {
     case HTC_DICOM_NATIVE: case HTC_DICOM_RLE: case HTC_DICOM_J2K: case HTC_DICOM_HTJ2K:
-    case HTC_DICOM_JPEG_LOSSLESS:
+    case HTC_DICOM_JPEG_LOSSLESS: case HTC_DICOM_JPEG_LS:
         break;
     case HTC_DICOM_JPEG:
 #ifdef HTC_HAVE_JPEG
@@ -288,6 +288,7 @@ int htc_dicom_decode_frame(HtcDicom *d, HtcDecoder *dec, uint32_t k, const HtcDi
     case HTC_DICOM_RLE: rc = decode_rle(d, &img, src, size, out); break;
     case HTC_DICOM_JPEG: rc = dcm_jpeg_decode(&d->ctx, src, size, &img, out); break;
     case HTC_DICOM_JPEG_LOSSLESS: rc = dcm_jpegll_decode(&d->ctx, src, size, &img, out); break;
+    case HTC_DICOM_JPEG_LS: rc = dcm_jpegls_decode(&d->ctx, src, size, &img, out); break;
     default: rc = decode_j2k(d, dec, &img, src, size, p, out); break;
     }
     dcm_free(&d->ctx, src);

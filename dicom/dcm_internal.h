@@ -143,6 +143,10 @@ int dcm_jpeg_decode(const DcmCtx *c, const uint8_t *src, size_t size, const HtcD
 int dcm_jpegll_decode(const DcmCtx *c, const uint8_t *src, size_t size, const HtcDicomImage *img,
                       HtcDicomFrame *out);
 
+/* dcm_jpegls.c: JPEG-LS (T.87). */
+int dcm_jpegls_decode(const DcmCtx *c, const uint8_t *src, size_t size, const HtcDicomImage *img,
+                      HtcDicomFrame *out);
+
 /* dcm_mem.c */
 size_t dcm_base64(const uint8_t *src, size_t n, char *dst);
 
