@@ -3,8 +3,8 @@
  * rows, with every code-block style flag (BYPASS, RESET, TERMALL, VCAUSAL,
  * PTERM, SEGSYM) and codeword segments spread over quality layers.
  *
- * Magnitudes are built in out[] as positive values, signs are kept in the
- * flags and applied at the end. Each pass keeps the MQ coder in local
+ * Coefficients are built in out[] in sign-magnitude form (bit 31 the sign)
+ * and turned into two's complement at the end, without branches. Each pass keeps the MQ coder in local
  * variables (the HTC_MQ_* macros).
  *
  * The flags are stored by stripe column: the four rows of a column of a
@@ -117,7 +117,7 @@ static inline uint64_t t1_sp_lanes(uint64_t v)
                 else                                                    \
                     SIGN_MQ(neg_, f_);                                  \
                 t1_set_sig((fp), fs, neg_, (r), (up));                \
-                *(op) = one;                                            \
+                *(op) = (int32_t)(one | neg_ << 31);                    \
             }                                                           \
             *(fp) |= HTC_T1_VISIT;                                      \
         }                                                               \
@@ -129,7 +129,7 @@ T1_INLINE void t1_pass_sp(T1 *t, uint32_t plane, const int raw)
     const HtcMqState **const ctx = t->ctx;
     const uint8_t *const zc = t->zc;
     const ptrdiff_t fs = t->fs, os = t->os;
-    const int32_t one = (int32_t)(1u << plane);
+    const uint32_t one = 1u << plane;
     for (uint32_t y0 = 0; y0 < t->h; y0 += 4) {
         const uint32_t rows = HTC_MIN(4, t->h - y0);
         const int up0 = !(t->vcausal && y0 > 0);
@@ -217,7 +217,7 @@ T1_INLINE void t1_pass_mr(T1 *t, uint32_t plane, const int raw)
                 uint32_t neg_;                                          \
                 SIGN_MQ(neg_, f_);                                      \
                 t1_set_sig((fp), fs, neg_, (r), (up));                  \
-                *(op) = one;                                            \
+                *(op) = (int32_t)(one | neg_ << 31);                    \
             }                                                           \
         } else {                                                        \
             *(fp) = (uint16_t)(f_ & ~HTC_T1_VISIT);                     \
@@ -238,7 +238,7 @@ T1_INLINE void t1_pass_mr(T1 *t, uint32_t plane, const int raw)
         r_ = r_ << 1 | r1_;                                             \
         uint32_t rneg_;                                                 \
         SIGN_MQ(rneg_, 0);                                              \
-        (ocol)[(ptrdiff_t)r_ * os] = one;                               \
+        (ocol)[(ptrdiff_t)r_ * os] = (int32_t)(one | rneg_ << 31);      \
         switch (r_) {                                                   \
         case 0:                                                         \
             t1_set_sig((fcol), fs, rneg_, 0, (up0));                    \
@@ -267,7 +267,7 @@ T1_NOINLINE void t1_pass_cu(T1 *t, uint32_t plane, int segsym)
     const HtcMqState **const ctx = t->ctx;
     const uint8_t *const zc = t->zc;
     const ptrdiff_t fs = t->fs, os = t->os;
-    const int32_t one = (int32_t)(1u << plane);
+    const uint32_t one = 1u << plane;
     for (uint32_t y0 = 0; y0 < t->h; y0 += 4) {
         const uint32_t rows = HTC_MIN(4, t->h - y0);
         const int up0 = !(t->vcausal && y0 > 0);
@@ -455,23 +455,29 @@ int htc_t1_decode_block(const HtcBlockParams *p, int32_t *out, ptrdiff_t stride,
             int32_t *op = out + (ptrdiff_t)y * stride;
             for (uint32_t x = 0; x < w; x++) {
                 const uint32_t f = fp[4 * x] & (HTC_T1_SIG | HTC_T1_VISIT);
-                if (p0)
+                if (p0) {
                     op[x] += f == HTC_T1_SIG ? (int32_t)(1u << (p0 - 1)) : 0;
-                else if (f & HTC_T1_SIG)
-                    op[x] = 2 * op[x] + (f == HTC_T1_SIG ? 2 : 1);
+                } else if (f & HTC_T1_SIG) {
+                    /* sign-magnitude; a magnitude needing bit 31 saturates */
+                    const uint32_t v = (uint32_t)op[x];
+                    uint32_t m = v & 0x7FFFFFFFu;
+                    m = m < 0x3FFFFFFFu ? 2 * m + (f == HTC_T1_SIG ? 2 : 1) : 0x7FFFFFFFu;
+                    op[x] = (int32_t)((v & 0x80000000u) | m);
+                }
             }
         }
         if (!p0)
             *undecoded_planes = HTC_UNDECODED_HALVES;
     }
 
-    /* Apply the signs. */
+    /* Sign-magnitude to two's complement. */
     for (uint32_t y = 0; y < h; y++) {
-        const uint16_t *fp = t.flags + (ptrdiff_t)(y >> 2) * fs + (y & 3);
         int32_t *op = out + (ptrdiff_t)y * stride;
-        for (uint32_t x = 0; x < w; x++)
-            if (fp[4 * x] & HTC_T1_NEG)
-                op[x] = -op[x];
+        for (uint32_t x = 0; x < w; x++) {
+            const uint32_t v = (uint32_t)op[x];
+            const uint32_t sg = 0u - (v >> 31);
+            op[x] = (int32_t)(((v & 0x7FFFFFFFu) ^ sg) - sg);
+        }
     }
     return status;
 }
