@@ -240,6 +240,17 @@ int htcpy_convert(const HtcPicture *pic, const HtcPyOutSpec *spec, void *dst)
                 continue;
             }
             const HtcPlane *p = &pic->planes[pi];
+            if (!scale8 && pic->sample_type == spec->sample_type && p->width == w && p->height == h &&
+                (p->pixel_stride == 1 || p->pixel_stride == 0)) {
+                /* same type, same grid: copy (the common 16-bit greyscale case) */
+                const uint8_t *src = (const uint8_t *)p->data + (ptrdiff_t)y * p->row_stride;
+                if (nc == 1)
+                    memcpy(out_row, src, (size_t)w * ssz);
+                else
+                    for (uint32_t x = 0; x < w; x++)
+                        memcpy(out_row + ((size_t)x * nc + c) * ssz, src + (size_t)x * ssz, ssz);
+                continue;
+            }
             read_row(pic, p, w, h, y, rows);
             if (!scale8) {
                 for (uint32_t x = 0; x < w; x++)
