@@ -44,57 +44,63 @@ static inline __m256i interleave_hi(__m256i a, __m256i b)
     return _mm256_permute2x128_si256(l, h, 0x31);
 }
 
+static inline int32_t wadd(int32_t a, int32_t b) { return (int32_t)((uint32_t)a + (uint32_t)b); }
+static inline int32_t wsub(int32_t a, int32_t b) { return (int32_t)((uint32_t)a - (uint32_t)b); }
+static inline uint32_t clamp_idx(int64_t i, uint32_t cnt)
+{
+    return (uint32_t)(i < 0 ? 0 : i >= (int64_t)cnt ? (int64_t)cnt - 1 : i);
+}
+
+/* The row is read where it lies: the low half and the high half, 8 samples
+ * at a time; the updated low samples go to the scratch (with a mirrored one
+ * on each side), and the second step writes the row interleaved in place. A
+ * chunk's output [2k, 2k + 16) never reaches a high sample still to be read
+ * (nl + k + 8 onwards) while k + 8 <= nl. Ends and tails are scalar. */
 static void idwt53_h_avx2(int32_t *buf, ptrdiff_t stride, uint32_t n, uint32_t rows, int odd,
                           void *tmp)
 {
     const uint32_t nl = odd ? n / 2 : (n + 1) / 2, nh = n - nl;
-    int32_t *L, *H;
-    row_parts(tmp, nl, &L, &H);
-    memset(L - 16, 0, (size_t)(H - L + 16 + ((nh + 15) & ~15u) + 32) * sizeof(int32_t));
-    const __m256i two = _mm256_set1_epi32(2);
-    /* Pairs of outputs (low, high) or (high, low) to write. */
+    int32_t *T = align64_i(tmp) + 16;
+    const int64_t off = odd ? 0 : -1;  /* low k between high k+off, k+off+1 */
+    const int64_t hoff = odd ? -1 : 0; /* high k between low k+hoff, k+hoff+1 */
     const uint32_t pairs = odd ? nh : nl;
+    const __m256i two = _mm256_set1_epi32(2);
+    memset(T + nl, 0, 16 * sizeof(int32_t)); /* over-read lanes: defined */
     for (uint32_t y = 0; y < rows; y++) {
         int32_t *row = buf + (ptrdiff_t)y * stride;
-        memcpy(L, row, nl * sizeof(int32_t));
-        memcpy(H, row + nl, nh * sizeof(int32_t));
-        H[-1] = H[0];
-        H[nh] = H[nh - 1];
-        /* Even phase: low k between high k-1 and k; odd: high k and k+1. */
-        const int32_t *hm = odd ? H : H - 1;
-        for (uint32_t k = 0; k < nl; k += 8) {
-            const __m256i a = _mm256_loadu_si256((const __m256i *)(hm + k));
-            const __m256i b = _mm256_loadu_si256((const __m256i *)(hm + k + 1));
-            const __m256i l = _mm256_loadu_si256((const __m256i *)(L + k));
-            const __m256i s = _mm256_srai_epi32(_mm256_add_epi32(_mm256_add_epi32(a, b), two), 2);
-            _mm256_storeu_si256((__m256i *)(L + k), _mm256_sub_epi32(l, s));
-        }
-        L[-1] = L[0];
-        L[nl] = L[nl - 1];
-        /* Even phase: high k between low k and k+1; odd: low k-1 and k. */
-        const int32_t *lm = odd ? L - 1 : L;
+        const int32_t *H = row + nl;
         uint32_t k = 0;
-        for (; k + 8 <= pairs && 2 * k + 16 <= n; k += 8) {
-            const __m256i a = _mm256_loadu_si256((const __m256i *)(lm + k));
-            const __m256i b = _mm256_loadu_si256((const __m256i *)(lm + k + 1));
-            const __m256i h = _mm256_loadu_si256((const __m256i *)(H + k));
-            const __m256i hv = _mm256_add_epi32(h, _mm256_srai_epi32(_mm256_add_epi32(a, b), 1));
-            const __m256i lv = _mm256_loadu_si256((const __m256i *)(L + k));
+        for (; k < nl && (int64_t)k + off < 0; k++)
+            T[k] = wsub(row[k], wadd(wadd(H[clamp_idx(k + off, nh)], H[clamp_idx(k + off + 1, nh)]), 2) >> 2);
+        for (; k + 8 <= nl && (int64_t)k + off + 8 < (int64_t)nh; k += 8) {
+            const __m256i a = _mm256_loadu_si256((const __m256i *)(H + k + off)), b = _mm256_loadu_si256((const __m256i *)(H + k + off + 1));
+            const __m256i s = _mm256_srai_epi32(_mm256_add_epi32(_mm256_add_epi32(a, b), two), 2);
+            _mm256_storeu_si256((__m256i *)(T + k), _mm256_sub_epi32(_mm256_loadu_si256((const __m256i *)(row + k)), s));
+        }
+        for (; k < nl; k++)
+            T[k] = wsub(row[k], wadd(wadd(H[clamp_idx(k + off, nh)], H[clamp_idx(k + off + 1, nh)]), 2) >> 2);
+        T[-1] = T[0];
+        T[nl] = T[nl - 1];
+        const int32_t *lm = T + hoff;
+        k = 0;
+        for (; k + 8 <= nh && k + 8 <= nl && 2 * k + 16 <= n; k += 8) {
+            const __m256i a = _mm256_loadu_si256((const __m256i *)(lm + k)), b = _mm256_loadu_si256((const __m256i *)(lm + k + 1));
+            const __m256i hv = _mm256_add_epi32(_mm256_loadu_si256((const __m256i *)(H + k)), _mm256_srai_epi32(_mm256_add_epi32(a, b), 1));
+            const __m256i lv = _mm256_loadu_si256((const __m256i *)(T + k));
             const __m256i first = odd ? hv : lv, second = odd ? lv : hv;
             _mm256_storeu_si256((__m256i *)(row + 2 * k), interleave_lo(first, second));
             _mm256_storeu_si256((__m256i *)(row + 2 * k + 8), interleave_hi(first, second));
         }
-        if (2 * k < n) {
-            int32_t out[16];
-            const __m256i a = _mm256_loadu_si256((const __m256i *)(lm + k));
-            const __m256i b = _mm256_loadu_si256((const __m256i *)(lm + k + 1));
-            const __m256i h = _mm256_loadu_si256((const __m256i *)(H + k));
-            const __m256i hv = _mm256_add_epi32(h, _mm256_srai_epi32(_mm256_add_epi32(a, b), 1));
-            const __m256i lv = _mm256_loadu_si256((const __m256i *)(L + k));
-            const __m256i first = odd ? hv : lv, second = odd ? lv : hv;
-            _mm256_storeu_si256((__m256i *)out, interleave_lo(first, second));
-            _mm256_storeu_si256((__m256i *)(out + 8), interleave_hi(first, second));
-            memcpy(row + 2 * k, out, (n - 2 * k) * sizeof(int32_t));
+        for (; k < pairs; k++) {
+            if (!odd) {
+                row[2 * k] = T[k];
+                if (k < nh)
+                    row[2 * k + 1] = wadd(H[k], wadd(lm[k], lm[k + 1]) >> 1);
+            } else {
+                row[2 * k] = wadd(H[k], wadd(lm[k], lm[k + 1]) >> 1);
+                if (k < nl)
+                    row[2 * k + 1] = T[k];
+            }
         }
     }
 }

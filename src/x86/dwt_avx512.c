@@ -53,36 +53,63 @@ static inline void store_pairs(int32_t *out, __m512i first, __m512i second, uint
 
 /* ---- 5/3 -------------------------------------------------------------- */
 
+static inline int32_t wadd(int32_t a, int32_t b) { return (int32_t)((uint32_t)a + (uint32_t)b); }
+static inline int32_t wsub(int32_t a, int32_t b) { return (int32_t)((uint32_t)a - (uint32_t)b); }
+static inline uint32_t clamp_idx(int64_t i, uint32_t cnt)
+{
+    return (uint32_t)(i < 0 ? 0 : i >= (int64_t)cnt ? (int64_t)cnt - 1 : i);
+}
+
+/* The row is read where it lies: the low half and the high half, 16 samples
+ * at a time; the updated low samples go to the scratch (with a mirrored one
+ * on each side), and the second step writes the row interleaved in place. A
+ * chunk's output [2k, 2k + 32) never reaches a high sample still to be read
+ * (nl + k + 16 onwards) while k + 16 <= nl. Ends and tails are scalar. */
 static void idwt53_h_avx512(int32_t *buf, ptrdiff_t stride, uint32_t n, uint32_t rows, int odd,
-                            void *tmp)
+                          void *tmp)
 {
     const uint32_t nl = odd ? n / 2 : (n + 1) / 2, nh = n - nl;
-    int32_t *L, *H;
-    row_parts(tmp, nl, &L, &H);
-    memset(L - 16, 0, (size_t)(H - L + 16 + ((nh + 15) & ~15u) + 32) * sizeof(int32_t));
-    const __m512i two = _mm512_set1_epi32(2);
+    int32_t *T = align64_i(tmp) + 16;
+    const int64_t off = odd ? 0 : -1;  /* low k between high k+off, k+off+1 */
+    const int64_t hoff = odd ? -1 : 0; /* high k between low k+hoff, k+hoff+1 */
     const uint32_t pairs = odd ? nh : nl;
-    const int32_t *hm = odd ? H : H - 1;
-    const int32_t *lm = odd ? L - 1 : L;
+    const __m512i two = _mm512_set1_epi32(2);
+    memset(T + nl, 0, 32 * sizeof(int32_t)); /* over-read lanes: defined */
     for (uint32_t y = 0; y < rows; y++) {
         int32_t *row = buf + (ptrdiff_t)y * stride;
-        memcpy(L, row, nl * sizeof(int32_t));
-        memcpy(H, row + nl, nh * sizeof(int32_t));
-        H[-1] = H[0];
-        H[nh] = H[nh - 1];
-        for (uint32_t k = 0; k < nl; k += 16) {
-            const __m512i a = _mm512_loadu_si512(hm + k), b = _mm512_loadu_si512(hm + k + 1);
+        const int32_t *H = row + nl;
+        uint32_t k = 0;
+        for (; k < nl && (int64_t)k + off < 0; k++)
+            T[k] = wsub(row[k], wadd(wadd(H[clamp_idx(k + off, nh)], H[clamp_idx(k + off + 1, nh)]), 2) >> 2);
+        for (; k + 16 <= nl && (int64_t)k + off + 16 < (int64_t)nh; k += 16) {
+            const __m512i a = _mm512_loadu_si512(H + k + off), b = _mm512_loadu_si512(H + k + off + 1);
             const __m512i s = _mm512_srai_epi32(_mm512_add_epi32(_mm512_add_epi32(a, b), two), 2);
-            _mm512_storeu_si512(L + k, _mm512_sub_epi32(_mm512_loadu_si512(L + k), s));
+            _mm512_storeu_si512(T + k, _mm512_sub_epi32(_mm512_loadu_si512(row + k), s));
         }
-        L[-1] = L[0];
-        L[nl] = L[nl - 1];
-        for (uint32_t k = 0; k < pairs; k += 16) {
+        for (; k < nl; k++)
+            T[k] = wsub(row[k], wadd(wadd(H[clamp_idx(k + off, nh)], H[clamp_idx(k + off + 1, nh)]), 2) >> 2);
+        T[-1] = T[0];
+        T[nl] = T[nl - 1];
+        const int32_t *lm = T + hoff;
+        k = 0;
+        for (; k + 16 <= nh && k + 16 <= nl && 2 * k + 32 <= n; k += 16) {
             const __m512i a = _mm512_loadu_si512(lm + k), b = _mm512_loadu_si512(lm + k + 1);
-            const __m512i hv = _mm512_add_epi32(_mm512_loadu_si512(H + k),
-                                                _mm512_srai_epi32(_mm512_add_epi32(a, b), 1));
-            const __m512i lv = _mm512_loadu_si512(L + k);
-            store_pairs(row + 2 * k, odd ? hv : lv, odd ? lv : hv, n - 2 * k);
+            const __m512i hv = _mm512_add_epi32(_mm512_loadu_si512(H + k), _mm512_srai_epi32(_mm512_add_epi32(a, b), 1));
+            const __m512i lv = _mm512_loadu_si512(T + k);
+            const __m512i first = odd ? hv : lv, second = odd ? lv : hv;
+            _mm512_storeu_si512(row + 2 * k, ilv_lo(first, second));
+            _mm512_storeu_si512(row + 2 * k + 16, ilv_hi(first, second));
+        }
+        for (; k < pairs; k++) {
+            if (!odd) {
+                row[2 * k] = T[k];
+                if (k < nh)
+                    row[2 * k + 1] = wadd(H[k], wadd(lm[k], lm[k + 1]) >> 1);
+            } else {
+                row[2 * k] = wadd(H[k], wadd(lm[k], lm[k + 1]) >> 1);
+                if (k < nl)
+                    row[2 * k + 1] = T[k];
+            }
         }
     }
 }
