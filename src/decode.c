@@ -1,5 +1,7 @@
 /* htcodec: the decoder object and the decode entry points. Tiles touching
  * the asked area are decoded one after another and cut into the picture. */
+#include <unistd.h>
+
 #include "decode.h"
 
 #include "transform/transform.h"
@@ -38,6 +40,13 @@ int htc_decoder_open(HtcDecoder **out, const HtcDecoderSettings *s)
         return htc_fail(&ctx, HTC_ENOMEM, "decoder");
     d->settings = *s;
     d->ctx = ctx;
+    d->num_threads = s->threads;
+    if (d->num_threads == 0) {
+        const long n = sysconf(_SC_NPROCESSORS_ONLN);
+        d->num_threads = n > 0 ? (uint32_t)n : 1;
+    }
+    if (d->num_threads > 64)
+        d->num_threads = 64;
     htc_job_table_init(&d->jobs);
     *out = d;
     return 0;
@@ -50,9 +59,8 @@ void htc_decoder_close(HtcDecoder **pd)
     HtcDecoder *d = *pd;
     const HtcContext ctx = d->ctx;
     htc_job_table_free(&ctx, &d->jobs);
-    htc_free(&ctx, d->blockdata);
-    htc_free(&ctx, d->block_scratch);
-    htc_free(&ctx, d->block_out);
+    htc_pool_close(d);
+    htc_workbuf_free(&ctx, &d->work);
     htc_free(&ctx, d->dwt_tmp);
     htc_decoder_buffers_free(d);
     htc_free(&ctx, d);

@@ -6,15 +6,24 @@
 #include "codestream/codestream.h"
 #include "codestream/tier2.h"
 
-struct HtcDecoder {
-    HtcDecoderSettings settings;
-    HtcContext ctx;
-    /* Scratch kept between decodes (one thread for now). */
-    HtcJobTable jobs;
+/* One thread's code-block scratch. */
+typedef struct HtcWorkBuf {
     uint8_t *blockdata;        /* one code-block's segments + HTC_BLOCK_PAD */
     size_t blockdata_size;
     void *block_scratch;       /* HTC_BLOCK_SCRATCH_SIZE */
     int32_t *block_out;        /* 4096 values */
+} HtcWorkBuf;
+
+struct HtcPool;
+
+struct HtcDecoder {
+    HtcDecoderSettings settings;
+    HtcContext ctx;
+    uint32_t num_threads;      /* resolved: 1 = inline */
+    struct HtcPool *pool;      /* worker threads, made on first use */
+    /* Scratch kept between decodes. */
+    HtcJobTable jobs;
+    HtcWorkBuf work;           /* the calling thread's */
     void *dwt_tmp;
     size_t dwt_tmp_size;
     /* Tile-component buffers, per component, kept between tiles and decodes. */
@@ -66,5 +75,18 @@ typedef struct HtcTileComp {
 int htc_decode_tile(HtcDecoder *d, const HtcStream *s, uint32_t tile, const HtcDecodeParams *p,
                     const HtcDecodeGeom *g, HtcTileComp *tc);
 void htc_decoder_buffers_free(HtcDecoder *d);
+
+/* Decodes job jobs[list[i]] into tc (decode_tile.c), with the scratch of
+ * one thread. Thread-safe for distinct jobs. */
+int htc_decode_job(const HtcStream *s, const HtcJobTable *jt, const HtcBlockJob *j, HtcTileComp *tc,
+                   HtcWorkBuf *w);
+void htc_workbuf_free(const HtcContext *ctx, HtcWorkBuf *w);
+
+/* Runs htc_decode_job over list[0 .. n-1] on the decoder's threads (the
+ * caller's included); returns the first error, its message in the caller's
+ * htc_last_error (decode_pool.c). */
+int htc_pool_run(HtcDecoder *d, const HtcStream *s, const HtcJobTable *jt, const uint32_t *list,
+                 uint32_t n, HtcTileComp *tc);
+void htc_pool_close(HtcDecoder *d);
 
 #endif /* HTC_DECODE_H */

@@ -111,8 +111,16 @@ static void dequant_halves(const int32_t *v, ptrdiff_t vstride, uint32_t w, uint
     }
 }
 
-static int decode_job(HtcDecoder *d, const HtcStream *s, const HtcJobTable *jt,
-                      const HtcBlockJob *j, HtcTileComp *tc)
+void htc_workbuf_free(const HtcContext *ctx, HtcWorkBuf *w)
+{
+    htc_free(ctx, w->blockdata);
+    htc_free(ctx, w->block_scratch);
+    htc_free(ctx, w->block_out);
+    memset(w, 0, sizeof(*w));
+}
+
+int htc_decode_job(const HtcStream *s, const HtcJobTable *jt, const HtcBlockJob *j, HtcTileComp *tc,
+                   HtcWorkBuf *wb)
 {
     const HtcContext *ctx = &s->ctx;
     const uint32_t w = j->x1 - j->x0, h = j->y1 - j->y0;
@@ -121,16 +129,22 @@ static int decode_job(HtcDecoder *d, const HtcStream *s, const HtcJobTable *jt,
                         j->tile, j->comp, w, h, j->num_segs);
     HtcBlockParams bp;
     memset(&bp, 0, sizeof(bp));
-    HTC_CHECK(ensure(ctx, (void **)&d->blockdata, &d->blockdata_size,
+    if (!wb->block_scratch) {
+        wb->block_scratch = htc_malloc(ctx, HTC_BLOCK_SCRATCH_SIZE);
+        wb->block_out = htc_malloc(ctx, 4096 * sizeof(int32_t));
+        if (!wb->block_scratch || !wb->block_out)
+            return htc_fail(ctx, HTC_ENOMEM, "code-block scratch");
+    }
+    HTC_CHECK(ensure(ctx, (void **)&wb->blockdata, &wb->blockdata_size,
                      (size_t)j->data_length + HTC_BLOCK_PAD));
-    uint8_t *bytes = d->blockdata;
+    uint8_t *bytes = wb->blockdata;
     for (uint32_t i = 0; i < j->num_chunks; i++) {
         const HtcChunk *ch = &jt->chunks[j->first_chunk + i];
         memcpy(bytes, s->cs + ch->offset, ch->length);
         bytes += ch->length;
     }
     memset(bytes, 0, HTC_BLOCK_PAD);
-    bp.data = d->blockdata;
+    bp.data = wb->blockdata;
     bp.num_segments = j->num_segs;
     for (uint32_t i = 0; i < j->num_segs; i++) {
         bp.seg_len[i] = jt->segs[j->first_seg + i].length;
@@ -149,10 +163,10 @@ static int decode_job(HtcDecoder *d, const HtcStream *s, const HtcJobTable *jt,
     /* The indices go straight into the tile buffer; dequantisation works in
      * place (a copy for RGN, whose reconstruction differs per coefficient). */
     int32_t *dst = t->data + (size_t)j->out_y * t->stride + j->out_x;
-    int32_t *out = j->roi_shift ? d->block_out : dst;
+    int32_t *out = j->roi_shift ? wb->block_out : dst;
     const ptrdiff_t ostride = j->roi_shift ? (ptrdiff_t)w : t->stride;
-    int rc = j->is_ht ? htc_ht_decode_block(&bp, out, ostride, &undecoded, d->block_scratch, HTC_BLOCK_SCRATCH_SIZE)
-                      : htc_t1_decode_block(&bp, out, ostride, &undecoded, d->block_scratch, HTC_BLOCK_SCRATCH_SIZE);
+    int rc = j->is_ht ? htc_ht_decode_block(&bp, out, ostride, &undecoded, wb->block_scratch, HTC_BLOCK_SCRATCH_SIZE)
+                      : htc_t1_decode_block(&bp, out, ostride, &undecoded, wb->block_scratch, HTC_BLOCK_SCRATCH_SIZE);
     if (rc == HTC_ECORRUPT) {
         /* Keep what was decoded before the fault, as other decoders do. */
         htc_log(ctx, HTC_LOG_WARNING, "tile %u component %u: corrupt code-block at (%u,%u) of band %u",
@@ -271,14 +285,6 @@ int htc_decode_tile(HtcDecoder *d, const HtcStream *s, uint32_t tile, const HtcD
     if (rc < 0)
         goto done;
 
-    if (!d->block_scratch) {
-        d->block_scratch = htc_malloc(&d->ctx, HTC_BLOCK_SCRATCH_SIZE);
-        d->block_out = htc_malloc(&d->ctx, 4096 * sizeof(int32_t));
-        if (!d->block_scratch || !d->block_out) {
-            rc = htc_fail(ctx, HTC_ENOMEM, "code-block scratch");
-            goto done;
-        }
-    }
     /* Which coefficients the asked area needs, per kept component; none of
      * this when the area covers the tile-component. */
     NeedRect(*need)[HTC_MAX_LEVELS + 1][4] = NULL;
@@ -305,19 +311,29 @@ int htc_decode_tile(HtcDecoder *d, const HtcStream *s, uint32_t tile, const HtcD
             region_needs(ax0, ay0, ax1, ay1, t->cod[c].levels - p->reduce, t->cod[c].reversible, need[c]);
         }
     }
-    for (uint32_t i = 0; i < d->jobs.num_jobs; i++) {
-        const HtcBlockJob *j = &d->jobs.jobs[i];
-        if (j->comp >= nc || !keep[j->comp] || j->res + p->reduce > t->cod[j->comp].levels)
-            continue;
-        if (partial && partial[j->comp]) {
-            const NeedRect *nr = &need[j->comp][j->res][j->band];
-            if ((int64_t)j->x1 <= nr->x0 || (int64_t)j->x0 >= nr->x1 || (int64_t)j->y1 <= nr->y0 ||
-                (int64_t)j->y0 >= nr->y1)
-                continue;
-        }
-        rc = decode_job(d, s, &d->jobs, j, tc);
-        if (rc < 0)
+    /* The jobs to run: kept components and resolutions, and only the
+     * code-blocks the asked area needs. */
+    {
+        uint32_t *list = htc_malloc(ctx, (size_t)(d->jobs.num_jobs ? d->jobs.num_jobs : 1) * sizeof(uint32_t));
+        if (!list) {
+            rc = htc_fail(ctx, HTC_ENOMEM, "job list");
             goto done_need;
+        }
+        uint32_t n = 0;
+        for (uint32_t i = 0; i < d->jobs.num_jobs; i++) {
+            const HtcBlockJob *j = &d->jobs.jobs[i];
+            if (j->comp >= nc || !keep[j->comp] || j->res + p->reduce > t->cod[j->comp].levels)
+                continue;
+            if (partial && partial[j->comp]) {
+                const NeedRect *nr = &need[j->comp][j->res][j->band];
+                if ((int64_t)j->x1 <= nr->x0 || (int64_t)j->x0 >= nr->x1 || (int64_t)j->y1 <= nr->y0 ||
+                    (int64_t)j->y0 >= nr->y1)
+                    continue;
+            }
+            list[n++] = i;
+        }
+        rc = htc_pool_run(d, s, &d->jobs, list, n, tc);
+        htc_free(ctx, list);
     }
 done_need:
     htc_free(ctx, need);
