@@ -174,6 +174,17 @@ def main():
         rows = []
     check(rc == 1 and len(rows) == 2 and "error" in rows[1], "bench with a missing file: exit 1, error object")
 
+    # bench --batch: one htc_decode_batch a run; the sha256 covers every item in order
+    rc, so, err = htc("bench", ct_ht, us1, "--batch", "--json", "--repeat", "2")
+    try:
+        rows = json.loads(so)
+    except ValueError:
+        rows = []
+    want = hashlib.sha256(open(t("ct.raw"), "rb").read() + open(t("us.raw"), "rb").read()).hexdigest() \
+        if os.path.exists(t("ct.raw")) and os.path.exists(t("us.raw")) else None
+    check(rc == 0 and len(rows) == 1 and rows[0].get("batch") == 2 and rows[0].get("sha256") == want,
+          "bench --batch: exit %d, %s" % (rc, so.strip()[:200]))
+
     # DICOM input, when the DICOM layer is in
     dcm = os.path.join(DATA, "dicom/htj2k/CT1_JPH.dcm")
     rc, _, err = htc("decode", dcm, t("dcm.raw"))
