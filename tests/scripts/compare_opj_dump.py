@@ -200,6 +200,9 @@ def main():
             continue
         h = json.loads(r.stdout)
         errs = []
+        r = subprocess.run([htc, "info", path], capture_output=True, text=True)
+        if r.returncode != 0 or "image: %dx%d" % (h["image"]["width"], h["image"]["height"]) not in r.stdout:
+            errs.append("htc info (text) exit %d, output %r" % (r.returncode, r.stdout[:200]))
         o = None
         if opj:
             r = subprocess.run([opj, "-i", path], capture_output=True, text=True, errors="replace")
