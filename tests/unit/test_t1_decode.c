@@ -15,6 +15,7 @@
 #include "t1_single_block.h"
 
 static char tmpdir[64];
+static int halves_cases, sp_last_cases; /* first-layer decodes ending in a SigProp pass */
 static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
 
 static uint32_t rnd(void)
@@ -132,6 +133,8 @@ static int check_case(uint32_t w, uint32_t h, uint32_t cbw, uint32_t cbh, uint32
                 CHECK_EQ_INT(htc_t1_decode_block(&s1.bp, q, w, &undecoded, scratch,
                                                  HTC_BLOCK_SCRATCH_SIZE), 0);
                 const int halves = (undecoded & HTC_UNDECODED_HALVES) != 0;
+                halves_cases += halves;
+                sp_last_cases += s1.bp.num_passes % 3 == 2;
                 const uint32_t und = halves ? 0 : undecoded;
                 uint32_t off = 0;
                 for (uint32_t i = 0; i < w * h; i++) {
@@ -190,6 +193,74 @@ static int check_case(uint32_t w, uint32_t h, uint32_t cbw, uint32_t cbh, uint32
     free(cs);
     free(img);
     return 1;
+}
+
+/* Truncation after every pass (TERMALL: one segment per pass): the decoded
+ * indices agree with the source above the last decoded plane; after a
+ * SigProp pass on plane 0 the block comes as twice its reconstruction
+ * points (HTC_UNDECODED_HALVES): 2|q| + 1 exact, 2|q| + 2 with plane 0
+ * missing. */
+static void check_truncation(uint32_t depth, int sgn, uint32_t modes)
+{
+    const uint32_t w = 32, h = 24;
+    int32_t img[32 * 24], q[32 * 24];
+    make_image(img, w, h, depth, sgn, PAT_NOISE);
+    char in[128], outp[128], cmd[512];
+    snprintf(in, sizeof(in), "%s/in.raw", tmpdir);
+    snprintf(outp, sizeof(outp), "%s/out.j2k", tmpdir);
+    FILE *f = fopen(in, "wb");
+    for (uint32_t i = 0; i < w * h; i++) {
+        if (depth > 8)
+            fputc((img[i] >> 8) & 0xFF, f);
+        fputc(img[i] & 0xFF, f);
+    }
+    fclose(f);
+    snprintf(cmd, sizeof(cmd), "opj_compress -i %s -F %u,%u,1,%u,%c -o %s -n 1 -b 32,32 -M %u >/dev/null 2>&1",
+             in, w, h, depth, sgn ? 's' : 'u', outp, modes);
+    size_t size;
+    uint8_t *cs = system(cmd) == 0 ? read_file(outp, &size) : NULL;
+    T1Single s;
+    if (!cs || t1_single_parse(cs, size, &s, 0) != 0) {
+        CHECK(0);
+        free(cs);
+        return;
+    }
+    void *scratch = malloc(HTC_BLOCK_SCRATCH_SIZE);
+    const int32_t shift = sgn ? 0 : 1 << (depth - 1);
+    const uint32_t top = s.bp.mb - 1 - s.bp.zero_planes;
+    uint32_t bad = 0, halves_seen = 0;
+    for (uint32_t k = 1; k <= s.bp.num_passes; k++) {
+        HtcBlockParams p = s.bp;
+        p.num_passes = k;
+        p.num_segments = k; /* TERMALL: one pass per segment */
+        uint32_t und = 0;
+        CHECK_EQ_INT(htc_t1_decode_block(&p, q, w, &und, scratch, HTC_BLOCK_SCRATCH_SIZE), 0);
+        const uint32_t plane = top - (k + 1) / 3; /* of pass k - 1 */
+        const int sp_last = k % 3 == 2;
+        if (sp_last && plane == 0) {
+            CHECK(und == HTC_UNDECODED_HALVES);
+            halves_seen++;
+        } else {
+            CHECK_EQ_INT(und, plane);
+        }
+        for (uint32_t i = 0; i < w * h; i++) {
+            const int32_t t = img[i] - shift;
+            const uint32_t tm = (uint32_t)(t < 0 ? -t : t);
+            const uint32_t qm = (uint32_t)(q[i] < 0 ? -q[i] : q[i]);
+            int ok = !(q[i] < 0 && t > 0) && !(q[i] > 0 && t < 0);
+            if (und == HTC_UNDECODED_HALVES)
+                ok = ok && (qm == 0 ? (tm >> 1) == 0 || (tm & ~1u) == 0
+                                    : (qm & 1) ? (qm - 1) / 2 == tm : (qm - 2) / 2 == (tm & ~1u));
+            else
+                ok = ok && (tm >> (und + 1)) == (qm >> (und + 1));
+            bad += !ok;
+        }
+    }
+    CHECK_EQ_INT(bad, 0);
+    CHECK_EQ_INT(halves_seen, 1);
+    free(scratch);
+    t1_single_free(&s);
+    free(cs);
 }
 
 /* Corrupt data, lengths and parameters: a status, bounded values, no
@@ -355,7 +426,12 @@ int main(void)
     for (unsigned d = 0; d < 8; d++)
         for (int sgn = 0; sgn < 2; sgn++)
             cases += check_case(32, 32, 32, 32, depths[d], sgn, PAT_NOISE, d & 1 ? 63 : 0, "-r 20,5,1 ");
-    printf("t1_decode: %d encoder cases\n", cases);
+    for (int sgn = 0; sgn < 2; sgn++) {
+        check_truncation(8, sgn, 4);
+        check_truncation(12, sgn, 4 | 8 | 2);
+    }
+    printf("t1_decode: %d encoder cases, %d first layers ending in SigProp (%d on plane 0)\n", cases,
+           sp_last_cases, halves_cases);
     check_corrupt();
     char cmd[128];
     snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
