@@ -189,6 +189,48 @@ static int lossless_case(uint32_t w, uint32_t h, uint32_t depth, int sgn, int pa
         CHECK_EQ_INT(undecoded, 0);
     ok = bad == 0 && rc == 0;
 
+    /* The same cleanup pass announced as the last of several HT sets:
+     * placeholder passes in its segment (k sets, k fewer missing MSBs), or
+     * an earlier set in segments of its own (any bytes, ignored). Both put
+     * the cleanup at the same bit-plane, so the samples must not change. */
+    if (info.included && info.params.zero_planes >= 2 && info.params.num_segments == 1) {
+        const HtcBlockParams orig = info.params;
+        const size_t len = orig.seg_len[0];
+        for (uint32_t k = 1; k <= 2; k++) {
+            info.params = orig;
+            info.params.zero_planes = orig.zero_planes - k;
+            info.params.seg_passes[0] = 3 * k + 1;
+            info.params.num_passes = 3 * k + 1;
+            int32_t *q2 = malloc(sizeof(int32_t) * w * h);
+            CHECK_EQ_INT(decode(&info, q2, &undecoded), 0);
+            CHECK(!memcmp(q, q2, sizeof(int32_t) * w * h));
+            /* set 0 in two segments of 7 junk bytes (cleanup, SigProp +
+             * MagRef), then the real cleanup as set 1 */
+            uint8_t *d = malloc(14 + len);
+            for (int b = 0; b < 14; b++)
+                d[b] = (uint8_t)rnd();
+            memcpy(d + 14, orig.data, len);
+            info.params = orig;
+            info.params.data = d;
+            info.params.zero_planes = orig.zero_planes - 1;
+            info.params.num_segments = 3;
+            info.params.seg_len[0] = 7;
+            info.params.seg_passes[0] = 1;
+            info.params.seg_len[1] = 7;
+            info.params.seg_passes[1] = 2;
+            info.params.seg_len[2] = (uint32_t)len;
+            info.params.seg_passes[2] = 1;
+            info.params.num_passes = 4;
+            memset(q2, 0, sizeof(int32_t) * w * h);
+            CHECK_EQ_INT(decode(&info, q2, &undecoded), 0);
+            CHECK(!memcmp(q, q2, sizeof(int32_t) * w * h));
+            CHECK_EQ_INT(undecoded, 0);
+            free(d);
+            free(q2);
+        }
+        info.params = orig;
+    }
+
     /* corruptions of this block: each must give 0 or HTC_ECORRUPT */
     if (info.included && info.params.seg_len[0] >= 2) {
         const HtcBlockParams orig = info.params;
