@@ -137,8 +137,9 @@ static int decode_one(DecodeJob *job, const char *in, const char *out, int fmt_a
     if (is_dicom(data, size, in)) {
         free(data);
         char target[4096];
-        if (fmt_auto) /* the DICOM side picks nothing by itself: raw keeps every case */
-            snprintf(target, sizeof(target), "%s.raw", out);
+        if (fmt_auto) /* the DICOM side writes by extension: raw keeps every case */
+            snprintf(target, sizeof(target), "%s.%s", out,
+                     htc_out_format_ext(job->format ? job->format : HTC_OUT_RAW));
         else
             snprintf(target, sizeof(target), "%s", out);
         const HtcDecodeParams *p = &job->params;
