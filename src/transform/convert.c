@@ -83,8 +83,30 @@ static void cvt_f32_32_c(const float *src, void *dst, size_t n, int32_t lo, int3
         }
 }
 
+static void cvt3_i32_8_c(const int32_t *s0, const int32_t *s1, const int32_t *s2, uint8_t *d,
+                         size_t n, int32_t lo, int32_t hi, int32_t shift)
+{
+    const int32_t *s[3] = { s0, s1, s2 };
+    for (size_t i = 0; i < n; i++)
+        for (int c = 0; c < 3; c++) {
+            const int32_t v = s[c][i] < lo ? lo : s[c][i] > hi ? hi : s[c][i];
+            d[3 * i + c] = (uint8_t)((uint32_t)v + (uint32_t)shift);
+        }
+}
+
+static void cvt3_f32_8_c(const float *s0, const float *s1, const float *s2, uint8_t *d, size_t n,
+                         int32_t lo, int32_t hi, int32_t shift, float flo, float fhi)
+{
+    const float *s[3] = { s0, s1, s2 };
+    for (size_t i = 0; i < n; i++)
+        for (int c = 0; c < 3; c++)
+            d[3 * i + c] = (uint8_t)((uint32_t)round_clamp(s[c][i], flo, fhi) + (uint32_t)shift);
+}
+
 void htc_convert_init_c(HtcTransformDSP *dsp)
 {
+    dsp->cvt3_i32_8 = cvt3_i32_8_c;
+    dsp->cvt3_f32_8 = cvt3_f32_8_c;
     dsp->cvt_i32_8 = cvt_i32_8_c;
     dsp->cvt_i32_16 = cvt_i32_16_c;
     dsp->cvt_i32_32 = cvt_i32_32_c;
@@ -283,4 +305,63 @@ int htc_convert_f32(const float *src, ptrdiff_t src_stride, uint32_t w, uint32_t
 {
     return htc_convert_f32_with(htc_transform_dsp(), src, src_stride, w, h, precision, is_signed,
                                 sample_type, dst, dst_row_stride, pixel_stride);
+}
+
+int htc_convert3_i32_with(const HtcTransformDSP *dsp, const int32_t *const src[3],
+                          ptrdiff_t src_stride, uint32_t w, uint32_t h, uint32_t precision,
+                          int is_signed, int sample_type, void *dst, ptrdiff_t dst_row_stride)
+{
+    Range rg;
+    HTC_CHECK(setup(&rg, precision, is_signed, sample_type));
+    if (rg.bytes != 1 || rg.is_float) {
+        for (int c = 0; c < 3; c++)
+            HTC_CHECK(htc_convert_i32_with(dsp, src[c], src_stride, w, h, precision, is_signed,
+                                           sample_type, (uint8_t *)dst + c * rg.bytes,
+                                           dst_row_stride, 3));
+        return 0;
+    }
+    for (uint32_t y = 0; y < h; y++) {
+        const ptrdiff_t o = (ptrdiff_t)y * src_stride;
+        dsp->cvt3_i32_8(src[0] + o, src[1] + o, src[2] + o,
+                        (uint8_t *)dst + (ptrdiff_t)y * dst_row_stride, w, rg.lo, rg.hi, rg.shift);
+    }
+    return 0;
+}
+
+int htc_convert3_f32_with(const HtcTransformDSP *dsp, const float *const src[3],
+                          ptrdiff_t src_stride, uint32_t w, uint32_t h, uint32_t precision,
+                          int is_signed, int sample_type, void *dst, ptrdiff_t dst_row_stride)
+{
+    Range rg;
+    HTC_CHECK(setup(&rg, precision, is_signed, sample_type));
+    if (rg.bytes != 1 || rg.is_float) {
+        for (int c = 0; c < 3; c++)
+            HTC_CHECK(htc_convert_f32_with(dsp, src[c], src_stride, w, h, precision, is_signed,
+                                           sample_type, (uint8_t *)dst + c * rg.bytes,
+                                           dst_row_stride, 3));
+        return 0;
+    }
+    for (uint32_t y = 0; y < h; y++) {
+        const ptrdiff_t o = (ptrdiff_t)y * src_stride;
+        dsp->cvt3_f32_8(src[0] + o, src[1] + o, src[2] + o,
+                        (uint8_t *)dst + (ptrdiff_t)y * dst_row_stride, w, rg.lo, rg.hi, rg.shift,
+                        rg.flo, rg.fhi);
+    }
+    return 0;
+}
+
+int htc_convert3_i32(const int32_t *const src[3], ptrdiff_t src_stride, uint32_t w, uint32_t h,
+                     uint32_t precision, int is_signed, int sample_type, void *dst,
+                     ptrdiff_t dst_row_stride)
+{
+    return htc_convert3_i32_with(htc_transform_dsp(), src, src_stride, w, h, precision, is_signed,
+                                 sample_type, dst, dst_row_stride);
+}
+
+int htc_convert3_f32(const float *const src[3], ptrdiff_t src_stride, uint32_t w, uint32_t h,
+                     uint32_t precision, int is_signed, int sample_type, void *dst,
+                     ptrdiff_t dst_row_stride)
+{
+    return htc_convert3_f32_with(htc_transform_dsp(), src, src_stride, w, h, precision, is_signed,
+                                 sample_type, dst, dst_row_stride);
 }

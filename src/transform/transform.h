@@ -59,6 +59,12 @@ typedef struct HtcTransformDSP {
                        float flo, float fhi);
     void (*cvt_f32_32)(const float *src, void *dst, size_t n, int32_t lo, int32_t hi, int32_t shift,
                        float flo, float fhi);
+    /* Three rows (components 0, 1, 2 of one precision) into interleaved
+     * 8-bit pixels (3 bytes each), as the 8-bit kernels above do each. */
+    void (*cvt3_i32_8)(const int32_t *s0, const int32_t *s1, const int32_t *s2, uint8_t *dst,
+                       size_t n, int32_t lo, int32_t hi, int32_t shift);
+    void (*cvt3_f32_8)(const float *s0, const float *s1, const float *s2, uint8_t *dst, size_t n,
+                       int32_t lo, int32_t hi, int32_t shift, float flo, float fhi);
 } HtcTransformDSP;
 
 /* Fills dsp for these HTC_CPU_* flags (and what this build has). */
@@ -185,6 +191,24 @@ int htc_convert_f32_with(const HtcTransformDSP *dsp, const float *src, ptrdiff_t
                          uint32_t w, uint32_t h, uint32_t precision, int is_signed,
                          int sample_type, void *dst, ptrdiff_t dst_row_stride,
                          uint32_t pixel_stride);
+
+/* Three components of the same precision and signedness, each w x h with
+ * the same src_stride, into 3-sample interleaved pixels (dst_row_stride
+ * bytes a row): the same values as three htc_convert_* calls with
+ * pixel_stride 3, in one pass (8-bit types use the SIMD kernels; other types
+ * fall back to the per-component path). */
+int htc_convert3_i32_with(const HtcTransformDSP *dsp, const int32_t *const src[3],
+                          ptrdiff_t src_stride, uint32_t w, uint32_t h, uint32_t precision,
+                          int is_signed, int sample_type, void *dst, ptrdiff_t dst_row_stride);
+int htc_convert3_f32_with(const HtcTransformDSP *dsp, const float *const src[3],
+                          ptrdiff_t src_stride, uint32_t w, uint32_t h, uint32_t precision,
+                          int is_signed, int sample_type, void *dst, ptrdiff_t dst_row_stride);
+int htc_convert3_i32(const int32_t *const src[3], ptrdiff_t src_stride, uint32_t w, uint32_t h,
+                     uint32_t precision, int is_signed, int sample_type, void *dst,
+                     ptrdiff_t dst_row_stride);
+int htc_convert3_f32(const float *const src[3], ptrdiff_t src_stride, uint32_t w, uint32_t h,
+                     uint32_t precision, int is_signed, int sample_type, void *dst,
+                     ptrdiff_t dst_row_stride);
 
 /* Each file's part of the table: the plain C kernels (tables start from
  * these), then the ISA ones (src/x86/), which replace what they have. */

@@ -138,8 +138,77 @@ static void cvt_f32_32_avx2(const float *src, void *dst, size_t n, int32_t lo, i
         }
 }
 
+/* 16 results of one plane (two vectors of 8) as 16 ordered bytes. */
+static inline __m128i bytes16(__m256i a, __m256i b)
+{
+    const __m256i m = _mm256_set1_epi32(0xff);
+    const __m256i t = _mm256_permute4x64_epi64(
+        _mm256_packus_epi32(_mm256_and_si256(a, m), _mm256_and_si256(b, m)), 0xd8);
+    return _mm_packus_epi16(_mm256_castsi256_si128(t), _mm256_extracti128_si256(t, 1));
+}
+
+/* 16 pixels: planes r, g, b (16 bytes each) to 48 interleaved bytes. */
+static inline void store_rgb16(uint8_t *d, __m128i r, __m128i g, __m128i b)
+{
+    /* For output byte j of block o: pixel (16o + j) / 3, channel (16o + j) % 3. */
+    static const int8_t idx[3][3][16] = {
+        { { 0, -1, -1, 1, -1, -1, 2, -1, -1, 3, -1, -1, 4, -1, -1, 5 },
+          { -1, 0, -1, -1, 1, -1, -1, 2, -1, -1, 3, -1, -1, 4, -1, -1 },
+          { -1, -1, 0, -1, -1, 1, -1, -1, 2, -1, -1, 3, -1, -1, 4, -1 } },
+        { { -1, -1, 6, -1, -1, 7, -1, -1, 8, -1, -1, 9, -1, -1, 10, -1 },
+          { 5, -1, -1, 6, -1, -1, 7, -1, -1, 8, -1, -1, 9, -1, -1, 10 },
+          { -1, 5, -1, -1, 6, -1, -1, 7, -1, -1, 8, -1, -1, 9, -1, -1 } },
+        { { -1, 11, -1, -1, 12, -1, -1, 13, -1, -1, 14, -1, -1, 15, -1, -1 },
+          { -1, -1, 11, -1, -1, 12, -1, -1, 13, -1, -1, 14, -1, -1, 15, -1 },
+          { 10, -1, -1, 11, -1, -1, 12, -1, -1, 13, -1, -1, 14, -1, -1, 15 } },
+    };
+    for (int o = 0; o < 3; o++) {
+        const __m128i v = _mm_or_si128(
+            _mm_or_si128(_mm_shuffle_epi8(r, _mm_loadu_si128((const __m128i *)idx[o][0])),
+                         _mm_shuffle_epi8(g, _mm_loadu_si128((const __m128i *)idx[o][1]))),
+            _mm_shuffle_epi8(b, _mm_loadu_si128((const __m128i *)idx[o][2])));
+        _mm_storeu_si128((__m128i *)(d + 16 * o), v);
+    }
+}
+
+static void cvt3_i32_8_avx2(const int32_t *s0, const int32_t *s1, const int32_t *s2, uint8_t *d,
+                            size_t n, int32_t lo, int32_t hi, int32_t shift)
+{
+    const __m256i vlo = _mm256_set1_epi32(lo), vhi = _mm256_set1_epi32(hi);
+    const __m256i vsh = _mm256_set1_epi32(shift);
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        store_rgb16(d + 3 * i, bytes16(CLAMP_I(s0 + i), CLAMP_I(s0 + i + 8)),
+                    bytes16(CLAMP_I(s1 + i), CLAMP_I(s1 + i + 8)),
+                    bytes16(CLAMP_I(s2 + i), CLAMP_I(s2 + i + 8)));
+    for (; i < n; i++) {
+        d[3 * i] = (uint8_t)clamp_shift(s0[i], lo, hi, shift);
+        d[3 * i + 1] = (uint8_t)clamp_shift(s1[i], lo, hi, shift);
+        d[3 * i + 2] = (uint8_t)clamp_shift(s2[i], lo, hi, shift);
+    }
+}
+
+static void cvt3_f32_8_avx2(const float *s0, const float *s1, const float *s2, uint8_t *d,
+                            size_t n, int32_t lo, int32_t hi, int32_t shift, float flo, float fhi)
+{
+    const __m256 vflo = _mm256_set1_ps(flo), vfhi = _mm256_set1_ps(fhi);
+    const __m256i vsh = _mm256_set1_epi32(shift);
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        store_rgb16(d + 3 * i, bytes16(CLAMP_F(s0 + i), CLAMP_F(s0 + i + 8)),
+                    bytes16(CLAMP_F(s1 + i), CLAMP_F(s1 + i + 8)),
+                    bytes16(CLAMP_F(s2 + i), CLAMP_F(s2 + i + 8)));
+    for (; i < n; i++) {
+        d[3 * i] = (uint8_t)round_clamp_shift(s0[i], flo, fhi, shift);
+        d[3 * i + 1] = (uint8_t)round_clamp_shift(s1[i], flo, fhi, shift);
+        d[3 * i + 2] = (uint8_t)round_clamp_shift(s2[i], flo, fhi, shift);
+    }
+}
+
 void htc_convert_init_avx2(HtcTransformDSP *dsp)
 {
+    dsp->cvt3_i32_8 = cvt3_i32_8_avx2;
+    dsp->cvt3_f32_8 = cvt3_f32_8_avx2;
     dsp->cvt_i32_8 = cvt_i32_8_avx2;
     dsp->cvt_i32_16 = cvt_i32_16_avx2;
     dsp->cvt_i32_32 = cvt_i32_32_avx2;

@@ -201,6 +201,51 @@ static void check_random(void)
                 }
 }
 
+/* Three planes into interleaved pixels: htc_convert3 == three htc_convert
+ * calls with pixel stride 3 (plain C), for every table. */
+static void check_three(void)
+{
+    const int types[] = { HTC_SAMPLE_U8, HTC_SAMPLE_I8, HTC_SAMPLE_U16, HTC_SAMPLE_F32 };
+    for (int iter = 0; iter < 300; iter++) {
+        const uint32_t p = 1 + rnd() % 16, w = 1 + rnd() % 70, h = 1 + rnd() % 3;
+        const int sg = rnd() & 1, type = types[rnd() % 4], kind = iter % 3;
+        const size_t bytes = htc_sample_size(type);
+        const ptrdiff_t ss = w + rnd() % 4, ds = (ptrdiff_t)(w * 3 * bytes + rnd() % 8);
+        int32_t *s[3];
+        float *f[3];
+        for (int c = 0; c < 3; c++) {
+            s[c] = malloc(ss * h * 4);
+            f[c] = malloc(ss * h * 4);
+            for (ptrdiff_t i = 0; i < ss * (ptrdiff_t)h; i++) {
+                s[c][i] = rnd_s(kind, p);
+                f[c][i] = rnd_f(kind, p);
+            }
+        }
+        uint8_t *ref = malloc(ds * h), *reff = malloc(ds * h), *got = malloc(ds * h);
+        memset(ref, 0x3c, ds * h);
+        memset(reff, 0x3c, ds * h);
+        for (int c = 0; c < 3; c++) {
+            CHECK_EQ_INT(htc_convert_i32_with(&variants[0].dsp, s[c], ss, w, h, p, sg, type,
+                                              ref + c * bytes, ds, 3), 0);
+            CHECK_EQ_INT(htc_convert_f32_with(&variants[0].dsp, f[c], ss, w, h, p, sg, type,
+                                              reff + c * bytes, ds, 3), 0);
+        }
+        for (int v = 0; v < num_variants; v++) {
+            memset(got, 0x3c, ds * h);
+            CHECK_EQ_INT(htc_convert3_i32_with(&variants[v].dsp, (const int32_t *const *)s, ss, w,
+                                               h, p, sg, type, got, ds), 0);
+            CHECK(memcmp(got, ref, ds * h) == 0);
+            memset(got, 0x3c, ds * h);
+            CHECK_EQ_INT(htc_convert3_f32_with(&variants[v].dsp, (const float *const *)f, ss, w,
+                                               h, p, sg, type, got, ds), 0);
+            CHECK(memcmp(got, reff, ds * h) == 0);
+        }
+        for (int c = 0; c < 3; c++)
+            free(s[c]), free(f[c]);
+        free(ref), free(reff), free(got);
+    }
+}
+
 static double now(void)
 {
     struct timespec ts;
@@ -237,6 +282,46 @@ static void bench(void)
                 printf("convert %s->%s 512x512 %-7s %.3f ns/sample\n", src ? "f32" : "i32",
                        cases[c].name, variants[v].name, best * 1e9 / (w * h));
             }
+    /* interleaved RGB, 8 bits: three planes, pixel stride 3 */
+    uint8_t *rgb = malloc((size_t)w * h * 3);
+    for (int src = 0; src < 2; src++)
+        for (int v = 0; v < num_variants; v++) {
+            double best = 1e9;
+            for (int rep = 0; rep < 20; rep++) {
+                const double t0 = now();
+                for (int c = 0; c < 3; c++)
+                    if (src == 0)
+                        htc_convert_i32_with(&variants[v].dsp, s, w, w, h, 8, 0, HTC_SAMPLE_U8,
+                                             rgb + c, w * 3, 3);
+                    else
+                        htc_convert_f32_with(&variants[v].dsp, f, w, w, h, 8, 0, HTC_SAMPLE_U8,
+                                             rgb + c, w * 3, 3);
+                const double t = now() - t0;
+                best = t < best ? t : best;
+            }
+            printf("convert %s->rgb8 interleaved 512x512x3 %-7s %.3f ns/sample\n",
+                   src ? "f32" : "i32", variants[v].name, best * 1e9 / (3.0 * w * h));
+        }
+    for (int src = 0; src < 2; src++)
+        for (int v = 0; v < num_variants; v++) {
+            const int32_t *si[3] = { s, s, s };
+            const float *sf[3] = { f, f, f };
+            double best = 1e9;
+            for (int rep = 0; rep < 20; rep++) {
+                const double t0 = now();
+                if (src == 0)
+                    htc_convert3_i32_with(&variants[v].dsp, si, w, w, h, 8, 0, HTC_SAMPLE_U8, rgb,
+                                          w * 3);
+                else
+                    htc_convert3_f32_with(&variants[v].dsp, sf, w, w, h, 8, 0, HTC_SAMPLE_U8, rgb,
+                                          w * 3);
+                const double t = now() - t0;
+                best = t < best ? t : best;
+            }
+            printf("convert3 %s->rgb8 512x512x3 %-7s %.3f ns/sample\n", src ? "f32" : "i32",
+                   variants[v].name, best * 1e9 / (3.0 * w * h));
+        }
+    free(rgb);
     free(s), free(f), free(o);
 }
 
@@ -249,5 +334,6 @@ int main(int argc, char **argv)
     }
     check_known();
     check_random();
+    check_three();
     return test_summary("convert");
 }
