@@ -441,6 +441,11 @@ int main(int argc, char **argv)
     }
     check_known_values();
     check_geometry_helpers();
+    /* HTC_CPUMASK limits what the default table may use. */
+    const char *mask = getenv("HTC_CPUMASK");
+    if (mask)
+        CHECK((htc_cpu_flags() & ~(uint32_t)strtoul(mask, NULL, 0)) == 0);
+    CHECK((htc_cpu_flags() & ~htc_cpu_flags_raw()) == 0);
     /* Every small geometry: sizes 1..12, both origin parities, 0..4 levels. */
     for (uint32_t w = 1; w <= 12; w++)
         for (uint32_t h = 1; h <= 12; h += (h < 4 ? 1 : 3))
@@ -452,6 +457,11 @@ int main(int argc, char **argv)
         const uint32_t w = 1 + rnd() % (i < 100 ? 80 : 300), h = 1 + rnd() % (i < 100 ? 80 : 300);
         check_geometry(rnd() % 1000, rnd() % 1000, w, h, rnd() % 9, (DataKind)(i % 3));
     }
+    /* Long single rows and columns, odd origins. */
+    check_geometry(7, 3, 4000, 2, 3, DATA_SMALL);
+    check_geometry(2, 9, 3, 4001, 4, DATA_RANDOM);
+    check_geometry(1, 1, 4095, 1, 2, DATA_EXTREME);
+    check_geometry(1, 1, 1, 4095, 2, DATA_SMALL);
     /* Many levels on a small area (levels past the size: empty bands). */
     check_geometry(1, 1, 33, 17, 32, DATA_RANDOM);
     check_geometry(1023, 511, 40, 3, 12, DATA_EXTREME);
