@@ -298,7 +298,7 @@ static void check_file(const char *rel)
         rc = htc_dicom_decode_frame(d, NULL, k, NULL, &f);
         if (rc == HTC_ETSYNTAX) {
             /* Only transfer syntaxes this build has no decoder for. */
-            CHECK(img.codec == HTC_DICOM_JPEG || img.codec == HTC_DICOM_JPEG_LOSSLESS || img.codec == HTC_DICOM_JPEG_LS);
+            CHECK(img.codec == HTC_DICOM_JPEG); /* 12-bit JPEG without a 12-bit libjpeg */
             frames_tsyntax++;
             continue;
         }

@@ -597,17 +597,22 @@ static void test_rle(void)
         htc_dicom_close(&d);
     }
     /* transfer syntaxes without a decoder name themselves */
-    file_start(b, "1.2.840.10008.1.2.4.80");
-    image_attrs(b, 2, 2, NULL, 1, 8, 0, "MONOCHROME2", 0);
-    hdr(b, 0x7FE0, 0x0010, "OB", 0xFFFFFFFFu);
-    hdr(b, 0xFFFE, 0xE000, "", 0);
-    frag(b, (const uint8_t *)"\xFF\xD8\xFF\xD9", 4);
-    hdr(b, 0xFFFE, 0xE0DD, "", 0);
-    if ((d = open_buf(b, 0))) {
-        HtcDicomFrame f;
-        CHECK_EQ_INT(htc_dicom_decode_frame(d, NULL, 0, NULL, &f), HTC_ETSYNTAX);
-        CHECK(strstr(htc_dicom_last_error(), "1.2.840.10008.1.2.4.80") != NULL);
-        htc_dicom_close(&d);
+    static const char *const tsx[2] = { "1.2.840.10008.1.2.4.100", "1.2.840.10008.1.2.4.80" };
+    for (int t = 0; t < 2; t++) {
+        file_start(b, tsx[t]);
+        image_attrs(b, 2, 2, NULL, 1, 8, 0, "MONOCHROME2", 0);
+        hdr(b, 0x7FE0, 0x0010, "OB", 0xFFFFFFFFu);
+        hdr(b, 0xFFFE, 0xE000, "", 0);
+        frag(b, (const uint8_t *)"\xFF\xD8\xFF\xD9", 4);
+        hdr(b, 0xFFFE, 0xE0DD, "", 0);
+        if ((d = open_buf(b, 0))) {
+            HtcDicomFrame f;
+            /* MPEG-2 has no decoder here; a JPEG-LS frame without SOF55 is corrupt */
+            CHECK_EQ_INT(htc_dicom_decode_frame(d, NULL, 0, NULL, &f), t == 0 ? HTC_ETSYNTAX : HTC_ECORRUPT);
+            if (t == 0)
+                CHECK(strstr(htc_dicom_last_error(), "1.2.840.10008.1.2.4.100") != NULL);
+            htc_dicom_close(&d);
+        }
     }
     free(b);
 }
