@@ -82,6 +82,19 @@ int htc_ht_decode_block_with(const HtcHtDSP *dsp, const HtcBlockParams *p, int32
     if (lref == 0 || plane == 0 || lref > 0xFFFFFFFFu)
         ref_passes = 0;
 
+    if (lcup < 2 || off + lcup + lref < off) {
+        clear_block(out, stride, w, h);
+        return htc_fail(NULL, HTC_ECORRUPT, "HT code-block: cleanup segment of %u bytes", lcup);
+    }
+    const uint8_t *cup = p->data + off;
+    const uint32_t scup = (uint32_t)cup[lcup - 1] << 4 | (cup[lcup - 2] & 0xF);
+    if (scup < 2 || scup > lcup || scup > 4079) {
+        clear_block(out, stride, w, h);
+        return htc_fail(NULL, HTC_ECORRUPT,
+                        "HT code-block: Scup %u outside 2..min(Lcup %u, 4079) (segment at %llu)",
+                        scup, lcup, (unsigned long long)off);
+    }
+
     uint8_t local[HTC_HT_CLEANUP_SCRATCH_MAX > HTC_HT_REFINE_SCRATCH ? HTC_HT_CLEANUP_SCRATCH_MAX
                                                                     : HTC_HT_REFINE_SCRATCH];
     void *s = scratch && scratch_size >= sizeof(local) ? scratch : local;
@@ -89,8 +102,10 @@ int htc_ht_decode_block_with(const HtcHtDSP *dsp, const HtcBlockParams *p, int32
                                  stride, s);
     if (rc < 0) {
         clear_block(out, stride, w, h);
-        return htc_fail(NULL, rc, "HT code-block: corrupt cleanup segment (%u bytes at %llu)",
-                        lcup, (unsigned long long)off);
+        return htc_fail(NULL, rc,
+                        "HT code-block: cleanup segment (%u bytes at %llu) gives an exponent "
+                        "bound above Mb %u",
+                        lcup, (unsigned long long)off, p->mb);
     }
     if (ref_passes) {
         rc = htc_ht_refine(p->data + off + lcup, (uint32_t)lref, ref_passes, w, h, plane,
