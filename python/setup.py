@@ -42,19 +42,23 @@ class BuildExt(build_ext):
         common = ["-std=c11", "-O2", "-fPIC", "-fvisibility=hidden"]
         macros = [("_GNU_SOURCE", None), ("HTC_HAVE_CUDA", "0")]
         incs = [os.path.join(ROOT, "include"), os.path.join(ROOT, "src"), os.path.join(ROOT, "dicom")]
-        have_zlib = os.path.exists(dicom_h) and any(
-            os.path.exists(os.path.join(d, "zlib.h")) for d in ("/usr/include", "/usr/local/include"))
+        # Optional libraries of the DICOM layer, as the root CMakeLists.txt finds them.
+        optional = []  # (macro, library)
+        if os.path.exists(dicom_h):
+            for header, macro, lib in (("zlib.h", "HTC_HAVE_ZLIB", "z"), ("jpeglib.h", "HTC_HAVE_JPEG", "jpeg")):
+                if any(os.path.exists(os.path.join(d, header)) for d in ("/usr/include", "/usr/local/include")):
+                    optional.append((macro, lib))
         objects = []
         for f in lib_src:
             flags = next((v for k, v in ISA_FLAGS.items() if f.endswith(k)), [])
-            m = macros + ([("HTC_HAVE_ZLIB", "1")] if have_zlib and os.sep + "dicom" + os.sep in f else [])
+            m = macros + ([(macro, "1") for macro, _ in optional] if os.sep + "dicom" + os.sep in f else [])
             objects += cc.compile([f], output_dir=tmp, macros=m, include_dirs=incs,
                                   extra_postargs=common + flags, depends=[])
         cc.create_static_lib(objects, "htc_py", output_dir=tmp)
         archive = cc.library_filename("htc_py", output_dir=tmp)
         ext.sources = list(ext.sources) + [self._anchor(archive, tmp)]
         ext.library_dirs = [tmp]
-        ext.libraries = ["htc_py", "pthread", "m"] + (["z"] if have_zlib else [])
+        ext.libraries = ["htc_py", "pthread", "m"] + [lib for _, lib in optional]
         if os.path.exists(dicom_h):
             ext.define_macros = list(ext.define_macros) + [("HTCPY_DICOM", "1")]
         super().build_extension(ext)
