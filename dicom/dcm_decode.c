@@ -265,12 +265,8 @@ int htc_dicom_decode_frame(HtcDicom *d, HtcDecoder *dec, uint32_t k, const HtcDi
         return dcm_fail(&d->ctx, HTC_ERANGE, "frame %u asked for, Number of Frames is %u", k + 1, img.frames);
     switch (img.codec) {
     case HTC_DICOM_NATIVE: case HTC_DICOM_RLE: case HTC_DICOM_J2K: case HTC_DICOM_HTJ2K:
-    case HTC_DICOM_JPEG_LOSSLESS: case HTC_DICOM_JPEG_LS:
+    case HTC_DICOM_JPEG_LOSSLESS: case HTC_DICOM_JPEG_LS: case HTC_DICOM_JPEG:
         break;
-    case HTC_DICOM_JPEG:
-#ifdef HTC_HAVE_JPEG
-        break;
-#endif
     default:
         return dcm_fail(&d->ctx, HTC_ETSYNTAX, "transfer syntax %s (%s) cannot be decoded by this build",
                         img.transfer_syntax, img.transfer_syntax_name);

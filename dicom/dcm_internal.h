@@ -139,6 +139,10 @@ int dcm_rle_decode(const DcmCtx *c, const uint8_t *src, size_t size, uint32_t ro
 int dcm_jpeg_decode(const DcmCtx *c, const uint8_t *src, size_t size, const HtcDicomImage *img,
                     HtcDicomFrame *out);
 
+/* dcm_jpegdct.c: sequential DCT JPEG of one component, 8 or 12 bits. */
+int dcm_jpegdct_decode(const DcmCtx *c, const uint8_t *src, size_t size, const HtcDicomImage *img,
+                       HtcDicomFrame *out);
+
 /* dcm_jpegll.c: JPEG lossless (process 14). */
 int dcm_jpegll_decode(const DcmCtx *c, const uint8_t *src, size_t size, const HtcDicomImage *img,
                       HtcDicomFrame *out);

@@ -1,5 +1,6 @@
 /* htcodec DICOM layer: JPEG baseline / extended frames (.4.50 .4.51) through
- * libjpeg(-turbo), when the build has it (HTC_HAVE_JPEG). Samples stay as
+ * libjpeg(-turbo), when the build has it (HTC_HAVE_JPEG); 12-bit frames (and all
+ * frames without libjpeg) go to dcm_jpegdct.c. Samples stay as
  * stored: a YBR_FULL / YBR_FULL_422 frame comes out as Y, Cb, Cr with the
  * chroma up-sampled by libjpeg; RGB frames as R, G, B. */
 #include <stdio.h>
@@ -64,8 +65,8 @@ int dcm_jpeg_decode(const DcmCtx *c, const uint8_t *src, size_t size, const HtcD
     jpeg_create_decompress(&ci);
     const int prec = sof_precision(src, size);
     if (prec != 8 && prec != 0) {
-        rc = dcm_fail(c, HTC_ETSYNTAX, "transfer syntax %s (%s): %d-bit JPEG needs a libjpeg built for it",
-                      img->transfer_syntax, img->transfer_syntax_name, prec);
+        /* 12-bit: this libjpeg has no 12-bit path; ours decodes one component. */
+        rc = dcm_jpegdct_decode(c, src, size, img, out);
         goto done;
     }
     if (size > 0xFFFFFFFFu) {
@@ -136,10 +137,7 @@ done:
 #else
 int dcm_jpeg_decode(const DcmCtx *c, const uint8_t *src, size_t size, const HtcDicomImage *img, HtcDicomFrame *out)
 {
-    (void)src;
-    (void)size;
-    (void)out;
-    return dcm_fail(c, HTC_ETSYNTAX, "transfer syntax %s (%s): built without libjpeg", img->transfer_syntax,
-                    img->transfer_syntax_name);
+    /* Without libjpeg: one-component frames through our own decoder, colour ones not. */
+    return dcm_jpegdct_decode(c, src, size, img, out);
 }
 #endif
