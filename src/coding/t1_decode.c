@@ -60,16 +60,29 @@ T1_INLINE void t1_set_sig(uint16_t *fp, ptrdiff_t fs, uint32_t neg, uint32_t r, 
 {
     uint16_t *const n = r ? fp - 1 : fp - fs + 3; /* the row above */
     uint16_t *const s = r < 3 ? fp + 1 : fp + fs - 3; /* the row below */
+    /* The next column of the stripe is read next as one 64-bit word: it is
+     * written as one too, so that the load is forwarded from the store. */
+    uint16_t *const right = fp - r + 4;
+    uint64_t m = (uint64_t)(HTC_T1_W | (neg ? HTC_T1_W_NEG : 0)) << (16 * r);
+    if (r > 0)
+        m |= (uint64_t)HTC_T1_SW << (16 * r - 16);
+    if (r < 3)
+        m |= (uint64_t)HTC_T1_NW << (16 * r + 16);
+    uint64_t v;
+    memcpy(&v, right, sizeof(v));
+    v |= m;
+    memcpy(right, &v, sizeof(v));
     if (tell_up) {
         n[-4] |= HTC_T1_SE;
         n[0] |= (uint16_t)(HTC_T1_S | (neg ? HTC_T1_S_NEG : 0));
-        n[4] |= HTC_T1_SW;
+        if (r == 0)
+            n[4] |= HTC_T1_SW;
     }
     fp[-4] |= (uint16_t)(HTC_T1_E | (neg ? HTC_T1_E_NEG : 0));
-    fp[4] |= (uint16_t)(HTC_T1_W | (neg ? HTC_T1_W_NEG : 0));
     s[-4] |= HTC_T1_NE;
     s[0] |= (uint16_t)(HTC_T1_N | (neg ? HTC_T1_N_NEG : 0));
-    s[4] |= HTC_T1_NW;
+    if (r == 3)
+        s[4] |= HTC_T1_NW;
     fp[0] |= (uint16_t)(HTC_T1_SIG | (neg ? HTC_T1_NEG : 0));
 }
 
