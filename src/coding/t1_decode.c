@@ -4,8 +4,12 @@
  * PTERM, SEGSYM) and codeword segments spread over quality layers.
  *
  * Coefficients are built in out[] in sign-magnitude form (bit 31 the sign)
- * and turned into two's complement at the end, without branches. Each pass keeps the MQ coder in local
- * variables (the HTC_MQ_* macros).
+ * and turned into two's complement at the end, without branches. Each pass
+ * keeps the MQ coder in local variables (the HTC_MQ_* macros).
+ *
+ * Reconstruction: every coefficient misses the same number of planes
+ * (*undecoded_planes), except when decoding ends with a SigProp pass; see
+ * the end of htc_t1_decode_block and HTC_UNDECODED_HALVES in block.h.
  *
  * The flags are stored by stripe column: the four rows of a column of a
  * stripe are four consecutive uint16_t, so one 64-bit load tells whether a
