@@ -365,6 +365,11 @@ def run_case(args, rng, index, tmp):  # noqa: C901
     enc = subprocess.run(case.args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
     if enc.returncode != 0 or not os.path.exists(out) or os.path.getsize(out) == 0:
         return "encoder", case, enc.stdout.decode(errors="replace")[-300:]
+    with open(out, "rb") as f:
+        most = max_tile_parts(f.read())
+    if most > 255:
+        return "encoder", case, ("the encoder wrote %d tile-parts for one tile: TPsot wraps past 254 "
+                                 "(T.800 A.4.2), only OpenJPEG reads that back" % most)
     htc_out = os.path.join(tmp, "htc.raw")
     if os.path.exists(htc_out):
         os.unlink(htc_out)
@@ -576,6 +581,22 @@ def read_pgx(path):
     dt = ">" + ("i" if signed else "u") + str(nb)
     a = np.frombuffer(data[end + 1:end + 1 + w * h * nb], dtype=dt).astype(np.int64)
     return a.reshape(h, w) if a.size == w * h else None
+
+
+def max_tile_parts(data):
+    """The most tile-parts any one tile has, walking SOT to SOT by Psot."""
+    if data[4:8] == b"jP  ":
+        data = jp2_codestream(data)
+    pos = data.find(b"\xff\x90")
+    counts = {}
+    while 0 <= pos and pos + 12 <= len(data) and data[pos:pos + 2] == b"\xff\x90":
+        tile = int.from_bytes(data[pos + 4:pos + 6], "big")
+        psot = int.from_bytes(data[pos + 6:pos + 10], "big")
+        counts[tile] = counts.get(tile, 0) + 1
+        if psot < 14:
+            break
+        pos += psot
+    return max(counts.values()) if counts else 0
 
 
 def jp2_codestream(data):
