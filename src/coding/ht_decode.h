@@ -11,8 +11,8 @@
  * HTC_HT_CLEANUP_SCRATCH(w, h) bytes. Returns 0 or HTC_ECORRUPT. */
 #define HTC_HT_VLC_CLEAN_SIZE (4096 + 32)
 #define HTC_HT_CLEANUP_SCRATCH(w, h) \
-    ((size_t)(((w) + 1) / 2) * (((h) + 1) / 2) * 16 + 16 + HTC_HT_VLC_CLEAN_SIZE)
-#define HTC_HT_CLEANUP_SCRATCH_MAX (1230 * 16 + 16 + HTC_HT_VLC_CLEAN_SIZE)
+    ((size_t)(((w) + 1) / 2) * (((h) + 1) / 2) * 16 + 48 + HTC_HT_VLC_CLEAN_SIZE)
+#define HTC_HT_CLEANUP_SCRATCH_MAX (1230 * 16 + 48 + HTC_HT_VLC_CLEAN_SIZE)
 int htc_ht_cleanup(const uint8_t *seg, uint32_t lcup, uint32_t w, uint32_t h, uint32_t p,
                    uint32_t umax, int32_t *out, ptrdiff_t stride, void *scratch);
 /* The same with the kernels of dsp (tests compare them). */

@@ -8,7 +8,8 @@
 
 /* MagSgn of one row of nq quads: quad i has CxtVLC entry q[i] (rho, e_1,
  * e_k) and exponent bound U[i] (checked by the caller). Reads bits of the
- * unstuffed MagSgn buffer ms from *pos on; writes the w x yin samples
+ * unstuffed MagSgn buffer ms from *pos on (ms must be readable 40 bytes
+ * past the byte of the last position consumed); writes the w x yin samples
  * (yin 1 or 2 rows, w <= 2 nq columns) at o, and v | 1 of each significant
  * sample of the quads' bottom row (0 elsewhere) to vb[0 .. 2 nq - 1]. */
 typedef void (*HtcHtMagSgnRowFn)(const uint8_t *ms, size_t *pos, const uint16_t *q,

@@ -54,7 +54,7 @@ static int row_case(const HtcHtDSP *ref, const HtcHtDSP *alt, uint32_t nq, uint3
         if (kind == 0 && rnd() % 4 == 0)
             q[i] = 0; /* insignificant quad */
     }
-    const size_t msz = (size_t)nq * 16 + 16;
+    const size_t msz = (size_t)nq * 16 + 48;
     uint8_t *ms = malloc(msz);
     for (size_t i = 0; i < msz; i++)
         ms[i] = fill == 0 ? (uint8_t)rnd() : fill == 1 ? 0 : 0xFF;
