@@ -5,7 +5,7 @@
  * reference decode is within the corpus tolerance. A status of
  * HTC_EUNSUPPORTED is listed, not failed; wrong pixels and other errors fail.
  * HTC_CORPUS_FILTER=substring limits the files; HTC_CORPUS_MAX_MB (default
- * 64) skips images with more output bytes. Exit 77 without the corpus. */
+ * 64, 2 in sanitizer builds) skips images with more output bytes (32-bit samples). Exit 77 without the corpus. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -519,7 +519,17 @@ int main(void)
     }
     const char *filter = getenv("HTC_CORPUS_FILTER");
     const char *maxmb_s = getenv("HTC_CORPUS_MAX_MB");
-    const double max_bytes = (maxmb_s ? atof(maxmb_s) : 64.0) * 1048576.0;
+#if defined(__SANITIZE_ADDRESS__)
+#define HTC_CORPUS_DEFAULT_MB 2.0 /* sanitizer builds run ten times slower: small images only */
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define HTC_CORPUS_DEFAULT_MB 2.0
+#endif
+#endif
+#ifndef HTC_CORPUS_DEFAULT_MB
+#define HTC_CORPUS_DEFAULT_MB 64.0
+#endif
+    const double max_bytes = (maxmb_s ? atof(maxmb_s) : HTC_CORPUS_DEFAULT_MB) * 1048576.0;
     HtcDecoderSettings ds;
     htc_decoder_default_settings(&ds);
     ds.threads = 1;
