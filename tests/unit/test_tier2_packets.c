@@ -238,6 +238,59 @@ static void test_ht_layers(void)
     }
 }
 
+static void test_ht_second_set(void)
+{
+    /* layer 0: cleanup (4 bytes), SigProp + MagRef (3 bytes); layer 1: a
+     * second HT set's cleanup (6 bytes) supersedes the first set. */
+    Built b;
+    memset(&b, 0, sizeof(b));
+    main_header(&b.w, 2, 0x40, 0);
+    start_tile(&b);
+    bit(&b.w, 1);
+    bit(&b.w, 1);
+    bits(&b.w, 1, 1);        /* P = 0 */
+    npasses(&b.w, 3);
+    bit(&b.w, 0);
+    bits(&b.w, 4, 3);        /* cleanup: 3 bits (one pass up to it) */
+    bits(&b.w, 3, 4);        /* SigProp + MagRef: Lblock + 1 bits */
+    flush_header(&b.w);
+    body(&b.w, 7, 0x10);
+    bit(&b.w, 1);
+    bit(&b.w, 1);
+    npasses(&b.w, 1);
+    bit(&b.w, 0);
+    bits(&b.w, 6, 3);
+    flush_header(&b.w);
+    body(&b.w, 6, 0x50);
+    end_tile(&b);
+    for (uint32_t limit = 0; limit <= 1; limit++) {
+        HtcJobTable jt;
+        HtcStream *s = NULL;
+        CHECK_EQ_INT(run(&b, limit, &jt, &s), 0);
+        CHECK_EQ_INT(jt.num_jobs, 1);
+        if (jt.num_jobs == 1) {
+            const HtcBlockJob *j = &jt.jobs[0];
+            const uint8_t *cs;
+            size_t cs_size;
+            htc_stream_get_codestream(s, &cs, &cs_size);
+            if (limit == 0) {
+                CHECK_EQ_INT(j->num_segs, 1);
+                CHECK_EQ_INT(jt.segs[j->first_seg].passes, 4);
+                CHECK_EQ_INT(jt.segs[j->first_seg].length, 6);
+                CHECK_EQ_INT(cs[jt.chunks[j->first_chunk].offset], 0x50);
+            } else {
+                CHECK_EQ_INT(j->num_segs, 2);
+                CHECK_EQ_INT(j->num_passes, 3);
+                CHECK_EQ_INT(jt.segs[j->first_seg].length, 4);
+                CHECK_EQ_INT(jt.segs[j->first_seg + 1].length, 3);
+                CHECK_EQ_INT(cs[jt.chunks[j->first_chunk].offset], 0x10);
+            }
+        }
+        htc_job_table_free(NULL, &jt);
+        htc_stream_close(&s);
+    }
+}
+
 static void test_part1_styles(void)
 {
     /* BYPASS: 12 passes in one packet -> segments of 10 (MQ) and 2 (raw);
@@ -377,6 +430,7 @@ static void test_empty_and_cut(void)
 int main(void)
 {
     test_ht_layers();
+    test_ht_second_set();
     test_part1_styles();
     test_empty_and_cut();
     return test_summary("test_tier2_packets");
