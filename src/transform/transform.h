@@ -120,10 +120,16 @@ void htc_idwt97_level_v(const HtcTransformDSP *dsp, float *buf, ptrdiff_t stride
  * 5/3 (F.3.8.1): X(2n) = Y(2n) - ((Y(2n-1) + Y(2n+1) + 2) >> 2), then
  *               X(2n+1) = Y(2n+1) + ((X(2n) + X(2n+2)) >> 1).
  * 9/7 (F.3.8.2), float32, each step t = a + b; t = t * c; x = x - t:
- *   low *= K, high *= 1/K, then delta, gamma, beta, alpha steps. The
- *   constants are the standard's, rounded to float (1/K from 1 / K in
- *   double). With this 1/K the band step sizes are those of E.1.1.1 with
- *   R_b = precision + log2(gain_b) (LL 0, HL/LH 1, HH 2), for both filters.
+ *   low *= K, high *= 1/K, then delta, gamma, beta, alpha steps. alpha,
+ *   beta, gamma, delta and K are the standard's, rounded to float. 1/K is
+ *   OpenJPEG's historic 13318/16384 = 0.8128662 (2/K as 1.625732422f), not
+ *   1/1.230174104914001 = 0.8128931: both pass every ISO/IEC 15444-4
+ *   tolerance of the corpus (MSE equal to 0.1%), and this one makes lossy
+ *   decodes bit-identical to OpenJPEG's and Grok's, the corpus references
+ *   (exact 1/K differs from them by up to 5 on 16-bit data, issue228.j2k).
+ *   Band step sizes are those of E.1.1.1 with R_b = precision +
+ *   log2(gain_b) (LL 0, HL/LH 1, HH 2), for both filters (OpenJPEG folds
+ *   the gain into its 2/K instead).
  * Both use symmetric extension (PSE): a missing neighbour is the other one. */
 void htc_idwt53_line(const int32_t *in, int32_t *out, uint32_t n, int odd);
 void htc_idwt97_line(const float *in, float *out, uint32_t n, int odd);
@@ -229,7 +235,9 @@ void htc_dwt_init_avx512(HtcTransformDSP *dsp);
 #define HTC_DWT97_GAMMA ((float)0.882911075530934)
 #define HTC_DWT97_DELTA ((float)0.443506852043971)
 #define HTC_DWT97_K ((float)1.230174104914001)
-#define HTC_DWT97_INV_K ((float)(1.0 / 1.230174104914001))
+/* OpenJPEG's 1.625732422f / 2, exactly 6659/8192 (see htc_idwt97_line);
+ * the exact (float)(1.0 / 1.230174104914001) would be 0.81289306f. */
+#define HTC_DWT97_INV_K (6659.0f / 8192.0f)
 
 /* Scratch a row/column kernel may use for a level of w x h (bytes). */
 #define HTC_DWT_LANES 128 /* columns per vertical strip, at most */
