@@ -21,8 +21,7 @@ from . import _htcodec
 __version__ = library_version
 __all__ = [
     "Error", "Decoder", "CodeStream", "Region", "DecodeSource", "DecodeParams", "Image",
-    "ColorSpec", "ImageBufferKind", "BackendKind", "Backend", "as_image", "as_images",
-    "cuda_device_count", "features",
+    "ColorSpec", "ImageBufferKind", "BackendKind", "Backend", "cuda_device_count", "features",
 ]
 
 for _name in dir(_htcodec):
@@ -112,13 +111,3 @@ class Decoder(_Decoder):
     def last_errors(self):
         errs = getattr(self._local, "errors", None)
         return list(errs) if errs is not None else _Decoder.last_errors.__get__(self)
-
-
-def as_image(obj):
-    """An Image-like view of an array (host arrays are returned as numpy arrays)."""
-    import numpy as np
-    return np.asarray(obj)
-
-
-def as_images(objs):
-    return [as_image(o) for o in objs]
