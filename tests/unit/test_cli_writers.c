@@ -1,5 +1,5 @@
-/* The CLI's SHA-256 (FIPS 180-4 test vectors) and output writers (exact
- * bytes of .pgm/.ppm/.pgx/.raw for small pictures of every sample type). */
+/* The CLI's SHA-256 (FIPS 180-4 test vectors), output writers (exact bytes of
+ * .pgm/.ppm/.pgx/.raw for small pictures of every sample type) and progress bar. */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -7,6 +7,45 @@
 #include "test.h"
 #include "../../tools/sha256.c"
 #include "../../tools/writers.c"
+#include "../../tools/progress.c"
+
+/* The bar forced on, drawn into a file instead of a terminal. */
+static void check_progress(void)
+{
+    char path[] = "/tmp/htc_progress_XXXXXX";
+    const int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    if (fd < 0)
+        return;
+    fflush(stderr);
+    const int saved = dup(STDERR_FILENO);
+    dup2(fd, STDERR_FILENO);
+    HtcProgress bar;
+    htc_progress_start(&bar, 4, 1);
+    htc_progress_update(&bar, 0, "first.j2k");
+    htc_progress_message(&bar, "a failure");
+    htc_progress_update(&bar, 4, "");
+    htc_progress_end(&bar);
+    HtcProgress off;
+    htc_progress_start(&off, 4, 0); /* stderr is a file: no bar */
+    htc_progress_update(&off, 1, "never.j2k");
+    htc_progress_end(&off);
+    fflush(stderr);
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+    char buf[4096] = {0};
+    FILE *f = fdopen(fd, "rb");
+    rewind(f);
+    const size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    unlink(path);
+    CHECK(n > 0);
+    CHECK(strstr(buf, "] 0/4 ") != NULL);
+    CHECK(strstr(buf, "first.j2k") != NULL);
+    CHECK(strstr(buf, "\r\033[Ka failure\n") != NULL);
+    CHECK(strstr(buf, "[########################] 4/4") != NULL);
+    CHECK(strstr(buf, "never.j2k") == NULL);
+}
 
 static void check_sha(const void *data, size_t size, const char *want)
 {
@@ -173,5 +212,6 @@ int main(void)
                  HTC_EIO);
     CHECK(strstr(err, "/nonexistent-dir/x.raw") != NULL);
     rmdir(dir);
+    check_progress();
     return test_summary("test_cli_writers");
 }
