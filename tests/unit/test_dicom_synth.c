@@ -673,8 +673,46 @@ static void test_volume(void)
     CHECK_EQ_INT(htc_dicom_volume_sort(pl, 4, order, &v), HTC_EDICOM);
 }
 
+/* A header that disagrees with the codestream: the codestream wins, with a warning. */
+static int warnings;
+static void count_warning(void *opaque, int level, const char *msg)
+{
+    (void)opaque;
+    if (level == HTC_LOG_WARNING && strstr(msg, "codestream"))
+        warnings++;
+}
+
+static void test_j2k_correction(void)
+{
+    char path[256];
+    snprintf(path, sizeof(path), "%s/dicom/j2k/J2K_pixelrep_mismatch.dcm", TESTDATA);
+    HtcDicomSettings s;
+    htc_dicom_default_settings(&s);
+    s.log = count_warning;
+    HtcDicom *d = NULL;
+    if (htc_dicom_open_file(&d, path, &s) != 0) {
+        printf("test_dicom_synth: %s absent, correction check skipped\n", path);
+        return;
+    }
+    HtcDicomImage img;
+    CHECK_EQ_INT(htc_dicom_get_image(d, &img), 0);
+    CHECK_EQ_INT(img.pixel_representation, 1); /* the header says signed */
+    HtcDicomFrame f;
+    const int rc = htc_dicom_decode_frame(d, NULL, 0, NULL, &f);
+    CHECK_EQ_INT(rc, 0);
+    if (rc == 0) {
+        CHECK_EQ_INT(f.is_signed, 0); /* the codestream's unsigned samples */
+        CHECK_EQ_INT(f.sample_type, HTC_SAMPLE_U16);
+        CHECK_EQ_INT(f.corrected, 1);
+        CHECK(warnings >= 1);
+        htc_dicom_frame_release(&f);
+    }
+    htc_dicom_close(&d);
+}
+
 int main(void)
 {
+    test_j2k_correction();
     test_sequences(0);
     test_sequences(1);
     test_un_undefined();
