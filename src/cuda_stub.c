@@ -1,4 +1,6 @@
 /* htcodec: the GPU entry points when the library is built without CUDA. */
+#include <stdio.h>
+
 #include "internal.h"
 
 #if !HTC_HAVE_CUDA
@@ -11,4 +13,20 @@ int htc_cuda_device_name(int id, char *buf, size_t size)
         buf[0] = 0;
     return HTC_ENODEVICE;
 }
+#endif
+
+#if !HTC_HAVE_CUDA
+#include "cuda/gpu.h"
+
+int htc_gpu_decode_batch(struct HtcDecoder *d, HtcBatchItem *items, size_t n)
+{
+    (void)d;
+    for (size_t i = 0; i < n; i++) {
+        items[i].status = HTC_ENODEVICE;
+        snprintf(items[i].message, sizeof(items[i].message), "this build of htcodec has no CUDA backend");
+    }
+    return htc_fail(NULL, HTC_ENODEVICE, "this build of htcodec has no CUDA backend");
+}
+void htc_gpu_free(void *p) { (void)p; }
+void htc_gpu_close(struct HtcDecoder *d) { (void)d; }
 #endif

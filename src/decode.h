@@ -30,6 +30,7 @@ struct HtcDecoder {
     int32_t **tc_buf;
     size_t *tc_cap;            /* bytes */
     uint32_t num_tc;
+    void *gpu;                 /* GPU backend state (src/cuda/), NULL until used */
 };
 
 /* The output geometry of one decode: per output plane, the component and

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "decode.h"
+#include "cuda/gpu.h"
 
 size_t htc_sample_size(int sample_type)
 {
@@ -202,6 +203,8 @@ void htc_picture_release(HtcPicture *p)
 {
     if (!p)
         return;
+    if (p->memory == HTC_MEMORY_DEVICE && !p->caller_owned)
+        htc_gpu_free(p->buffer);
     pic_free(&p->allocator, p->alloc_ref);
     memset(p, 0, sizeof(*p));
 }

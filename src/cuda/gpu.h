@@ -1,0 +1,28 @@
+/* htcodec: the GPU backend as the decode entry points see it. Built only
+ * with CUDA (src/cuda/); src/cuda_stub.c answers HTC_ENODEVICE otherwise. */
+#ifndef HTC_GPU_H
+#define HTC_GPU_H
+
+#include "htc/htc.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct HtcDecoder;
+
+/* Decodes every item on the decoder's GPU (settings.device_id). Items
+ * whose code-blocks the GPU cannot decode (Part 1 blocks, RGN) are decoded
+ * by the CPU path and, for device output, copied up. Returns 0 when the
+ * call itself worked; each item has its own status. */
+int htc_gpu_decode_batch(struct HtcDecoder *d, HtcBatchItem *items, size_t n);
+/* Frees a picture buffer that the GPU backend allocated. */
+void htc_gpu_free(void *device_ptr);
+/* Releases the decoder's GPU resources (streams, pools); accepts NULL. */
+void htc_gpu_close(struct HtcDecoder *d);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* HTC_GPU_H */

@@ -1,0 +1,907 @@
+/* htcodec: the GPU backend. Host side: every item of a batch is parsed and
+ * run through tier 2 on the CPU; its HT code-blocks' bytes go into one
+ * pinned pool and its jobs into one table. Device side, per batch: one
+ * launch decodes every code-block (the CPU's HT decoder compiled for the
+ * GPU, one thread a block) and dequantises, one pair of launches per DWT
+ * level undoes that level for every tile-component of the batch, one
+ * launch applies the colour transforms and one writes the output type and
+ * layout. Items the GPU cannot take (Part 1 code-blocks, regions of
+ * interest) are decoded by the CPU path and copied up. */
+#include <cuda_runtime.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+extern "C" {
+#include "decode.h"
+#include "transform/transform.h"
+#include "cuda/gpu.h"
+}
+
+#include "cuda/gpu_dwt.cuh"
+#include "cuda/gpu_ht.cuh"
+#include "cuda/gpu_kernels.cuh"
+
+#define GPU_MAX_SEGS 4
+#define GPU_THREADS 128
+
+/* One HT code-block for the device. */
+typedef struct GpuJob {
+    uint64_t data_off;         /* its segments in the pool, HTC_BLOCK_PAD zero bytes after */
+    uint64_t coef_off;         /* its top-left sample in the arena (elements) */
+    uint32_t stride;           /* elements per row of its tile-component */
+    uint16_t w, h;
+    uint32_t num_passes, cblk_style;
+    uint32_t seg_len[GPU_MAX_SEGS];
+    uint8_t seg_passes[GPU_MAX_SEGS];
+    uint8_t num_segs, reversible, mb, zero_planes;
+    uint8_t band, pad[3];
+    float delta;
+} GpuJob;
+
+/* ---- kernels ------------------------------------------------------------ */
+
+__global__ void k_ht_blocks(const GpuJob *jobs, uint32_t n, const uint8_t *pool, int32_t *arena,
+                            int *status, uint8_t *scratch, size_t scratch_size)
+{
+    const uint32_t i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= n)
+        return;
+    const GpuJob j = jobs[i];
+    HtcBlockParams bp;
+    bp.data = pool + j.data_off;
+    bp.num_segments = j.num_segs;
+    for (uint32_t s = 0; s < j.num_segs; s++) {
+        bp.seg_len[s] = j.seg_len[s];
+        bp.seg_passes[s] = j.seg_passes[s];
+    }
+    bp.num_passes = j.num_passes;
+    bp.zero_planes = j.zero_planes;
+    bp.mb = j.mb;
+    bp.width = j.w;
+    bp.height = j.h;
+    bp.cblk_style = j.cblk_style;
+    bp.band = j.band;
+    bp.roi_shift = 0;
+    int32_t *out = arena + j.coef_off;
+    uint32_t u = 0;
+    const int rc = gpu_ht_decode_block(&bp, out, j.stride, &u, scratch + (size_t)i * scratch_size,
+                                       scratch_size);
+    status[i] = rc;
+    if (rc < 0 && rc != HTC_ECORRUPT)
+        return;
+    if (u > 31)
+        u = 31;
+    /* Dequantisation in place, as htc_dequant_rev / htc_dequant_irr. */
+    if (j.reversible) {
+        if (!u)
+            return;
+        const uint32_t half = 1u << (u - 1);
+        for (uint32_t y = 0; y < j.h; y++)
+            for (uint32_t x = 0; x < j.w; x++) {
+                int32_t *p = out + (size_t)y * j.stride + x;
+                const int32_t q = *p;
+                const uint32_t m = q < 0 ? 0u - (uint32_t)q : (uint32_t)q;
+                const uint32_t v = m + (q ? half : 0u);
+                *p = (int32_t)(q < 0 ? 0u - v : v);
+            }
+    } else {
+        const float r = GPU_FMUL((float)(1ull << u), 0.5f);
+        for (uint32_t y = 0; y < j.h; y++)
+            for (uint32_t x = 0; x < j.w; x++) {
+                int32_t *p = out + (size_t)y * j.stride + x;
+                const int32_t q = *p;
+                const int32_t m = q < 0 ? (int32_t)(0u - (uint32_t)q) : q;
+                const float a = GPU_FADD((float)m, r);
+                const float v = GPU_FMUL(a, j.delta);
+                const float f = q == 0 ? 0.0f : q < 0 ? -v : v;
+                *(float *)p = f;
+            }
+    }
+}
+
+/* HOR_SR of one level: rows of buf (low then high) into tmp, interleaved. */
+__global__ void k_idwt_h(const GpuDwtDesc *descs, int32_t *buf, int32_t *tmp)
+{
+    const GpuDwtDesc d = descs[blockIdx.y];
+    const uint32_t y = blockIdx.x * blockDim.x + threadIdx.x;
+    if (y >= d.h || d.w == 0)
+        return;
+    const size_t o = d.off + (size_t)y * d.stride;
+    if (d.is97)
+        gpu_idwt97_line((const float *)buf + o, 1, (float *)tmp + o, 1, d.w, d.xodd);
+    else
+        gpu_idwt53_line(buf + o, 1, tmp + o, 1, d.w, d.xodd);
+}
+
+/* VER_SR of one level: columns of tmp (low rows then high rows) into buf. */
+__global__ void k_idwt_v(const GpuDwtDesc *descs, int32_t *buf, const int32_t *tmp)
+{
+    const GpuDwtDesc d = descs[blockIdx.y];
+    const uint32_t x = blockIdx.x * blockDim.x + threadIdx.x;
+    if (x >= d.w || d.h == 0)
+        return;
+    const size_t o = d.off + x;
+    if (d.is97)
+        gpu_idwt97_line((const float *)tmp + o, d.stride, (float *)buf + o, d.stride, d.h, d.yodd);
+    else
+        gpu_idwt53_line(tmp + o, d.stride, buf + o, d.stride, d.h, d.yodd);
+}
+
+__global__ void k_mct(const GpuMctDesc *descs, int32_t *arena)
+{
+    const GpuMctDesc d = descs[blockIdx.y];
+    const size_t n = (size_t)d.w * d.h;
+    for (size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x; i < n;
+         i += (size_t)gridDim.x * blockDim.x) {
+        const size_t o = (i / d.w) * d.stride + i % d.w;
+        int32_t *c0 = arena + d.off[0] + o, *c1 = arena + d.off[1] + o, *c2 = arena + d.off[2] + o;
+        if (d.is_float) {
+            const float y0 = *(float *)c0, y1 = *(float *)c1, y2 = *(float *)c2;
+            const float r2 = GPU_FMUL(1.402f, y2);
+            const float g1 = GPU_FMUL(0.34413f, y1);
+            const float g2 = GPU_FMUL(0.71414f, y2);
+            const float b1 = GPU_FMUL(1.772f, y1);
+            const float g = GPU_FSUB(y0, g1);
+            *(float *)c0 = GPU_FADD(y0, r2);
+            *(float *)c1 = GPU_FSUB(g, g2);
+            *(float *)c2 = GPU_FADD(y0, b1);
+        } else {
+            const int32_t y0 = *c0, y1 = *c1, y2 = *c2;
+            const int32_t i1 = gpu_sub(y0, gpu_add(y2, y1) >> 2);
+            *c0 = gpu_add(y2, i1);
+            *c1 = i1;
+            *c2 = gpu_add(y1, i1);
+        }
+    }
+}
+
+__global__ void k_convert(const GpuCvtDesc *descs, const int32_t *arena)
+{
+    const GpuCvtDesc d = descs[blockIdx.y];
+    const size_t n = (size_t)d.w * d.h;
+    for (size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x; i < n;
+         i += (size_t)gridDim.x * blockDim.x) {
+        const uint32_t y = (uint32_t)(i / d.w), x = (uint32_t)(i % d.w);
+        const size_t so = d.src_off + (size_t)y * d.src_stride + x;
+        int64_t v;
+        if (d.is_float) {
+            const float f = ((const float *)arena)[so];
+            float c = f > d.flo ? f : d.flo;
+            c = c < d.fhi ? c : d.fhi;
+            v = __float2int_rn(c);
+        } else {
+            const int32_t s = arena[so];
+            v = s < d.lo ? d.lo : s > d.hi ? d.hi : s;
+        }
+        uint8_t *p = d.dst + (int64_t)y * d.dst_row_stride + (size_t)x * d.pixel_stride * d.bytes;
+        if (d.out_float) {
+            const float f = (float)(v + (int64_t)(uint32_t)d.shift);
+            memcpy(p, &f, 4);
+        } else {
+            const uint32_t u = (uint32_t)v + (uint32_t)d.shift;
+            if (d.bytes == 1) {
+                *p = (uint8_t)u;
+            } else if (d.bytes == 2) {
+                const uint16_t s16 = (uint16_t)u;
+                memcpy(p, &s16, 2);
+            } else {
+                memcpy(p, &u, 4);
+            }
+        }
+    }
+}
+
+/* ---- host side ---------------------------------------------------------- */
+
+/* A growable array on the host. */
+typedef struct Vec {
+    void *p;
+    size_t n, cap, elem;
+} Vec;
+
+static void *vec_push(Vec *v)
+{
+    if (v->n == v->cap) {
+        const size_t cap = v->cap ? v->cap * 2 : 256;
+        void *q = realloc(v->p, cap * v->elem);
+        if (!q)
+            return NULL;
+        v->p = q;
+        v->cap = cap;
+    }
+    void *e = (uint8_t *)v->p + v->n * v->elem;
+    memset(e, 0, v->elem);
+    v->n++;
+    return e;
+}
+
+/* A device buffer that only grows. */
+typedef struct DevBuf {
+    void *p;
+    size_t size;
+} DevBuf;
+
+static cudaError_t dev_reserve(DevBuf *b, size_t need)
+{
+    if (b->size >= need)
+        return cudaSuccess;
+    if (b->p)
+        cudaFree(b->p);
+    b->p = NULL;
+    b->size = 0;
+    const size_t cap = need + need / 4 + 4096;
+    cudaError_t e = cudaMalloc(&b->p, cap);
+    if (e == cudaSuccess)
+        b->size = cap;
+    return e;
+}
+
+typedef struct LevelDesc {
+    GpuDwtDesc d;
+    uint32_t level;
+} LevelDesc;
+
+typedef struct GpuState {
+    int device;
+    cudaStream_t stream;
+    uint8_t *pinned;           /* the byte pool on the host */
+    size_t pinned_size, pinned_used;
+    DevBuf pool, jobs, status, arena, tmp, scratch, dwt, mct, cvt, staging;
+    Vec gjobs, levels, mcts, cvts;
+    int *status_host;
+    size_t status_cap;
+} GpuState;
+
+extern "C" void htc_gpu_free(void *p)
+{
+    if (p)
+        cudaFree(p);
+}
+
+extern "C" void htc_gpu_close(HtcDecoder *d)
+{
+    if (!d || !d->gpu)
+        return;
+    GpuState *g = (GpuState *)d->gpu;
+    cudaSetDevice(g->device);
+    DevBuf *bufs[] = { &g->pool, &g->jobs, &g->status, &g->arena, &g->tmp, &g->scratch,
+                       &g->dwt, &g->mct, &g->cvt, &g->staging };
+    for (size_t i = 0; i < sizeof(bufs) / sizeof(bufs[0]); i++)
+        if (bufs[i]->p)
+            cudaFree(bufs[i]->p);
+    if (g->pinned)
+        cudaFreeHost(g->pinned);
+    free(g->gjobs.p);
+    free(g->levels.p);
+    free(g->mcts.p);
+    free(g->cvts.p);
+    free(g->status_host);
+    cudaStreamDestroy(g->stream);
+    free(g);
+    d->gpu = NULL;
+}
+
+static GpuState *gpu_state(HtcDecoder *d, int *rc)
+{
+    *rc = 0;
+    if (d->gpu)
+        return (GpuState *)d->gpu;
+    GpuState *g = (GpuState *)calloc(1, sizeof(GpuState));
+    if (!g) {
+        *rc = htc_fail(&d->ctx, HTC_ENOMEM, "GPU state");
+        return NULL;
+    }
+    g->device = d->settings.device_id;
+    if (cudaSetDevice(g->device) != cudaSuccess ||
+        cudaStreamCreateWithFlags(&g->stream, cudaStreamNonBlocking) != cudaSuccess) {
+        cudaGetLastError();
+        free(g);
+        *rc = htc_fail(&d->ctx, HTC_ENODEVICE, "CUDA device %d cannot be used", d->settings.device_id);
+        return NULL;
+    }
+    g->gjobs.elem = sizeof(GpuJob);
+    g->levels.elem = sizeof(LevelDesc);
+    g->mcts.elem = sizeof(GpuMctDesc);
+    g->cvts.elem = sizeof(GpuCvtDesc);
+    d->gpu = g;
+    return g;
+}
+
+/* Room for n more bytes in the pinned pool (which may move). */
+static int pinned_reserve(GpuState *g, size_t n)
+{
+    if (g->pinned_used + n <= g->pinned_size)
+        return 0;
+    size_t cap = g->pinned_size ? g->pinned_size * 2 : ((size_t)16 << 20);
+    while (cap < g->pinned_used + n)
+        cap *= 2;
+    uint8_t *p = NULL;
+    if (cudaHostAlloc((void **)&p, cap, cudaHostAllocDefault) != cudaSuccess) {
+        cudaGetLastError();
+        return HTC_ENOMEM;
+    }
+    if (g->pinned) {
+        memcpy(p, g->pinned, g->pinned_used);
+        cudaFreeHost(g->pinned);
+    }
+    g->pinned = p;
+    g->pinned_size = cap;
+    return 0;
+}
+
+#define CUDA_TRY(call, what)                                                              \
+    do {                                                                                  \
+        const cudaError_t e_ = (call);                                                    \
+        if (e_ != cudaSuccess) {                                                          \
+            cudaGetLastError();                                                           \
+            rc = htc_fail(&d->ctx, HTC_EDEVICE, "%s: %s", what, cudaGetErrorString(e_)); \
+            goto done;                                                                    \
+        }                                                                                 \
+    } while (0)
+
+/* The output range of one component and type, as src/transform/convert.c. */
+static int cvt_range(GpuCvtDesc *c, uint32_t p, int is_signed, int type)
+{
+    if (p < 1 || p > 32)
+        return HTC_EINVAL;
+    int64_t clo, chi, tlo, thi;
+    if (is_signed) {
+        clo = -((int64_t)1 << (p - 1));
+        chi = ((int64_t)1 << (p - 1)) - 1;
+    } else {
+        clo = 0;
+        chi = ((int64_t)1 << p) - 1;
+    }
+    const int64_t shift = is_signed ? 0 : (int64_t)1 << (p - 1);
+    c->out_float = 0;
+    switch (type) {
+    case HTC_SAMPLE_U8: tlo = 0; thi = 255; c->bytes = 1; break;
+    case HTC_SAMPLE_I8: tlo = -128; thi = 127; c->bytes = 1; break;
+    case HTC_SAMPLE_U16: tlo = 0; thi = 65535; c->bytes = 2; break;
+    case HTC_SAMPLE_I16: tlo = -32768; thi = 32767; c->bytes = 2; break;
+    case HTC_SAMPLE_U32: tlo = 0; thi = 4294967295ll; c->bytes = 4; break;
+    case HTC_SAMPLE_I32: tlo = INT32_MIN; thi = INT32_MAX; c->bytes = 4; break;
+    case HTC_SAMPLE_F32: tlo = clo; thi = chi; c->bytes = 4; c->out_float = 1; break;
+    default: return HTC_EINVAL;
+    }
+    const int64_t lo = (clo > tlo ? clo : tlo) - shift, hi = (chi < thi ? chi : thi) - shift;
+    c->lo = (int32_t)lo;
+    c->hi = (int32_t)hi;
+    c->shift = (int32_t)(uint32_t)shift;
+    c->flo = (float)lo;
+    c->fhi = (float)hi;
+    if ((double)c->fhi > (double)hi)
+        c->fhi = nextafterf(c->fhi, -INFINITY);
+    return 0;
+}
+
+/* Whether a tile has every tile-part its SOT markers announce. */
+static int tile_complete(const HtcDecoder *d, const HtcStream *s, uint32_t ti)
+{
+    const HtcTile *t = &s->tiles[ti];
+    if (t->num_parts == 0)
+        return 0;
+    if (d->settings.allow_truncated)
+        return 1;
+    uint32_t declared = 0;
+    for (uint32_t i = 0; i < t->num_parts; i++)
+        declared = HTC_MAX(declared, (uint32_t)s->parts[t->parts[i]].num_parts);
+    return declared == 0 || t->num_parts >= declared;
+}
+
+/* Per-batch plan state. */
+typedef struct Plan {
+    HtcDecoder *d;
+    GpuState *g;
+    HtcJobTable jt;
+    size_t arena_elems;
+    uint32_t max_levels;
+} Plan;
+
+/* Plans one tile of one item: tier 2, its jobs and their bytes, its
+ * tile-component areas, DWT levels, colour transform and output areas.
+ * HTC_EUNSUPPORTED sends the item to the CPU path. */
+static int plan_tile(Plan *pl, const HtcStream *s, const HtcDecodeParams *p, const HtcDecodeGeom *geo,
+                     const HtcPicture *pic, uint8_t *out_base, int staged, uint32_t ti)
+{
+    GpuState *g = pl->g;
+    const HtcContext *ctx = &s->ctx;
+    const HtcTile *t = &s->tiles[ti];
+    const uint32_t nc = s->num_components;
+    if (nc > 64)
+        return HTC_EUNSUPPORTED;
+    if (!tile_complete(pl->d, s, ti))
+        return HTC_EUNSUPPORTED; /* the CPU path zero-fills missing tiles */
+    uint8_t keep[64] = { 0 };
+    uint64_t tco[64];
+    HtcResGeom tg[64];
+    for (uint32_t i = 0; i < geo->num_out; i++)
+        keep[geo->comps[i]] = 1;
+    const int mct = p->apply_mct && nc >= 3 && t->cod[0].mct && (keep[0] || keep[1] || keep[2]);
+    if (mct)
+        keep[0] = keep[1] = keep[2] = 1;
+    for (uint32_t c = 0; c < nc; c++) {
+        if (!keep[c])
+            continue;
+        const uint32_t nl = t->cod[c].levels;
+        if (p->reduce > nl)
+            return htc_fail(ctx, HTC_ERANGE, "reduce %u above the %u levels of tile %u component %u",
+                            p->reduce, nl, ti, c);
+        if (t->roi_shift && t->roi_shift[c])
+            return HTC_EUNSUPPORTED;
+        htc_t2_res_rect(s, t, c, nl, nl - p->reduce, &tg[c]);
+        tco[c] = pl->arena_elems;
+        pl->arena_elems += (size_t)(tg[c].x1 - tg[c].x0) * (tg[c].y1 - tg[c].y0);
+        pl->arena_elems = (pl->arena_elems + 31) & ~(size_t)31;
+        const uint32_t L = nl - p->reduce;
+        for (uint32_t r = 1; r <= L; r++) {
+            HtcResGeom rg;
+            htc_t2_res_rect(s, t, c, nl, r, &rg);
+            LevelDesc *ld = (LevelDesc *)vec_push(&g->levels);
+            if (!ld)
+                return htc_fail(ctx, HTC_ENOMEM, "GPU plan");
+            ld->d.off = tco[c];
+            ld->d.stride = tg[c].x1 - tg[c].x0;
+            ld->d.w = rg.x1 - rg.x0;
+            ld->d.h = rg.y1 - rg.y0;
+            ld->d.xodd = rg.x0 & 1;
+            ld->d.yodd = rg.y0 & 1;
+            ld->d.is97 = !t->cod[c].reversible;
+            ld->level = r;
+        }
+        pl->max_levels = HTC_MAX(pl->max_levels, L);
+    }
+    if (mct) {
+        for (uint32_t c = 1; c < 3; c++)
+            if (tg[c].x1 - tg[c].x0 != tg[0].x1 - tg[0].x0 || tg[c].y1 - tg[c].y0 != tg[0].y1 - tg[0].y0 ||
+                t->cod[c].reversible != t->cod[0].reversible)
+                return htc_fail(ctx, HTC_ECONTRADICT,
+                                "tile %u: multiple component transform over components of different sizes or filters",
+                                ti);
+        GpuMctDesc *m = (GpuMctDesc *)vec_push(&g->mcts);
+        if (!m)
+            return htc_fail(ctx, HTC_ENOMEM, "GPU plan");
+        for (int c = 0; c < 3; c++)
+            m->off[c] = tco[c];
+        m->stride = tg[0].x1 - tg[0].x0;
+        m->w = m->stride;
+        m->h = tg[0].y1 - tg[0].y0;
+        m->is_float = !t->cod[0].reversible;
+    }
+
+    HtcT2Options opt;
+    memset(&opt, 0, sizeof(opt));
+    opt.max_layers = p->layers;
+    opt.reduce = p->reduce;
+    opt.allow_truncated = pl->d->settings.allow_truncated;
+    opt.comp_keep = keep;
+    htc_job_table_reset(&pl->jt);
+    HTC_CHECK(htc_t2_decode_tile(s, ti, &opt, &pl->jt));
+    const HtcJobTable *jt = &pl->jt;
+    for (uint32_t k = 0; k < jt->num_jobs; k++) {
+        const HtcBlockJob *j = &jt->jobs[k];
+        if (j->comp >= nc || !keep[j->comp] || j->res + p->reduce > t->cod[j->comp].levels)
+            continue;
+        if (!j->is_ht || j->roi_shift || j->num_segs > GPU_MAX_SEGS || j->mb > 31)
+            return HTC_EUNSUPPORTED;
+        const size_t need = ((size_t)j->data_length + HTC_BLOCK_PAD + 15) & ~(size_t)15;
+        if (pinned_reserve(g, need) < 0)
+            return htc_fail(ctx, HTC_ENOMEM, "pinned pool of %zu bytes", g->pinned_used + need);
+        uint8_t *b = g->pinned + g->pinned_used;
+        for (uint32_t q = 0; q < j->num_chunks; q++) {
+            const HtcChunk *ch = &jt->chunks[j->first_chunk + q];
+            memcpy(b, s->cs + ch->offset, ch->length);
+            b += ch->length;
+        }
+        memset(b, 0, need - j->data_length);
+        GpuJob *gj = (GpuJob *)vec_push(&g->gjobs);
+        if (!gj)
+            return htc_fail(ctx, HTC_ENOMEM, "GPU plan");
+        gj->data_off = g->pinned_used;
+        g->pinned_used += need;
+        const uint32_t stride = tg[j->comp].x1 - tg[j->comp].x0;
+        gj->coef_off = tco[j->comp] + (uint64_t)j->out_y * stride + j->out_x;
+        gj->stride = stride;
+        gj->w = (uint16_t)(j->x1 - j->x0);
+        gj->h = (uint16_t)(j->y1 - j->y0);
+        gj->num_passes = j->num_passes;
+        gj->cblk_style = j->cblk_style;
+        gj->num_segs = (uint8_t)j->num_segs;
+        for (uint32_t q = 0; q < j->num_segs; q++) {
+            gj->seg_len[q] = jt->segs[j->first_seg + q].length;
+            gj->seg_passes[q] = (uint8_t)HTC_MIN(jt->segs[j->first_seg + q].passes, 255u);
+        }
+        gj->reversible = j->reversible;
+        gj->mb = (uint8_t)j->mb;
+        gj->zero_planes = (uint8_t)HTC_MIN(j->zero_planes, 255u);
+        gj->band = j->band;
+        gj->delta = j->delta;
+    }
+
+    /* This tile-component cut into each output plane. */
+    for (uint32_t i = 0; i < geo->num_out; i++) {
+        const uint32_t c = geo->comps[i];
+        uint32_t px0, py0, px1, py1;
+        htc_decode_comp_rect(s, geo, c, &px0, &py0, &px1, &py1);
+        const uint32_t x0 = HTC_MAX(px0, tg[c].x0), y0 = HTC_MAX(py0, tg[c].y0);
+        const uint32_t x1 = HTC_MIN(px1, tg[c].x1), y1 = HTC_MIN(py1, tg[c].y1);
+        if (x0 >= x1 || y0 >= y1)
+            continue;
+        GpuCvtDesc *cv = (GpuCvtDesc *)vec_push(&g->cvts);
+        if (!cv)
+            return htc_fail(ctx, HTC_ENOMEM, "GPU plan");
+        const uint32_t stride = tg[c].x1 - tg[c].x0;
+        cv->src_off = tco[c] + (uint64_t)(y0 - tg[c].y0) * stride + (x0 - tg[c].x0);
+        cv->src_stride = stride;
+        cv->w = x1 - x0;
+        cv->h = y1 - y0;
+        const HtcPlane *pln = &pic->planes[i];
+        const size_t plane_off = (size_t)((const uint8_t *)pln->data - (const uint8_t *)pic->buffer);
+        cv->dst = out_base + plane_off + (size_t)(y0 - py0) * pln->row_stride +
+                  (size_t)(x0 - px0) * pln->pixel_stride * geo->bytes_per_sample;
+        cv->dst_row_stride = pln->row_stride;
+        cv->pixel_stride = pln->pixel_stride;
+        cv->is_float = !t->cod[c].reversible;
+        cv->staged = (uint8_t)staged;
+        const HtcComponent *cp = &s->comps[c];
+        if (cvt_range(cv, cp->precision, cp->is_signed, geo->sample_type) < 0)
+            return htc_fail(ctx, HTC_EUNSUPPORTED, "output of %u-bit samples", cp->precision);
+    }
+    return 0;
+}
+
+typedef struct ItemState {
+    HtcStream *own;
+    const HtcStream *s;
+    const HtcDecodeParams *p;
+    HtcDecodeParams def;
+    int gpu;                   /* 1: decoded here */
+    int device_out;
+    size_t staging_off;        /* host output: its place in the staging buffer */
+    size_t first_job, num_jobs;
+} ItemState;
+
+/* The CPU path for one item; device output is copied up. caller_buf and
+ * caller_size: the caller's own output buffer (host or device), if any. */
+static int cpu_item(HtcDecoder *d, ItemState *st, HtcBatchItem *it, void *caller_buf, size_t caller_size)
+{
+    HtcDecodeParams hp = *st->p;
+    hp.memory = HTC_MEMORY_HOST;
+    HtcPicture host;
+    memset(&host, 0, sizeof(host));
+    if (caller_buf && !st->device_out) {
+        host.buffer = caller_buf;
+        host.buffer_size = caller_size;
+    }
+    const int saved = d->settings.device;
+    d->settings.device = HTC_DEVICE_CPU;
+    int rc = htc_decode(d, st->s, &hp, &host);
+    d->settings.device = saved;
+    if (rc < 0)
+        return rc;
+    if (!st->device_out) {
+        it->picture = host;
+        return 0;
+    }
+    void *dev = caller_buf;
+    cudaError_t e = cudaSuccess;
+    if (dev && caller_size < host.buffer_size) {
+        htc_picture_release(&host);
+        return htc_fail(&d->ctx, HTC_EINVAL, "caller's device buffer of %zu bytes, %zu needed",
+                        caller_size, host.buffer_size);
+    }
+    if (!dev)
+        e = cudaMalloc(&dev, host.buffer_size ? host.buffer_size : 1);
+    if (e == cudaSuccess)
+        e = cudaMemcpy(dev, host.buffer, host.buffer_size, cudaMemcpyHostToDevice);
+    if (e != cudaSuccess) {
+        cudaGetLastError();
+        if (dev && !caller_buf)
+            cudaFree(dev);
+        htc_picture_release(&host);
+        return htc_fail(&d->ctx, HTC_EDEVICE, "copying a CPU-decoded picture to the GPU");
+    }
+    /* Re-point the planes at the device copy, then free the host samples
+     * (the plane array lives in the same block: keep a copy). */
+    HtcPicture dp;
+    memset(&dp, 0, sizeof(dp));
+    dp.buffer = dev;
+    dp.buffer_size = host.buffer_size;
+    uint32_t comps[64];
+    HtcDecodeGeom geo;
+    rc = htc_decode_geometry(st->s, st->p, comps, &geo);
+    if (rc >= 0)
+        rc = htc_picture_setup(st->s, &geo, &d->settings.allocator, &dp, 1);
+    htc_picture_release(&host);
+    if (rc < 0) {
+        if (!caller_buf)
+            cudaFree(dev);
+        return rc;
+    }
+    dp.memory = HTC_MEMORY_DEVICE;
+    dp.device_id = d->settings.device_id;
+    dp.caller_owned = caller_buf != NULL;
+    it->picture = dp;
+    return 0;
+}
+
+static uint32_t blocks_for(size_t n, uint32_t threads)
+{
+    const size_t b = (n + threads - 1) / threads;
+    return (uint32_t)(b ? b : 1);
+}
+
+extern "C" int htc_gpu_decode_batch(HtcDecoder *d, HtcBatchItem *items, size_t n)
+{
+    int rc = 0;
+    GpuState *g = gpu_state(d, &rc);
+    if (!g)
+        return rc;
+    if (cudaSetDevice(g->device) != cudaSuccess)
+        return htc_fail(&d->ctx, HTC_ENODEVICE, "CUDA device %d", g->device);
+    ItemState *st = (ItemState *)calloc(n ? n : 1, sizeof(ItemState));
+    if (!st)
+        return htc_fail(&d->ctx, HTC_ENOMEM, "batch of %zu", n);
+    Plan pl;
+    memset(&pl, 0, sizeof(pl));
+    pl.d = d;
+    pl.g = g;
+    htc_job_table_init(&pl.jt);
+    g->gjobs.n = g->levels.n = g->mcts.n = g->cvts.n = 0;
+    g->pinned_used = 0;
+    size_t staging = 0;
+
+    /* 1. Parse, lay out the pictures, plan every item. */
+    for (size_t i = 0; i < n; i++) {
+        HtcBatchItem *it = &items[i];
+        ItemState *is = &st[i];
+        it->status = 0;
+        it->message[0] = 0;
+        htc_clear_error();
+        is->s = it->stream;
+        int irc = 0;
+        if (!is->s) {
+            HtcStreamSettings ss;
+            htc_stream_default_settings(&ss);
+            ss.limits = d->settings.limits;
+            ss.allocator = d->settings.allocator;
+            irc = htc_stream_open_memory(&is->own, it->data, it->size, &ss);
+            is->s = is->own;
+        }
+        if (it->params) {
+            is->p = it->params;
+        } else {
+            htc_decode_default_params(&is->def);
+            is->p = &is->def;
+        }
+        is->device_out = is->p->memory == HTC_MEMORY_DEVICE;
+        if (irc >= 0) {
+            /* The picture: device memory of our own, or the host's with a
+             * staging area on the device. */
+            HtcPicture *pic = &it->picture;
+            const int caller_buf = pic->buffer != NULL;
+            void *const caller_ptr = pic->buffer;
+            const size_t caller_size = pic->buffer_size;
+            void *dev = NULL;
+            if (is->device_out && !caller_buf) {
+                HtcPicture lay;
+                memset(&lay, 0, sizeof(lay));
+                irc = htc_decode_layout(is->s, is->p, &lay);
+                if (irc >= 0) {
+                    if (cudaMalloc(&dev, lay.buffer_size ? lay.buffer_size : 1) != cudaSuccess) {
+                        cudaGetLastError();
+                        irc = htc_fail(&d->ctx, HTC_EDEVICE, "device picture of %zu bytes", lay.buffer_size);
+                    } else {
+                        pic->buffer = dev;
+                        pic->buffer_size = lay.buffer_size;
+                    }
+                }
+                htc_picture_release(&lay);
+            }
+            if (irc >= 0) {
+                uint32_t comps[64];
+                HtcDecodeGeom geo;
+                if (is->s->num_components > 64) {
+                    irc = HTC_EUNSUPPORTED;
+                } else {
+                    irc = htc_decode_geometry(is->s, is->p, comps, &geo);
+                    if (irc >= 0)
+                        irc = htc_picture_setup(is->s, &geo, &d->settings.allocator, pic, 1);
+                }
+                if (irc >= 0 && is->device_out) {
+                    pic->memory = HTC_MEMORY_DEVICE;
+                    pic->device_id = g->device;
+                    pic->caller_owned = caller_buf;
+                } else if (irc < 0 && dev) {
+                    cudaFree(dev);
+                    memset(pic, 0, sizeof(*pic));
+                }
+                if (irc >= 0) {
+                    uint8_t *out_base;
+                    if (is->device_out) {
+                        out_base = (uint8_t *)pic->buffer;
+                    } else {
+                        is->staging_off = staging;
+                        staging += (pic->buffer_size + 255) & ~(size_t)255;
+                        out_base = (uint8_t *)(uintptr_t)is->staging_off; /* patched below */
+                    }
+                    const size_t j0 = g->gjobs.n, l0 = g->levels.n, m0 = g->mcts.n, c0 = g->cvts.n;
+                    const size_t a0 = pl.arena_elems, p0 = g->pinned_used;
+                    is->first_job = j0;
+                    const HtcStream *s = is->s;
+                    const uint32_t tx0 = (geo.gx0 - s->tx0) / s->tw, tx1 = (geo.gx1 - 1 - s->tx0) / s->tw + 1;
+                    const uint32_t ty0 = (geo.gy0 - s->ty0) / s->th, ty1 = (geo.gy1 - 1 - s->ty0) / s->th + 1;
+                    for (uint32_t ty = ty0; ty < HTC_MIN(ty1, s->nty) && irc >= 0; ty++)
+                        for (uint32_t tx = tx0; tx < HTC_MIN(tx1, s->ntx) && irc >= 0; tx++)
+                            irc = plan_tile(&pl, s, is->p, &geo, pic, out_base, !is->device_out, ty * s->ntx + tx);
+                    if (irc >= 0) {
+                        is->gpu = 1;
+                        is->num_jobs = g->gjobs.n - j0;
+                    } else {
+                        /* Undo this item's share of the plan. */
+                        g->gjobs.n = j0;
+                        g->levels.n = l0;
+                        g->mcts.n = m0;
+                        g->cvts.n = c0;
+                        pl.arena_elems = a0;
+                        g->pinned_used = p0;
+                        if (!is->device_out)
+                            staging = is->staging_off;
+                        if (irc == HTC_EUNSUPPORTED && is->s->num_components <= 64) {
+                            htc_picture_release(pic);
+                            memset(pic, 0, sizeof(*pic));
+                            htc_clear_error();
+                            irc = cpu_item(d, is, it, caller_ptr, caller_size);
+                        }
+                    }
+                }
+            }
+        }
+        if (irc < 0) {
+            it->status = irc;
+            htc_copy_last_error(it->message, sizeof(it->message));
+            if (!it->message[0])
+                snprintf(it->message, sizeof(it->message), "%s", htc_strerror(irc));
+        }
+    }
+
+    if (g->gjobs.n == 0 && g->cvts.n == 0)
+        goto done;
+    {
+        /* 2. Device buffers. Host outputs land in a staging area first. */
+        const size_t nj = g->gjobs.n;
+        const size_t arena_bytes = (pl.arena_elems ? pl.arena_elems : 1) * sizeof(int32_t);
+        CUDA_TRY(dev_reserve(&g->staging, staging ? staging : 1), "staging buffer");
+        CUDA_TRY(dev_reserve(&g->pool, g->pinned_used ? g->pinned_used : 1), "byte pool");
+        CUDA_TRY(dev_reserve(&g->jobs, (nj ? nj : 1) * sizeof(GpuJob)), "job table");
+        CUDA_TRY(dev_reserve(&g->status, (nj ? nj : 1) * sizeof(int)), "job status");
+        CUDA_TRY(dev_reserve(&g->scratch, (nj ? nj : 1) * (size_t)GPU_HT_SCRATCH), "block scratch");
+        CUDA_TRY(dev_reserve(&g->arena, arena_bytes), "coefficients");
+        CUDA_TRY(dev_reserve(&g->tmp, arena_bytes), "DWT buffer");
+        GpuCvtDesc *cv = (GpuCvtDesc *)g->cvts.p;
+        for (size_t k = 0; k < g->cvts.n; k++)
+            if (cv[k].staged)
+                cv[k].dst = (uint8_t *)g->staging.p + (uintptr_t)cv[k].dst;
+        /* DWT levels grouped by level (counting sort). */
+        const size_t nl = g->levels.n;
+        size_t count[HTC_MAX_LEVELS + 2] = { 0 };
+        const LevelDesc *ld = (const LevelDesc *)g->levels.p;
+        for (size_t k = 0; k < nl; k++)
+            count[ld[k].level]++;
+        size_t start[HTC_MAX_LEVELS + 2] = { 0 };
+        for (uint32_t r = 1; r <= HTC_MAX_LEVELS; r++)
+            start[r + 1] = start[r] + count[r];
+        GpuDwtDesc *sorted = (GpuDwtDesc *)malloc((nl ? nl : 1) * sizeof(GpuDwtDesc));
+        uint32_t max_w[HTC_MAX_LEVELS + 2] = { 0 }, max_h[HTC_MAX_LEVELS + 2] = { 0 };
+        if (!sorted) {
+            rc = htc_fail(&d->ctx, HTC_ENOMEM, "DWT plan");
+            goto done;
+        }
+        {
+            size_t fill[HTC_MAX_LEVELS + 2];
+            memcpy(fill, start, sizeof(fill));
+            for (size_t k = 0; k < nl; k++) {
+                const uint32_t r = ld[k].level;
+                sorted[fill[r]++] = ld[k].d;
+                max_w[r] = HTC_MAX(max_w[r], ld[k].d.w);
+                max_h[r] = HTC_MAX(max_h[r], ld[k].d.h);
+            }
+        }
+        cudaError_t e = dev_reserve(&g->dwt, (nl ? nl : 1) * sizeof(GpuDwtDesc));
+        if (e == cudaSuccess)
+            e = dev_reserve(&g->mct, (g->mcts.n ? g->mcts.n : 1) * sizeof(GpuMctDesc));
+        if (e == cudaSuccess)
+            e = dev_reserve(&g->cvt, (g->cvts.n ? g->cvts.n : 1) * sizeof(GpuCvtDesc));
+        cudaStream_t sm = g->stream;
+        if (e == cudaSuccess)
+            e = cudaMemcpyAsync(g->pool.p, g->pinned, g->pinned_used, cudaMemcpyHostToDevice, sm);
+        if (e == cudaSuccess && nj)
+            e = cudaMemcpyAsync(g->jobs.p, g->gjobs.p, nj * sizeof(GpuJob), cudaMemcpyHostToDevice, sm);
+        if (e == cudaSuccess && nl)
+            e = cudaMemcpyAsync(g->dwt.p, sorted, nl * sizeof(GpuDwtDesc), cudaMemcpyHostToDevice, sm);
+        if (e == cudaSuccess && g->mcts.n)
+            e = cudaMemcpyAsync(g->mct.p, g->mcts.p, g->mcts.n * sizeof(GpuMctDesc), cudaMemcpyHostToDevice, sm);
+        if (e == cudaSuccess && g->cvts.n)
+            e = cudaMemcpyAsync(g->cvt.p, g->cvts.p, g->cvts.n * sizeof(GpuCvtDesc), cudaMemcpyHostToDevice, sm);
+        if (e == cudaSuccess)
+            e = cudaMemsetAsync(g->arena.p, 0, arena_bytes, sm);
+        /* 3. Kernels. */
+        if (e == cudaSuccess && nj) {
+            k_ht_blocks<<<blocks_for(nj, GPU_THREADS), GPU_THREADS, 0, sm>>>(
+                (const GpuJob *)g->jobs.p, (uint32_t)nj, (const uint8_t *)g->pool.p, (int32_t *)g->arena.p,
+                (int *)g->status.p, (uint8_t *)g->scratch.p, GPU_HT_SCRATCH);
+            e = cudaGetLastError();
+        }
+        for (uint32_t r = 1; r <= pl.max_levels && e == cudaSuccess; r++) {
+            for (size_t k0 = start[r]; k0 < start[r + 1] && e == cudaSuccess; k0 += 65535) {
+                const uint32_t cnt = (uint32_t)HTC_MIN((size_t)65535, start[r + 1] - k0);
+                const GpuDwtDesc *dd = (const GpuDwtDesc *)g->dwt.p + k0;
+                k_idwt_h<<<dim3(blocks_for(max_h[r], 64), cnt), 64, 0, sm>>>(dd, (int32_t *)g->arena.p,
+                                                                             (int32_t *)g->tmp.p);
+                k_idwt_v<<<dim3(blocks_for(max_w[r], 64), cnt), 64, 0, sm>>>(dd, (int32_t *)g->arena.p,
+                                                                             (const int32_t *)g->tmp.p);
+                e = cudaGetLastError();
+            }
+        }
+        for (size_t k0 = 0; k0 < g->mcts.n && e == cudaSuccess; k0 += 65535) {
+            const uint32_t cnt = (uint32_t)HTC_MIN((size_t)65535, g->mcts.n - k0);
+            k_mct<<<dim3(64, cnt), 256, 0, sm>>>((const GpuMctDesc *)g->mct.p + k0, (int32_t *)g->arena.p);
+            e = cudaGetLastError();
+        }
+        for (size_t k0 = 0; k0 < g->cvts.n && e == cudaSuccess; k0 += 65535) {
+            const uint32_t cnt = (uint32_t)HTC_MIN((size_t)65535, g->cvts.n - k0);
+            k_convert<<<dim3(64, cnt), 256, 0, sm>>>((const GpuCvtDesc *)g->cvt.p + k0,
+                                                     (const int32_t *)g->arena.p);
+            e = cudaGetLastError();
+        }
+        free(sorted);
+        /* 4. Host outputs back, job statuses. */
+        for (size_t i = 0; i < n && e == cudaSuccess; i++)
+            if (st[i].gpu && !st[i].device_out && items[i].picture.buffer_size)
+                e = cudaMemcpyAsync(items[i].picture.buffer, (uint8_t *)g->staging.p + st[i].staging_off,
+                                    items[i].picture.buffer_size, cudaMemcpyDeviceToHost, sm);
+        if (g->status_cap < nj) {
+            free(g->status_host);
+            g->status_host = (int *)malloc(nj * sizeof(int));
+            g->status_cap = g->status_host ? nj : 0;
+        }
+        if (e == cudaSuccess && nj && g->status_host)
+            e = cudaMemcpyAsync(g->status_host, g->status.p, nj * sizeof(int), cudaMemcpyDeviceToHost, sm);
+        if (e == cudaSuccess)
+            e = cudaStreamSynchronize(sm);
+        if (e != cudaSuccess) {
+            rc = htc_fail(&d->ctx, HTC_EDEVICE, "GPU batch: %s", cudaGetErrorString(e));
+            cudaGetLastError();
+            for (size_t i = 0; i < n; i++)
+                if (st[i].gpu) {
+                    items[i].status = HTC_EDEVICE;
+                    snprintf(items[i].message, sizeof(items[i].message), "GPU batch: %s", cudaGetErrorString(e));
+                    htc_picture_release(&items[i].picture);
+                }
+            goto done;
+        }
+        /* A corrupt block keeps what was decoded before the fault (as the
+         * CPU path); any other block error fails its item. */
+        for (size_t i = 0; i < n && g->status_host; i++) {
+            if (!st[i].gpu)
+                continue;
+            for (size_t k = st[i].first_job; k < st[i].first_job + st[i].num_jobs; k++) {
+                const int s2 = g->status_host[k];
+                if (s2 < 0 && s2 != HTC_ECORRUPT) {
+                    items[i].status = s2;
+                    snprintf(items[i].message, sizeof(items[i].message),
+                             "GPU code-block %zu: %s", k - st[i].first_job, htc_strerror(s2));
+                    htc_picture_release(&items[i].picture);
+                    break;
+                }
+            }
+        }
+    }
+done:
+    for (size_t i = 0; i < n; i++)
+        htc_stream_close(&st[i].own);
+    free(st);
+    htc_job_table_free(&d->ctx, &pl.jt);
+    return rc;
+}

@@ -1,0 +1,37 @@
+/* htcodec: the GPU kernels after tier 1 (dequantisation is fused into the
+ * block kernel): inverse DWT levels batched over many tile-components,
+ * inverse colour transform, output conversion. Each follows the C reference
+ * in src/transform/ operation for operation. */
+#ifndef HTC_GPU_KERNELS_CUH
+#define HTC_GPU_KERNELS_CUH
+
+#include <stdint.h>
+
+/* One tile-component's level for the batched inverse DWT. */
+typedef struct GpuDwtDesc {
+    uint64_t off;              /* first sample, in elements of the arenas */
+    uint32_t stride;           /* elements per row */
+    uint32_t w, h;             /* resolution r's size */
+    uint8_t xodd, yodd, is97, pad;
+} GpuDwtDesc;
+
+/* Inverse RCT/ICT over one tile's components 0-2 (same size and filter). */
+typedef struct GpuMctDesc {
+    uint64_t off[3];
+    uint32_t stride, w, h;
+    uint32_t is_float;
+} GpuMctDesc;
+
+/* One tile-component area into an output plane. */
+typedef struct GpuCvtDesc {
+    uint64_t src_off;          /* elements */
+    uint8_t *dst;              /* device address of the first output sample */
+    int64_t dst_row_stride;    /* bytes */
+    uint32_t src_stride, w, h;
+    uint32_t pixel_stride;     /* samples */
+    int32_t lo, hi, shift;
+    float flo, fhi;
+    uint8_t bytes, is_float, out_float, staged; /* staged: dst is an offset in the staging buffer */
+} GpuCvtDesc;
+
+#endif /* HTC_GPU_KERNELS_CUH */
