@@ -705,7 +705,7 @@ int htc_mk_segment(HtcParser *P, uint16_t M, uint64_t off, const uint8_t *d, siz
 int htc_mk_read_marker(HtcParser *P, size_t pos, uint16_t *code, size_t *seg_len)
 {
     if (pos + 2 > P->size)
-        return htc_fail(&P->s->ctx, HTC_ETRUNCATED, "main header: codestream ends at offset %zu", pos);
+        return htc_fail(&P->s->ctx, HTC_ETRUNCATED, "offset %zu: the codestream ends inside a header", pos);
     *code = htc_rd16(P->cs + pos);
     *seg_len = 0;
     if ((*code >> 8) != 0xFF)
