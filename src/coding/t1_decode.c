@@ -111,7 +111,7 @@ static inline uint64_t t1_sp_lanes(uint64_t v)
 /* Sign of a newly significant coefficient with flags f (D.3.2). */
 #define SIGN_MQ(neg, f)                                 \
     do {                                                \
-        const uint32_t sc_ = htc_t1_sc_ctx[(f) & 0xFF]; \
+        const uint32_t sc_ = htc_t1_sc_ctx[htc_t1_sc_index(f)]; \
         HTC_MQ_DECODE(neg, &ctx[sc_ >> 1]);             \
         (neg) ^= sc_ & 1;                               \
     } while (0)

@@ -51,8 +51,8 @@ int main(void)
             V = -V;
         }
         const int ctx = H == 0 ? 9 + (V != 0) : 12 + V;
-        CHECK_EQ_INT(htc_t1_sc_ctx[f & 0xFF] >> 1, ctx);
-        CHECK_EQ_INT(htc_t1_sc_ctx[f & 0xFF] & 1, xr);
+        CHECK_EQ_INT(htc_t1_sc_ctx[htc_t1_sc_index(f)] >> 1, ctx);
+        CHECK_EQ_INT(htc_t1_sc_ctx[htc_t1_sc_index(f)] & 1, xr);
     }
     /* Table D.7. */
     const HtcMqState *c[HTC_T1_NUM_CTX];
