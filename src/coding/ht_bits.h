@@ -128,11 +128,11 @@ static inline uint32_t htc_ht_clean_get(const uint8_t *buf, size_t *pos, uint32_
 /* The VLC stream of a cleanup segment (lcup bytes, MEL+VLC scup bytes),
  * without its stuffed bits, in the order it is read (first bit in bit 0 of
  * dst[0]), then 0 bits (what it yields past its end) to the end of dst
- * (dst_size >= scup + 16). It starts in the upper nibble of byte lcup - 2
- * and goes backward; a byte's MSB is stuffed when its 7 LSBs are all 1 and
+ * (dst_size >= scup + 16), or to byte need when that is less. It starts
+ * in the upper nibble of byte lcup - 2 and goes backward; a byte's MSB is stuffed when its 7 LSBs are all 1 and
  * the byte read before it exceeds 0x8F. Read it with htc_ht_clean_get. */
 static inline void htc_ht_unstuff_vlc(const uint8_t *seg, uint32_t lcup, uint32_t scup,
-                                      uint8_t *dst, size_t dst_size)
+                                      uint8_t *dst, size_t dst_size, size_t need)
 {
     const uint32_t d = seg[lcup - 2];
     const uint32_t nib = d >> 4;
@@ -172,7 +172,11 @@ static inline void htc_ht_unstuff_vlc(const uint8_t *seg, uint32_t lcup, uint32_
         }
     }
     memcpy(dst + o, &acc, 8);
-    memset(dst + o + 8, 0, dst_size - o - 8);
+    /* zeros as far as a reader can go (need bytes), within dst */
+    if (need > dst_size)
+        need = dst_size;
+    if (need > o + 8)
+        memset(dst + o + 8, 0, need - o - 8);
 }
 
 /* ---- backward ---- */

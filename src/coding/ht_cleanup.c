@@ -74,7 +74,9 @@ int htc_ht_cleanup_with(const HtcHtDSP *dsp, const uint8_t *seg, uint32_t lcup, 
     uint8_t *vb = ms + ms_size;
     size_t ms_pos = 0, vpos = 0;
     htc_ht_unstuff(seg, lcup - scup, ms, ms_size);
-    htc_ht_unstuff_vlc(seg, lcup, scup, vb, HTC_HT_VLC_CLEAN_SIZE);
+    /* a pair of quads reads a 64-bit window and consumes at most 30 bits */
+    htc_ht_unstuff_vlc(seg, lcup, scup, vb, HTC_HT_VLC_CLEAN_SIZE,
+                       ((size_t)(qw + 1) / 2 * qh * 30 + 7) / 8 + 16);
 
     /* rho of the quad row above and this one, with a zero quad on each side */
     uint8_t rho_buf[2][512 + 4];
