@@ -72,6 +72,9 @@ void htc_transform_dsp_init(HtcTransformDSP *dsp, uint32_t cpu_flags);
 /* The table for htc_cpu_flags(), made once; used by the functions below
  * that take no dsp argument. */
 const HtcTransformDSP *htc_transform_dsp(void);
+/* The table for htc_cpu_flags() & cpu_mask (a decoder's settings.cpu_mask),
+ * made once per combination; never NULL. */
+const HtcTransformDSP *htc_transform_dsp_for(uint32_t cpu_mask);
 
 /* Geometry (B.5, B.6). res[r] for r = 0..num_levels of a tile-component
  * (tcx0, tcy0, tcx1, tcy1 on the component's grid): ceil(tc / 2^(NL - r)). */

@@ -27,13 +27,26 @@ void htc_transform_dsp_init(HtcTransformDSP *dsp, uint32_t flags)
 #endif
 }
 
-static HtcTransformDSP default_dsp;
-static pthread_once_t default_once = PTHREAD_ONCE_INIT;
+/* One table per combination of the ISA bits that matter here. */
+static HtcTransformDSP tables[4];
+static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
 
-static void init_default(void) { htc_transform_dsp_init(&default_dsp, htc_cpu_flags()); }
-
-const HtcTransformDSP *htc_transform_dsp(void)
+static uint32_t table_index(uint32_t flags)
 {
-    pthread_once(&default_once, init_default);
-    return &default_dsp;
+    return (flags & HTC_CPU_AVX2 ? 1u : 0u) | (flags & HTC_CPU_AVX2 && flags & HTC_CPU_AVX512 ? 2u : 0u);
 }
+
+static void init_tables(void)
+{
+    static const uint32_t flags[4] = { 0, HTC_CPU_AVX2, 0, HTC_CPU_AVX2 | HTC_CPU_AVX512 };
+    for (int i = 0; i < 4; i++)
+        htc_transform_dsp_init(&tables[i], flags[i]);
+}
+
+const HtcTransformDSP *htc_transform_dsp_for(uint32_t cpu_mask)
+{
+    pthread_once(&tables_once, init_tables);
+    return &tables[table_index(htc_cpu_flags() & cpu_mask)];
+}
+
+const HtcTransformDSP *htc_transform_dsp(void) { return htc_transform_dsp_for(HTC_CPU_ALL); }

@@ -450,6 +450,10 @@ int main(int argc, char **argv)
     if (mask)
         CHECK((htc_cpu_flags() & ~(uint32_t)strtoul(mask, NULL, 0)) == 0);
     CHECK((htc_cpu_flags() & ~htc_cpu_flags_raw()) == 0);
+    /* per-mask tables: the plain C one for mask 0, the default for all */
+    CHECK(htc_transform_dsp_for(0)->idwt53_v == variants[0].dsp.idwt53_v);
+    CHECK(htc_transform_dsp_for(HTC_CPU_ALL) == htc_transform_dsp());
+    CHECK(htc_transform_dsp()->idwt53_v == variants[num_variants - 1].dsp.idwt53_v);
     /* Every small geometry: sizes 1..12, both origin parities, 0..4 levels. */
     for (uint32_t w = 1; w <= 12; w++)
         for (uint32_t h = 1; h <= 12; h += (h < 4 ? 1 : 3))
