@@ -657,7 +657,8 @@ def main():
     ap.add_argument("--seed", type=int, default=int(os.environ.get("HTC_ROUNDTRIP_SEED", "20261126")))
     ap.add_argument("--options", type=float, default=0.35,
                     help="share of cases that also check --region/--tile/--reduce/--layers")
-    ap.add_argument("--keep", help="copy each failing case's codestream and original here")
+    ap.add_argument("--keep", help="copy each failing case's codestream and original here "
+                    "(and each encoder slip's)")
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args()
 
@@ -683,6 +684,7 @@ def main():
                 print("case %d %s: %s%s" % (i, status.upper(), case.desc, (": " + msg) if msg else ""))
             if status in ("fail", "unsupported"):
                 failures.append(i)
+            if status in ("fail", "unsupported") or "slip" in msg:
                 if args.keep:
                     os.makedirs(args.keep, exist_ok=True)
                     for name in os.listdir(tmp):
