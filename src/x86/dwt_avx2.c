@@ -1,14 +1,16 @@
 /* htcodec: inverse DWT kernels, AVX2. Same results as src/transform/dwt53.c
  * and dwt97.c, bit for bit.
  *
- * Horizontal: each row is copied into the scratch (low half, high half, each
- * with a mirrored sample on both sides), lifted there 8 samples at a time,
- * and the last step writes the row back interleaved (unpack + permute).
- * Vertical: strips of 8 columns over the whole height, lifted with whole
- * rows of the strip as vectors; 5/3 keeps only the updated low rows in the
- * scratch and writes output rows directly (an output row 2k or 2k+1 is never
- * a high input row still to be read), 9/7 keeps the whole strip. The last
- * strip of a narrow area uses masked loads and stores. */
+ * Horizontal: 5/3 reads the row where it lies and keeps only the updated low
+ * samples in the scratch; 9/7 copies the row's low and high halves into the
+ * scratch (each with a mirrored sample on both sides) and lifts them there.
+ * Both work 8 samples at a time and write the row back interleaved (unpack +
+ * permute). Vertical: strips of up to 128 columns over the whole height,
+ * lifted a row of the strip at a time; 5/3 keeps only the updated low rows
+ * in the scratch and writes output rows directly (an output row 2k or 2k+1
+ * is never a high input row still to be read), 9/7 keeps the whole strip
+ * and runs its four steps in one lagged sweep. The last vector of a strip
+ * narrower than 8 columns uses masked loads and stores. */
 #include <immintrin.h>
 #include <string.h>
 
@@ -127,7 +129,7 @@ static ALWAYS_INLINE void st(int32_t *p, __m256i v, int full, __m256i m)
 /* One strip of sw columns (1..V53_STRIP): row by row, each row's part of
  * the strip as vectors of 8 (the last one masked when sw is not a multiple
  * of 8). Wide strips keep the strided row visits (TLB, cache lines) few. */
-#define V53_STRIP 128
+#define V53_STRIP HTC_DWT_LANES
 static void idwt53_v_strip(int32_t *col, ptrdiff_t stride, uint32_t n, int odd, int32_t *t,
                            uint32_t sw)
 {

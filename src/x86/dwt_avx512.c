@@ -115,7 +115,7 @@ static void idwt53_h_avx512(int32_t *buf, ptrdiff_t stride, uint32_t n, uint32_t
 }
 
 /* Strips of sw (1..STRIP) columns, as the AVX2 version. */
-#define STRIP 128
+#define STRIP HTC_DWT_LANES
 #define HROW(k) (hrow + (ptrdiff_t)(k) * stride)
 #define ROW(k) (col + (ptrdiff_t)(k) * stride)
 #define TROW(k) (t + (ptrdiff_t)(k) * STRIP)
