@@ -12,6 +12,7 @@
  * The GIL is released while streams are parsed, decoded and converted. A
  * Decoder may be used from many threads at once: each call takes a libhtc
  * decoder from a small pool (opening another one when all are busy). */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,6 +35,7 @@ typedef struct HtcPyDecoder {
     int mode;
     int device_id;
     int closed;
+    _Atomic int direct; /* the library's own device output: -1 not tried yet, 0 refused, 1 works */
     PyObject *errors; /* {thread ident: [None | Error, ...]} */
 } HtcPyDecoder;
 
@@ -45,6 +47,8 @@ typedef struct Item {
     HtcPyOutSpec spec;
     void *out;            /* host HWC block */
     int planar;           /* decode_components(): one block per component */
+    int direct;           /* asked the library for device memory (interleaved) */
+    int retry;            /* that failed: decoding again on the host */
     uint32_t num_planes;
     void **plane_out;
     HtcPlane *plane_geo;
@@ -172,6 +176,7 @@ static int decoder_init(PyObject *self, PyObject *args, PyObject *kw)
     if (!d->errors && !(d->errors = PyDict_New()))
         return -1;
     d->closed = 0;
+    d->direct = -1;
     return 0;
 }
 
@@ -323,6 +328,8 @@ static void finish_item(Item *it)
 {
     if (it->status < 0)
         return;
+    if (it->direct && it->pic.memory == HTC_MEMORY_DEVICE)
+        return; /* the Image takes the picture as it is */
     if (it->planar) {
         const int prc = finish_planar(it);
         htc_picture_release(&it->pic);
@@ -352,36 +359,30 @@ static void finish_item(Item *it)
     }
 }
 
-static void run_items(HtcPyDecoder *d, Item *items, size_t n)
+static int wanted(const Item *it, int retries) { return it->status >= 0 && (!retries || it->retry); }
+
+/* Decodes the wanted items with h: one batch call when the library has it. */
+static void decode_items(HtcDecoder *h, Item *items, size_t n, int retries)
 {
-    int rc = 0;
-    HtcDecoder *h = pool_take(d, &rc);
-    if (!h) {
-        const char *le = htc_last_error();
-        for (size_t i = 0; i < n; i++)
-            if (items[i].status >= 0)
-                fail_item(&items[i], rc < 0 ? rc : HTC_ENOMEM, le);
-        return;
-    }
     size_t live = 0;
     for (size_t i = 0; i < n; i++)
-        live += items[i].status >= 0;
+        live += wanted(&items[i], retries);
     HtcBatchItem *batch = NULL;
     if (live > 1 && HTCPY_HAVE(htc_decode_batch))
         batch = calloc(live, sizeof(*batch));
     if (batch) {
         size_t k = 0;
         for (size_t i = 0; i < n; i++) {
-            if (items[i].status < 0)
+            if (!wanted(&items[i], retries))
                 continue;
             batch[k].stream = items[i].cs->stream;
             batch[k].params = &items[i].params;
             k++;
         }
-        rc = htc_decode_batch(h, batch, live);
+        const int rc = htc_decode_batch(h, batch, live);
         k = 0;
         for (size_t i = 0; i < n; i++) {
-            if (items[i].status < 0)
+            if (!wanted(&items[i], retries))
                 continue;
             if (rc < 0)
                 fail_item(&items[i], rc, htc_last_error());
@@ -394,18 +395,70 @@ static void run_items(HtcPyDecoder *d, Item *items, size_t n)
             k++;
         }
         free(batch);
-    } else {
-        for (size_t i = 0; i < n; i++) {
-            if (items[i].status < 0)
-                continue;
-            memset(&items[i].pic, 0, sizeof(items[i].pic));
-            rc = htc_decode(h, items[i].cs->stream, &items[i].params, &items[i].pic);
-            if (rc < 0) {
-                fail_item(&items[i], rc, htc_last_error());
-                htc_picture_release(&items[i].pic);
-            }
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!wanted(&items[i], retries))
+            continue;
+        memset(&items[i].pic, 0, sizeof(items[i].pic));
+        const int rc = htc_decode(h, items[i].cs->stream, &items[i].params, &items[i].pic);
+        if (rc < 0) {
+            fail_item(&items[i], rc, htc_last_error());
+            htc_picture_release(&items[i].pic);
         }
     }
+}
+
+static void run_items(HtcPyDecoder *d, Item *items, size_t n)
+{
+    int rc = 0;
+    HtcDecoder *h = pool_take(d, &rc);
+    if (!h) {
+        const char *le = htc_last_error();
+        for (size_t i = 0; i < n; i++)
+            if (items[i].status >= 0)
+                fail_item(&items[i], rc < 0 ? rc : HTC_ENOMEM, le);
+        return;
+    }
+    /* On a GPU, native samples are asked of the library in device memory,
+     * interleaved, as they are to be returned; when it cannot (no device
+     * output in this build, sub-sampled components ...) they are decoded on
+     * the host and copied to the device. */
+    if (d->mode == MODE_GPU && d->direct != 0)
+        for (size_t i = 0; i < n; i++) {
+            Item *it = &items[i];
+            if (it->status < 0 || it->planar || !it->spec.allow_any_depth || it->spec.color_spec != HTCPY_CS_UNCHANGED)
+                continue;
+            it->direct = 1;
+            it->params.memory = HTC_MEMORY_DEVICE;
+            it->params.layout = HTC_LAYOUT_INTERLEAVED;
+        }
+    decode_items(h, items, n, 0);
+    size_t nretry = 0;
+    for (size_t i = 0; i < n; i++) {
+        Item *it = &items[i];
+        if (!it->direct)
+            continue;
+        if (it->status >= 0 && it->pic.memory == HTC_MEMORY_DEVICE) {
+            d->direct = 1;
+            continue;
+        }
+        if (it->status == HTC_ENODEVICE)
+            d->direct = 0; /* this build has no device output: stop asking */
+        if (it->status >= 0) /* a host picture after all: convert it as usual */
+            it->direct = 0;
+        else {
+            it->direct = 0;
+            it->retry = 1;
+            it->status = 0;
+            it->message[0] = 0;
+            it->params.memory = HTC_MEMORY_HOST;
+            it->params.layout = HTC_LAYOUT_PLANAR;
+            nretry++;
+        }
+    }
+    if (nretry)
+        decode_items(h, items, n, 1);
     pool_give(d, h);
     for (size_t i = 0; i < n; i++)
         finish_item(&items[i]);
@@ -435,6 +488,10 @@ static PyObject *make_image(HtcPyState *st, HtcPyDecoder *d, Item *it)
 {
     if (it->planar)
         return make_planes(st, it);
+    if (it->direct && it->pic.memory == HTC_MEMORY_DEVICE) {
+        const unsigned prec = it->pic.num_planes ? it->pic.planes[0].precision : 0;
+        return htcpy_image_from_picture(st, &it->pic, prec); /* takes the picture */
+    }
     PyObject *img = htcpy_image_from_host(st, it->out, it->spec.size, it->spec.height, it->spec.width,
                                           it->spec.channels, it->spec.sample_type, it->spec.precision);
     it->out = NULL;
