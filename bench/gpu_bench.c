@@ -1,0 +1,224 @@
+/* htc_gpu_bench: the GPU backend against htcodec's own CPU decoder on the
+ * same files, in one process.
+ *
+ *   htc_gpu_bench [--count N] [--repeat R] [--threads T] [--check] FILE...
+ *
+ * The files are loaded into host memory and repeated until the batch holds
+ * N items (default: one of each). Each run is one htc_decode_batch call
+ * from compressed bytes in host memory (parse, tier 2, copies, kernels) to
+ * samples in device memory (caller-owned buffers, allocated once, as a
+ * pipeline would); the CPU figure is the same batch with T threads (default
+ * all cores) into host memory. --check compares every distinct file's GPU
+ * output with its CPU decode, byte for byte. Prints medians and ratios. */
+#include <cuda_runtime.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "htc/htc.h"
+
+static double now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    const double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof(double), cmp_double);
+    return n ? v[n / 2] : 0;
+}
+
+static uint8_t *load(const char *path, size_t *size)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    uint8_t *b = n > 0 ? malloc((size_t)n) : NULL;
+    if (b && fread(b, 1, (size_t)n, f) != (size_t)n) {
+        free(b);
+        b = NULL;
+    }
+    fclose(f);
+    *size = (size_t)n;
+    return b;
+}
+
+int main(int argc, char **argv)
+{
+    int count = 0, repeat = 10, check = 0;
+    unsigned threads = 0;
+    const char *files[4096];
+    int nfiles = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--count") && i + 1 < argc)
+            count = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--repeat") && i + 1 < argc)
+            repeat = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--threads") && i + 1 < argc)
+            threads = (unsigned)atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--check"))
+            check = 1;
+        else if (nfiles < 4096)
+            files[nfiles++] = argv[i];
+    }
+    if (!nfiles) {
+        fprintf(stderr, "usage: htc_gpu_bench [--count N] [--repeat R] [--threads T] [--check] FILE...\n");
+        return 2;
+    }
+    if (htc_cuda_device_count() <= 0) {
+        printf("htc_gpu_bench: no CUDA device; skipped\n");
+        return 77;
+    }
+    char name[256];
+    htc_cuda_device_name(0, name, sizeof(name));
+    if (count < nfiles)
+        count = nfiles;
+    uint8_t **data = calloc((size_t)nfiles, sizeof(*data));
+    size_t *size = calloc((size_t)nfiles, sizeof(*size));
+    for (int i = 0; i < nfiles; i++)
+        if (!(data[i] = load(files[i], &size[i]))) {
+            fprintf(stderr, "cannot read %s\n", files[i]);
+            return 1;
+        }
+
+    HtcDecoderSettings gs, cs;
+    htc_decoder_default_settings(&gs);
+    gs.device = HTC_DEVICE_GPU;
+    htc_decoder_default_settings(&cs);
+    cs.threads = threads;
+    HtcDecoder *gpu = NULL, *cpu = NULL;
+    if (htc_decoder_open(&gpu, &gs) < 0 || htc_decoder_open(&cpu, &cs) < 0) {
+        fprintf(stderr, "decoder: %s\n", htc_last_error());
+        return 1;
+    }
+    HtcDecodeParams dev_p, host_p;
+    htc_decode_default_params(&dev_p);
+    dev_p.memory = HTC_MEMORY_DEVICE;
+    htc_decode_default_params(&host_p);
+
+    /* Device output buffers, one per item, allocated once. */
+    HtcBatchItem *items = calloc((size_t)count, sizeof(*items));
+    void **dbuf = calloc((size_t)count, sizeof(*dbuf));
+    size_t *dsize = calloc((size_t)count, sizeof(*dsize));
+    uint64_t samples = 0, bytes_in = 0;
+    for (int i = 0; i < count; i++) {
+        const int f = i % nfiles;
+        HtcStream *s = NULL;
+        if (htc_stream_open_memory(&s, data[f], size[f], NULL) < 0) {
+            fprintf(stderr, "%s: %s\n", files[f], htc_last_error());
+            return 1;
+        }
+        HtcPicture lay;
+        memset(&lay, 0, sizeof(lay));
+        htc_decode_layout(s, &dev_p, &lay);
+        dsize[i] = lay.buffer_size;
+        for (uint32_t k = 0; k < lay.num_planes; k++)
+            samples += (uint64_t)lay.planes[k].width * lay.planes[k].height;
+        htc_picture_release(&lay);
+        htc_stream_close(&s);
+        if (cudaMalloc(&dbuf[i], dsize[i] ? dsize[i] : 1) != cudaSuccess) {
+            fprintf(stderr, "cudaMalloc of %zu bytes failed\n", dsize[i]);
+            return 1;
+        }
+        bytes_in += size[f];
+    }
+
+    int failures = 0, mismatches = 0;
+    double *gt = calloc((size_t)repeat + 1, sizeof(double));
+    double *ct = calloc((size_t)repeat + 1, sizeof(double));
+    for (int r = -1; r < repeat; r++) {
+        for (int i = 0; i < count; i++) {
+            memset(&items[i], 0, sizeof(items[i]));
+            items[i].data = data[i % nfiles];
+            items[i].size = size[i % nfiles];
+            items[i].params = &dev_p;
+            items[i].picture.buffer = dbuf[i];
+            items[i].picture.buffer_size = dsize[i];
+        }
+        cudaDeviceSynchronize();
+        const double t0 = now_ms();
+        const int rc = htc_decode_batch(gpu, items, (size_t)count);
+        cudaDeviceSynchronize();
+        const double t1 = now_ms();
+        if (rc < 0) {
+            fprintf(stderr, "GPU batch: %s\n", htc_last_error());
+            return 1;
+        }
+        for (int i = 0; i < count; i++) {
+            if (items[i].status < 0 && r < 0) {
+                fprintf(stderr, "GPU item %d (%s): %s\n", i, files[i % nfiles], items[i].message);
+                failures++;
+            }
+            /* Check every distinct file once, on the warm-up run. */
+            if (r < 0 && check && i < nfiles && items[i].status == 0) {
+                HtcStream *s = NULL;
+                HtcPicture hp;
+                memset(&hp, 0, sizeof(hp));
+                if (htc_stream_open_memory(&s, data[i], size[i], NULL) == 0 &&
+                    htc_decode(cpu, s, &host_p, &hp) == 0) {
+                    uint8_t *g = malloc(dsize[i] ? dsize[i] : 1);
+                    cudaMemcpy(g, dbuf[i], dsize[i], cudaMemcpyDeviceToHost);
+                    const int same = hp.buffer_size == dsize[i] && !memcmp(g, hp.buffer, dsize[i]);
+                    if (!same) {
+                        mismatches++;
+                        size_t k = 0;
+                        while (k < dsize[i] && g[k] == ((uint8_t *)hp.buffer)[k])
+                            k++;
+                        fprintf(stderr, "MISMATCH %s: first differing byte %zu of %zu\n", files[i], k, dsize[i]);
+                    }
+                    free(g);
+                } else {
+                    fprintf(stderr, "CPU decode of %s failed: %s\n", files[i], htc_last_error());
+                }
+                htc_picture_release(&hp);
+                htc_stream_close(&s);
+            }
+            htc_picture_release(&items[i].picture);
+        }
+        if (r >= 0)
+            gt[r] = t1 - t0;
+
+        for (int i = 0; i < count; i++) {
+            memset(&items[i], 0, sizeof(items[i]));
+            items[i].data = data[i % nfiles];
+            items[i].size = size[i % nfiles];
+            items[i].params = &host_p;
+        }
+        const double t2 = now_ms();
+        htc_decode_batch(cpu, items, (size_t)count);
+        const double t3 = now_ms();
+        for (int i = 0; i < count; i++)
+            htc_picture_release(&items[i].picture);
+        if (r >= 0)
+            ct[r] = t3 - t2;
+    }
+    const double g = median(gt, repeat), c = median(ct, repeat);
+    printf("device: %s\n", name);
+    printf("batch: %d items from %d files, %.1f MB compressed, %.1f Msamples\n", count, nfiles,
+           bytes_in / 1e6, samples / 1e6);
+    printf("check: %s (%d mismatches, %d failed items)\n", check ? (mismatches ? "FAIL" : "ok") : "not run",
+           mismatches, failures);
+    printf("%-28s %10s %12s %12s\n", "path", "median ms", "images/s", "Msamples/s");
+    printf("%-28s %10.3f %12.1f %12.1f\n", "GPU (device output)", g, count / (g / 1e3), samples / (g * 1e3));
+    printf("%-28s %10.3f %12.1f %12.1f\n", "CPU (host output)", c, count / (c / 1e3), samples / (c * 1e3));
+    printf("GPU / CPU speed: %.2fx (CPU threads: %u = %s)\n", c / g, threads,
+           threads ? "as given" : "all cores");
+    for (int i = 0; i < count; i++)
+        cudaFree(dbuf[i]);
+    htc_decoder_close(&gpu);
+    htc_decoder_close(&cpu);
+    return mismatches || failures ? 1 : 0;
+}
