@@ -230,6 +230,17 @@ static int cmd_volume(int argc, char **argv)
     FILE *f = NULL;
     int sample_type = 0, is_signed = 0;
     uint32_t precision = 0;
+    HtcDecoder *dec = NULL;
+    if (!rc) {
+        /* One decoder (and thread pool) for the whole series. */
+        HtcDecoderSettings ds;
+        htc_decoder_default_settings(&ds);
+        ds.threads = 0;
+        if (htc_decoder_open(&dec, &ds) < 0) {
+            fprintf(stderr, "htc dicom volume: cannot make a decoder: %s\n", htc_last_error());
+            rc = 1;
+        }
+    }
     if (!rc && !(f = fopen(out, "wb"))) {
         fprintf(stderr, "htc dicom volume: cannot write %s\n", out);
         rc = 1;
@@ -241,7 +252,7 @@ static int cmd_volume(int argc, char **argv)
             break;
         }
         HtcDicomFrame fr;
-        const int r = htc_dicom_decode_frame(d, NULL, 0, NULL, &fr);
+        const int r = htc_dicom_decode_frame(d, dec, 0, NULL, &fr);
         if (r < 0) {
             fprintf(stderr, "htc dicom volume: %s: %s: %s\n", files[order[i]], htc_strerror(r), htc_dicom_last_error());
             rc = 1;
@@ -263,6 +274,7 @@ static int cmd_volume(int argc, char **argv)
     }
     if (f && fclose(f))
         rc = 1;
+    htc_decoder_close(&dec);
     if (!rc) {
         char side[4200];
         snprintf(side, sizeof(side), "%s.json", out);
