@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "progress.h"
@@ -39,7 +40,8 @@ static void usage(void)
             "OUT's extension picks the format: .pgm/.ppm (unsigned, 16-bit big-endian past 8 bits),\n"
             ".pgx (one file per component: OUT_0.pgx ...), .raw (planar, little-endian, 1/2/4 bytes).\n"
             "With -o, files are named after the inputs; without --format, .pgm/.ppm where they fit,\n"
-            "else .raw. --frame numbers DICOM frames from 1.\n");
+            "else .raw. --frame numbers DICOM frames from 1. --max-memory BYTES (K/M/G suffixes)\n"
+            "bounds one decode's working memory (default: 3/4 of this machine's memory).\n");
 }
 
 /* Parses a whole decimal number in [lo, hi]. */
@@ -74,6 +76,45 @@ static int parse_region(const char *s, HtcDecodeParams *p)
     p->region_y0 = (uint32_t)v[1];
     p->region_x1 = (uint32_t)v[2];
     p->region_y1 = (uint32_t)v[3];
+    return 0;
+}
+
+/* A decode may not take more than three quarters of this machine's memory unless
+ * --max-memory says otherwise: a hostile header then ends in HTC_ELIMIT, not the OOM killer. */
+static uint64_t memory_budget(uint64_t library_default)
+{
+    const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    if (pages <= 0 || page <= 0)
+        return library_default;
+    const uint64_t ram = (uint64_t)pages * (uint64_t)page;
+    const uint64_t budget = ram / 4 * 3;
+    return budget < library_default ? budget : library_default;
+}
+
+/* "123", "64M", "8G": bytes */
+static int parse_bytes(const char *s, uint64_t *out)
+{
+    if (!s || !*s || *s == '-' || *s == '+')
+        return -1;
+    errno = 0;
+    char *end;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || end == s)
+        return -1;
+    unsigned shift = 0;
+    if (*end == 'k' || *end == 'K')
+        shift = 10;
+    else if (*end == 'm' || *end == 'M')
+        shift = 20;
+    else if (*end == 'g' || *end == 'G')
+        shift = 30;
+    else if (*end)
+        return -1;
+    if (shift && end[1])
+        return -1;
+    if (v == 0 || v > (UINT64_MAX >> shift))
+        return -1;
+    *out = (uint64_t)v << shift;
     return 0;
 }
 
@@ -224,6 +265,7 @@ int htc_cmd_decode(int argc, char **argv)
     DecodeJob job;
     memset(&job, 0, sizeof(job));
     htc_decoder_default_settings(&job.settings);
+    job.settings.limits.max_memory = memory_budget(job.settings.limits.max_memory);
     htc_decode_default_params(&job.params);
     job.params.sample_type = HTC_SAMPLE_AUTO;
     job.params.layout = HTC_LAYOUT_PLANAR;
@@ -293,6 +335,8 @@ int htc_cmd_decode(int argc, char **argv)
             job.frame = (int)v;
         } else if (!strcmp(name, "-o") || !strcmp(name, "--output")) {
             outdir = val;
+        } else if (!strcmp(name, "--max-memory")) {
+            bad = parse_bytes(val, &job.settings.limits.max_memory) < 0;
         } else if (!strcmp(name, "--format")) {
             job.format = htc_out_format_from_name(val);
             bad = job.format == HTC_OUT_UNKNOWN;

@@ -134,11 +134,16 @@ def main():
     bad = os.path.join(bad, sorted(os.listdir(bad))[0])
     rc, _, err = htc("decode", bad, t("bad.raw"))
     check(rc == 1 and "htc decode:" in err, "malformed input: exit %d, %s" % (rc, err.strip()[:120]))
+    rc, _, err = htc("decode", ct_ht, t("small.raw"), "--max-memory", "64K")
+    check(rc == 1 and "limit" in err, "--max-memory 64K refuses a 512x512 slice: exit %d, %s" % (rc, err.strip()))
+    rc, _, err = htc("decode", ct_ht, t("big.raw"), "--max-memory", "1G")
+    check(rc == 0, "--max-memory 1G: exit %d" % rc)
     rc, _, err = htc("decode", os.path.join(tmp, "missing.j2k"), t("m.raw"))
     check(rc == 1, "missing input: exit %d" % rc)
     for argv in (["decode"], ["decode", ct_ht], ["decode", ct_ht, t("x.raw"), "--bogus"],
                  ["decode", ct_ht, t("x.raw"), "--region", "5,5,5,9"],
                  ["decode", ct_ht, t("x.raw"), "--reduce", "x"], ["decode", ct_ht, t("x.xyz")],
+                 ["decode", ct_ht, t("x.raw"), "--max-memory", "12Q"],
                  ["bench"], ["bench", ct_ht, "--repeat", "0"], ["nosuchcommand"]):
         rc, _, _ = htc(*argv)
         check(rc == 2, "usage error %s: exit %d" % (" ".join(os.path.basename(a) for a in argv), rc))
