@@ -251,12 +251,16 @@ static void idwt97_h_avx2(float *buf, ptrdiff_t stride, uint32_t n, uint32_t row
     const float *lm = odd ? L - 1 : L;
     for (uint32_t y = 0; y < rows; y++) {
         float *row = buf + (ptrdiff_t)y * stride;
-        memcpy(L, row, nl * sizeof(float));
-        memcpy(H, row + nl, nh * sizeof(float));
-        for (uint32_t i = 0; i < nl; i += 8)
-            _mm256_storeu_ps(L + i, _mm256_mul_ps(_mm256_loadu_ps(L + i), k));
-        for (uint32_t i = 0; i < nh; i += 8)
-            _mm256_storeu_ps(H + i, _mm256_mul_ps(_mm256_loadu_ps(H + i), ik));
+        /* scaled copies; only whole vectors are read from the row */
+        uint32_t i = 0;
+        for (; i + 8 <= nl; i += 8)
+            _mm256_storeu_ps(L + i, _mm256_mul_ps(_mm256_loadu_ps(row + i), k));
+        for (; i < nl; i++)
+            L[i] = row[i] * HTC_DWT97_K;
+        for (i = 0; i + 8 <= nh; i += 8)
+            _mm256_storeu_ps(H + i, _mm256_mul_ps(_mm256_loadu_ps(row + nl + i), ik));
+        for (; i < nh; i++)
+            H[i] = row[nl + i] * HTC_DWT97_INV_K;
         H[-1] = H[0];
         H[nh] = H[nh - 1];
         lift_row(L, hm, nl, HTC_DWT97_DELTA);
@@ -268,8 +272,7 @@ static void idwt97_h_avx2(float *buf, ptrdiff_t stride, uint32_t n, uint32_t row
         lift_row(L, hm, nl, HTC_DWT97_BETA);
         L[-1] = L[0];
         L[nl] = L[nl - 1];
-        uint32_t i = 0;
-        for (; i < pairs; i += 8) {
+        for (i = 0; i < pairs; i += 8) {
             const __m256 a = _mm256_loadu_ps(lm + i), b = _mm256_loadu_ps(lm + i + 1);
             const __m256 p = _mm256_mul_ps(_mm256_add_ps(a, b), ca);
             const __m256 hv = _mm256_sub_ps(_mm256_loadu_ps(H + i), p);

@@ -209,12 +209,15 @@ static void idwt97_h_avx512(float *buf, ptrdiff_t stride, uint32_t n, uint32_t r
     const float *lm = odd ? L - 1 : L;
     for (uint32_t y = 0; y < rows; y++) {
         float *row = buf + (ptrdiff_t)y * stride;
-        memcpy(L, row, nl * sizeof(float));
-        memcpy(H, row + nl, nh * sizeof(float));
-        for (uint32_t i = 0; i < nl; i += 16)
-            _mm512_storeu_ps(L + i, _mm512_mul_ps(_mm512_loadu_ps(L + i), k));
-        for (uint32_t i = 0; i < nh; i += 16)
-            _mm512_storeu_ps(H + i, _mm512_mul_ps(_mm512_loadu_ps(H + i), ik));
+        /* scaled copies, the last vector masked */
+        for (uint32_t i = 0; i < nl; i += 16) {
+            const __mmask16 m = nl - i >= 16 ? 0xffff : tail_mask(nl - i);
+            _mm512_mask_storeu_ps(L + i, m, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, row + i), k));
+        }
+        for (uint32_t i = 0; i < nh; i += 16) {
+            const __mmask16 m = nh - i >= 16 ? 0xffff : tail_mask(nh - i);
+            _mm512_mask_storeu_ps(H + i, m, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, row + nl + i), ik));
+        }
         H[-1] = H[0];
         H[nh] = H[nh - 1];
         lift_row(L, hm, nl, HTC_DWT97_DELTA);
