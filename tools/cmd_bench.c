@@ -430,7 +430,8 @@ int htc_cmd_bench(int argc, char **argv)
         } else if (rc >= 0) {
             char dims[48];
             snprintf(dims, sizeof(dims), "%ux%ux%u", r.width, r.height, r.components);
-            const char *name = files[i];
+            const char *name = strrchr(files[i], '/'); /* the base name, its last 40 bytes */
+            name = name ? name + 1 : files[i];
             const size_t len = strlen(name);
             if (len > 40)
                 name += len - 40;
