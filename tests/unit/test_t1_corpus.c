@@ -1,0 +1,144 @@
+/* The Part 1 block decoder on the corpus: every Part 1 code-block of the
+ * conformance and medical codestreams, through tier 2, hashed as OpenJPEG
+ * holds its decoded blocks (twice the reconstruction point: 2|q| + 2^U,
+ * signed). The hashes below were taken when the output of every block of
+ * these files had been compared, block by block, with an OpenJPEG 2.5 build
+ * that dumps its tier-1 output, and found identical; they pin that
+ * behaviour for later speed work. The hash is a sum of per-block hashes,
+ * so it does not depend on the order of the jobs.
+ * HTC_T1_CORPUS_PRINT=1 prints the table instead. Exit 77 without the
+ * corpus. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "codestream/codestream.h"
+#include "codestream/tier2.h"
+#include "coding/block.h"
+#include "test.h"
+
+static const struct {
+    const char *path;
+    uint32_t blocks;
+    uint64_t hash;
+} files[] = {
+#include "t1_corpus_hashes.inc"
+};
+
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+    const uint8_t *b = p;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ b[i]) * 0x100000001B3ull;
+    return h;
+}
+
+/* Hash of the Part 1 blocks of a file; -1 on a parse or tier-2 error. */
+static int hash_file(const char *path, uint32_t *blocks, uint64_t *hash)
+{
+    HtcStream *s;
+    if (htc_stream_open_file(&s, path, NULL) < 0)
+        return -1;
+    void *scratch = malloc(HTC_BLOCK_SCRATCH_SIZE);
+    int32_t *out = malloc(4096 * sizeof(int32_t));
+    size_t cap = 1 << 16;
+    uint8_t *buf = malloc(cap);
+    *blocks = 0;
+    *hash = 0;
+    int rc = 0;
+    for (uint32_t t = 0; t < s->ntx * s->nty && rc == 0; t++) {
+        HtcJobTable jt;
+        htc_job_table_init(&jt);
+        HtcT2Options o;
+        memset(&o, 0, sizeof(o));
+        if (htc_t2_decode_tile(s, t, &o, &jt) < 0) {
+            rc = -1;
+            break;
+        }
+        for (uint32_t i = 0; i < jt.num_jobs; i++) {
+            const HtcBlockJob *j = &jt.jobs[i];
+            if (j->is_ht)
+                continue;
+            if ((size_t)j->data_length + HTC_BLOCK_PAD > cap) {
+                cap = (size_t)j->data_length + HTC_BLOCK_PAD;
+                free(buf);
+                buf = malloc(cap);
+            }
+            HtcBlockParams bp;
+            memset(&bp, 0, sizeof(bp));
+            uint8_t *dst = buf;
+            for (uint32_t c = 0; c < j->num_chunks; c++) {
+                const HtcChunk *ch = &jt.chunks[j->first_chunk + c];
+                memcpy(dst, s->cs + ch->offset, ch->length);
+                dst += ch->length;
+            }
+            memset(dst, 0, HTC_BLOCK_PAD);
+            bp.data = buf;
+            bp.num_segments = j->num_segs;
+            for (uint32_t k = 0; k < j->num_segs && k < HTC_MAX_SEGMENTS; k++) {
+                bp.seg_len[k] = jt.segs[j->first_seg + k].length;
+                bp.seg_passes[k] = jt.segs[j->first_seg + k].passes;
+            }
+            bp.num_passes = j->num_passes;
+            bp.zero_planes = j->zero_planes;
+            bp.mb = j->mb;
+            bp.width = j->x1 - j->x0;
+            bp.height = j->y1 - j->y0;
+            bp.cblk_style = j->cblk_style;
+            bp.band = j->band;
+            uint32_t und = 0;
+            const int r = htc_t1_decode_block(&bp, out, bp.width, &und, scratch, HTC_BLOCK_SCRATCH_SIZE);
+            const uint32_t n = bp.width * bp.height;
+            if (!(und & HTC_UNDECODED_HALVES)) {
+                for (uint32_t k = 0; k < n; k++) {
+                    const int32_t q = out[k];
+                    const int32_t m = q < 0 ? -q : q;
+                    const int32_t d = q ? 2 * m + (int32_t)(1u << und) : 0;
+                    out[k] = q < 0 ? -d : d;
+                }
+            }
+            const int32_t key[8] = { r, j->res, j->band, (int32_t)j->comp, (int32_t)j->x0,
+                                     (int32_t)j->y0, (int32_t)bp.width, (int32_t)bp.height };
+            uint64_t h = fnv(0xCBF29CE484222325ull, key, sizeof(key));
+            h = fnv(h, out, n * sizeof(int32_t));
+            *hash += h;
+            (*blocks)++;
+        }
+        htc_job_table_free(&s->ctx, &jt);
+    }
+    free(buf);
+    free(out);
+    free(scratch);
+    htc_stream_close(&s);
+    return rc;
+}
+
+int main(void)
+{
+    FILE *probe = fopen(TESTDATA "/README.md", "rb");
+    if (!probe) {
+        printf("t1_corpus: %s not found, skipped\n", TESTDATA);
+        return 77;
+    }
+    fclose(probe);
+    const int print = getenv("HTC_T1_CORPUS_PRINT") != NULL;
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        char path[512];
+        snprintf(path, sizeof(path), "%s/%s", TESTDATA, files[i].path);
+        uint32_t blocks = 0;
+        uint64_t hash = 0;
+        const int rc = hash_file(path, &blocks, &hash);
+        if (print) {
+            printf("    { \"%s\", %u, 0x%016llxull },\n", files[i].path, blocks, (unsigned long long)hash);
+            continue;
+        }
+        CHECK_EQ_INT(rc, 0);
+        CHECK_EQ_INT(blocks, files[i].blocks);
+        if (hash != files[i].hash)
+            fprintf(stderr, "%s: tier-1 output differs (hash %016llx)\n", files[i].path,
+                    (unsigned long long)hash);
+        CHECK(hash == files[i].hash);
+    }
+    return print ? 0 : test_summary("t1_corpus");
+}
