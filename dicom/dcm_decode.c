@@ -121,8 +121,10 @@ static int decode_rle(HtcDicom *d, const HtcDicomImage *img, const uint8_t *src,
     return 0;
 }
 
-static int decode_j2k(HtcDicom *d, HtcDecoder *dec, const HtcDicomImage *img, const uint8_t *src, size_t size,
-                      const HtcDicomDecodeParams *p, HtcDicomFrame *out)
+/* Opens a frame's codestream and checks it against the header; the
+ * codestream wins where they disagree (pydicom's APPLY_J2K_CORRECTIONS). */
+int dcm_j2k_open(HtcDicom *d, const HtcDicomImage *img, const uint8_t *src, size_t size, HtcStream **out,
+                 int *corrected)
 {
     HtcStreamSettings ss;
     htc_stream_default_settings(&ss);
@@ -146,79 +148,100 @@ static int decode_j2k(HtcDicom *d, HtcDecoder *dec, const HtcDicomImage *img, co
     if (info.num_components != img->samples_per_pixel || info.width != img->columns || info.height != img->rows)
         dcm_warn(&d->ctx, "codestream is %ux%u with %u components, the header says %ux%u with %u samples",
                  info.width, info.height, info.num_components, img->columns, img->rows, img->samples_per_pixel);
+    *corrected = 0;
     if ((int)ci.is_signed != img->pixel_representation || ci.precision != img->bits_stored) {
-        /* What pydicom's APPLY_J2K_CORRECTIONS does: the codestream wins. */
-        out->corrected = 1;
+        *corrected = 1;
         dcm_warn(&d->ctx, "codestream has %u-bit %s samples, the header says Bits Stored %u, Pixel Representation %d: using the codestream's",
                  ci.precision, ci.is_signed ? "signed" : "unsigned", img->bits_stored, img->pixel_representation);
     }
-    HtcDecoder *own = NULL;
-    if (!dec) {
-        HtcDecoderSettings ds;
-        htc_decoder_default_settings(&ds);
-        ds.threads = p->threads;
-        ds.device = p->device;
-        ds.limits = d->ctx.limits;
-        ds.allocator = d->ctx.allocator;
-        ds.log = d->ctx.log;
-        ds.log_opaque = d->ctx.log_opaque;
-        rc = htc_decoder_open(&own, &ds);
-        if (rc < 0) {
-            htc_stream_close(&s);
-            return dcm_fail(&d->ctx, rc, "cannot make a decoder: %s", htc_last_error());
-        }
-        dec = own;
-    }
-    HtcDecodeParams dp;
-    htc_decode_default_params(&dp);
-    HtcPicture pic;
-    memset(&pic, 0, sizeof(pic));
-    rc = htc_decode(dec, s, &dp, &pic);
-    if (rc < 0) {
-        rc = dcm_fail(&d->ctx, rc, "frame codestream: %s", htc_last_error());
-    } else {
-        out->width = pic.planes[0].width;
-        out->height = pic.planes[0].height;
-        out->components = pic.num_planes;
-        out->sample_type = pic.sample_type;
-        out->precision = pic.planes[0].precision;
-        out->is_signed = pic.planes[0].is_signed;
-        const size_t bytes = htc_sample_size(pic.sample_type);
-        uint64_t total = 0;
-        for (uint32_t c = 0; c < pic.num_planes; c++)
-            total += (uint64_t)pic.planes[c].width * pic.planes[c].height * bytes;
-        const uint64_t limit = d->ctx.limits.max_memory ? d->ctx.limits.max_memory : UINT64_MAX;
-        if (total > limit || total > SIZE_MAX)
-            rc = dcm_fail(&d->ctx, HTC_ELIMIT, "frame of %llu bytes exceeds the memory limit", (unsigned long long)total);
-        else if (!(out->data = dcm_malloc(&d->ctx, (size_t)total)))
-            rc = dcm_fail(&d->ctx, HTC_ENOMEM, "no memory for a frame of %llu bytes", (unsigned long long)total);
-        if (rc >= 0) {
-            out->size = (size_t)total;
-            out->allocator = d->ctx.allocator;
-            uint8_t *o = out->data;
-            for (uint32_t c = 0; c < pic.num_planes; c++) {
-                const HtcPlane *pl = &pic.planes[c];
-                for (uint32_t y = 0; y < pl->height; y++) {
-                    const uint8_t *row = (const uint8_t *)pl->data + (ptrdiff_t)y * pl->row_stride;
-                    if (pl->pixel_stride == 1) {
-                        memcpy(o, row, (size_t)pl->width * bytes);
-                        o += (size_t)pl->width * bytes;
-                    } else {
-                        for (uint32_t x = 0; x < pl->width; x++, o += bytes)
-                            memcpy(o, row + (size_t)x * pl->pixel_stride * bytes, bytes);
-                    }
-                }
+    *out = s;
+    return 0;
+}
+
+int dcm_make_decoder(HtcDicom *d, const HtcDicomDecodeParams *p, HtcDecoder **own)
+{
+    HtcDecoderSettings ds;
+    htc_decoder_default_settings(&ds);
+    ds.threads = p->threads;
+    ds.device = p->device;
+    ds.limits = d->ctx.limits;
+    ds.allocator = d->ctx.allocator;
+    ds.log = d->ctx.log;
+    ds.log_opaque = d->ctx.log_opaque;
+    const int rc = htc_decoder_open(own, &ds);
+    if (rc < 0)
+        return dcm_fail(&d->ctx, rc, "cannot make a decoder: %s", htc_last_error());
+    return 0;
+}
+
+/* A decoded picture (host memory) into the frame's planar buffer. */
+int dcm_picture_to_frame(HtcDicom *d, const HtcPicture *pic, HtcDicomFrame *out)
+{
+    if (pic->memory != HTC_MEMORY_HOST || pic->num_planes == 0)
+        return dcm_fail(&d->ctx, HTC_EINVAL, "decoded picture is not in host memory");
+    out->width = pic->planes[0].width;
+    out->height = pic->planes[0].height;
+    out->components = pic->num_planes;
+    out->sample_type = pic->sample_type;
+    out->precision = pic->planes[0].precision;
+    out->is_signed = pic->planes[0].is_signed;
+    const size_t bytes = htc_sample_size(pic->sample_type);
+    uint64_t total = 0;
+    for (uint32_t c = 0; c < pic->num_planes; c++)
+        total += (uint64_t)pic->planes[c].width * pic->planes[c].height * bytes;
+    const uint64_t limit = d->ctx.limits.max_memory ? d->ctx.limits.max_memory : UINT64_MAX;
+    if (total > limit || total > SIZE_MAX)
+        return dcm_fail(&d->ctx, HTC_ELIMIT, "frame of %llu bytes exceeds the memory limit", (unsigned long long)total);
+    if (!(out->data = dcm_malloc(&d->ctx, (size_t)total)))
+        return dcm_fail(&d->ctx, HTC_ENOMEM, "no memory for a frame of %llu bytes", (unsigned long long)total);
+    out->size = (size_t)total;
+    out->allocator = d->ctx.allocator;
+    uint8_t *o = out->data;
+    for (uint32_t c = 0; c < pic->num_planes; c++) {
+        const HtcPlane *pl = &pic->planes[c];
+        for (uint32_t y = 0; y < pl->height; y++) {
+            const uint8_t *row = (const uint8_t *)pl->data + (ptrdiff_t)y * pl->row_stride;
+            if (pl->pixel_stride == 1) {
+                memcpy(o, row, (size_t)pl->width * bytes);
+                o += (size_t)pl->width * bytes;
+            } else {
+                for (uint32_t x = 0; x < pl->width; x++, o += bytes)
+                    memcpy(o, row + (size_t)x * pl->pixel_stride * bytes, bytes);
             }
         }
+    }
+    return 0;
+}
+
+static int decode_j2k(HtcDicom *d, HtcDecoder *dec, const HtcDicomImage *img, const uint8_t *src, size_t size,
+                      const HtcDicomDecodeParams *p, HtcDicomFrame *out)
+{
+    HtcStream *s = NULL;
+    HTC_DICOM_RC(dcm_j2k_open(d, img, src, size, &s, &out->corrected));
+    HtcDecoder *own = NULL;
+    int rc = 0;
+    if (!dec) {
+        rc = dcm_make_decoder(d, p, &own);
+        dec = own;
+    }
+    if (rc >= 0) {
+        HtcDecodeParams dp;
+        htc_decode_default_params(&dp);
+        HtcPicture pic;
+        memset(&pic, 0, sizeof(pic));
+        rc = htc_decode(dec, s, &dp, &pic);
+        if (rc < 0)
+            rc = dcm_fail(&d->ctx, rc, "frame codestream: %s", htc_last_error());
+        else
+            rc = dcm_picture_to_frame(d, &pic, out);
         htc_picture_release(&pic);
     }
-    if (own)
-        htc_decoder_close(&own);
+    htc_decoder_close(&own);
     htc_stream_close(&s);
     return rc;
 }
 
-static int apply_rescale(HtcDicom *d, const HtcDicomImage *img, HtcDicomFrame *f)
+int dcm_apply_rescale(HtcDicom *d, const HtcDicomImage *img, HtcDicomFrame *f)
 {
     const size_t n = (size_t)f->width * f->height * f->components;
     if (n > SIZE_MAX / 4)
@@ -289,7 +312,7 @@ int htc_dicom_decode_frame(HtcDicom *d, HtcDecoder *dec, uint32_t k, const HtcDi
     }
     dcm_free(&d->ctx, src);
     if (rc >= 0 && p->apply_rescale)
-        rc = apply_rescale(d, &img, out);
+        rc = dcm_apply_rescale(d, &img, out);
     if (rc < 0)
         htc_dicom_frame_release(out);
     return rc;

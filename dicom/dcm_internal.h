@@ -139,6 +139,13 @@ int dcm_rle_decode(const DcmCtx *c, const uint8_t *src, size_t size, uint32_t ro
 int dcm_jpeg_decode(const DcmCtx *c, const uint8_t *src, size_t size, const HtcDicomImage *img,
                     HtcDicomFrame *out);
 
+/* dcm_decode.c: pieces the batch path shares. */
+int dcm_j2k_open(HtcDicom *d, const HtcDicomImage *img, const uint8_t *src, size_t size, HtcStream **out,
+                 int *corrected);
+int dcm_make_decoder(HtcDicom *d, const HtcDicomDecodeParams *p, HtcDecoder **own);
+int dcm_picture_to_frame(HtcDicom *d, const HtcPicture *pic, HtcDicomFrame *out);
+int dcm_apply_rescale(HtcDicom *d, const HtcDicomImage *img, HtcDicomFrame *f);
+
 /* dcm_jpegdct.c: sequential DCT JPEG of one component, 8 or 12 bits. */
 int dcm_jpegdct_decode(const DcmCtx *c, const uint8_t *src, size_t size, const HtcDicomImage *img,
                        HtcDicomFrame *out);

@@ -191,6 +191,24 @@ HTC_API int htc_dicom_decode_frame(HtcDicom *d, HtcDecoder *dec, uint32_t k,
                                    const HtcDicomDecodeParams *p, HtcDicomFrame *out);
 HTC_API void htc_dicom_frame_release(HtcDicomFrame *f);
 
+/* One frame of a batch: in, the file and frame (from 0); out, the frame and
+ * its status (with the message of a failure). */
+typedef struct HtcDicomBatchItem {
+    HtcDicom *dicom;
+    uint32_t frame;
+    HtcDicomFrame out;         /* release each with htc_dicom_frame_release */
+    int status;
+    char message[160];
+} HtcDicomBatchItem;
+
+/* Decodes many frames, of one file or many: the JPEG 2000 / HTJ2K ones in one
+ * htc_decode_batch call (so a GPU decoder fills the device with them), the
+ * others one by one. One item's failure does not stop the others; returns 0
+ * when the call itself worked (check each item's status). dec may be NULL:
+ * one is made from p (threads, device) for the call. */
+HTC_API int htc_dicom_decode_batch(HtcDecoder *dec, HtcDicomBatchItem *items, size_t n,
+                                   const HtcDicomDecodeParams *p);
+
 /* ---- DICOM JSON (PS3.18 F.2) -------------------------------------------- */
 
 enum HtcDicomBulk {

@@ -378,6 +378,48 @@ static void walk(const char *rel)
     free(names);
 }
 
+/* A batch mixing files, frames and codecs gives what one-by-one decoding gives. */
+static void check_batch(void)
+{
+    static const char *const rels[3] = { "generated/dicom/CT_enhanced_16f_htj2k_eot.dcm", "dicom/other/emri_small_RLE.dcm",
+                                         "dicom/j2k/US1_J2KI.dcm" };
+    HtcDicom *d[3] = { NULL, NULL, NULL };
+    for (int i = 0; i < 3; i++) {
+        char path[1100];
+        snprintf(path, sizeof(path), "%s/%s", TESTDATA, rels[i]);
+        CHECK_EQ_INT(htc_dicom_open_file(&d[i], path, NULL), 0);
+        if (!d[i])
+            goto out;
+    }
+    HtcDicomBatchItem items[8];
+    memset(items, 0, sizeof(items));
+    const int file[8] = { 0, 1, 0, 2, 0, 1, 0, 2 };
+    const uint32_t frame[8] = { 3, 2, 15, 0, 0, 9, 99, 0 };
+    for (int i = 0; i < 8; i++) {
+        items[i].dicom = d[file[i]];
+        items[i].frame = frame[i];
+    }
+    CHECK_EQ_INT(htc_dicom_decode_batch(NULL, items, 8, NULL), 0);
+    for (int i = 0; i < 8; i++) {
+        if (frame[i] == 99) {
+            CHECK_EQ_INT(items[i].status, HTC_ERANGE);
+            CHECK(strstr(items[i].message, "frame 100") != NULL);
+            continue;
+        }
+        CHECK_EQ_INT(items[i].status, 0);
+        HtcDicomFrame f;
+        CHECK_EQ_INT(htc_dicom_decode_frame(d[file[i]], NULL, frame[i], NULL, &f), 0);
+        CHECK_EQ_INT(items[i].out.size, f.size);
+        CHECK_EQ_INT(items[i].out.sample_type, f.sample_type);
+        CHECK(items[i].out.data && f.data && !memcmp(items[i].out.data, f.data, f.size));
+        htc_dicom_frame_release(&f);
+        htc_dicom_frame_release(&items[i].out);
+    }
+out:
+    for (int i = 0; i < 3; i++)
+        htc_dicom_close(&d[i]);
+}
+
 int main(void)
 {
     struct stat st;
@@ -398,6 +440,7 @@ int main(void)
            files_opened, frames_matched, frames_lossy_close, frames_lossy_unchecked, frames_no_ref_failed, frames_skipped,
            frames_tsyntax);
     CHECK(files_opened >= 54);
+    check_batch();
     free(refs);
     free(rows);
     return test_summary("dicom_corpus");
