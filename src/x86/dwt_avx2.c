@@ -304,9 +304,12 @@ static ALWAYS_INLINE void stf(float *p, __m256 v, int full, __m256i m)
         _mm256_maskstore_ps(p, m, v);
 }
 
-/* Strips of sw columns (1..V53_STRIP) for 9/7: the whole strip is kept in
- * t, low rows then high rows, V53_STRIP floats a row. */
-#define TROWF(k) (t + (size_t)(k) * V53_STRIP)
+/* Strips of sw columns (1..V97_STRIP) for 9/7: the whole strip is kept in
+ * t, low rows then high rows, V97_STRIP floats a row. */
+#ifndef V97_STRIP
+#define V97_STRIP 64
+#endif
+#define TROWF(k) (t + (size_t)(k) * V97_STRIP)
 
 
 static void idwt97_v_strip(float *col, ptrdiff_t stride, uint32_t n, int odd, float *t,
@@ -384,8 +387,8 @@ static void idwt97_v_avx2(float *buf, ptrdiff_t stride, uint32_t n, uint32_t col
                           void *tmp)
 {
     float *t = (float *)align64_i(tmp);
-    for (uint32_t x = 0; x < cols; x += V53_STRIP)
-        idwt97_v_strip(buf + x, stride, n, odd, t, cols - x < V53_STRIP ? cols - x : V53_STRIP);
+    for (uint32_t x = 0; x < cols; x += V97_STRIP)
+        idwt97_v_strip(buf + x, stride, n, odd, t, cols - x < V97_STRIP ? cols - x : V97_STRIP);
 }
 
 void htc_dwt_init_avx2(HtcTransformDSP *dsp)
