@@ -245,32 +245,43 @@ static int cmd_volume(int argc, char **argv)
         fprintf(stderr, "htc dicom volume: cannot write %s\n", out);
         rc = 1;
     }
-    for (int i = 0; !rc && i < n; i++) {
-        HtcDicom *d;
-        if (open_or_say(&d, files[order[i]], "volume") < 0) {
-            rc = 1;
-            break;
-        }
-        HtcDicomFrame fr;
-        const int r = htc_dicom_decode_frame(d, dec, 0, NULL, &fr);
-        if (r < 0) {
-            fprintf(stderr, "htc dicom volume: %s: %s: %s\n", files[order[i]], htc_strerror(r), htc_dicom_last_error());
-            rc = 1;
-        } else {
-            if (i == 0) {
-                sample_type = fr.sample_type;
-                is_signed = fr.is_signed;
-                precision = fr.precision;
-            }
-            if (fr.sample_type != sample_type) {
-                fprintf(stderr, "htc dicom volume: %s: sample type differs from the first slice\n", files[order[i]]);
+    /* Slices in batches, so a GPU decoder gets many at once. */
+    enum { BATCH = 32 };
+    HtcDicomBatchItem items[BATCH];
+    for (int i0 = 0; !rc && i0 < n; i0 += BATCH) {
+        const int m = n - i0 < BATCH ? n - i0 : BATCH;
+        memset(items, 0, sizeof(items));
+        for (int j = 0; j < m; j++)
+            if (open_or_say(&items[j].dicom, files[order[i0 + j]], "volume") < 0)
                 rc = 1;
-            } else if (fwrite(fr.data, 1, fr.size, f) != fr.size) {
+        if (!rc && htc_dicom_decode_batch(dec, items, (size_t)m, NULL) < 0) {
+            fprintf(stderr, "htc dicom volume: %s\n", htc_dicom_last_error());
+            rc = 1;
+        }
+        for (int j = 0; j < m; j++) {
+            HtcDicomFrame *fr = &items[j].out;
+            if (!rc && items[j].status < 0) {
+                fprintf(stderr, "htc dicom volume: %s: %s: %s\n", files[order[i0 + j]], htc_strerror(items[j].status),
+                        items[j].message);
                 rc = 1;
             }
-            htc_dicom_frame_release(&fr);
+            if (!rc) {
+                if (i0 + j == 0) {
+                    sample_type = fr->sample_type;
+                    is_signed = fr->is_signed;
+                    precision = fr->precision;
+                }
+                if (fr->sample_type != sample_type) {
+                    fprintf(stderr, "htc dicom volume: %s: sample type differs from the first slice\n",
+                            files[order[i0 + j]]);
+                    rc = 1;
+                } else if (fwrite(fr->data, 1, fr->size, f) != fr->size) {
+                    rc = 1;
+                }
+            }
+            htc_dicom_frame_release(fr);
+            htc_dicom_close(&items[j].dicom);
         }
-        htc_dicom_close(&d);
     }
     if (f && fclose(f))
         rc = 1;
