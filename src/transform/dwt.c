@@ -48,6 +48,8 @@ size_t htc_idwt_scratch_size(const HtcRect *res, uint32_t num_levels)
 {
     size_t size = 64;
     for (uint32_t r = 1; r <= num_levels; r++) {
+        if (res[r].x1 < res[r].x0 || res[r].y1 < res[r].y0)
+            continue; /* not a rectangle: the level functions skip it too */
         const size_t s = htc_idwt_level_scratch(res[r].x1 - res[r].x0, res[r].y1 - res[r].y0);
         if (s > size)
             size = s;
@@ -59,7 +61,7 @@ void htc_idwt53_level_h(const HtcTransformDSP *dsp, int32_t *buf, ptrdiff_t stri
                         const HtcRect *rc, uint32_t row0, uint32_t row1, void *tmp)
 {
     const uint32_t w = rc->x1 - rc->x0;
-    if (!w || row0 >= row1)
+    if (rc->x1 <= rc->x0 || rc->y1 < rc->y0 || row0 >= row1 || row1 > rc->y1 - rc->y0)
         return;
     int32_t *b = buf + (ptrdiff_t)row0 * stride;
     if (w > 1)
@@ -73,7 +75,7 @@ void htc_idwt53_level_v(const HtcTransformDSP *dsp, int32_t *buf, ptrdiff_t stri
                         const HtcRect *rc, uint32_t col0, uint32_t col1, void *tmp)
 {
     const uint32_t h = rc->y1 - rc->y0;
-    if (!h || col0 >= col1)
+    if (rc->y1 <= rc->y0 || rc->x1 < rc->x0 || col0 >= col1 || col1 > rc->x1 - rc->x0)
         return;
     if (h > 1)
         dsp->idwt53_v(buf + col0, stride, h, col1 - col0, rc->y0 & 1, tmp);
@@ -86,7 +88,7 @@ void htc_idwt97_level_h(const HtcTransformDSP *dsp, float *buf, ptrdiff_t stride
                         const HtcRect *rc, uint32_t row0, uint32_t row1, void *tmp)
 {
     const uint32_t w = rc->x1 - rc->x0;
-    if (!w || row0 >= row1)
+    if (rc->x1 <= rc->x0 || rc->y1 < rc->y0 || row0 >= row1 || row1 > rc->y1 - rc->y0)
         return;
     float *b = buf + (ptrdiff_t)row0 * stride;
     if (w > 1)
@@ -100,7 +102,7 @@ void htc_idwt97_level_v(const HtcTransformDSP *dsp, float *buf, ptrdiff_t stride
                         const HtcRect *rc, uint32_t col0, uint32_t col1, void *tmp)
 {
     const uint32_t h = rc->y1 - rc->y0;
-    if (!h || col0 >= col1)
+    if (rc->y1 <= rc->y0 || rc->x1 < rc->x0 || col0 >= col1 || col1 > rc->x1 - rc->x0)
         return;
     if (h > 1)
         dsp->idwt97_v(buf + col0, stride, h, col1 - col0, rc->y0 & 1, tmp);

@@ -465,6 +465,22 @@ int main(int argc, char **argv)
         const uint32_t w = 1 + rnd() % (i < 100 ? 80 : 300), h = 1 + rnd() % (i < 100 ? 80 : 300);
         check_geometry(rnd() % 1000, rnd() % 1000, w, h, rnd() % 9, (DataKind)(i % 3));
     }
+    /* A rectangle that is not one (x1 < x0): nothing is touched. */
+    {
+        HtcRect bad[2] = { { 0, 0, 4, 4 }, { 10, 0, 5, 8 } };
+        int32_t b[64];
+        for (int i = 0; i < 64; i++)
+            b[i] = i;
+        void *tmp = scratch_for(bad, 1);
+        CHECK(htc_idwt_scratch_size(bad, 1) < 4096);
+        htc_idwt53(b, 8, bad, 1, tmp);
+        htc_idwt97((float *)b, 8, bad, 1, tmp);
+        int same = 1;
+        for (int i = 0; i < 64; i++)
+            same &= b[i] == i;
+        CHECK(same);
+        free(tmp);
+    }
     /* Long single rows and columns, odd origins. */
     check_geometry(7, 3, 4000, 2, 3, DATA_SMALL);
     check_geometry(2, 9, 3, 4001, 4, DATA_RANDOM);
