@@ -35,14 +35,23 @@ int htc_ht_refine(const uint8_t *seg, uint32_t len, uint32_t passes, uint32_t w,
     uint8_t *above = sig + (size_t)(ns + 1) * sw;
     uint8_t *nsig = above + sw;
     memset(sig, 0, (size_t)(ns + 1) * sw + 2 * (size_t)sw);
+    const uint32_t half = 1u << (p - 1);
+    /* SigProp without MagRef: plane p - 1 is decoded for the samples SigProp
+     * makes significant, but not for those the cleanup did. The caller
+     * reconstructs every sample at the middle of plane p - 1's interval; a
+     * 1 in plane p - 2 moves the cleanup's samples to the middle of their
+     * own (wider) interval, as reference decoders do. */
+    const int32_t bias = passes < 2 && p >= 2 ? (int32_t)(half >> 1) : 0;
     for (uint32_t y = 0; y < h; y++) {
-        const int32_t *o = out + (ptrdiff_t)y * stride;
+        int32_t *o = out + (ptrdiff_t)y * stride;
         uint8_t *sr = sig + (size_t)(y >> 2) * sw + 1;
         const uint32_t sh = y & 3;
-        for (uint32_t x = 0; x < w; x++)
-            sr[x] |= (uint8_t)((o[x] != 0) << sh);
+        for (uint32_t x = 0; x < w; x++) {
+            const int32_t nz = o[x] != 0, neg = o[x] >> 31;
+            sr[x] |= (uint8_t)(nz << sh);
+            o[x] = (int32_t)((uint32_t)o[x] + (uint32_t)(((bias ^ neg) - neg) & -nz));
+        }
     }
-    const uint32_t half = 1u << (p - 1);
 
     HtcHtFwd sp;
     htc_ht_fwd_init(&sp, seg, len, 0);
@@ -101,24 +110,6 @@ int htc_ht_refine(const uint8_t *seg, uint32_t len, uint32_t passes, uint32_t w,
             ab[x] = (uint8_t)((cs[x] | nw[x]) >> (rows - 1) & 1);
     }
 
-    if (passes < 2 && p >= 2) {
-        /* SigProp without MagRef: plane p - 1 is decoded for the samples
-         * SigProp made significant, but not for those the cleanup did. The
-         * caller reconstructs every sample at the middle of plane p - 1's
-         * interval; a 1 in plane p - 2 moves the cleanup's samples to the
-         * middle of their own (wider) interval, as reference decoders do. */
-        const int32_t quarter = (int32_t)(half >> 1);
-        for (uint32_t s = 0; s < ns; s++) {
-            const uint8_t *cs = sig + (size_t)s * sw + 1;
-            int32_t *orow = out + (ptrdiff_t)(4 * s) * stride;
-            for (uint32_t x = 0; x < w; x++)
-                for (uint32_t m = cs[x]; m; m &= m - 1) {
-                    int32_t *o = orow + (ptrdiff_t)__builtin_ctz(m) * stride + x;
-                    *o = *o < 0 ? *o - quarter : *o + quarter;
-                }
-        }
-    }
-
     if (passes >= 2) {
         HtcHtRev mr;
         htc_ht_mrp_init(&mr, seg, len);
@@ -132,13 +123,13 @@ int htc_ht_refine(const uint8_t *seg, uint32_t len, uint32_t passes, uint32_t w,
                 if (mr.n < 4)
                     htc_ht_rev_refill(&mr);
                 for (; m; m &= m - 1) {
-                    const uint32_t bit = (uint32_t)mr.acc & 1;
+                    const int32_t bit = (int32_t)(mr.acc & 1);
                     mr.acc >>= 1;
                     mr.n--;
-                    if (bit) {
-                        int32_t *o = orow + (ptrdiff_t)__builtin_ctz(m) * stride + x;
-                        *o = *o < 0 ? *o - (int32_t)half : *o + (int32_t)half;
-                    }
+                    int32_t *o = orow + (ptrdiff_t)__builtin_ctz(m) * stride + x;
+                    const int32_t neg = *o >> 31;
+                    const int32_t add = (((int32_t)half ^ neg) - neg) & -bit;
+                    *o = (int32_t)((uint32_t)*o + (uint32_t)add);
                 }
             }
         }
