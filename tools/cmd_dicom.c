@@ -2,7 +2,8 @@
  *   htc dicom json FILE.dcm [--inline | --bulk-uri [URI]]   DICOM JSON (PS3.18 F.2)
  *   htc dicom frame FILE.dcm K OUT                         frame K's stored bytes (the codestream)
  *   htc dicom dump FILE.dcm                                every element, one a line
- *   htc dicom volume OUT.raw FILE.dcm...|DIR               a series as one volume (.raw + OUT.json) */
+ *   htc dicom volume [--threads N] [--device cpu|gpu] OUT.raw FILE.dcm...|DIR
+ *                                                          a series as one volume (.raw + OUT.raw.json) */
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -186,8 +187,20 @@ static char **list_inputs(int argc, char **argv, int *count)
 
 static int cmd_volume(int argc, char **argv)
 {
+    /* options first: --threads N, --device cpu|gpu */
+    int threads = 0, device = HTC_DEVICE_CPU;
+    while (argc >= 2 && !strncmp(argv[0], "--", 2)) {
+        if (!strcmp(argv[0], "--threads"))
+            threads = atoi(argv[1]);
+        else if (!strcmp(argv[0], "--device"))
+            device = !strcmp(argv[1], "gpu") ? HTC_DEVICE_GPU : HTC_DEVICE_CPU;
+        else
+            break;
+        argc -= 2;
+        argv += 2;
+    }
     if (argc < 2) {
-        fprintf(stderr, "usage: htc dicom volume OUT.raw FILE.dcm...|DIR\n");
+        fprintf(stderr, "usage: htc dicom volume [--threads N] [--device cpu|gpu] OUT.raw FILE.dcm...|DIR\n");
         return 2;
     }
     const char *out = argv[0];
@@ -235,7 +248,8 @@ static int cmd_volume(int argc, char **argv)
         /* One decoder (and thread pool) for the whole series. */
         HtcDecoderSettings ds;
         htc_decoder_default_settings(&ds);
-        ds.threads = 0;
+        ds.threads = threads > 0 ? (uint32_t)threads : 0;
+        ds.device = device;
         if (htc_decoder_open(&dec, &ds) < 0) {
             fprintf(stderr, "htc dicom volume: cannot make a decoder: %s\n", htc_last_error());
             rc = 1;
