@@ -1,6 +1,7 @@
 /* htcodec: the 2D inverse DWT driver (F.3.2 2D_SR over the levels): for
  * each level HOR_SR on the rows, then VER_SR on the columns, through the
  * kernels of an HtcTransformDSP table. */
+#include "internal.h"
 #include "transform/transform.h"
 
 void htc_dwt_resolutions(uint32_t tcx0, uint32_t tcy0, uint32_t tcx1, uint32_t tcy1,
@@ -61,7 +62,10 @@ void htc_idwt53_level_h(const HtcTransformDSP *dsp, int32_t *buf, ptrdiff_t stri
                         const HtcRect *rc, uint32_t row0, uint32_t row1, void *tmp)
 {
     const uint32_t w = rc->x1 - rc->x0;
-    if (rc->x1 <= rc->x0 || rc->y1 < rc->y0 || row0 >= row1 || row1 > rc->y1 - rc->y0)
+    if (rc->x1 <= rc->x0 || rc->y1 < rc->y0)
+        return;
+    row1 = HTC_MIN(row1, rc->y1 - rc->y0);
+    if (row0 >= row1)
         return;
     int32_t *b = buf + (ptrdiff_t)row0 * stride;
     if (w > 1)
@@ -75,7 +79,10 @@ void htc_idwt53_level_v(const HtcTransformDSP *dsp, int32_t *buf, ptrdiff_t stri
                         const HtcRect *rc, uint32_t col0, uint32_t col1, void *tmp)
 {
     const uint32_t h = rc->y1 - rc->y0;
-    if (rc->y1 <= rc->y0 || rc->x1 < rc->x0 || col0 >= col1 || col1 > rc->x1 - rc->x0)
+    if (rc->y1 <= rc->y0 || rc->x1 < rc->x0)
+        return;
+    col1 = HTC_MIN(col1, rc->x1 - rc->x0);
+    if (col0 >= col1)
         return;
     if (h > 1)
         dsp->idwt53_v(buf + col0, stride, h, col1 - col0, rc->y0 & 1, tmp);
@@ -88,7 +95,10 @@ void htc_idwt97_level_h(const HtcTransformDSP *dsp, float *buf, ptrdiff_t stride
                         const HtcRect *rc, uint32_t row0, uint32_t row1, void *tmp)
 {
     const uint32_t w = rc->x1 - rc->x0;
-    if (rc->x1 <= rc->x0 || rc->y1 < rc->y0 || row0 >= row1 || row1 > rc->y1 - rc->y0)
+    if (rc->x1 <= rc->x0 || rc->y1 < rc->y0)
+        return;
+    row1 = HTC_MIN(row1, rc->y1 - rc->y0);
+    if (row0 >= row1)
         return;
     float *b = buf + (ptrdiff_t)row0 * stride;
     if (w > 1)
@@ -102,7 +112,10 @@ void htc_idwt97_level_v(const HtcTransformDSP *dsp, float *buf, ptrdiff_t stride
                         const HtcRect *rc, uint32_t col0, uint32_t col1, void *tmp)
 {
     const uint32_t h = rc->y1 - rc->y0;
-    if (rc->y1 <= rc->y0 || rc->x1 < rc->x0 || col0 >= col1 || col1 > rc->x1 - rc->x0)
+    if (rc->y1 <= rc->y0 || rc->x1 < rc->x0)
+        return;
+    col1 = HTC_MIN(col1, rc->x1 - rc->x0);
+    if (col0 >= col1)
         return;
     if (h > 1)
         dsp->idwt97_v(buf + col0, stride, h, col1 - col0, rc->y0 & 1, tmp);
