@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 extern "C" {
 #include "decode.h"
@@ -632,9 +633,24 @@ static uint32_t blocks_for(size_t n, uint32_t threads)
     return (uint32_t)(b ? b : 1);
 }
 
+static double host_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+}
+
 extern "C" int htc_gpu_decode_batch(HtcDecoder *d, HtcBatchItem *items, size_t n)
 {
     int rc = 0;
+    /* HTC_GPU_TIMING=1: where the time goes, per stage, on stderr. */
+    static int timing = -1;
+    if (timing < 0)
+        timing = getenv("HTC_GPU_TIMING") != NULL;
+    cudaEvent_t ev[6];
+    const double t_start = host_ms();
+    double t_planned = t_start;
+    int events = 0;
     GpuState *g = gpu_state(d, &rc);
     if (!g)
         return rc;
@@ -768,6 +784,11 @@ extern "C" int htc_gpu_decode_batch(HtcDecoder *d, HtcBatchItem *items, size_t n
 
     if (g->gjobs.n == 0 && g->cvts.n == 0)
         goto done;
+    t_planned = host_ms();
+    if (timing)
+        for (int k = 0; k < 6; k++)
+            cudaEventCreate(&ev[k]);
+    events = timing;
     {
         /* 2. Device buffers. Host outputs land in a staging area first. */
         const size_t nj = g->gjobs.n;
@@ -814,6 +835,8 @@ extern "C" int htc_gpu_decode_batch(HtcDecoder *d, HtcBatchItem *items, size_t n
         if (e == cudaSuccess)
             e = dev_reserve(&g->cvt, (g->cvts.n ? g->cvts.n : 1) * sizeof(GpuCvtDesc));
         cudaStream_t sm = g->stream;
+        if (timing)
+            cudaEventRecord(ev[0], sm);
         if (e == cudaSuccess)
             e = cudaMemcpyAsync(g->pool.p, g->pinned, g->pinned_used, cudaMemcpyHostToDevice, sm);
         if (e == cudaSuccess && nj)
@@ -826,6 +849,8 @@ extern "C" int htc_gpu_decode_batch(HtcDecoder *d, HtcBatchItem *items, size_t n
             e = cudaMemcpyAsync(g->cvt.p, g->cvts.p, g->cvts.n * sizeof(GpuCvtDesc), cudaMemcpyHostToDevice, sm);
         if (e == cudaSuccess)
             e = cudaMemsetAsync(g->arena.p, 0, arena_bytes, sm);
+        if (timing)
+            cudaEventRecord(ev[1], sm);
         /* 3. Kernels. */
         if (e == cudaSuccess && nj) {
             k_ht_blocks<<<blocks_for(nj, GPU_THREADS), GPU_THREADS, 0, sm>>>(
@@ -833,6 +858,8 @@ extern "C" int htc_gpu_decode_batch(HtcDecoder *d, HtcBatchItem *items, size_t n
                 (int *)g->status.p, (uint8_t *)g->scratch.p, GPU_HT_SCRATCH);
             e = cudaGetLastError();
         }
+        if (timing)
+            cudaEventRecord(ev[2], sm);
         for (uint32_t r = 1; r <= pl.max_levels && e == cudaSuccess; r++) {
             for (size_t k0 = start[r]; k0 < start[r + 1] && e == cudaSuccess; k0 += 65535) {
                 const uint32_t cnt = (uint32_t)HTC_MIN((size_t)65535, start[r + 1] - k0);
@@ -844,6 +871,8 @@ extern "C" int htc_gpu_decode_batch(HtcDecoder *d, HtcBatchItem *items, size_t n
                 e = cudaGetLastError();
             }
         }
+        if (timing)
+            cudaEventRecord(ev[3], sm);
         for (size_t k0 = 0; k0 < g->mcts.n && e == cudaSuccess; k0 += 65535) {
             const uint32_t cnt = (uint32_t)HTC_MIN((size_t)65535, g->mcts.n - k0);
             k_mct<<<dim3(64, cnt), 256, 0, sm>>>((const GpuMctDesc *)g->mct.p + k0, (int32_t *)g->arena.p);
@@ -856,6 +885,8 @@ extern "C" int htc_gpu_decode_batch(HtcDecoder *d, HtcBatchItem *items, size_t n
             e = cudaGetLastError();
         }
         free(sorted);
+        if (timing)
+            cudaEventRecord(ev[4], sm);
         /* 4. Host outputs back, job statuses. */
         for (size_t i = 0; i < n && e == cudaSuccess; i++)
             if (st[i].gpu && !st[i].device_out && items[i].picture.buffer_size)
@@ -868,8 +899,19 @@ extern "C" int htc_gpu_decode_batch(HtcDecoder *d, HtcBatchItem *items, size_t n
         }
         if (e == cudaSuccess && nj && g->status_host)
             e = cudaMemcpyAsync(g->status_host, g->status.p, nj * sizeof(int), cudaMemcpyDeviceToHost, sm);
+        if (timing)
+            cudaEventRecord(ev[5], sm);
         if (e == cudaSuccess)
             e = cudaStreamSynchronize(sm);
+        if (timing && e == cudaSuccess) {
+            float ms[5];
+            for (int k = 0; k < 5; k++)
+                cudaEventElapsedTime(&ms[k], ev[k], ev[k + 1]);
+            fprintf(stderr,
+                    "gpu batch of %zu: host plan (parse, tier 2, byte pool) %.3f ms; device: copies in %.3f, "
+                    "blocks %.3f, DWT %.3f, colour+output %.3f, copies out %.3f ms; %zu blocks, %.1f MB pool\n",
+                    n, t_planned - t_start, ms[0], ms[1], ms[2], ms[3], ms[4], nj, g->pinned_used / 1e6);
+        }
         if (e != cudaSuccess) {
             rc = htc_fail(&d->ctx, HTC_EDEVICE, "GPU batch: %s", cudaGetErrorString(e));
             cudaGetLastError();
@@ -899,6 +941,9 @@ extern "C" int htc_gpu_decode_batch(HtcDecoder *d, HtcBatchItem *items, size_t n
         }
     }
 done:
+    if (events)
+        for (int k = 0; k < 6; k++)
+            cudaEventDestroy(ev[k]);
     for (size_t i = 0; i < n; i++)
         htc_stream_close(&st[i].own);
     free(st);
