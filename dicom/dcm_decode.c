@@ -71,10 +71,28 @@ static int decode_native(HtcDicom *d, const HtcDicomImage *img, const uint8_t *s
     out->sample_type = sample_type_for(out_bytes, img->pixel_representation);
     out->precision = ba == 1 ? 1 : stored_precision(img);
     out->is_signed = img->pixel_representation;
-    const size_t need = ba == 1 ? (npix * spp + 7) / 8 : npix * spp * in_bytes;
+    const size_t need = (size_t)((dcm_native_frame_bits(img) + 7) / 8);
     if (size < need)
         return dcm_fail(&d->ctx, HTC_EDICOM, "native frame: %zu bytes, %zu needed", size, need);
     HTC_DICOM_RC(alloc_frame(d, out, out_bytes));
+    if (dcm_is_ybr422_native(img)) {
+        /* Y0 Y1 Cb Cr for each pair of pixels: chroma repeated for both (as stored, not converted). */
+        if (img->columns % 2 || (ba != 8 && ba != 16))
+            return dcm_fail(&d->ctx, HTC_EDICOM, "YBR_FULL_422 with %u columns, Bits Allocated %u", img->columns, ba);
+        for (size_t i = 0; i < npix; i += 2) {
+            for (uint32_t k = 0; k < 4; k++) {
+                const uint8_t *q = src + (i * 2 + k) * in_bytes;
+                const size_t o = k < 2 ? i + k : (k - 1) * npix + i; /* Y0, Y1, then Cb (plane 1), Cr (plane 2) */
+                for (uint32_t b = 0; b < in_bytes; b++) {
+                    const uint8_t v = q[img->big_endian ? in_bytes - 1 - b : b];
+                    ((uint8_t *)out->data)[o * out_bytes + b] = v;
+                    if (k >= 2)
+                        ((uint8_t *)out->data)[(o + 1) * out_bytes + b] = v;
+                }
+            }
+        }
+        return 0;
+    }
     uint8_t *dst = out->data;
     /* Explicit VR Big Endian stores OW 8-bit pixel data as swapped 16-bit words. */
     const int pn_ow = d->pixel_node != DCM_NONE && d->nodes[d->pixel_node].vr == DCM_VR('O', 'W');

@@ -129,6 +129,8 @@ int dcm_inflate(const DcmCtx *c, DcmSource *src, uint64_t start, DcmSource *out)
 /* dcm_pixel.c */
 int dcm_pixel_index(HtcDicom *d);  /* frame -> fragments, once */
 int dcm_transfer_syntax(const char *uid, int *codec, const char **name);
+uint64_t dcm_native_frame_bits(const HtcDicomImage *img);
+int dcm_is_ybr422_native(const HtcDicomImage *img);
 
 /* dcm_rle.c: frame of RLE Lossless into planar samples (bytes_per_sample each,
  * little-endian). */

@@ -127,6 +127,19 @@ int htc_dicom_get_image(HtcDicom *d, HtcDicomImage *img)
     return 0;
 }
 
+/* Bits of one native frame: YBR_FULL_422 stores two samples a pixel (Y Y Cb Cr
+ * for each pair, PS3.3 C.7.6.3.1.2), everything else samples per pixel. */
+uint64_t dcm_native_frame_bits(const HtcDicomImage *img)
+{
+    const uint64_t spp = dcm_is_ybr422_native(img) ? 2 : img->samples_per_pixel;
+    return (uint64_t)img->rows * img->columns * spp * img->bits_allocated;
+}
+
+int dcm_is_ybr422_native(const HtcDicomImage *img)
+{
+    return !img->encapsulated && img->samples_per_pixel == 3 && !strcmp(img->photometric, "YBR_FULL_422");
+}
+
 static int starts_codestream(HtcDicom *d, const DcmFragment *f, int *yes)
 {
     uint8_t b[12] = { 0 };
@@ -283,7 +296,7 @@ int htc_dicom_frame_ranges(HtcDicom *d, uint32_t k, uint64_t *offs, uint64_t *le
     if (k >= img.frames)
         return dcm_fail(&d->ctx, HTC_ERANGE, "frame %u asked for, Number of Frames is %u", k + 1, img.frames);
     if (!d->encapsulated) {
-        const uint64_t bits = (uint64_t)img.rows * img.columns * img.samples_per_pixel * img.bits_allocated;
+        const uint64_t bits = dcm_native_frame_bits(&img);
         const uint64_t first = bits * k / 8, last = (bits * (k + 1) + 7) / 8;
         if (img.pixel_data_length < (bits * img.frames + 7) / 8)
             return dcm_fail(&d->ctx, HTC_EDICOM, "Pixel Data (7FE0,0010) at offset %llu: %llu bytes, %u frames of %ux%ux%u at %u bits need %llu",
@@ -363,7 +376,7 @@ int htc_dicom_frame_data(HtcDicom *d, uint32_t k, uint8_t **data, size_t *size)
         /* 1-bit frames need not start on a byte: shift them to bit 0. */
         HtcDicomImage img;
         htc_dicom_get_image(d, &img);
-        const uint64_t bits = (uint64_t)img.rows * img.columns * img.samples_per_pixel * img.bits_allocated;
+        const uint64_t bits = dcm_native_frame_bits(&img);
         const unsigned shift = (unsigned)((bits * k) % 8);
         if (shift) {
             const uint64_t nbytes = (bits + 7) / 8;

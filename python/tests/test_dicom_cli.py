@@ -287,3 +287,36 @@ def test_json_bulk_uri():
         length = int(uri.split("length=")[1])
         import base64
         assert raw[off:off + length] == base64.b64decode(want[k]["InlineBinary"])
+
+
+def test_native_ybr_full_422(tmp_path):
+    """Native YBR_FULL_422 (two samples a pixel, Y0 Y1 Cb Cr): samples stay YBR,
+    chroma repeated for both pixels, as pydicom gives with as_rgb=False."""
+    from pydicom.dataset import Dataset, FileMetaDataset
+    from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+
+    ds = Dataset()
+    ds.file_meta = FileMetaDataset()
+    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds.file_meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.7"
+    ds.file_meta.MediaStorageSOPInstanceUID = generate_uid()
+    ds.SOPClassUID = ds.file_meta.MediaStorageSOPClassUID
+    ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID
+    ds.Rows, ds.Columns, ds.NumberOfFrames = 5, 6, 2
+    ds.SamplesPerPixel, ds.PhotometricInterpretation, ds.PlanarConfiguration = 3, "YBR_FULL_422", 0
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 8, 8, 7, 0
+    ds.PixelData = bytes((i * 7) % 256 for i in range(2 * 5 * 6 * 2))
+    path = tmp_path / "ybr422.dcm"
+    ds.save_as(path, enforce_file_format=True)
+    ds = pydicom.dcmread(path)
+    try:
+        ds.pixel_array_options(as_rgb=False)
+    except AttributeError:
+        pytest.skip("this pydicom has no pixel_array_options")
+    arr = ds.pixel_array
+    for k in (1, 2):
+        out = tmp_path / f"f{k}.raw"
+        r = subprocess.run([str(CLI), "decode", str(path), str(out), "--frame", str(k)], capture_output=True,
+                           text=True, timeout=60)
+        assert r.returncode == 0, r.stderr
+        assert out.read_bytes() == _raw_of(arr[k - 1], 3)
