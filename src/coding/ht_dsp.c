@@ -1,4 +1,5 @@
 /* htcodec: the HT kernel table and the plain C MagSgn row kernel. */
+#include "hd.h"
 #include <pthread.h>
 
 #include "coding/ht_bits.h"
@@ -7,7 +8,7 @@
 #include "cpu.h"
 
 /* The signed value of a sample with v at bit-plane p; 0 where sig is 0. */
-static inline int32_t sample_value(uint32_t v, uint32_t p, uint32_t sig)
+static HTC_HD inline int32_t sample_value(uint32_t v, uint32_t p, uint32_t sig)
 {
     const uint32_t mag = (((v >> 1) + 1) << p) & (0u - sig);
     const uint32_t sign = 0u - (v & 1);
@@ -17,7 +18,7 @@ static inline int32_t sample_value(uint32_t v, uint32_t p, uint32_t sig)
 /* Sample n of a quad reads m_n = U - e_k[n] bits (LSB first, the sign in
  * bit 0) from MagSgn, none when it is not significant; e_1[n] is its
  * implicit MSB. */
-void htc_ht_magsgn_row_c(const uint8_t *ms, size_t *pos, const uint16_t *q, const uint8_t *U,
+HTC_HD void htc_ht_magsgn_row_c(const uint8_t *ms, size_t *pos, const uint16_t *q, const uint8_t *U,
                          uint32_t nq, uint32_t p, int32_t *o, ptrdiff_t stride, uint32_t w,
                          uint32_t yin, uint32_t *vb)
 {
@@ -56,13 +57,20 @@ void htc_ht_dsp_init(HtcHtDSP *dsp, uint32_t flags)
 #endif
 }
 
-static HtcHtDSP default_dsp;
-static pthread_once_t default_once = PTHREAD_ONCE_INIT;
+/* One table per combination of the ISA bits that matter here. */
+static HtcHtDSP tables[2];
+static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
 
-static void init_default(void) { htc_ht_dsp_init(&default_dsp, htc_cpu_flags()); }
-
-const HtcHtDSP *htc_ht_dsp(void)
+static void init_tables(void)
 {
-    pthread_once(&default_once, init_default);
-    return &default_dsp;
+    htc_ht_dsp_init(&tables[0], 0);
+    htc_ht_dsp_init(&tables[1], HTC_CPU_AVX2);
 }
+
+const HtcHtDSP *htc_ht_dsp_for(uint32_t cpu_mask)
+{
+    pthread_once(&tables_once, init_tables);
+    return &tables[(htc_cpu_flags() & cpu_mask & HTC_CPU_AVX2) ? 1 : 0];
+}
+
+const HtcHtDSP *htc_ht_dsp(void) { return htc_ht_dsp_for(HTC_CPU_ALL); }

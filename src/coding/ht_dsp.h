@@ -31,7 +31,10 @@ void htc_ht_magsgn_row_avx2(const uint8_t *ms, size_t *pos, const uint16_t *q, c
 
 /* Fills dsp for these HTC_CPU_* flags (and what this machine has). */
 void htc_ht_dsp_init(HtcHtDSP *dsp, uint32_t cpu_flags);
-/* The table for htc_cpu_flags(), made once. */
+/* The table for htc_cpu_flags() & cpu_mask (a decoder's settings), made
+ * once; htc_ht_dsp() is htc_ht_dsp_for(HTC_CPU_ALL). Pass it to
+ * htc_ht_decode_block_with (coding/ht_decode.h). */
+const HtcHtDSP *htc_ht_dsp_for(uint32_t cpu_mask);
 const HtcHtDSP *htc_ht_dsp(void);
 
 #endif /* HTC_HT_DSP_H */
