@@ -98,7 +98,7 @@ int htc_decode_layout(const HtcStream *s, const HtcDecodeParams *p, HtcPicture *
     HtcDecodeGeom g;
     int rc = htc_decode_geometry(s, p, comps, &g);
     if (rc >= 0)
-        rc = htc_picture_setup(s, &g, NULL, pic, 0);
+        rc = htc_picture_setup(s, &g, NULL, pic, 0, NULL);
     htc_free(&s->ctx, comps);
     return rc;
 }
@@ -186,7 +186,8 @@ int htc_decode(HtcDecoder *d, const HtcStream *s, const HtcDecodeParams *p, HtcP
     rc = htc_decode_geometry(s, p, comps, &g);
     if (rc < 0)
         goto done;
-    rc = htc_picture_setup(s, &g, &d->settings.allocator, pic, 1);
+    int zeroed = 0;
+    rc = htc_picture_setup(s, &g, &d->settings.allocator, pic, 1, &zeroed);
     if (rc < 0)
         goto done;
     pic_ready = 1;
@@ -204,7 +205,7 @@ int htc_decode(HtcDecoder *d, const HtcStream *s, const HtcDecodeParams *p, HtcP
     for (uint32_t ty = ty0; ty < HTC_MIN(ty1, s->nty); ty++)
         for (uint32_t tx = tx0; tx < HTC_MIN(tx1, s->ntx); tx++)
             missing |= !tile_present(d, s, ty * s->ntx + tx);
-    if (missing)
+    if (missing && !zeroed)
         memset(pic->buffer, 0, pic->buffer_size);
     for (uint32_t ty = ty0; ty < HTC_MIN(ty1, s->nty); ty++) {
         for (uint32_t tx = tx0; tx < HTC_MIN(tx1, s->ntx); tx++) {

@@ -54,9 +54,10 @@ int htc_decode_geometry(const HtcStream *s, const HtcDecodeParams *p, uint32_t *
 void htc_decode_comp_rect(const HtcStream *s, const HtcDecodeGeom *g, uint32_t c, uint32_t *x0,
                           uint32_t *y0, uint32_t *x1, uint32_t *y1);
 /* Fills pic's planes (allocating the plane array, and the samples when
- * alloc_samples and pic->buffer is NULL) (picture.c). */
+ * alloc_samples and pic->buffer is NULL) (picture.c); *samples_zeroed
+ * (may be NULL) says the samples are known to be zero already. */
 int htc_picture_setup(const HtcStream *s, const HtcDecodeGeom *g, const HtcAllocator *a,
-                      HtcPicture *pic, int alloc_samples);
+                      HtcPicture *pic, int alloc_samples, int *samples_zeroed);
 
 /* One tile-component after the inverse DWT (and colour transform): its
  * rectangle on the reduced component grid and its samples (int32 for 5/3,

@@ -247,6 +247,17 @@ int htc_decode_tile(HtcDecoder *d, const HtcStream *s, uint32_t tile, const HtcD
         }
     }
 
+    HtcT2Options opt;
+    memset(&opt, 0, sizeof(opt));
+    opt.max_layers = p->layers;
+    opt.reduce = p->reduce;
+    opt.allow_truncated = d->settings.allow_truncated;
+    opt.comp_keep = keep;
+    htc_job_table_reset(&d->jobs);
+    rc = htc_t2_decode_tile(s, tile, &opt, &d->jobs);
+    if (rc < 0)
+        goto done;
+
     /* Tile-component buffers, zeroed: blocks without data stay 0. */
     for (uint32_t c = 0; c < nc; c++) {
         if (!keep[c])
@@ -273,17 +284,6 @@ int htc_decode_tile(HtcDecoder *d, const HtcStream *s, uint32_t tile, const HtcD
             goto done;
         }
     }
-
-    HtcT2Options opt;
-    memset(&opt, 0, sizeof(opt));
-    opt.max_layers = p->layers;
-    opt.reduce = p->reduce;
-    opt.allow_truncated = d->settings.allow_truncated;
-    opt.comp_keep = keep;
-    htc_job_table_reset(&d->jobs);
-    rc = htc_t2_decode_tile(s, tile, &opt, &d->jobs);
-    if (rc < 0)
-        goto done;
 
     /* Which coefficients the asked area needs, per kept component; none of
      * this when the area covers the tile-component. */

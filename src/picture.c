@@ -105,12 +105,22 @@ void htc_decode_comp_rect(const HtcStream *s, const HtcDecodeGeom *g, uint32_t c
     *y1 = htc_ceil_div_pow2(htc_ceil_div_u32(g->gy1, cp->dy), g->reduce);
 }
 
-static void *pic_alloc(const HtcAllocator *a, size_t size)
+/* With the C library, calloc: large pictures come as untouched zero pages,
+ * so parts never written (missing tiles, failed decodes) cost nothing.
+ * *base gets the 64-byte aligned start. */
+static void *pic_alloc(const HtcAllocator *a, size_t size, uint8_t **base, int *zeroed)
 {
-    if (a && a->alloc)
-        return a->alloc(a->opaque, size, 64);
-    void *p = NULL;
-    return posix_memalign(&p, 64, size ? size : 1) ? NULL : p;
+    if (a && a->alloc) {
+        *zeroed = 0;
+        *base = a->alloc(a->opaque, size, 64);
+        return *base;
+    }
+    if (size > SIZE_MAX - 64)
+        return NULL;
+    uint8_t *p = calloc(1, size + 64);
+    *zeroed = 1;
+    *base = p ? (uint8_t *)(((uintptr_t)p + 63) & ~(uintptr_t)63) : NULL;
+    return p;
 }
 
 static void pic_free(const HtcAllocator *a, void *ptr)
@@ -124,8 +134,10 @@ static void pic_free(const HtcAllocator *a, void *ptr)
 }
 
 int htc_picture_setup(const HtcStream *s, const HtcDecodeGeom *g, const HtcAllocator *a,
-                      HtcPicture *pic, int alloc_samples)
+                      HtcPicture *pic, int alloc_samples, int *samples_zeroed)
 {
+    if (samples_zeroed)
+        *samples_zeroed = 0;
     const HtcContext *ctx = &s->ctx;
     void *caller_buf = alloc_samples ? pic->buffer : NULL;
     const size_t caller_size = pic->buffer_size;
@@ -155,12 +167,16 @@ int htc_picture_setup(const HtcStream *s, const HtcDecodeGeom *g, const HtcAlloc
     if (caller_buf && caller_size < total)
         return htc_fail(ctx, HTC_EINVAL, "caller's buffer of %zu bytes, %llu needed", caller_size,
                         (unsigned long long)total);
-    uint8_t *block = pic_alloc(a, planes_bytes + (own_samples ? (size_t)total : 0));
-    if (!block)
+    uint8_t *block = NULL;
+    int zeroed = 0;
+    void *ref = pic_alloc(a, planes_bytes + (own_samples ? (size_t)total : 0), &block, &zeroed);
+    if (!ref)
         return htc_fail(ctx, HTC_ENOMEM, "picture of %llu bytes", (unsigned long long)total);
     pic->planes = (HtcPlane *)block;
     memset(block, 0, planes_bytes);
-    pic->alloc_ref = block;
+    pic->alloc_ref = ref;
+    if (samples_zeroed)
+        *samples_zeroed = own_samples && zeroed;
     if (a)
         pic->allocator = *a;
     pic->caller_owned = caller_buf != NULL;
