@@ -110,6 +110,8 @@ int htc_dicom_decode_batch(HtcDecoder *dec, HtcDicomBatchItem *items, size_t n, 
                     int r = dcm_picture_to_frame(it->dicom, &bi[k].picture, &it->out);
                     it->out.corrected = corrected;
                     memcpy(it->out.photometric, pend[which[k]].img.photometric, sizeof(it->out.photometric));
+                    if (r >= 0 && p->convert_rgb)
+                        r = dcm_convert_rgb(it->dicom, &it->out);
                     if (r >= 0 && p->apply_rescale)
                         r = dcm_apply_rescale(it->dicom, &pend[which[k]].img, &it->out);
                     if (r < 0) {

@@ -236,6 +236,10 @@ static int decode_j2k(HtcDicom *d, HtcDecoder *dec, const HtcDicomImage *img, co
 {
     HtcStream *s = NULL;
     HTC_DICOM_RC(dcm_j2k_open(d, img, src, size, &s, &out->corrected));
+    HtcCodingInfo co;
+    if ((!strcmp(img->photometric, "YBR_ICT") || !strcmp(img->photometric, "YBR_RCT")) &&
+        htc_stream_get_coding(s, HTC_TILE_MAIN, 0, &co) == 0 && co.mct)
+        memcpy(out->photometric, "RGB", 4); /* the inverse colour transform gives RGB */
     HtcDecoder *own = NULL;
     int rc = 0;
     if (!dec) {
@@ -329,6 +333,8 @@ int htc_dicom_decode_frame(HtcDicom *d, HtcDecoder *dec, uint32_t k, const HtcDi
     default: rc = decode_j2k(d, dec, &img, src, size, p, out); break;
     }
     dcm_free(&d->ctx, src);
+    if (rc >= 0 && p->convert_rgb)
+        rc = dcm_convert_rgb(d, out);
     if (rc >= 0 && p->apply_rescale)
         rc = dcm_apply_rescale(d, &img, out);
     if (rc < 0)

@@ -148,6 +148,9 @@ int dcm_make_decoder(HtcDicom *d, const HtcDicomDecodeParams *p, HtcDecoder **ow
 int dcm_picture_to_frame(HtcDicom *d, const HtcPicture *pic, HtcDicomFrame *out);
 int dcm_apply_rescale(HtcDicom *d, const HtcDicomImage *img, HtcDicomFrame *f);
 
+/* dcm_color.c: the conversions HtcDicomDecodeParams.convert_rgb asks for. */
+int dcm_convert_rgb(HtcDicom *d, HtcDicomFrame *f);
+
 /* dcm_jpegdct.c: sequential DCT JPEG of one component, 8 or 12 bits. */
 int dcm_jpegdct_decode(const DcmCtx *c, const uint8_t *src, size_t size, const HtcDicomImage *img,
                        HtcDicomFrame *out);

@@ -164,7 +164,10 @@ typedef struct HtcDicomDecodeParams {
                                   (slope * stored + intercept) */
     uint32_t threads;          /* for a decoder made here; default 1 */
     int device;                /* enum HtcDevice for a decoder made here; default CPU */
-    uint8_t reserved[64];
+    int convert_rgb;           /* 0 (default): samples as stored; 1: YBR_FULL / YBR_FULL_422
+                                  to RGB (PS3.3 C.7.6.3.1.2, 8-bit) and PALETTE COLOR through its
+                                  lookup tables to RGB (8 or 16 bits as the tables say) */
+    uint8_t reserved[60];
 } HtcDicomDecodeParams;
 
 HTC_API void htc_dicom_default_decode_params(HtcDicomDecodeParams *p);

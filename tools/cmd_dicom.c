@@ -1,6 +1,7 @@
 /* htc dicom: DICOM-specific commands.
  *   htc dicom json FILE.dcm [--inline | --bulk-uri [URI]]   DICOM JSON (PS3.18 F.2)
  *   htc dicom frame FILE.dcm K OUT                         frame K's stored bytes (the codestream)
+ *   htc dicom decode FILE.dcm K OUT.raw [--rgb] [--rescale] frame K's samples, optionally converted
  *   htc dicom dump FILE.dcm                                every element, one a line
  *   htc dicom volume [--threads N] [--device cpu|gpu] OUT.raw FILE.dcm...|DIR
  *                                                          a series as one volume (.raw + OUT.raw.json) */
@@ -95,6 +96,55 @@ static int cmd_frame(int argc, char **argv)
     if (rc)
         fprintf(stderr, "htc dicom frame: cannot write %s\n", argv[2]);
     htc_dicom_free(d, data);
+    htc_dicom_close(&d);
+    return rc;
+}
+
+static int cmd_decode(int argc, char **argv)
+{
+    if (argc < 3) {
+        fprintf(stderr, "usage: htc dicom decode FILE.dcm K OUT.raw [--rgb] [--rescale]\n");
+        return 2;
+    }
+    HtcDicomDecodeParams p;
+    htc_dicom_default_decode_params(&p);
+    p.threads = 0;
+    for (int i = 3; i < argc; i++) {
+        if (!strcmp(argv[i], "--rgb"))
+            p.convert_rgb = 1;
+        else if (!strcmp(argv[i], "--rescale"))
+            p.apply_rescale = 1;
+        else {
+            fprintf(stderr, "htc dicom decode: unknown option '%s'\n", argv[i]);
+            return 2;
+        }
+    }
+    const long k = strtol(argv[1], NULL, 10);
+    if (k < 1) {
+        fprintf(stderr, "htc dicom decode: frames are numbered from 1\n");
+        return 2;
+    }
+    HtcDicom *d;
+    if (open_or_say(&d, argv[0], "decode") < 0)
+        return 1;
+    HtcDicomFrame f;
+    int rc = htc_dicom_decode_frame(d, NULL, (uint32_t)(k - 1), &p, &f);
+    if (rc < 0) {
+        fprintf(stderr, "htc dicom decode: %s: %s: %s\n", argv[0], htc_strerror(rc), htc_dicom_last_error());
+        htc_dicom_close(&d);
+        return 1;
+    }
+    /* planar samples, little-endian, as the frame holds them (.raw layout; F32 when rescaled) */
+    FILE *o = fopen(argv[2], "wb");
+    rc = o && fwrite(f.data, 1, f.size, o) == f.size ? 0 : 1;
+    if (o && fclose(o))
+        rc = 1;
+    if (rc)
+        fprintf(stderr, "htc dicom decode: cannot write %s\n", argv[2]);
+    else
+        printf("%s: %ux%u, %u component(s), %s, sample type %d\n", argv[2], f.width, f.height, f.components,
+               f.photometric, f.sample_type);
+    htc_dicom_frame_release(&f);
     htc_dicom_close(&d);
     return rc;
 }
@@ -342,13 +392,15 @@ static int cmd_volume(int argc, char **argv)
 int htc_cmd_dicom(int argc, char **argv)
 {
     if (argc < 2) {
-        fprintf(stderr, "usage: htc dicom json|frame|dump|volume ...\n");
+        fprintf(stderr, "usage: htc dicom json|frame|decode|dump|volume ...\n");
         return 2;
     }
     if (!strcmp(argv[1], "json"))
         return cmd_json(argc - 2, argv + 2);
     if (!strcmp(argv[1], "frame"))
         return cmd_frame(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "decode"))
+        return cmd_decode(argc - 2, argv + 2);
     if (!strcmp(argv[1], "dump"))
         return cmd_dump(argc - 2, argv + 2);
     if (!strcmp(argv[1], "volume"))

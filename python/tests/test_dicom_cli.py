@@ -320,3 +320,60 @@ def test_native_ybr_full_422(tmp_path):
                            text=True, timeout=60)
         assert r.returncode == 0, r.stderr
         assert out.read_bytes() == _raw_of(arr[k - 1], 3)
+
+
+def test_palette_and_ybr_conversion(tmp_path):
+    """`htc dicom decode --rgb`: PALETTE COLOR through its tables equals pydicom's
+    apply_color_lut exactly; YBR_FULL to RGB within 1 of pydicom's
+    convert_color_space (rounding)."""
+    from pydicom.dataset import Dataset, FileMetaDataset
+    from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+    try:
+        from pydicom.pixels import apply_color_lut, convert_color_space
+    except ImportError:
+        pytest.skip("pydicom.pixels is missing")
+
+    def base(phot, spp):
+        ds = Dataset()
+        ds.file_meta = FileMetaDataset()
+        ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+        ds.file_meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.7"
+        ds.file_meta.MediaStorageSOPInstanceUID = generate_uid()
+        ds.SOPClassUID = ds.file_meta.MediaStorageSOPClassUID
+        ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID
+        ds.Rows, ds.Columns, ds.SamplesPerPixel, ds.PhotometricInterpretation = 7, 9, spp, phot
+        if spp > 1:
+            ds.PlanarConfiguration = 0
+        ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 8, 8, 7, 0
+        return ds
+
+    rng = np.random.default_rng(5)
+    ds = base("PALETTE COLOR", 1)
+    idx = rng.integers(0, 256, size=(7, 9), dtype=np.uint8)
+    ds.PixelData = idx.tobytes()
+    for name, tag in (("Red", 0x00281101), ("Green", 0x00281102), ("Blue", 0x00281103)):
+        ds.add_new(tag, "US", [200, 16, 16])
+        lut = rng.integers(0, 65536, size=200, dtype=np.uint16)
+        ds.add_new(tag + 0x100, "OW", lut.tobytes())
+    p = tmp_path / "pal.dcm"
+    ds.save_as(p, enforce_file_format=True)
+    ds = pydicom.dcmread(p)
+    want = apply_color_lut(ds.pixel_array, ds)
+    out = tmp_path / "pal.raw"
+    r = subprocess.run([str(CLI), "dicom", "decode", str(p), "1", str(out), "--rgb"], capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert out.read_bytes() == _raw_of(want, 3)
+
+    ds = base("YBR_FULL", 3)
+    ybr = rng.integers(0, 256, size=(7, 9, 3), dtype=np.uint8)
+    ds.PixelData = ybr.tobytes()
+    p = tmp_path / "ybr.dcm"
+    ds.save_as(p, enforce_file_format=True)
+    want = convert_color_space(ybr, "YBR_FULL", "RGB").astype(int)
+    out = tmp_path / "ybr.raw"
+    r = subprocess.run([str(CLI), "dicom", "decode", str(p), "1", str(out), "--rgb"], capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 0, r.stderr
+    got = np.moveaxis(np.frombuffer(out.read_bytes(), dtype=np.uint8).reshape(3, 7, 9), 0, -1).astype(int)
+    assert np.abs(got - want).max() <= 1
