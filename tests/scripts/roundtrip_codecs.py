@@ -363,7 +363,10 @@ def run_case(args, rng, index, tmp):
             os.unlink(os.path.join(tmp, name))
     out = plan_ht(rng, case, tmp) if args.suite == "ht" else plan_part1(rng, case, tmp)
     case.desc = describe(case) + (" (JP2 file)" if out.endswith(".jp2") else "")
-    enc = subprocess.run(case.args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
+    try:
+        enc = subprocess.run(case.args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
+    except subprocess.TimeoutExpired:
+        return "encoder", case, "the encoder ran past 60 s"
     if enc.returncode != 0 or not os.path.exists(out) or os.path.getsize(out) == 0:
         return "encoder", case, enc.stdout.decode(errors="replace")[-300:]
     with open(out, "rb") as f:
@@ -376,8 +379,7 @@ def run_case(args, rng, index, tmp):
         os.unlink(htc_out)
     # thread counts vary: 0 (all cores), 1 (inline) and a few workers must all agree
     case.threads = str(rng.choice(["0", "1", "2", "3"]))
-    dec = subprocess.run([args.htc, "decode", out, htc_out, "--threads", case.threads], stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, timeout=120)
+    dec = run_htc([args.htc, "decode", out, htc_out, "--threads", case.threads])
     err = dec.stderr.decode(errors="replace").strip()
     got = None
     if dec.returncode == 0:
@@ -387,6 +389,9 @@ def run_case(args, rng, index, tmp):
         return option_check(args, rng, case, out, got, tmp)
     # Not the original (or no decode): what does OpenJPEG make of the stream?
     ref = reference_decode(out, case, tmp)
+    if dec.returncode < 0 or dec.returncode == 125:  # a crash or a hang is never the encoder's
+        return "fail", case, "htc decode --threads %s: %s %s" % (
+            case.threads, "killed by signal %d" % -dec.returncode if dec.returncode < 0 else "", err[-300:])
     if dec.returncode != 0:
         if ref is None:
             return "encoder", case, "opj_decompress fails on this stream too: " + err[-200:]
@@ -465,6 +470,17 @@ def ojph_reference(stream, case, tmp):
         return None
     a = a.reshape(case.h, case.w, case.comps)
     return [a[:, :, c] for c in range(case.comps)]
+
+
+def run_htc(argv):
+    """htc as a subprocess; a hang (past 120 s) or a failure to start reads as exit 125,
+    a crash as the negative signal number subprocess reports."""
+    try:
+        return subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
+    except subprocess.TimeoutExpired:
+        return subprocess.CompletedProcess(argv, 125, b"", b"htc decode ran past 120 s (a hang?)")
+    except OSError as e:
+        return subprocess.CompletedProcess(argv, 125, b"", ("cannot run htc: %s" % e).encode())
 
 
 def ceil_div(a, b):
@@ -551,8 +567,7 @@ def option_check(args, rng, case, stream, full, tmp):
     res = os.path.join(tmp, "htc_opt.raw")
     if os.path.exists(res):
         os.unlink(res)
-    dec = subprocess.run([args.htc, "decode", stream, res, "--threads", case.threads] + opt, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, timeout=120)
+    dec = run_htc([args.htc, "decode", stream, res, "--threads", case.threads] + opt)
     what = " ".join(opt)
     if dec.returncode != 0:
         err = dec.stderr.decode(errors="replace").strip()
