@@ -74,6 +74,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             HtcDicomDecodeParams dp;
             htc_dicom_default_decode_params(&dp);
             dp.apply_rescale = k & 1;
+            dp.convert_rgb = (size & 2) != 0;
             rc = htc_dicom_decode_frame(d, NULL, k, &dp, &f);
             fail_has_message(rc);
             if (rc == 0) {
