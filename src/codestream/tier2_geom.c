@@ -163,6 +163,21 @@ int htc_t2_tile_build(const HtcStream *s, uint32_t tile, HtcT2Tile *tt)
     tt->comps = htc_calloc(ctx, s->num_components, sizeof(HtcT2Comp));
     if (!tt->comps)
         return htc_fail(ctx, HTC_ENOMEM, "tier 2: %u components", s->num_components);
+    uint64_t nres = 0;
+    for (uint32_t c = 0; c < tt->num_comps; c++) {
+        const uint32_t nl = tt->t->cod[c].levels;
+        if (nl > HTC_MAX_LEVELS)
+            return htc_fail(ctx, HTC_ECORRUPT, "tile %u component %u: %u levels", tile, c, nl);
+        nres += nl + 1;
+    }
+    tt->res_pool = htc_calloc(ctx, nres, sizeof(HtcT2Res));
+    if (!tt->res_pool)
+        return htc_fail(ctx, HTC_ENOMEM, "tier 2: %llu resolutions", (unsigned long long)nres);
+    nres = 0;
+    for (uint32_t c = 0; c < tt->num_comps; c++) {
+        tt->comps[c].res = tt->res_pool + nres;
+        nres += tt->t->cod[c].levels + 1u;
+    }
 
     uint64_t nprec = 0, nblock = 0, nnode = 0, nunits = 0;
     for (uint32_t c = 0; c < tt->num_comps; c++) {
@@ -202,6 +217,7 @@ int htc_t2_tile_build(const HtcStream *s, uint32_t tile, HtcT2Tile *tt)
 void htc_t2_tile_free(const HtcContext *ctx, HtcT2Tile *tt)
 {
     htc_free(ctx, tt->comps);
+    htc_free(ctx, tt->res_pool);
     htc_free(ctx, tt->precs);
     htc_free(ctx, tt->blocks);
     htc_free(ctx, tt->nodes);

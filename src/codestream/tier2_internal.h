@@ -67,7 +67,7 @@ typedef struct HtcT2Res {
 
 typedef struct HtcT2Comp {
     uint32_t nl;
-    HtcT2Res res[HTC_MAX_LEVELS + 1];
+    HtcT2Res *res;             /* nl + 1 entries (in HtcT2Tile.res_pool) */
 } HtcT2Comp;
 
 typedef struct HtcT2Tile {
@@ -75,6 +75,7 @@ typedef struct HtcT2Tile {
     const HtcTile *t;
     uint32_t num_comps;
     HtcT2Comp *comps;
+    HtcT2Res *res_pool;
     HtcT2Prec *precs;
     uint32_t num_precs;        /* precinct-bands */
     uint32_t num_prec_units;   /* precincts (over c, r) */
