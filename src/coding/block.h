@@ -53,7 +53,11 @@ typedef struct HtcBlockParams {
 int htc_ht_decode_block(const HtcBlockParams *p, int32_t *out, ptrdiff_t stride,
                         uint32_t *undecoded_planes, void *scratch, size_t scratch_size);
 
-/* Part 1 (EBCOT, MQ) block decoder: every code-block style flag. */
+/* Part 1 (EBCOT, MQ) block decoder: every code-block style flag. Returns 0;
+ * HTC_ECORRUPT when a segmentation symbol (SEGSYM) is not 1010 or the
+ * segment lengths do not fit the passes the style terminates (out then
+ * holds every pass decoded, usable as is, as the reference decoders use
+ * it); HTC_EINVAL for bad arguments; HTC_EUNSUPPORTED for Mb > 31. */
 int htc_t1_decode_block(const HtcBlockParams *p, int32_t *out, ptrdiff_t stride,
                         uint32_t *undecoded_planes, void *scratch, size_t scratch_size);
 

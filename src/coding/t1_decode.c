@@ -45,6 +45,7 @@ typedef struct T1 {
     uint32_t vcausal;
     const uint8_t *zc;         /* zero-coding table of the band */
     const HtcMqState *ctx[HTC_T1_NUM_CTX];
+    uint32_t segsym_errors;    /* cleanup passes whose segmentation symbol was not 1010 */
     uint64_t c;                /* coder registers between passes */
     uint32_t a, ct;
     const uint8_t *bp;
@@ -315,12 +316,14 @@ T1_NOINLINE void t1_pass_cu(T1 *t, uint32_t plane, int segsym)
     if (segsym) {
         /* Four symbols 1010 in the uniform context (D.5). A mismatch means
          * the bit-plane is corrupt; like the reference decoders we keep
-         * what was decoded. */
+         * what was decoded, and say so. */
+        uint32_t sym = 0;
         for (int j = 0; j < 4; j++) {
             uint32_t d;
             HTC_MQ_DECODE(d, &ctx[HTC_T1_CTX_UNI]);
-            (void)d;
+            sym = sym << 1 | d;
         }
+        t->segsym_errors += sym != 0xA;
     }
     SAVE_CODER();
 }
@@ -395,6 +398,7 @@ int htc_t1_decode_block(const HtcBlockParams *p, int32_t *out, ptrdiff_t stride,
     t.h = h;
     t.vcausal = !!(p->cblk_style & HTC_CBLK_VCAUSAL);
     t.zc = htc_t1_zc_ctx[p->band == 3 ? 2 : p->band == 1 ? 1 : 0];
+    t.segsym_errors = 0;
     htc_t1_reset_contexts(t.ctx);
 
     const uint32_t style = p->cblk_style;
@@ -456,6 +460,11 @@ int htc_t1_decode_block(const HtcBlockParams *p, int32_t *out, ptrdiff_t stride,
             *undecoded_planes = plane;
         }
     }
+
+    /* A wrong segmentation symbol: the data is corrupt, the block keeps
+     * every pass decoded (the caller warns, and uses it). */
+    if (t.segsym_errors && status == 0)
+        status = HTC_ECORRUPT;
 
     /* Decoding that ends with a significance propagation pass leaves the
      * coefficients significant before that bit-plane one plane short of

@@ -341,6 +341,24 @@ static void check_corrupt(void)
             CHECK_EQ_INT(big, 0);
             free(d);
         }
+        if (modes[m] & HTC_CBLK_SEGSYM) {
+            /* A corrupt byte is found by a segmentation symbol: the block
+             * decodes and says HTC_ECORRUPT. */
+            int found = 0;
+            for (int it = 0; it < 20; it++) {
+                uint8_t *d = malloc(total + HTC_BLOCK_PAD);
+                memcpy(d, s.data, total + HTC_BLOCK_PAD);
+                d[rnd() % (total / 2 + 1)] ^= (uint8_t)(1 + rnd() % 255);
+                HtcBlockParams p = s.bp;
+                p.data = d;
+                uint32_t und = 0;
+                found += htc_t1_decode_block(&p, q, w, &und, scratch, HTC_BLOCK_SCRATCH_SIZE) == HTC_ECORRUPT;
+                free(d);
+            }
+            /* With TERMALL a segment ends after each pass: only a byte
+             * of a cleanup pass's own segment reaches its symbol. */
+            CHECK(found >= ((modes[m] & HTC_CBLK_TERMALL) ? 2 : 10));
+        }
         t1_single_free(&s);
         free(cs);
     }
