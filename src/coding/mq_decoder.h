@@ -1,6 +1,6 @@
-/* htcodec: the MQ arithmetic decoder of T.800 Annex C.3 (software
- * conventions decoder: 32-bit C register, 16-bit A, bit counter CT) and the
- * raw (bypass) bit reader of D.6.
+/* htcodec: the MQ arithmetic decoder of T.800 Annex C.3 (the software
+ * conventions decoder, with the C register widened to 64 bits, below) and
+ * the raw (bypass) bit reader of D.6.
  *
  * A context is a pointer to its HtcMqState (one row of Table C.2 for one
  * MPS value), so a decision is one load of the state and no index
