@@ -75,6 +75,9 @@ typedef struct HtcTransformDSP {
 /* Fills dsp for these HTC_CPU_* flags, limited to what the CPU has
  * (htc_cpu_flags_raw, so asking for too much is safe). */
 void htc_transform_dsp_init(HtcTransformDSP *dsp, uint32_t cpu_flags);
+/* The reference table for the kernel tests: plain C throughout, the DWT
+ * line by line with htc_idwt53_line / htc_idwt97_line (slow, simplest). */
+void htc_transform_dsp_init_ref(HtcTransformDSP *dsp);
 /* The table for htc_cpu_flags(), made once; used by the functions below
  * that take no dsp argument. */
 const HtcTransformDSP *htc_transform_dsp(void);
@@ -227,8 +230,9 @@ int htc_convert3_f32(const float *const src[3], ptrdiff_t src_stride, uint32_t w
 
 /* Each file's part of the table: the plain C kernels (tables start from
  * these), then the ISA ones (src/x86/), which replace what they have. */
-void htc_idwt53_init_c(HtcTransformDSP *dsp);
-void htc_idwt97_init_c(HtcTransformDSP *dsp);
+void htc_idwt53_init_c(HtcTransformDSP *dsp);  /* line by line (reference) */
+void htc_idwt97_init_c(HtcTransformDSP *dsp);  /* line by line (reference) */
+void htc_dwt_init_c(HtcTransformDSP *dsp);     /* portable C shaped for vectorisers */
 void htc_dequant_init_c(HtcTransformDSP *dsp);
 void htc_colour_init_c(HtcTransformDSP *dsp);
 void htc_convert_init_c(HtcTransformDSP *dsp);

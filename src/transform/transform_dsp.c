@@ -5,13 +5,19 @@
 #include "cpu.h"
 #include "transform/transform.h"
 
-void htc_transform_dsp_init(HtcTransformDSP *dsp, uint32_t flags)
+void htc_transform_dsp_init_ref(HtcTransformDSP *dsp)
 {
     htc_idwt53_init_c(dsp);
     htc_idwt97_init_c(dsp);
     htc_dequant_init_c(dsp);
     htc_colour_init_c(dsp);
     htc_convert_init_c(dsp);
+}
+
+void htc_transform_dsp_init(HtcTransformDSP *dsp, uint32_t flags)
+{
+    htc_transform_dsp_init_ref(dsp);
+    htc_dwt_init_c(dsp);
 #if defined(__x86_64__)
     flags &= htc_cpu_flags_raw();
     if (flags & HTC_CPU_AVX2) {

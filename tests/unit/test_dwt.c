@@ -27,15 +27,18 @@ typedef struct Variant {
     const char *name;
     HtcTransformDSP dsp;
 } Variant;
-static Variant variants[3];
+static Variant variants[4];
 static int num_variants;
 
 static void init_variants(void)
 {
     const uint32_t hw = htc_cpu_flags();
-    htc_transform_dsp_init(&variants[0].dsp, 0);
-    variants[0].name = "c";
-    num_variants = 1;
+    /* variants[0] is the reference all others must match */
+    htc_transform_dsp_init_ref(&variants[0].dsp);
+    variants[0].name = "ref";
+    htc_transform_dsp_init(&variants[1].dsp, 0);
+    variants[1].name = "c";
+    num_variants = 2;
     if (hw & HTC_CPU_AVX2) {
         htc_transform_dsp_init(&variants[num_variants].dsp, HTC_CPU_AVX2);
         variants[num_variants++].name = "avx2";
@@ -451,7 +454,7 @@ int main(int argc, char **argv)
         CHECK((htc_cpu_flags() & ~(uint32_t)strtoul(mask, NULL, 0)) == 0);
     CHECK((htc_cpu_flags() & ~htc_cpu_flags_raw()) == 0);
     /* per-mask tables: the plain C one for mask 0, the default for all */
-    CHECK(htc_transform_dsp_for(0)->idwt53_v == variants[0].dsp.idwt53_v);
+    CHECK(htc_transform_dsp_for(0)->idwt53_v == variants[1].dsp.idwt53_v);
     CHECK(htc_transform_dsp_for(HTC_CPU_ALL) == htc_transform_dsp());
     CHECK(htc_transform_dsp()->idwt53_v == variants[num_variants - 1].dsp.idwt53_v);
     /* Every small geometry: sizes 1..12, both origin parities, 0..4 levels. */
