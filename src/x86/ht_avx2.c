@@ -4,7 +4,7 @@
  * MagSgn buffer loaded at each quad's first byte; each sample's 32-bit field
  * is assembled from two window dwords (permutes, no gathers), masked, and
  * becomes the signed value. Same results as htc_ht_magsgn_row_c, which
- * handles the quads at the right edge and single-row quads. */
+ * handles the quads at the right edge. */
 #include <immintrin.h>
 
 #include "coding/ht_dsp.h"
@@ -15,7 +15,7 @@ void htc_ht_magsgn_row_avx2(const uint8_t *ms, size_t *pos, const uint16_t *q, c
                             uint32_t yin, uint32_t *vb)
 {
     uint32_t i = 0;
-    if (yin == 2) {
+    {
         const __m256i rho_shift = _mm256_setr_epi32(4, 5, 6, 7, 4, 5, 6, 7);
         const __m256i e1_shift = _mm256_setr_epi32(8, 9, 10, 11, 8, 9, 10, 11);
         const __m256i ek_shift = _mm256_setr_epi32(12, 13, 14, 15, 12, 13, 14, 15);
@@ -67,7 +67,8 @@ void htc_ht_magsgn_row_avx2(const uint8_t *ms, size_t *pos, const uint16_t *q, c
             /* lanes TL BL TR BR of two quads -> row 0 (TL TR TL TR), row 1 */
             const __m256i r = _mm256_permutevar8x32_epi32(val, rows);
             _mm_storeu_si128((__m128i *)(o + 2 * i), _mm256_castsi256_si128(r));
-            _mm_storeu_si128((__m128i *)(o + stride + 2 * i), _mm256_extracti128_si256(r, 1));
+            if (yin == 2)
+                _mm_storeu_si128((__m128i *)(o + stride + 2 * i), _mm256_extracti128_si256(r, 1));
             const __m256i vbv =
                 _mm256_permutevar8x32_epi32(_mm256_and_si256(_mm256_or_si256(v, one), sigm), rows);
             _mm_storeu_si128((__m128i *)(vb + 2 * i), _mm256_extracti128_si256(vbv, 1));
