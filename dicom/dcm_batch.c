@@ -113,7 +113,7 @@ int htc_dicom_decode_batch(HtcDecoder *dec, HtcDicomBatchItem *items, size_t n, 
                     if (r >= 0 && p->convert_rgb)
                         r = dcm_convert_rgb(it->dicom, &it->out);
                     if (r >= 0 && p->apply_rescale)
-                        r = dcm_apply_rescale(it->dicom, &pend[which[k]].img, &it->out);
+                        r = dcm_apply_rescale(it->dicom, &pend[which[k]].img, it->frame, &it->out);
                     if (r < 0) {
                         htc_dicom_frame_release(&it->out);
                         item_fail(it, r);

@@ -263,8 +263,40 @@ static int decode_j2k(HtcDicom *d, HtcDecoder *dec, const HtcDicomImage *img, co
     return rc;
 }
 
-int dcm_apply_rescale(HtcDicom *d, const HtcDicomImage *img, HtcDicomFrame *f)
+/* Slope and intercept of frame k: the top level, else the Pixel Value
+ * Transformation macro (0028,9145) of the frame's or the shared functional groups. */
+static void frame_rescale(HtcDicom *d, const HtcDicomImage *img, uint32_t k, double *slope, double *icpt)
 {
+    *slope = img->rescale_slope;
+    *icpt = img->rescale_intercept;
+    if (img->has_rescale)
+        return;
+    static const uint32_t groups[2] = { 0x52009230u, 0x52009229u };
+    for (int g = 0; g < 2; g++) {
+        const int32_t sq = htc_dicom_find(d, DCM_NONE, groups[g]);
+        if (sq < 0)
+            continue;
+        int32_t it = htc_dicom_first(d, sq);
+        for (uint32_t i = 0; it >= 0 && g == 0 && i < k; i++)
+            it = htc_dicom_next(d, it);
+        const int32_t pvt = it >= 0 ? htc_dicom_find(d, it, 0x00289145u) : -1;
+        const int32_t item = pvt >= 0 ? htc_dicom_first(d, pvt) : -1;
+        if (item < 0)
+            continue;
+        double a, b;
+        const int32_t sn = htc_dicom_find(d, item, 0x00281053u), in = htc_dicom_find(d, item, 0x00281052u);
+        if (sn >= 0 && in >= 0 && htc_dicom_get_double(d, sn, 0, &a) == 0 && htc_dicom_get_double(d, in, 0, &b) == 0) {
+            *slope = a;
+            *icpt = b;
+            return;
+        }
+    }
+}
+
+int dcm_apply_rescale(HtcDicom *d, const HtcDicomImage *img, uint32_t k, HtcDicomFrame *f)
+{
+    double slope, icpt;
+    frame_rescale(d, img, k, &slope, &icpt);
     const size_t n = (size_t)f->width * f->height * f->components;
     if (n > SIZE_MAX / 4)
         return dcm_fail(&d->ctx, HTC_ELIMIT, "frame too large");
@@ -282,7 +314,7 @@ int dcm_apply_rescale(HtcDicom *d, const HtcDicomImage *img, HtcDicomFrame *f)
         case HTC_SAMPLE_U32: v = (uint32_t)s[4 * i] | (uint32_t)s[4 * i + 1] << 8 | (uint32_t)s[4 * i + 2] << 16 | (uint32_t)s[4 * i + 3] << 24; break;
         default: v = (int32_t)((uint32_t)s[4 * i] | (uint32_t)s[4 * i + 1] << 8 | (uint32_t)s[4 * i + 2] << 16 | (uint32_t)s[4 * i + 3] << 24); break;
         }
-        o[i] = (float)(v * img->rescale_slope + img->rescale_intercept);
+        o[i] = (float)(v * slope + icpt);
     }
     dcm_free(&d->ctx, f->data);
     f->data = o;
@@ -336,7 +368,7 @@ int htc_dicom_decode_frame(HtcDicom *d, HtcDecoder *dec, uint32_t k, const HtcDi
     if (rc >= 0 && p->convert_rgb)
         rc = dcm_convert_rgb(d, out);
     if (rc >= 0 && p->apply_rescale)
-        rc = dcm_apply_rescale(d, &img, out);
+        rc = dcm_apply_rescale(d, &img, k, out);
     if (rc < 0)
         htc_dicom_frame_release(out);
     return rc;

@@ -146,7 +146,7 @@ int dcm_j2k_open(HtcDicom *d, const HtcDicomImage *img, const uint8_t *src, size
                  int *corrected);
 int dcm_make_decoder(HtcDicom *d, const HtcDicomDecodeParams *p, HtcDecoder **own);
 int dcm_picture_to_frame(HtcDicom *d, const HtcPicture *pic, HtcDicomFrame *out);
-int dcm_apply_rescale(HtcDicom *d, const HtcDicomImage *img, HtcDicomFrame *f);
+int dcm_apply_rescale(HtcDicom *d, const HtcDicomImage *img, uint32_t k, HtcDicomFrame *f);
 
 /* dcm_color.c: the conversions HtcDicomDecodeParams.convert_rgb asks for. */
 int dcm_convert_rgb(HtcDicom *d, HtcDicomFrame *f);

@@ -4,7 +4,9 @@
  * Conventions as in libhtc: every call returns 0 or a negative HTC_E* status;
  * the message of the last failure of this thread is htc_dicom_last_error()
  * (it names the tag and the byte offset where reading stopped). Frames are
- * numbered from 0 in this API (the CLI numbers them from 1, as DICOM does). */
+ * numbered from 0 in this API (the CLI numbers them from 1, as DICOM does).
+ * A handle is used by one thread at a time (fragments and trailing elements
+ * are read lazily into it); open one handle per thread to decode in parallel. */
 #ifndef HTC_DICOM_H
 #define HTC_DICOM_H
 
@@ -161,7 +163,8 @@ HTC_API int htc_dicom_frame_ranges(HtcDicom *d, uint32_t k, uint64_t *offsets,
 
 typedef struct HtcDicomDecodeParams {
     int apply_rescale;         /* 0 (default): stored values; 1: F32 modality values
-                                  (slope * stored + intercept) */
+                                  (slope * stored + intercept; from the top level, else the
+                                  frame's or the shared Pixel Value Transformation macro) */
     uint32_t threads;          /* for a decoder made here; default 1 */
     int device;                /* enum HtcDevice for a decoder made here; default CPU */
     int convert_rgb;           /* 0 (default): samples as stored; 1: YBR_FULL / YBR_FULL_422

@@ -420,6 +420,33 @@ out:
         htc_dicom_close(&d[i]);
 }
 
+/* Enhanced CT: rescale from the shared functional groups (Pixel Value Transformation). */
+static void check_enhanced_rescale(void)
+{
+    HtcDicom *d = NULL;
+    if (htc_dicom_open_file(&d, TESTDATA "/generated/dicom/CT_enhanced_16f_htj2k_eot.dcm", NULL) != 0)
+        return;
+    HtcDicomDecodeParams p;
+    htc_dicom_default_decode_params(&p);
+    p.apply_rescale = 1;
+    HtcDicomFrame a, b;
+    CHECK_EQ_INT(htc_dicom_decode_frame(d, NULL, 2, &p, &a), 0);
+    CHECK_EQ_INT(htc_dicom_decode_frame(d, NULL, 2, NULL, &b), 0);
+    if (a.data && b.data) {
+        CHECK_EQ_INT(a.sample_type, HTC_SAMPLE_F32);
+        int same = 1;
+        for (size_t i = 0; i < (size_t)b.width * b.height; i++)
+            same &= ((const float *)a.data)[i] == (float)((const int16_t *)b.data)[i] - 1024.0f;
+        CHECK(same);
+    }
+    htc_dicom_frame_release(&a);
+    htc_dicom_frame_release(&b);
+    HtcDicomPlane pl;
+    CHECK_EQ_INT(htc_dicom_get_plane(d, 5, &pl), 0);
+    CHECK(pl.has_position && pl.has_orientation && pl.has_spacing);
+    htc_dicom_close(&d);
+}
+
 int main(void)
 {
     struct stat st;
@@ -441,6 +468,7 @@ int main(void)
            frames_tsyntax);
     CHECK(files_opened >= 54);
     check_batch();
+    check_enhanced_rescale();
     free(refs);
     free(rows);
     return test_summary("dicom_corpus");
