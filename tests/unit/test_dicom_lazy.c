@@ -145,7 +145,8 @@ static size_t big_header(uint8_t *h, uint32_t nf, int encapsulated)
     size_t o = 128;
     memcpy(h + o, "DICM", 4);
     o += 4;
-    o += el(h + o, 0x0002, 0x0010, "UI", encapsulated ? "1.2.840.10008.1.2.4.90" : "1.2.840.10008.1.2.1\0", 22);
+    static const char ts_j2k[22] = "1.2.840.10008.1.2.4.90", ts_native[22] = "1.2.840.10008.1.2.1";
+    o += el(h + o, 0x0002, 0x0010, "UI", encapsulated ? ts_j2k : ts_native, 22);
     char frames[16];
     snprintf(frames, sizeof(frames), "%u ", nf);
     o += us(h + o, 0x0002, 1);
