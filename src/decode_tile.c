@@ -16,7 +16,8 @@ void htc_decoder_buffers_free(HtcDecoder *d)
     d->num_tc = 0;
 }
 
-/* The decoder's buffer for component c, at least `bytes`, zeroed. */
+/* The decoder's buffer for component c, at least `bytes`; not cleared:
+ * every code-block of the kept bands is written (decoded or zeroed). */
 static int32_t *tc_buffer(HtcDecoder *d, uint32_t nc, uint32_t c, size_t bytes)
 {
     if (d->num_tc < nc) {
@@ -44,7 +45,6 @@ static int32_t *tc_buffer(HtcDecoder *d, uint32_t nc, uint32_t c, size_t bytes)
         if (!d->tc_buf[c])
             return NULL;
     }
-    memset(d->tc_buf[c], 0, bytes);
     return d->tc_buf[c];
 }
 
@@ -119,11 +119,24 @@ void htc_workbuf_free(const HtcContext *ctx, HtcWorkBuf *w)
     memset(w, 0, sizeof(*w));
 }
 
+/* Zeroes a code-block's rectangle in its tile-component buffer. */
+static void zero_rect(HtcTileComp *t, const HtcBlockJob *j)
+{
+    const uint32_t w = j->x1 - j->x0, h = j->y1 - j->y0;
+    int32_t *dst = t->data + (size_t)j->out_y * t->stride + j->out_x;
+    for (uint32_t y = 0; y < h; y++)
+        memset(dst + (ptrdiff_t)y * t->stride, 0, (size_t)w * sizeof(int32_t));
+}
+
 int htc_decode_job(const HtcStream *s, const HtcJobTable *jt, const HtcBlockJob *j, HtcTileComp *tc,
                    HtcWorkBuf *wb)
 {
     const HtcContext *ctx = &s->ctx;
     const uint32_t w = j->x1 - j->x0, h = j->y1 - j->y0;
+    if (j->num_passes == 0 || j->num_segs == 0) {
+        zero_rect(&tc[j->comp], j);
+        return 0;
+    }
     if (j->num_segs > HTC_MAX_SEGMENTS || w == 0 || h == 0 || w > 1024 || h > 1024 || w * h > 4096)
         return htc_fail(ctx, HTC_ECORRUPT, "tile %u component %u: code-block %ux%u with %u segments",
                         j->tile, j->comp, w, h, j->num_segs);
@@ -253,12 +266,13 @@ int htc_decode_tile(HtcDecoder *d, const HtcStream *s, uint32_t tile, const HtcD
     opt.reduce = p->reduce;
     opt.allow_truncated = d->settings.allow_truncated;
     opt.comp_keep = keep;
+    opt.emit_empty = 1;
     htc_job_table_reset(&d->jobs);
     rc = htc_t2_decode_tile(s, tile, &opt, &d->jobs);
     if (rc < 0)
         goto done;
 
-    /* Tile-component buffers, zeroed: blocks without data stay 0. */
+    /* Tile-component buffers. */
     for (uint32_t c = 0; c < nc; c++) {
         if (!keep[c])
             continue;
@@ -327,8 +341,10 @@ int htc_decode_tile(HtcDecoder *d, const HtcStream *s, uint32_t tile, const HtcD
             if (partial && partial[j->comp]) {
                 const NeedRect *nr = &need[j->comp][j->res][j->band];
                 if ((int64_t)j->x1 <= nr->x0 || (int64_t)j->x0 >= nr->x1 || (int64_t)j->y1 <= nr->y0 ||
-                    (int64_t)j->y0 >= nr->y1)
+                    (int64_t)j->y0 >= nr->y1) {
+                    zero_rect(&tc[j->comp], j);
                     continue;
+                }
             }
             list[n++] = i;
         }

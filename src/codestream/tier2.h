@@ -70,6 +70,9 @@ typedef struct HtcT2Options {
     int allow_truncated;       /* packets cut by the end of the data: keep what is there */
     const uint8_t *comp_keep;  /* one byte per component, non-zero: keep; NULL: all */
     int truncated;             /* out: the tile's data ended inside a packet */
+    int emit_empty;            /* also emit jobs (num_passes 0, no segments) for the
+                                  kept code-blocks without data, so that the jobs
+                                  cover every kept band sample */
 } HtcT2Options;
 
 /* Rectangle of resolution r of a tile-component (B.5). */

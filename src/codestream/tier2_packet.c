@@ -567,12 +567,13 @@ static int emit_jobs(T2 *t2, HtcJobTable *jt)
                     const HtcT2Prec *pr = &res->precs[p * res->num_bands + b];
                     for (uint32_t k = 0; k < pr->cw * pr->ch; k++) {
                         HtcT2Block *bl = &tt->blocks[pr->first_block + k];
-                        if (bl->first_seg == HTC_T2_NONE)
-                            continue;
-                        if (bl->phase != 0 && !bl->has_primary)
+                        const int empty = bl->first_seg == HTC_T2_NONE || (bl->phase != 0 && !bl->has_primary);
+                        if (empty && !(t2->opt->emit_empty && r + t2->opt->reduce <= tc->nl &&
+                                       (!t2->opt->comp_keep || t2->opt->comp_keep[c])))
                             continue;
                         uint32_t nsegs = 0;
-                        for (uint32_t si = bl->first_seg; si != HTC_T2_NONE; si = t2->segs[si].next)
+                        for (uint32_t si = empty ? HTC_T2_NONE : bl->first_seg; si != HTC_T2_NONE;
+                             si = t2->segs[si].next)
                             nsegs++;
                         if (nsegs > HTC_MAX_SEGMENTS)
                             return htc_fail(ctx, HTC_ECORRUPT, "tile %u: a code-block with %u segments",
@@ -611,7 +612,8 @@ static int emit_jobs(T2 *t2, HtcJobTable *jt)
                         j->first_seg = jt->num_segs;
                         j->first_chunk = jt->num_chunks;
                         uint32_t ci = bl->first_chunk;
-                        for (uint32_t si = bl->first_seg; si != HTC_T2_NONE; si = t2->segs[si].next) {
+                        for (uint32_t si = empty ? HTC_T2_NONE : bl->first_seg; si != HTC_T2_NONE;
+                             si = t2->segs[si].next) {
                             const HtcT2Seg *sg = &t2->segs[si];
                             HtcJobSegment *js = &jt->segs[jt->num_segs++];
                             js->length = sg->length;
