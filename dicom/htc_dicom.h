@@ -45,9 +45,13 @@ typedef struct HtcDicomSettings {
 HTC_API void htc_dicom_default_settings(HtcDicomSettings *s);
 
 /* Open a Part 10 file (128-byte preamble, "DICM", file meta information).
- * Everything but the pixel data's fragments is read at open; the fragments
- * are reached only when a frame (or something after the pixel data) is asked
- * for. HTC_EFORMAT: no "DICM"; HTC_EDICOM: malformed; HTC_EIO: unreadable. */
+ * The data set is read up to the pixel data. With a Basic or Extended Offset
+ * Table the fragments are not touched at open: a frame reads its own item
+ * headers and bytes, and whatever follows the pixel data is read when asked
+ * for (htc_dicom_find of a later tag, JSON). With empty tables the fragments'
+ * item headers are listed at open (their bytes are not read). Native pixel
+ * data is skipped by its length. HTC_EFORMAT: no "DICM"; HTC_EDICOM: malformed;
+ * HTC_EIO: unreadable; HTC_ELIMIT: past max_depth / max_elements / limits. */
 HTC_API int htc_dicom_open_file(HtcDicom **out, const char *path, const HtcDicomSettings *s);
 /* From memory: the bytes are borrowed and must outlive the handle. */
 HTC_API int htc_dicom_open_memory(HtcDicom **out, const void *data, size_t size,
@@ -188,11 +192,15 @@ typedef struct HtcDicomFrame {
     HtcAllocator allocator;    /* private */
 } HtcDicomFrame;
 
-/* Decodes frame k (from 0). Native frames: sample type from Bits Allocated
- * (1 -> U8 0/1, 8 -> U8/I8, 16 -> U16/I16, 32 -> U32/I32). RLE: the same.
- * JPEG 2000 / HTJ2K: by the codestream (precision <= 8 -> 8-bit, else 16/32;
- * signed as SIZ says) through dec (NULL: one made for this call).
- * HTC_ETSYNTAX for a transfer syntax this build cannot decode. */
+/* Decodes frame k (from 0) into planar samples as stored: no rescale, YBR
+ * stays YBR, no palette (unless p asks). Native frames: sample type from Bits
+ * Allocated (1 -> U8 0/1, 8 -> U8/I8, 16 -> U16/I16, 32 -> U32/I32; signed by
+ * Pixel Representation, not sign-extended from Bits Stored); RLE, JPEG, JPEG
+ * lossless and JPEG-LS the same. JPEG 2000 / HTJ2K: by the codestream
+ * (precision <= 8 -> 8-bit, else 16/32; signed as SIZ says; where the header
+ * disagrees the codestream wins, out->corrected is set and a warning logged)
+ * through dec (NULL: one made for this call from p). HTC_ETSYNTAX for a
+ * transfer syntax this build cannot decode (MPEG, colour 12-bit JPEG ...). */
 HTC_API int htc_dicom_decode_frame(HtcDicom *d, HtcDecoder *dec, uint32_t k,
                                    const HtcDicomDecodeParams *p, HtcDicomFrame *out);
 HTC_API void htc_dicom_frame_release(HtcDicomFrame *f);
