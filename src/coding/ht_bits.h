@@ -8,6 +8,7 @@
 #ifndef HTC_HT_BITS_H
 #define HTC_HT_BITS_H
 
+#include "hd.h"
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -23,7 +24,7 @@ typedef struct HtcHtFwd {
     uint32_t fill;      /* byte fed past the end */
 } HtcHtFwd;
 
-static inline void htc_ht_fwd_init(HtcHtFwd *b, const uint8_t *data, size_t len, uint32_t fill)
+static HTC_HD inline void htc_ht_fwd_init(HtcHtFwd *b, const uint8_t *data, size_t len, uint32_t fill)
 {
     b->p = data;
     b->end = data + len;
@@ -34,7 +35,7 @@ static inline void htc_ht_fwd_init(HtcHtFwd *b, const uint8_t *data, size_t len,
 }
 
 /* Leaves at least 33 bits in acc. */
-static inline void htc_ht_fwd_refill(HtcHtFwd *b)
+static HTC_HD inline void htc_ht_fwd_refill(HtcHtFwd *b)
 {
     /* Fast path: 4 bytes without 0xFF and no pending unstuff. */
     while (b->n <= 32) {
@@ -63,7 +64,7 @@ static inline void htc_ht_fwd_refill(HtcHtFwd *b)
 }
 
 /* Returns the next k bits (k <= 32), first bit in bit 0. */
-static inline uint32_t htc_ht_fwd_get(HtcHtFwd *b, uint32_t k)
+static HTC_HD inline uint32_t htc_ht_fwd_get(HtcHtFwd *b, uint32_t k)
 {
     if (b->n < k)
         htc_ht_fwd_refill(b);
@@ -78,7 +79,7 @@ static inline uint32_t htc_ht_fwd_get(HtcHtFwd *b, uint32_t k)
  * past its end) to the end of dst; bits beyond (dst_size - 16) * 8 are
  * not kept, so dst_size must cover what a decoder can consume plus 16.
  * Then htc_ht_clean_get reads any k <= 32 bits with one unaligned load. */
-static inline void htc_ht_unstuff(const uint8_t *src, size_t len, uint8_t *dst, size_t dst_size)
+static HTC_HD inline void htc_ht_unstuff(const uint8_t *src, size_t len, uint8_t *dst, size_t dst_size)
 {
     const size_t lim = HTC_HT_MIN_SZ(len, dst_size - 16);
     uint64_t acc = 0;
@@ -116,7 +117,7 @@ static inline void htc_ht_unstuff(const uint8_t *src, size_t len, uint8_t *dst, 
     memset(dst + o + 8, 0xFF, dst_size - o - 8);
 }
 
-static inline uint32_t htc_ht_clean_get(const uint8_t *buf, size_t *pos, uint32_t k)
+static HTC_HD inline uint32_t htc_ht_clean_get(const uint8_t *buf, size_t *pos, uint32_t k)
 {
     uint64_t w;
     memcpy(&w, buf + (*pos >> 3), 8);
@@ -131,7 +132,7 @@ static inline uint32_t htc_ht_clean_get(const uint8_t *buf, size_t *pos, uint32_
  * (dst_size >= scup + 16), or to byte need when that is less. It starts
  * in the upper nibble of byte lcup - 2 and goes backward; a byte's MSB is stuffed when its 7 LSBs are all 1 and
  * the byte read before it exceeds 0x8F. Read it with htc_ht_clean_get. */
-static inline void htc_ht_unstuff_vlc(const uint8_t *seg, uint32_t lcup, uint32_t scup,
+static HTC_HD inline void htc_ht_unstuff_vlc(const uint8_t *seg, uint32_t lcup, uint32_t scup,
                                       uint8_t *dst, size_t dst_size, size_t need)
 {
     const uint32_t d = seg[lcup - 2];
@@ -148,7 +149,7 @@ static inline void htc_ht_unstuff_vlc(const uint8_t *seg, uint32_t lcup, uint32_
             memcpy(&w, seg + i - 3, 4);
             const uint32_t x = ~(w | 0x80808080u);
             if (!((x - 0x01010101u) & ~x & 0x80808080u)) {
-                acc |= (uint64_t)__builtin_bswap32(w) << n; /* little-endian host */
+                acc |= (uint64_t)htc_bswap32(w) << n; /* little-endian host */
                 unstuff = seg[i - 3] > 0x8F;
                 i -= 3;
                 const uint32_t lo32 = (uint32_t)acc;
@@ -188,7 +189,7 @@ typedef struct HtcHtRev {
     uint32_t unstuff; /* the byte read before exceeded 0x8F */
 } HtcHtRev;
 
-static inline void htc_ht_rev_byte(HtcHtRev *b, uint32_t byte)
+static HTC_HD inline void htc_ht_rev_byte(HtcHtRev *b, uint32_t byte)
 {
     const uint32_t st = b->unstuff && (byte & 0x7F) == 0x7F;
     b->acc |= (uint64_t)(byte & (0xFFu >> st)) << b->n;
@@ -197,7 +198,7 @@ static inline void htc_ht_rev_byte(HtcHtRev *b, uint32_t byte)
 }
 
 /* Leaves at least 33 bits in acc. */
-static inline void htc_ht_rev_refill(HtcHtRev *b)
+static HTC_HD inline void htc_ht_rev_refill(HtcHtRev *b)
 {
     while (b->n <= 32) {
         if (b->pos - 3 >= b->lo) {
@@ -219,7 +220,7 @@ static inline void htc_ht_rev_refill(HtcHtRev *b)
 
 /* The VLC stream of a cleanup segment of lcup bytes whose MEL+VLC part is
  * scup bytes: it starts in the upper nibble of byte lcup - 2. */
-static inline void htc_ht_vlc_init(HtcHtRev *b, const uint8_t *data, uint32_t lcup, uint32_t scup)
+static HTC_HD inline void htc_ht_vlc_init(HtcHtRev *b, const uint8_t *data, uint32_t lcup, uint32_t scup)
 {
     const uint32_t d = data[lcup - 2];
     const uint32_t nib = d >> 4;
@@ -235,7 +236,7 @@ static inline void htc_ht_vlc_init(HtcHtRev *b, const uint8_t *data, uint32_t lc
 
 /* The MagRef stream: the refinement segment [start, start + len) read
  * from its last byte. */
-static inline void htc_ht_mrp_init(HtcHtRev *b, const uint8_t *start, uint32_t len)
+static HTC_HD inline void htc_ht_mrp_init(HtcHtRev *b, const uint8_t *start, uint32_t len)
 {
     b->base = start;
     b->pos = (ptrdiff_t)len - 1;
@@ -246,9 +247,9 @@ static inline void htc_ht_mrp_init(HtcHtRev *b, const uint8_t *start, uint32_t l
     htc_ht_rev_refill(b);
 }
 
-static inline uint32_t htc_ht_rev_peek(HtcHtRev *b) { return (uint32_t)b->acc; }
+static HTC_HD inline uint32_t htc_ht_rev_peek(HtcHtRev *b) { return (uint32_t)b->acc; }
 
-static inline void htc_ht_rev_skip(HtcHtRev *b, uint32_t k)
+static HTC_HD inline void htc_ht_rev_skip(HtcHtRev *b, uint32_t k)
 {
     b->acc >>= k;
     b->n -= k;
@@ -266,7 +267,7 @@ typedef struct HtcHtMel {
     uint32_t one;       /* the run ends with a 1 event */
 } HtcHtMel;
 
-static inline void htc_ht_mel_init(HtcHtMel *m, const uint8_t *data, uint32_t len)
+static HTC_HD inline void htc_ht_mel_init(HtcHtMel *m, const uint8_t *data, uint32_t len)
 {
     m->data = data;
     m->pos = 0;
@@ -279,7 +280,7 @@ static inline void htc_ht_mel_init(HtcHtMel *m, const uint8_t *data, uint32_t le
     m->one = 0;
 }
 
-static inline uint32_t htc_ht_mel_bit(HtcHtMel *m)
+static HTC_HD inline uint32_t htc_ht_mel_bit(HtcHtMel *m)
 {
     if (!m->nbits) {
         uint32_t byte = 0xFF;
@@ -299,9 +300,13 @@ static inline uint32_t htc_ht_mel_bit(HtcHtMel *m)
 }
 
 /* The next MEL event (0 or 1). */
-static inline uint32_t htc_ht_mel_event(HtcHtMel *m)
+static HTC_HD inline uint32_t htc_ht_mel_event(HtcHtMel *m)
 {
+#ifdef __CUDA_ARCH__
+    const uint8_t mel_e[13] = {0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 4, 5};
+#else
     static const uint8_t mel_e[13] = {0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 4, 5};
+#endif
     for (;;) {
         if (m->run) {
             m->run--;

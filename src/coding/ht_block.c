@@ -2,12 +2,13 @@
  * checks the block's parameters, finds the cleanup segment of the last HT
  * set and the refinement segment after it (ISO/IEC 15444-15 clause 7.1),
  * and runs the passes. */
+#include "hd.h"
 #include "coding/block.h"
 #include "coding/ht_decode.h"
 #include "coding/ht_dsp.h"
 #include "internal.h"
 
-static void clear_block(int32_t *out, ptrdiff_t stride, uint32_t w, uint32_t h)
+static HTC_HD void clear_block(int32_t *out, ptrdiff_t stride, uint32_t w, uint32_t h)
 {
     for (uint32_t y = 0; y < h; y++)
         memset(out + (ptrdiff_t)y * stride, 0, (size_t)w * sizeof(*out));
@@ -20,7 +21,7 @@ int htc_ht_decode_block(const HtcBlockParams *p, int32_t *out, ptrdiff_t stride,
                                     scratch_size);
 }
 
-int htc_ht_decode_block_with(const HtcHtDSP *dsp, const HtcBlockParams *p, int32_t *out,
+HTC_HD int htc_ht_decode_block_with(const HtcHtDSP *dsp, const HtcBlockParams *p, int32_t *out,
                              ptrdiff_t stride, uint32_t *undecoded_planes, void *scratch,
                              size_t scratch_size)
 {
@@ -95,8 +96,12 @@ int htc_ht_decode_block_with(const HtcHtDSP *dsp, const HtcBlockParams *p, int32
                         scup, lcup, (unsigned long long)off);
     }
 
+#ifdef __CUDA_ARCH__ /* GPU callers always give scratch: keep the stack small */
+    uint8_t local[1];
+#else
     uint8_t local[HTC_HT_CLEANUP_SCRATCH_MAX > HTC_HT_REFINE_SCRATCH ? HTC_HT_CLEANUP_SCRATCH_MAX
                                                                     : HTC_HT_REFINE_SCRATCH];
+#endif
     void *s = scratch && scratch_size >= sizeof(local) ? scratch : local;
     int rc = htc_ht_cleanup_with(dsp, p->data + off, lcup, w, h, plane, p->mb - plane + 1, out,
                                  stride, s);

@@ -1,6 +1,7 @@
 /* htcodec: the HT cleanup pass (ISO/IEC 15444-15 clause 7.3): quads of
  * 2x2 samples in pairs, significance and exponent bounds from the VLC and
  * MEL streams, magnitudes and signs from the MagSgn stream. */
+#include "hd.h"
 #include "coding/ht_bits.h"
 #include "coding/ht_decode.h"
 #include "coding/ht_dsp.h"
@@ -8,7 +9,7 @@
 #include "internal.h"
 
 /* The bit length of v | 1. */
-static inline uint32_t bit_len(uint32_t v) { return 32 - (uint32_t)__builtin_clz(v | 1); }
+static HTC_HD inline uint32_t bit_len(uint32_t v) { return 32 - htc_clz32(v | 1); }
 
 /* The VLC bits of a pair of quads: a 64-bit window of the clean VLC
  * buffer, consumed from bit 0. */
@@ -17,7 +18,7 @@ typedef struct VlcWin {
     uint32_t used;
 } VlcWin;
 
-static inline uint32_t win_take(VlcWin *v, uint32_t k)
+static HTC_HD inline uint32_t win_take(VlcWin *v, uint32_t k)
 {
     const uint32_t r = (uint32_t)v->bits & ((1u << k) - 1);
     v->bits >>= k;
@@ -26,7 +27,7 @@ static inline uint32_t win_take(VlcWin *v, uint32_t k)
 }
 
 /* CxtVLC of one quad in context c (a MEL event decides for c == 0). */
-static inline uint32_t quad_vlc(const uint16_t *lut, uint32_t c, VlcWin *v, HtcHtMel *mel)
+static HTC_HD inline uint32_t quad_vlc(const uint16_t *lut, uint32_t c, VlcWin *v, HtcHtMel *mel)
 {
     if (c == 0 && !htc_ht_mel_event(mel))
         return 0;
@@ -36,7 +37,7 @@ static inline uint32_t quad_vlc(const uint16_t *lut, uint32_t c, VlcWin *v, HtcH
 }
 
 /* U-VLC of the pair from table entry e. */
-static inline void pair_uvlc(uint32_t e, VlcWin *v, uint32_t *u0, uint32_t *u1)
+static HTC_HD inline void pair_uvlc(uint32_t e, VlcWin *v, uint32_t *u0, uint32_t *u1)
 {
     win_take(v, e & 7);
     const uint32_t s0 = (e >> 3) & 7, s1 = (e >> 6) & 7;
@@ -45,7 +46,7 @@ static inline void pair_uvlc(uint32_t e, VlcWin *v, uint32_t *u0, uint32_t *u1)
     *u1 = ((e >> 12) & 7) + (sfx >> s0);
 }
 
-static inline uint32_t kappa_of(uint32_t rho, const uint32_t *eu)
+static HTC_HD inline uint32_t kappa_of(uint32_t rho, const uint32_t *eu)
 {
     if (!(rho & (rho - 1)))
         return 1;
@@ -53,7 +54,7 @@ static inline uint32_t kappa_of(uint32_t rho, const uint32_t *eu)
     return emax > 2 ? emax - 1 : 1;
 }
 
-int htc_ht_cleanup_with(const HtcHtDSP *dsp, const uint8_t *seg, uint32_t lcup, uint32_t w,
+HTC_HD int htc_ht_cleanup_with(const HtcHtDSP *dsp, const uint8_t *seg, uint32_t lcup, uint32_t w,
                         uint32_t h, uint32_t p, uint32_t umax, int32_t *out, ptrdiff_t stride,
                         void *scratch)
 {
@@ -69,7 +70,7 @@ int htc_ht_cleanup_with(const HtcHtDSP *dsp, const uint8_t *seg, uint32_t lcup, 
     const uint32_t qw = (w + 1) / 2, qh = (h + 1) / 2;
     /* MagSgn and VLC without stuffed bits: MagSgn at most 32 bits per
      * sample of the quads, VLC at most scup bytes (and 30 bits per pair) */
-    uint8_t *ms = scratch;
+    uint8_t *ms = (uint8_t *)scratch;
     const size_t ms_size = HTC_HT_CLEANUP_SCRATCH(w, h) - HTC_HT_VLC_CLEAN_SIZE;
     uint8_t *vb = ms + ms_size;
     size_t ms_pos = 0, vpos = 0;
@@ -150,8 +151,14 @@ int htc_ht_cleanup_with(const HtcHtDSP *dsp, const uint8_t *seg, uint32_t lcup, 
         }
         if (ubad)
             return HTC_ECORRUPT;
+#ifdef __CUDA_ARCH__ /* the GPU has no kernel table: the plain C kernel */
+        (void)dsp;
+        htc_ht_magsgn_row_c(ms, &ms_pos, qrow, urow, qw, p, out + (ptrdiff_t)(2 * qy) * stride,
+                            stride, w, HTC_MIN(h - 2 * qy, 2), e_cur);
+#else
         dsp->magsgn_row(ms, &ms_pos, qrow, urow, qw, p, out + (ptrdiff_t)(2 * qy) * stride,
                         stride, w, HTC_MIN(h - 2 * qy, 2), e_cur);
+#endif
         e_cur[2 * qw] = e_cur[2 * qw + 1] = 0;
     }
     return 0;

@@ -2,6 +2,7 @@
 #ifndef HTC_HT_DECODE_H
 #define HTC_HT_DECODE_H
 
+#include "hd.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -17,7 +18,7 @@ int htc_ht_cleanup(const uint8_t *seg, uint32_t lcup, uint32_t w, uint32_t h, ui
                    uint32_t umax, int32_t *out, ptrdiff_t stride, void *scratch);
 /* The same with the kernels of dsp (tests compare them). */
 struct HtcHtDSP;
-int htc_ht_cleanup_with(const struct HtcHtDSP *dsp, const uint8_t *seg, uint32_t lcup,
+HTC_HD int htc_ht_cleanup_with(const struct HtcHtDSP *dsp, const uint8_t *seg, uint32_t lcup,
                         uint32_t w, uint32_t h, uint32_t p, uint32_t umax, int32_t *out,
                         ptrdiff_t stride, void *scratch);
 
@@ -25,12 +26,12 @@ int htc_ht_cleanup_with(const struct HtcHtDSP *dsp, const uint8_t *seg, uint32_t
  * [seg, seg + len), adding bit-plane p - 1 (p >= 1) to the cleanup's
  * output. scratch: at least HTC_HT_REFINE_SCRATCH bytes. */
 #define HTC_HT_REFINE_SCRATCH (4 * 1024 * 3 + 64)
-int htc_ht_refine(const uint8_t *seg, uint32_t len, uint32_t passes, uint32_t w, uint32_t h,
+HTC_HD int htc_ht_refine(const uint8_t *seg, uint32_t len, uint32_t passes, uint32_t w, uint32_t h,
                   uint32_t p, int vcausal, int32_t *out, ptrdiff_t stride, void *scratch);
 
 /* htc_ht_decode_block (coding/block.h) with the kernels of dsp. */
 struct HtcBlockParams;
-int htc_ht_decode_block_with(const struct HtcHtDSP *dsp, const struct HtcBlockParams *p,
+HTC_HD int htc_ht_decode_block_with(const struct HtcHtDSP *dsp, const struct HtcBlockParams *p,
                              int32_t *out, ptrdiff_t stride, uint32_t *undecoded_planes,
                              void *scratch, size_t scratch_size);
 

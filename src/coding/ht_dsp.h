@@ -3,6 +3,7 @@
 #ifndef HTC_HT_DSP_H
 #define HTC_HT_DSP_H
 
+#include "hd.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -20,7 +21,7 @@ typedef struct HtcHtDSP {
     HtcHtMagSgnRowFn magsgn_row;
 } HtcHtDSP;
 
-void htc_ht_magsgn_row_c(const uint8_t *ms, size_t *pos, const uint16_t *q, const uint8_t *U,
+HTC_HD void htc_ht_magsgn_row_c(const uint8_t *ms, size_t *pos, const uint16_t *q, const uint8_t *U,
                          uint32_t nq, uint32_t p, int32_t *o, ptrdiff_t stride, uint32_t w,
                          uint32_t yin, uint32_t *vb);
 #if defined(__x86_64__)

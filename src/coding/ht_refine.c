@@ -9,29 +9,30 @@
  * MagRef codes one bit for each sample the cleanup made significant.
  * Significance is kept as one nibble per column and stripe (bit r = row
  * 4s + r), so a group of 4 columns is a 16-bit mask, bit 4c + r. */
+#include "hd.h"
 #include "coding/ht_bits.h"
 #include "coding/ht_decode.h"
 #include "internal.h"
 
-/* Samples a new significant sample at row r of a column makes candidates,
- * relative to its column's bit 0: (c, r + 1), (c + 1, r - 1 .. r + 1). */
-static const uint16_t new_sig_spread[4] = {0x32, 0x74, 0xE8, 0xC0};
-
 /* The neighbourhood word of a column: bit 0 the row above the stripe,
  * bits 1..4 the stripe's rows, bit 5 the row below. */
-static inline uint32_t col_word(uint32_t above, uint32_t sig, uint32_t below)
+static HTC_HD inline uint32_t col_word(uint32_t above, uint32_t sig, uint32_t below)
 {
     return above | sig << 1 | below << 5;
 }
 
-int htc_ht_refine(const uint8_t *seg, uint32_t len, uint32_t passes, uint32_t w, uint32_t h,
+HTC_HD int htc_ht_refine(const uint8_t *seg, uint32_t len, uint32_t passes, uint32_t w, uint32_t h,
                   uint32_t p, int vcausal, int32_t *out, ptrdiff_t stride, void *scratch)
 {
+    /* Samples a new significant sample at row r of a column makes
+     * candidates, relative to its column's bit 0: (c, r + 1), (c + 1,
+     * r - 1 .. r + 1). A local table: the GPU build runs this code too. */
+    const uint16_t new_sig_spread[4] = {0x32, 0x74, 0xE8, 0xC0};
     const uint32_t ns = (h + 3) / 4, sw = w + 8;
     /* cleanup significance per stripe (and a zero stripe below), with zero
      * columns around; the final significance of the row above the stripe;
      * SigProp's new significance of the stripe */
-    uint8_t *sig = scratch;
+    uint8_t *sig = (uint8_t *)scratch;
     uint8_t *above = sig + (size_t)(ns + 1) * sw;
     uint8_t *nsig = above + sw;
     memset(sig, 0, (size_t)(ns + 1) * sw + 2 * (size_t)sw);
@@ -89,7 +90,7 @@ int htc_ht_refine(const uint8_t *seg, uint32_t len, uint32_t passes, uint32_t w,
             uint64_t cwd = sp.acc;
             uint32_t used = 0, newsig = 0;
             while (cand) {
-                const uint32_t b = (uint32_t)__builtin_ctz(cand);
+                const uint32_t b = htc_ctz32(cand);
                 cand &= cand - 1;
                 if ((cwd >> used++) & 1) {
                     newsig |= 1u << b;
@@ -97,7 +98,7 @@ int htc_ht_refine(const uint8_t *seg, uint32_t len, uint32_t passes, uint32_t w,
                 }
             }
             for (uint32_t m = newsig; m; m &= m - 1) {
-                const uint32_t b = (uint32_t)__builtin_ctz(m);
+                const uint32_t b = htc_ctz32(m);
                 const uint32_t neg = (cwd >> used++) & 1;
                 orow[(ptrdiff_t)(b & 3) * stride + g + (b >> 2)] = neg ? -(int32_t)half : (int32_t)half;
             }
@@ -126,7 +127,7 @@ int htc_ht_refine(const uint8_t *seg, uint32_t len, uint32_t passes, uint32_t w,
                     const int32_t bit = (int32_t)(mr.acc & 1);
                     mr.acc >>= 1;
                     mr.n--;
-                    int32_t *o = orow + (ptrdiff_t)__builtin_ctz(m) * stride + x;
+                    int32_t *o = orow + (ptrdiff_t)htc_ctz32(m) * stride + x;
                     const int32_t neg = *o >> 31;
                     const int32_t add = (((int32_t)half ^ neg) - neg) & -bit;
                     *o = (int32_t)((uint32_t)*o + (uint32_t)add);

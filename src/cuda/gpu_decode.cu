@@ -301,6 +301,12 @@ static GpuState *gpu_state(HtcDecoder *d, int *rc)
         *rc = htc_fail(&d->ctx, HTC_ENODEVICE, "CUDA device %d cannot be used", d->settings.device_id);
         return NULL;
     }
+    if (gpu_ht_upload_tables() < 0) {
+        cudaStreamDestroy(g->stream);
+        free(g);
+        *rc = htc_fail(&d->ctx, HTC_EDEVICE, "copying the HT tables to CUDA device %d", d->settings.device_id);
+        return NULL;
+    }
     g->gjobs.elem = sizeof(GpuJob);
     g->levels.elem = sizeof(LevelDesc);
     g->mcts.elem = sizeof(GpuMctDesc);
@@ -613,7 +619,7 @@ static int cpu_item(HtcDecoder *d, ItemState *st, HtcBatchItem *it, void *caller
     HtcDecodeGeom geo;
     rc = htc_decode_geometry(st->s, st->p, comps, &geo);
     if (rc >= 0)
-        rc = htc_picture_setup(st->s, &geo, &d->settings.allocator, &dp, 1);
+        rc = htc_picture_setup(st->s, &geo, &d->settings.allocator, &dp, 1, NULL);
     htc_picture_release(&host);
     if (rc < 0) {
         if (!caller_buf)
@@ -723,7 +729,7 @@ extern "C" int htc_gpu_decode_batch(HtcDecoder *d, HtcBatchItem *items, size_t n
                 } else {
                     irc = htc_decode_geometry(is->s, is->p, comps, &geo);
                     if (irc >= 0)
-                        irc = htc_picture_setup(is->s, &geo, &d->settings.allocator, pic, 1);
+                        irc = htc_picture_setup(is->s, &geo, &d->settings.allocator, pic, 1, NULL);
                 }
                 if (irc >= 0 && is->device_out) {
                     pic->memory = HTC_MEMORY_DEVICE;
