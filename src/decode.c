@@ -172,6 +172,9 @@ int htc_decode(HtcDecoder *d, const HtcStream *s, const HtcDecodeParams *p, HtcP
             return htc_fail(&s->ctx, it.status, "%s", it.message);
         return 0;
     }
+    if (p->memory == HTC_MEMORY_DEVICE)
+        return htc_fail(&s->ctx, HTC_EINVAL,
+                        "device memory output needs a GPU decoder (settings.device = HTC_DEVICE_GPU)");
     const HtcContext *ctx = &s->ctx;
     const uint32_t nc = s->num_components;
     uint32_t *comps = htc_calloc(ctx, nc ? nc : 1, sizeof(uint32_t));

@@ -87,8 +87,10 @@ int htc_decode_geometry(const HtcStream *s, const HtcDecodeParams *p, uint32_t *
         return htc_fail(ctx, HTC_EINVAL, "sample type %d", p->sample_type);
     if (p->layout != HTC_LAYOUT_PLANAR && p->layout != HTC_LAYOUT_INTERLEAVED)
         return htc_fail(ctx, HTC_EINVAL, "layout %d", p->layout);
-    if (p->memory != HTC_MEMORY_HOST)
+    if (p->memory == HTC_MEMORY_DEVICE && !htc_cuda_built())
         return htc_fail(ctx, HTC_ENODEVICE, "device memory output is not available in this build");
+    if (p->memory != HTC_MEMORY_HOST && p->memory != HTC_MEMORY_DEVICE)
+        return htc_fail(ctx, HTC_EINVAL, "memory %d", p->memory);
     g->sample_type = st;
     g->layout = p->layout;
     g->bytes_per_sample = htc_sample_size(st);
