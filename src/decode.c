@@ -298,6 +298,8 @@ int htc_decode_batch(HtcDecoder *d, HtcBatchItem *items, size_t n)
 {
     if (!d || (!items && n))
         return htc_fail(NULL, HTC_EINVAL, "htc_decode_batch: NULL argument");
+    if (d->settings.device == HTC_DEVICE_GPU)
+        return htc_gpu_decode_batch(d, items, n); /* one plan, one set of launches */
     const uint32_t nt = (uint32_t)HTC_MIN((size_t)d->num_threads, n);
     if (nt <= 1) {
         for (size_t i = 0; i < n; i++)

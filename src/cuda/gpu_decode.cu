@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <pthread.h>
 
 extern "C" {
 #include "decode.h"
@@ -243,13 +244,45 @@ typedef struct LevelDesc {
     uint32_t level;
 } LevelDesc;
 
+/* What the host keeps per item while a batch runs. */
+typedef struct ItemState {
+    HtcStream *own;
+    const HtcStream *s;
+    const HtcDecodeParams *p;
+    HtcDecodeParams def;
+    int gpu;                   /* 1: decoded here */
+    int device_out;
+    size_t staging_off;        /* host output: its place in the staging buffer */
+    size_t first_job, num_jobs;
+} ItemState;
+
+/* One host thread's share of a batch plan: items [i0, i1) planned into its
+ * own vectors and its own pinned byte pool, with offsets relative to its
+ * share; the merge adds the shares' prefixes. Kept between batches. */
+typedef struct PlanPart {
+    HtcDecoder *d;             /* the GPU decoder (read only here) */
+    HtcDecoder *cpu;           /* this thread's CPU decoder for fallbacks */
+    ItemState *st;
+    HtcBatchItem *items;
+    size_t i0, i1;
+    HtcJobTable jt;
+    Vec gjobs, levels, mcts, cvts;
+    uint8_t *pinned;
+    size_t pinned_size, pinned_used;
+    size_t arena_elems, staging;
+    uint32_t max_levels;
+    /* prefixes, after the merge */
+    size_t job0, pool0, arena0, staging0;
+} PlanPart;
+
+#define GPU_MAX_PARTS 64
+
 typedef struct GpuState {
     int device;
     cudaStream_t stream;
-    uint8_t *pinned;           /* the byte pool on the host */
-    size_t pinned_size, pinned_used;
     DevBuf pool, jobs, status, arena, tmp, scratch, dwt, mct, cvt, staging;
-    Vec gjobs, levels, mcts, cvts;
+    PlanPart parts[GPU_MAX_PARTS];
+    Vec gjobs, levels, mcts, cvts;      /* merged */
     int *status_host;
     size_t status_cap;
 } GpuState;
@@ -258,6 +291,21 @@ extern "C" void htc_gpu_free(void *p)
 {
     if (p)
         cudaFree(p);
+}
+
+static void part_free(PlanPart *pp)
+{
+    if (pp->pinned)
+        cudaFreeHost(pp->pinned);
+    free(pp->gjobs.p);
+    free(pp->levels.p);
+    free(pp->mcts.p);
+    free(pp->cvts.p);
+    if (pp->cpu)
+        htc_decoder_close(&pp->cpu);
+    if (pp->d)
+        htc_job_table_free(&pp->d->ctx, &pp->jt);
+    memset(pp, 0, sizeof(*pp));
 }
 
 extern "C" void htc_gpu_close(HtcDecoder *d)
@@ -271,8 +319,8 @@ extern "C" void htc_gpu_close(HtcDecoder *d)
     for (size_t i = 0; i < sizeof(bufs) / sizeof(bufs[0]); i++)
         if (bufs[i]->p)
             cudaFree(bufs[i]->p);
-    if (g->pinned)
-        cudaFreeHost(g->pinned);
+    for (int i = 0; i < GPU_MAX_PARTS; i++)
+        part_free(&g->parts[i]);
     free(g->gjobs.p);
     free(g->levels.p);
     free(g->mcts.p);
@@ -311,29 +359,37 @@ static GpuState *gpu_state(HtcDecoder *d, int *rc)
     g->levels.elem = sizeof(LevelDesc);
     g->mcts.elem = sizeof(GpuMctDesc);
     g->cvts.elem = sizeof(GpuCvtDesc);
+    for (int i = 0; i < GPU_MAX_PARTS; i++) {
+        PlanPart *pp = &g->parts[i];
+        pp->gjobs.elem = sizeof(GpuJob);
+        pp->levels.elem = sizeof(LevelDesc);
+        pp->mcts.elem = sizeof(GpuMctDesc);
+        pp->cvts.elem = sizeof(GpuCvtDesc);
+        htc_job_table_init(&pp->jt);
+    }
     d->gpu = g;
     return g;
 }
 
-/* Room for n more bytes in the pinned pool (which may move). */
-static int pinned_reserve(GpuState *g, size_t n)
+/* Room for n more bytes in a part's pinned pool (which may move). */
+static int pinned_reserve(PlanPart *pp, size_t n)
 {
-    if (g->pinned_used + n <= g->pinned_size)
+    if (pp->pinned_used + n <= pp->pinned_size)
         return 0;
-    size_t cap = g->pinned_size ? g->pinned_size * 2 : ((size_t)16 << 20);
-    while (cap < g->pinned_used + n)
+    size_t cap = pp->pinned_size ? pp->pinned_size * 2 : ((size_t)4 << 20);
+    while (cap < pp->pinned_used + n)
         cap *= 2;
-    uint8_t *p = NULL;
-    if (cudaHostAlloc((void **)&p, cap, cudaHostAllocDefault) != cudaSuccess) {
+    uint8_t *q = NULL;
+    if (cudaHostAlloc((void **)&q, cap, cudaHostAllocDefault) != cudaSuccess) {
         cudaGetLastError();
         return HTC_ENOMEM;
     }
-    if (g->pinned) {
-        memcpy(p, g->pinned, g->pinned_used);
-        cudaFreeHost(g->pinned);
+    if (pp->pinned) {
+        memcpy(q, pp->pinned, pp->pinned_used);
+        cudaFreeHost(pp->pinned);
     }
-    g->pinned = p;
-    g->pinned_size = cap;
+    pp->pinned = q;
+    pp->pinned_size = cap;
     return 0;
 }
 
@@ -397,22 +453,13 @@ static int tile_complete(const HtcDecoder *d, const HtcStream *s, uint32_t ti)
     return declared == 0 || t->num_parts >= declared;
 }
 
-/* Per-batch plan state. */
-typedef struct Plan {
-    HtcDecoder *d;
-    GpuState *g;
-    HtcJobTable jt;
-    size_t arena_elems;
-    uint32_t max_levels;
-} Plan;
 
 /* Plans one tile of one item: tier 2, its jobs and their bytes, its
  * tile-component areas, DWT levels, colour transform and output areas.
  * HTC_EUNSUPPORTED sends the item to the CPU path. */
-static int plan_tile(Plan *pl, const HtcStream *s, const HtcDecodeParams *p, const HtcDecodeGeom *geo,
+static int plan_tile(PlanPart *pl, const HtcStream *s, const HtcDecodeParams *p, const HtcDecodeGeom *geo,
                      const HtcPicture *pic, uint8_t *out_base, int staged, uint32_t ti)
 {
-    GpuState *g = pl->g;
     const HtcContext *ctx = &s->ctx;
     const HtcTile *t = &s->tiles[ti];
     const uint32_t nc = s->num_components;
@@ -445,7 +492,7 @@ static int plan_tile(Plan *pl, const HtcStream *s, const HtcDecodeParams *p, con
         for (uint32_t r = 1; r <= L; r++) {
             HtcResGeom rg;
             htc_t2_res_rect(s, t, c, nl, r, &rg);
-            LevelDesc *ld = (LevelDesc *)vec_push(&g->levels);
+            LevelDesc *ld = (LevelDesc *)vec_push(&pl->levels);
             if (!ld)
                 return htc_fail(ctx, HTC_ENOMEM, "GPU plan");
             ld->d.off = tco[c];
@@ -466,7 +513,7 @@ static int plan_tile(Plan *pl, const HtcStream *s, const HtcDecodeParams *p, con
                 return htc_fail(ctx, HTC_ECONTRADICT,
                                 "tile %u: multiple component transform over components of different sizes or filters",
                                 ti);
-        GpuMctDesc *m = (GpuMctDesc *)vec_push(&g->mcts);
+        GpuMctDesc *m = (GpuMctDesc *)vec_push(&pl->mcts);
         if (!m)
             return htc_fail(ctx, HTC_ENOMEM, "GPU plan");
         for (int c = 0; c < 3; c++)
@@ -490,23 +537,25 @@ static int plan_tile(Plan *pl, const HtcStream *s, const HtcDecodeParams *p, con
         const HtcBlockJob *j = &jt->jobs[k];
         if (j->comp >= nc || !keep[j->comp] || j->res + p->reduce > t->cod[j->comp].levels)
             continue;
+        if (j->num_passes == 0 || j->data_length == 0)
+            continue; /* no data: its samples stay zero */
         if (!j->is_ht || j->roi_shift || j->num_segs > GPU_MAX_SEGS || j->mb > 31)
             return HTC_EUNSUPPORTED;
         const size_t need = ((size_t)j->data_length + HTC_BLOCK_PAD + 15) & ~(size_t)15;
-        if (pinned_reserve(g, need) < 0)
-            return htc_fail(ctx, HTC_ENOMEM, "pinned pool of %zu bytes", g->pinned_used + need);
-        uint8_t *b = g->pinned + g->pinned_used;
+        if (pinned_reserve(pl, need) < 0)
+            return htc_fail(ctx, HTC_ENOMEM, "pinned pool of %zu bytes", pl->pinned_used + need);
+        uint8_t *b = pl->pinned + pl->pinned_used;
         for (uint32_t q = 0; q < j->num_chunks; q++) {
             const HtcChunk *ch = &jt->chunks[j->first_chunk + q];
             memcpy(b, s->cs + ch->offset, ch->length);
             b += ch->length;
         }
         memset(b, 0, need - j->data_length);
-        GpuJob *gj = (GpuJob *)vec_push(&g->gjobs);
+        GpuJob *gj = (GpuJob *)vec_push(&pl->gjobs);
         if (!gj)
             return htc_fail(ctx, HTC_ENOMEM, "GPU plan");
-        gj->data_off = g->pinned_used;
-        g->pinned_used += need;
+        gj->data_off = pl->pinned_used;
+        pl->pinned_used += need;
         const uint32_t stride = tg[j->comp].x1 - tg[j->comp].x0;
         gj->coef_off = tco[j->comp] + (uint64_t)j->out_y * stride + j->out_x;
         gj->stride = stride;
@@ -535,7 +584,7 @@ static int plan_tile(Plan *pl, const HtcStream *s, const HtcDecodeParams *p, con
         const uint32_t x1 = HTC_MIN(px1, tg[c].x1), y1 = HTC_MIN(py1, tg[c].y1);
         if (x0 >= x1 || y0 >= y1)
             continue;
-        GpuCvtDesc *cv = (GpuCvtDesc *)vec_push(&g->cvts);
+        GpuCvtDesc *cv = (GpuCvtDesc *)vec_push(&pl->cvts);
         if (!cv)
             return htc_fail(ctx, HTC_ENOMEM, "GPU plan");
         const uint32_t stride = tg[c].x1 - tg[c].x0;
@@ -558,21 +607,18 @@ static int plan_tile(Plan *pl, const HtcStream *s, const HtcDecodeParams *p, con
     return 0;
 }
 
-typedef struct ItemState {
-    HtcStream *own;
-    const HtcStream *s;
-    const HtcDecodeParams *p;
-    HtcDecodeParams def;
-    int gpu;                   /* 1: decoded here */
-    int device_out;
-    size_t staging_off;        /* host output: its place in the staging buffer */
-    size_t first_job, num_jobs;
-} ItemState;
-
-/* The CPU path for one item; device output is copied up. caller_buf and
- * caller_size: the caller's own output buffer (host or device), if any. */
-static int cpu_item(HtcDecoder *d, ItemState *st, HtcBatchItem *it, void *caller_buf, size_t caller_size)
+/* The CPU path for one item (this thread's CPU decoder); device output is
+ * copied up. caller_buf and caller_size: the caller's own output buffer
+ * (host or device), if any. */
+static int cpu_item(PlanPart *pp, ItemState *st, HtcBatchItem *it, void *caller_buf, size_t caller_size)
 {
+    HtcDecoder *d = pp->d;
+    if (!pp->cpu) {
+        HtcDecoderSettings cs = d->settings;
+        cs.device = HTC_DEVICE_CPU;
+        cs.threads = 1;
+        HTC_CHECK(htc_decoder_open(&pp->cpu, &cs));
+    }
     HtcDecodeParams hp = *st->p;
     hp.memory = HTC_MEMORY_HOST;
     HtcPicture host;
@@ -581,23 +627,20 @@ static int cpu_item(HtcDecoder *d, ItemState *st, HtcBatchItem *it, void *caller
         host.buffer = caller_buf;
         host.buffer_size = caller_size;
     }
-    const int saved = d->settings.device;
-    d->settings.device = HTC_DEVICE_CPU;
-    int rc = htc_decode(d, st->s, &hp, &host);
-    d->settings.device = saved;
+    int rc = htc_decode(pp->cpu, st->s, &hp, &host);
     if (rc < 0)
         return rc;
     if (!st->device_out) {
         it->picture = host;
         return 0;
     }
-    void *dev = caller_buf;
-    cudaError_t e = cudaSuccess;
-    if (dev && caller_size < host.buffer_size) {
+    if (caller_buf && caller_size < host.buffer_size) {
         htc_picture_release(&host);
         return htc_fail(&d->ctx, HTC_EINVAL, "caller's device buffer of %zu bytes, %zu needed",
                         caller_size, host.buffer_size);
     }
+    void *dev = caller_buf;
+    cudaError_t e = cudaSuccess;
     if (!dev)
         e = cudaMalloc(&dev, host.buffer_size ? host.buffer_size : 1);
     if (e == cudaSuccess)
@@ -609,17 +652,18 @@ static int cpu_item(HtcDecoder *d, ItemState *st, HtcBatchItem *it, void *caller
         htc_picture_release(&host);
         return htc_fail(&d->ctx, HTC_EDEVICE, "copying a CPU-decoded picture to the GPU");
     }
-    /* Re-point the planes at the device copy, then free the host samples
-     * (the plane array lives in the same block: keep a copy). */
+    /* The same picture over the device copy. */
+    const uint32_t nc = st->s->num_components;
+    uint32_t *comps = (uint32_t *)calloc(nc ? nc : 1, sizeof(uint32_t));
     HtcPicture dp;
     memset(&dp, 0, sizeof(dp));
     dp.buffer = dev;
     dp.buffer_size = host.buffer_size;
-    uint32_t comps[64];
     HtcDecodeGeom geo;
-    rc = htc_decode_geometry(st->s, st->p, comps, &geo);
+    rc = comps ? htc_decode_geometry(st->s, &hp, comps, &geo) : HTC_ENOMEM;
     if (rc >= 0)
         rc = htc_picture_setup(st->s, &geo, &d->settings.allocator, &dp, 1, NULL);
+    free(comps);
     htc_picture_release(&host);
     if (rc < 0) {
         if (!caller_buf)
@@ -631,6 +675,133 @@ static int cpu_item(HtcDecoder *d, ItemState *st, HtcBatchItem *it, void *caller
     dp.caller_owned = caller_buf != NULL;
     it->picture = dp;
     return 0;
+}
+
+/* Parses, lays out and plans one item into pp (or decodes it on the CPU). */
+static void plan_item(PlanPart *pp, size_t i)
+{
+    HtcDecoder *d = pp->d;
+    HtcBatchItem *it = &pp->items[i];
+    ItemState *is = &pp->st[i];
+    it->status = 0;
+    it->message[0] = 0;
+    htc_clear_error();
+    is->s = it->stream;
+    int irc = 0;
+    if (!is->s) {
+        HtcStreamSettings ss;
+        htc_stream_default_settings(&ss);
+        ss.limits = d->settings.limits;
+        ss.allocator = d->settings.allocator;
+        irc = htc_stream_open_memory(&is->own, it->data, it->size, &ss);
+        is->s = is->own;
+    }
+    if (it->params) {
+        is->p = it->params;
+    } else {
+        htc_decode_default_params(&is->def);
+        is->p = &is->def;
+    }
+    is->device_out = is->p->memory == HTC_MEMORY_DEVICE;
+    HtcPicture *pic = &it->picture;
+    void *const caller_ptr = pic->buffer;
+    const size_t caller_size = pic->buffer_size;
+    const int caller_buf = caller_ptr != NULL;
+    void *dev = NULL;
+    uint32_t comps[64];
+    HtcDecodeGeom geo;
+    if (irc >= 0 && is->s->num_components > 64)
+        irc = HTC_EUNSUPPORTED;
+    if (irc >= 0 && is->device_out && !caller_buf) {
+        HtcPicture lay;
+        memset(&lay, 0, sizeof(lay));
+        irc = htc_decode_layout(is->s, is->p, &lay);
+        if (irc >= 0) {
+            if (cudaMalloc(&dev, lay.buffer_size ? lay.buffer_size : 1) != cudaSuccess) {
+                cudaGetLastError();
+                dev = NULL;
+                irc = htc_fail(&d->ctx, HTC_EDEVICE, "device picture of %zu bytes", lay.buffer_size);
+            } else {
+                pic->buffer = dev;
+                pic->buffer_size = lay.buffer_size;
+            }
+        }
+        htc_picture_release(&lay);
+    }
+    if (irc >= 0)
+        irc = htc_decode_geometry(is->s, is->p, comps, &geo);
+    if (irc >= 0)
+        irc = htc_picture_setup(is->s, &geo, &d->settings.allocator, pic, 1, NULL);
+    if (irc >= 0) {
+        if (is->device_out) {
+            pic->memory = HTC_MEMORY_DEVICE;
+            pic->device_id = d->settings.device_id;
+            pic->caller_owned = caller_buf;
+        }
+        uint8_t *out_base;
+        if (is->device_out) {
+            out_base = (uint8_t *)pic->buffer;
+        } else {
+            is->staging_off = pp->staging;
+            pp->staging += (pic->buffer_size + 255) & ~(size_t)255;
+            out_base = (uint8_t *)(uintptr_t)is->staging_off; /* made an address at the merge */
+        }
+        const size_t j0 = pp->gjobs.n, l0 = pp->levels.n, m0 = pp->mcts.n, c0 = pp->cvts.n;
+        const size_t a0 = pp->arena_elems, p0 = pp->pinned_used;
+        const uint32_t ml0 = pp->max_levels;
+        is->first_job = j0;
+        const HtcStream *s = is->s;
+        const uint32_t tx0 = (geo.gx0 - s->tx0) / s->tw, tx1 = (geo.gx1 - 1 - s->tx0) / s->tw + 1;
+        const uint32_t ty0 = (geo.gy0 - s->ty0) / s->th, ty1 = (geo.gy1 - 1 - s->ty0) / s->th + 1;
+        for (uint32_t ty = ty0; ty < HTC_MIN(ty1, s->nty) && irc >= 0; ty++)
+            for (uint32_t tx = tx0; tx < HTC_MIN(tx1, s->ntx) && irc >= 0; tx++)
+                irc = plan_tile(pp, s, is->p, &geo, pic, out_base, !is->device_out, ty * s->ntx + tx);
+        if (irc >= 0) {
+            is->gpu = 1;
+            is->num_jobs = pp->gjobs.n - j0;
+            return;
+        }
+        /* Undo this item's share of the plan. */
+        pp->gjobs.n = j0;
+        pp->levels.n = l0;
+        pp->mcts.n = m0;
+        pp->cvts.n = c0;
+        pp->arena_elems = a0;
+        pp->pinned_used = p0;
+        pp->max_levels = ml0;
+        if (!is->device_out)
+            pp->staging = is->staging_off;
+    }
+    if (irc < 0) {
+        /* Free what was set up for the GPU; the CPU path starts afresh. */
+        if (pic->planes)
+            htc_picture_release(pic);
+        else if (dev)
+            cudaFree(dev);
+        memset(pic, 0, sizeof(*pic));
+        if (irc == HTC_EUNSUPPORTED && is->s) {
+            htc_clear_error();
+            irc = cpu_item(pp, is, it, caller_ptr, caller_size);
+        }
+    }
+    if (irc < 0) {
+        it->status = irc;
+        htc_copy_last_error(it->message, sizeof(it->message));
+        if (!it->message[0])
+            snprintf(it->message, sizeof(it->message), "%s", htc_strerror(irc));
+    }
+}
+
+static void *plan_worker(void *arg)
+{
+    PlanPart *pp = (PlanPart *)arg;
+    cudaSetDevice(pp->d->settings.device_id);
+    pp->gjobs.n = pp->levels.n = pp->mcts.n = pp->cvts.n = 0;
+    pp->pinned_used = pp->arena_elems = pp->staging = 0;
+    pp->max_levels = 0;
+    for (size_t i = pp->i0; i < pp->i1; i++)
+        plan_item(pp, i);
+    return NULL;
 }
 
 static uint32_t blocks_for(size_t n, uint32_t threads)
@@ -646,6 +817,25 @@ static double host_ms(void)
     return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
 }
 
+/* Appends src's elements to dst. */
+static int vec_append(Vec *dst, const Vec *src)
+{
+    if (dst->n + src->n > dst->cap) {
+        size_t cap = dst->cap ? dst->cap : 256;
+        while (cap < dst->n + src->n)
+            cap *= 2;
+        void *q = realloc(dst->p, cap * dst->elem);
+        if (!q)
+            return HTC_ENOMEM;
+        dst->p = q;
+        dst->cap = cap;
+    }
+    if (src->n)
+        memcpy((uint8_t *)dst->p + dst->n * dst->elem, src->p, src->n * src->elem);
+    dst->n += src->n;
+    return 0;
+}
+
 extern "C" int htc_gpu_decode_batch(HtcDecoder *d, HtcBatchItem *items, size_t n)
 {
     int rc = 0;
@@ -654,9 +844,9 @@ extern "C" int htc_gpu_decode_batch(HtcDecoder *d, HtcBatchItem *items, size_t n
     if (timing < 0)
         timing = getenv("HTC_GPU_TIMING") != NULL;
     cudaEvent_t ev[6];
+    int events = 0;
     const double t_start = host_ms();
     double t_planned = t_start;
-    int events = 0;
     GpuState *g = gpu_state(d, &rc);
     if (!g)
         return rc;
@@ -665,142 +855,91 @@ extern "C" int htc_gpu_decode_batch(HtcDecoder *d, HtcBatchItem *items, size_t n
     ItemState *st = (ItemState *)calloc(n ? n : 1, sizeof(ItemState));
     if (!st)
         return htc_fail(&d->ctx, HTC_ENOMEM, "batch of %zu", n);
-    Plan pl;
-    memset(&pl, 0, sizeof(pl));
-    pl.d = d;
-    pl.g = g;
-    htc_job_table_init(&pl.jt);
-    g->gjobs.n = g->levels.n = g->mcts.n = g->cvts.n = 0;
-    g->pinned_used = 0;
-    size_t staging = 0;
 
-    /* 1. Parse, lay out the pictures, plan every item. */
-    for (size_t i = 0; i < n; i++) {
-        HtcBatchItem *it = &items[i];
-        ItemState *is = &st[i];
-        it->status = 0;
-        it->message[0] = 0;
-        htc_clear_error();
-        is->s = it->stream;
-        int irc = 0;
-        if (!is->s) {
-            HtcStreamSettings ss;
-            htc_stream_default_settings(&ss);
-            ss.limits = d->settings.limits;
-            ss.allocator = d->settings.allocator;
-            irc = htc_stream_open_memory(&is->own, it->data, it->size, &ss);
-            is->s = is->own;
-        }
-        if (it->params) {
-            is->p = it->params;
+    /* 1. Plan on the host, items shared out over the decoder's threads. */
+    uint32_t np = (uint32_t)HTC_MIN((size_t)HTC_MAX(d->num_threads, 1u), (n + 3) / 4);
+    np = HTC_MAX(HTC_MIN(np, (uint32_t)GPU_MAX_PARTS), 1u);
+    pthread_t th[GPU_MAX_PARTS];
+    uint32_t started = 0;
+    for (uint32_t k = 0; k < np; k++) {
+        PlanPart *pp = &g->parts[k];
+        pp->d = d;
+        pp->st = st;
+        pp->items = items;
+        pp->i0 = n * k / np;
+        pp->i1 = n * (k + 1) / np;
+    }
+    for (uint32_t k = 1; k < np; k++) {
+        if (pthread_create(&th[k], NULL, plan_worker, &g->parts[k]) != 0) {
+            /* plan it on this thread instead */
+            plan_worker(&g->parts[k]);
+            th[k] = 0;
         } else {
-            htc_decode_default_params(&is->def);
-            is->p = &is->def;
-        }
-        is->device_out = is->p->memory == HTC_MEMORY_DEVICE;
-        if (irc >= 0) {
-            /* The picture: device memory of our own, or the host's with a
-             * staging area on the device. */
-            HtcPicture *pic = &it->picture;
-            const int caller_buf = pic->buffer != NULL;
-            void *const caller_ptr = pic->buffer;
-            const size_t caller_size = pic->buffer_size;
-            void *dev = NULL;
-            if (is->device_out && !caller_buf) {
-                HtcPicture lay;
-                memset(&lay, 0, sizeof(lay));
-                irc = htc_decode_layout(is->s, is->p, &lay);
-                if (irc >= 0) {
-                    if (cudaMalloc(&dev, lay.buffer_size ? lay.buffer_size : 1) != cudaSuccess) {
-                        cudaGetLastError();
-                        irc = htc_fail(&d->ctx, HTC_EDEVICE, "device picture of %zu bytes", lay.buffer_size);
-                    } else {
-                        pic->buffer = dev;
-                        pic->buffer_size = lay.buffer_size;
-                    }
-                }
-                htc_picture_release(&lay);
-            }
-            if (irc >= 0) {
-                uint32_t comps[64];
-                HtcDecodeGeom geo;
-                if (is->s->num_components > 64) {
-                    irc = HTC_EUNSUPPORTED;
-                } else {
-                    irc = htc_decode_geometry(is->s, is->p, comps, &geo);
-                    if (irc >= 0)
-                        irc = htc_picture_setup(is->s, &geo, &d->settings.allocator, pic, 1, NULL);
-                }
-                if (irc >= 0 && is->device_out) {
-                    pic->memory = HTC_MEMORY_DEVICE;
-                    pic->device_id = g->device;
-                    pic->caller_owned = caller_buf;
-                } else if (irc < 0 && dev) {
-                    cudaFree(dev);
-                    memset(pic, 0, sizeof(*pic));
-                }
-                if (irc >= 0) {
-                    uint8_t *out_base;
-                    if (is->device_out) {
-                        out_base = (uint8_t *)pic->buffer;
-                    } else {
-                        is->staging_off = staging;
-                        staging += (pic->buffer_size + 255) & ~(size_t)255;
-                        out_base = (uint8_t *)(uintptr_t)is->staging_off; /* patched below */
-                    }
-                    const size_t j0 = g->gjobs.n, l0 = g->levels.n, m0 = g->mcts.n, c0 = g->cvts.n;
-                    const size_t a0 = pl.arena_elems, p0 = g->pinned_used;
-                    is->first_job = j0;
-                    const HtcStream *s = is->s;
-                    const uint32_t tx0 = (geo.gx0 - s->tx0) / s->tw, tx1 = (geo.gx1 - 1 - s->tx0) / s->tw + 1;
-                    const uint32_t ty0 = (geo.gy0 - s->ty0) / s->th, ty1 = (geo.gy1 - 1 - s->ty0) / s->th + 1;
-                    for (uint32_t ty = ty0; ty < HTC_MIN(ty1, s->nty) && irc >= 0; ty++)
-                        for (uint32_t tx = tx0; tx < HTC_MIN(tx1, s->ntx) && irc >= 0; tx++)
-                            irc = plan_tile(&pl, s, is->p, &geo, pic, out_base, !is->device_out, ty * s->ntx + tx);
-                    if (irc >= 0) {
-                        is->gpu = 1;
-                        is->num_jobs = g->gjobs.n - j0;
-                    } else {
-                        /* Undo this item's share of the plan. */
-                        g->gjobs.n = j0;
-                        g->levels.n = l0;
-                        g->mcts.n = m0;
-                        g->cvts.n = c0;
-                        pl.arena_elems = a0;
-                        g->pinned_used = p0;
-                        if (!is->device_out)
-                            staging = is->staging_off;
-                        if (irc == HTC_EUNSUPPORTED && is->s->num_components <= 64) {
-                            htc_picture_release(pic);
-                            memset(pic, 0, sizeof(*pic));
-                            htc_clear_error();
-                            irc = cpu_item(d, is, it, caller_ptr, caller_size);
-                        }
-                    }
-                }
-            }
-        }
-        if (irc < 0) {
-            it->status = irc;
-            htc_copy_last_error(it->message, sizeof(it->message));
-            if (!it->message[0])
-                snprintf(it->message, sizeof(it->message), "%s", htc_strerror(irc));
+            started |= 0;
         }
     }
+    plan_worker(&g->parts[0]);
+    for (uint32_t k = 1; k < np; k++)
+        if (th[k])
+            pthread_join(th[k], NULL);
+    (void)started;
 
+    /* 2. Merge the parts: prefixes, then offsets made absolute. */
+    size_t pool_bytes = 0, arena_elems = 0, staging = 0;
+    uint32_t max_levels = 0;
+    g->gjobs.n = g->levels.n = g->mcts.n = g->cvts.n = 0;
+    for (uint32_t k = 0; k < np; k++) {
+        PlanPart *pp = &g->parts[k];
+        pp->job0 = g->gjobs.n;
+        pp->pool0 = pool_bytes;
+        pp->arena0 = arena_elems;
+        pp->staging0 = staging;
+        pool_bytes += pp->pinned_used;
+        arena_elems += pp->arena_elems;
+        staging += pp->staging;
+        max_levels = HTC_MAX(max_levels, pp->max_levels);
+        GpuJob *gj = (GpuJob *)pp->gjobs.p;
+        for (size_t q = 0; q < pp->gjobs.n; q++) {
+            gj[q].data_off += pp->pool0;
+            gj[q].coef_off += pp->arena0;
+        }
+        LevelDesc *ld = (LevelDesc *)pp->levels.p;
+        for (size_t q = 0; q < pp->levels.n; q++)
+            ld[q].d.off += pp->arena0;
+        GpuMctDesc *md = (GpuMctDesc *)pp->mcts.p;
+        for (size_t q = 0; q < pp->mcts.n; q++)
+            for (int c = 0; c < 3; c++)
+                md[q].off[c] += pp->arena0;
+        GpuCvtDesc *cd = (GpuCvtDesc *)pp->cvts.p;
+        for (size_t q = 0; q < pp->cvts.n; q++) {
+            cd[q].src_off += pp->arena0;
+            if (cd[q].staged)
+                cd[q].dst += pp->staging0;
+        }
+        for (size_t i = pp->i0; i < pp->i1; i++) {
+            st[i].first_job += pp->job0;
+            st[i].staging_off += pp->staging0;
+        }
+        if (vec_append(&g->gjobs, &pp->gjobs) < 0 || vec_append(&g->levels, &pp->levels) < 0 ||
+            vec_append(&g->mcts, &pp->mcts) < 0 || vec_append(&g->cvts, &pp->cvts) < 0) {
+            rc = htc_fail(&d->ctx, HTC_ENOMEM, "GPU plan");
+            goto done;
+        }
+    }
     if (g->gjobs.n == 0 && g->cvts.n == 0)
         goto done;
     t_planned = host_ms();
-    if (timing)
+    if (timing) {
         for (int k = 0; k < 6; k++)
             cudaEventCreate(&ev[k]);
-    events = timing;
+        events = 1;
+    }
     {
-        /* 2. Device buffers. Host outputs land in a staging area first. */
+        /* 3. Device buffers. Host outputs land in a staging area first. */
         const size_t nj = g->gjobs.n;
-        const size_t arena_bytes = (pl.arena_elems ? pl.arena_elems : 1) * sizeof(int32_t);
+        const size_t arena_bytes = (arena_elems ? arena_elems : 1) * sizeof(int32_t);
         CUDA_TRY(dev_reserve(&g->staging, staging ? staging : 1), "staging buffer");
-        CUDA_TRY(dev_reserve(&g->pool, g->pinned_used ? g->pinned_used : 1), "byte pool");
+        CUDA_TRY(dev_reserve(&g->pool, pool_bytes ? pool_bytes : 1), "byte pool");
         CUDA_TRY(dev_reserve(&g->jobs, (nj ? nj : 1) * sizeof(GpuJob)), "job table");
         CUDA_TRY(dev_reserve(&g->status, (nj ? nj : 1) * sizeof(int)), "job status");
         CUDA_TRY(dev_reserve(&g->scratch, (nj ? nj : 1) * (size_t)GPU_HT_SCRATCH), "block scratch");
@@ -843,8 +982,10 @@ extern "C" int htc_gpu_decode_batch(HtcDecoder *d, HtcBatchItem *items, size_t n
         cudaStream_t sm = g->stream;
         if (timing)
             cudaEventRecord(ev[0], sm);
-        if (e == cudaSuccess)
-            e = cudaMemcpyAsync(g->pool.p, g->pinned, g->pinned_used, cudaMemcpyHostToDevice, sm);
+        for (uint32_t k = 0; k < np && e == cudaSuccess; k++)
+            if (g->parts[k].pinned_used)
+                e = cudaMemcpyAsync((uint8_t *)g->pool.p + g->parts[k].pool0, g->parts[k].pinned,
+                                    g->parts[k].pinned_used, cudaMemcpyHostToDevice, sm);
         if (e == cudaSuccess && nj)
             e = cudaMemcpyAsync(g->jobs.p, g->gjobs.p, nj * sizeof(GpuJob), cudaMemcpyHostToDevice, sm);
         if (e == cudaSuccess && nl)
@@ -857,7 +998,7 @@ extern "C" int htc_gpu_decode_batch(HtcDecoder *d, HtcBatchItem *items, size_t n
             e = cudaMemsetAsync(g->arena.p, 0, arena_bytes, sm);
         if (timing)
             cudaEventRecord(ev[1], sm);
-        /* 3. Kernels. */
+        /* 4. Kernels. */
         if (e == cudaSuccess && nj) {
             k_ht_blocks<<<blocks_for(nj, GPU_THREADS), GPU_THREADS, 0, sm>>>(
                 (const GpuJob *)g->jobs.p, (uint32_t)nj, (const uint8_t *)g->pool.p, (int32_t *)g->arena.p,
@@ -866,7 +1007,7 @@ extern "C" int htc_gpu_decode_batch(HtcDecoder *d, HtcBatchItem *items, size_t n
         }
         if (timing)
             cudaEventRecord(ev[2], sm);
-        for (uint32_t r = 1; r <= pl.max_levels && e == cudaSuccess; r++) {
+        for (uint32_t r = 1; r <= max_levels && e == cudaSuccess; r++) {
             for (size_t k0 = start[r]; k0 < start[r + 1] && e == cudaSuccess; k0 += 65535) {
                 const uint32_t cnt = (uint32_t)HTC_MIN((size_t)65535, start[r + 1] - k0);
                 const GpuDwtDesc *dd = (const GpuDwtDesc *)g->dwt.p + k0;
@@ -893,7 +1034,7 @@ extern "C" int htc_gpu_decode_batch(HtcDecoder *d, HtcBatchItem *items, size_t n
         free(sorted);
         if (timing)
             cudaEventRecord(ev[4], sm);
-        /* 4. Host outputs back, job statuses. */
+        /* 5. Host outputs back, job statuses. */
         for (size_t i = 0; i < n && e == cudaSuccess; i++)
             if (st[i].gpu && !st[i].device_out && items[i].picture.buffer_size)
                 e = cudaMemcpyAsync(items[i].picture.buffer, (uint8_t *)g->staging.p + st[i].staging_off,
@@ -914,9 +1055,10 @@ extern "C" int htc_gpu_decode_batch(HtcDecoder *d, HtcBatchItem *items, size_t n
             for (int k = 0; k < 5; k++)
                 cudaEventElapsedTime(&ms[k], ev[k], ev[k + 1]);
             fprintf(stderr,
-                    "gpu batch of %zu: host plan (parse, tier 2, byte pool) %.3f ms; device: copies in %.3f, "
-                    "blocks %.3f, DWT %.3f, colour+output %.3f, copies out %.3f ms; %zu blocks, %.1f MB pool\n",
-                    n, t_planned - t_start, ms[0], ms[1], ms[2], ms[3], ms[4], nj, g->pinned_used / 1e6);
+                    "gpu batch of %zu: host plan (parse, tier 2, byte pool; %u threads) %.3f ms; device: "
+                    "copies in %.3f, blocks %.3f, DWT %.3f, colour+output %.3f, copies out %.3f ms; "
+                    "%zu blocks, %.1f MB pool\n",
+                    n, np, t_planned - t_start, ms[0], ms[1], ms[2], ms[3], ms[4], nj, pool_bytes / 1e6);
         }
         if (e != cudaSuccess) {
             rc = htc_fail(&d->ctx, HTC_EDEVICE, "GPU batch: %s", cudaGetErrorString(e));
@@ -953,6 +1095,5 @@ done:
     for (size_t i = 0; i < n; i++)
         htc_stream_close(&st[i].own);
     free(st);
-    htc_job_table_free(&d->ctx, &pl.jt);
     return rc;
 }
