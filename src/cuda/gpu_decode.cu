@@ -116,6 +116,73 @@ __global__ void k_idwt_h(const GpuDwtDesc *descs, int32_t *buf, int32_t *tmp)
         gpu_idwt53_line(buf + o, 1, tmp + o, 1, d.w, d.xodd);
 }
 
+/* HOR_SR of one level, one CUDA block a row, the row in shared memory:
+ * each lifting step updates one parity from the other, so its positions run
+ * in parallel and give the sequential C code's values exactly. */
+#define GPU_ROW_MAX 6144
+
+__global__ void k_idwt_h_smem(const GpuDwtDesc *descs, const int32_t *buf, int32_t *tmp)
+{
+    __shared__ int32_t row[GPU_ROW_MAX];
+    const GpuDwtDesc d = descs[blockIdx.y];
+    const uint32_t y = blockIdx.x;
+    const uint32_t n = d.w;
+    if (y >= d.h || n == 0 || n > GPU_ROW_MAX)
+        return;
+    const size_t o = d.off + (size_t)y * d.stride;
+    const int odd = d.xodd;
+    if (n == 1) {
+        if (threadIdx.x == 0) {
+            if (d.is97)
+                ((float *)tmp)[o] = odd ? GPU_FMUL(((const float *)buf)[o], 0.5f) : ((const float *)buf)[o];
+            else
+                tmp[o] = odd ? buf[o] / 2 : buf[o];
+        }
+        return;
+    }
+    const uint32_t nl = odd ? n / 2 : (n + 1) / 2;
+    const uint32_t lo0 = odd ? 1 : 0, hi0 = 1 - lo0;
+    float *frow = (float *)row;
+    /* Deinterleaved in, interleaved in shared memory (9/7: scaled). */
+    for (uint32_t k = threadIdx.x; k < n; k += blockDim.x) {
+        const uint32_t pos = k < nl ? lo0 + 2 * k : hi0 + 2 * (k - nl);
+        if (d.is97) {
+            const float v = ((const float *)buf)[o + k];
+            frow[pos] = GPU_FMUL(v, k < nl ? HTC_DWT97_K : HTC_DWT97_INV_K);
+        } else {
+            row[pos] = buf[o + k];
+        }
+    }
+    __syncthreads();
+    if (d.is97) {
+        const float c[4] = { HTC_DWT97_DELTA, HTC_DWT97_GAMMA, HTC_DWT97_BETA, HTC_DWT97_ALPHA };
+        for (int step = 0; step < 4; step++) {
+            const uint32_t first = (step & 1) ? hi0 : lo0;
+            for (uint32_t i = first + 2 * threadIdx.x; i < n; i += 2 * blockDim.x) {
+                const float l = frow[i ? i - 1 : 1];
+                const float r = frow[i + 1 < n ? i + 1 : i - 1];
+                const float sm = GPU_FADD(l, r);
+                const float pr = GPU_FMUL(sm, c[step]);
+                frow[i] = GPU_FSUB(frow[i], pr);
+            }
+            __syncthreads();
+        }
+    } else {
+        for (uint32_t i = lo0 + 2 * threadIdx.x; i < n; i += 2 * blockDim.x) {
+            const int32_t hm = row[i ? i - 1 : i + 1], hp = row[i + 1 < n ? i + 1 : i - 1];
+            row[i] = gpu_sub(row[i], gpu_add(gpu_add(hm, hp), 2) >> 2);
+        }
+        __syncthreads();
+        for (uint32_t i = hi0 + 2 * threadIdx.x; i < n; i += 2 * blockDim.x) {
+            const int32_t lm = row[i ? i - 1 : i + 1], lp = row[i + 1 < n ? i + 1 : i - 1];
+            row[i] = gpu_add(row[i], gpu_add(lm, lp) >> 1);
+        }
+        __syncthreads();
+    }
+    for (uint32_t k = threadIdx.x; k < n; k += blockDim.x)
+        tmp[o + k] = row[k];
+}
+
 /* VER_SR of one level: columns of tmp (low rows then high rows) into buf. */
 __global__ void k_idwt_v(const GpuDwtDesc *descs, int32_t *buf, const int32_t *tmp)
 {
@@ -1011,8 +1078,12 @@ extern "C" int htc_gpu_decode_batch(HtcDecoder *d, HtcBatchItem *items, size_t n
             for (size_t k0 = start[r]; k0 < start[r + 1] && e == cudaSuccess; k0 += 65535) {
                 const uint32_t cnt = (uint32_t)HTC_MIN((size_t)65535, start[r + 1] - k0);
                 const GpuDwtDesc *dd = (const GpuDwtDesc *)g->dwt.p + k0;
-                k_idwt_h<<<dim3(blocks_for(max_h[r], 64), cnt), 64, 0, sm>>>(dd, (int32_t *)g->arena.p,
-                                                                             (int32_t *)g->tmp.p);
+                if (max_w[r] <= GPU_ROW_MAX)
+                    k_idwt_h_smem<<<dim3(max_h[r] ? max_h[r] : 1, cnt), 128, 0, sm>>>(
+                        dd, (const int32_t *)g->arena.p, (int32_t *)g->tmp.p);
+                else
+                    k_idwt_h<<<dim3(blocks_for(max_h[r], 64), cnt), 64, 0, sm>>>(dd, (int32_t *)g->arena.p,
+                                                                                 (int32_t *)g->tmp.p);
                 k_idwt_v<<<dim3(blocks_for(max_w[r], 64), cnt), 64, 0, sm>>>(dd, (int32_t *)g->arena.p,
                                                                              (const int32_t *)g->tmp.p);
                 e = cudaGetLastError();
