@@ -25,7 +25,20 @@ extern "C" {
 #include "cuda/gpu_kernels.cuh"
 
 #define GPU_MAX_SEGS 4
+/* Threads a CUDA block for the code-block kernel, and the blocks an SM
+ * should hold (0: let the compiler choose registers); bench/gpu_variants
+ * builds other values to compare. */
+#ifndef GPU_THREADS
 #define GPU_THREADS 128
+#endif
+#ifndef GPU_MIN_BLOCKS
+#define GPU_MIN_BLOCKS 0
+#endif
+#if GPU_MIN_BLOCKS
+#define GPU_HT_BOUNDS __launch_bounds__(GPU_THREADS, GPU_MIN_BLOCKS)
+#else
+#define GPU_HT_BOUNDS __launch_bounds__(GPU_THREADS)
+#endif
 
 /* One HT code-block for the device. */
 typedef struct GpuJob {
@@ -43,7 +56,7 @@ typedef struct GpuJob {
 
 /* ---- kernels ------------------------------------------------------------ */
 
-__global__ void k_ht_blocks(const GpuJob *jobs, uint32_t n, const uint8_t *pool, int32_t *arena,
+__global__ void GPU_HT_BOUNDS k_ht_blocks(const GpuJob *jobs, uint32_t n, const uint8_t *pool, int32_t *arena,
                             int *status, uint8_t *scratch, size_t scratch_size)
 {
     const uint32_t i = blockIdx.x * blockDim.x + threadIdx.x;
