@@ -6,6 +6,13 @@
 #if !HTC_HAVE_CUDA
 int htc_cuda_built(void) { return 0; }
 int htc_cuda_device_count(void) { return 0; }
+int htc_cuda_copy_to_host(void *dst, const void *src, size_t n)
+{
+    (void)dst;
+    (void)src;
+    (void)n;
+    return HTC_ENODEVICE;
+}
 int htc_cuda_device_name(int id, char *buf, size_t size)
 {
     (void)id;

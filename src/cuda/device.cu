@@ -28,4 +28,17 @@ int htc_cuda_device_name(int id, char *buf, size_t size)
         snprintf(buf, size, "%s", prop.name);
     return 0;
 }
+
+int htc_cuda_copy_to_host(void *dst, const void *src, size_t n)
+{
+    if (!n)
+        return 0;
+    if (!dst || !src)
+        return HTC_EINVAL;
+    if (cudaMemcpy(dst, src, n, cudaMemcpyDeviceToHost) != cudaSuccess) {
+        cudaGetLastError();
+        return HTC_EDEVICE;
+    }
+    return 0;
+}
 }

@@ -1,0 +1,153 @@
+/* The GPU backend. Without CUDA or without a device: asking for the GPU
+ * gives HTC_ENODEVICE with a message, nothing else changes, and the rest is
+ * skipped with a clear message. With a device: every HTJ2K file of the
+ * corpus decodes on the GPU to the CPU decoder's bytes, one by one and all
+ * in one batch, to host and to device memory. */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "htc/htc.h"
+#include "test.h"
+
+static uint8_t *load(const char *path, size_t *size)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    const long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    uint8_t *b = n > 0 ? malloc((size_t)n) : NULL;
+    if (b && fread(b, 1, (size_t)n, f) != (size_t)n) {
+        free(b);
+        b = NULL;
+    }
+    fclose(f);
+    *size = n > 0 ? (size_t)n : 0;
+    return b;
+}
+
+#define MAX_FILES 256
+static char *files[MAX_FILES];
+static int nfiles;
+
+static void collect(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d)) && nfiles < MAX_FILES) {
+        const char *x = strrchr(e->d_name, '.');
+        if (!x || (strcmp(x, ".j2k") && strcmp(x, ".j2c") && strcmp(x, ".jph") && strcmp(x, ".jhc")))
+            continue;
+        char p[1024];
+        snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
+        files[nfiles++] = strdup(p);
+    }
+    closedir(d);
+}
+
+int main(void)
+{
+    HtcDecoderSettings gs;
+    htc_decoder_default_settings(&gs);
+    gs.device = HTC_DEVICE_GPU;
+    HtcDecoder *gpu = NULL;
+    const int devices = htc_cuda_device_count();
+    if (devices <= 0) {
+        const int rc = htc_decoder_open(&gpu, &gs);
+        CHECK_EQ_INT(rc, HTC_ENODEVICE);
+        CHECK(gpu == NULL);
+        CHECK(strlen(htc_last_error()) > 0);
+        printf("test_gpu: %s; no CUDA device here (%s): GPU decoding not tested\n",
+               htc_cuda_built() ? "built with CUDA" : "built without CUDA", htc_last_error());
+        if (test_failed)
+            return test_summary("gpu");
+        return 77;
+    }
+    static const char *dirs[] = { "htj2k/conformance", "htj2k/medical", "htj2k/openjph", "htj2k/openjpeg",
+                                  "htj2k/misc" };
+    for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+        char p[512];
+        snprintf(p, sizeof(p), "%s/%s", TESTDATA, dirs[i]);
+        collect(p);
+    }
+    if (!nfiles) {
+        printf("test_gpu: no corpus at %s; skipped\n", TESTDATA);
+        return 77;
+    }
+    CHECK_EQ_INT(htc_decoder_open(&gpu, &gs), 0);
+    HtcDecoder *cpu = NULL;
+    CHECK_EQ_INT(htc_decoder_open(&cpu, NULL), 0);
+    HtcBatchItem *items = calloc((size_t)nfiles, sizeof(*items));
+    uint8_t **data = calloc((size_t)nfiles, sizeof(*data));
+    size_t *size = calloc((size_t)nfiles, sizeof(*size));
+    HtcPicture *ref = calloc((size_t)nfiles, sizeof(*ref));
+    int compared = 0;
+    for (int i = 0; i < nfiles; i++) {
+        data[i] = load(files[i], &size[i]);
+        HtcStream *s = NULL;
+        if (!data[i] || htc_stream_open_memory(&s, data[i], size[i], NULL) < 0 ||
+            htc_decode(cpu, s, NULL, &ref[i]) < 0) {
+            printf("  %s: the CPU refuses it (%s); GPU must refuse too\n", files[i], htc_last_error());
+            memset(&ref[i], 0, sizeof(ref[i]));
+        }
+        /* one by one, host output */
+        HtcPicture g;
+        memset(&g, 0, sizeof(g));
+        const int rc = s ? htc_decode(gpu, s, NULL, &g) : HTC_EFORMAT;
+        if (ref[i].buffer) {
+            CHECK_EQ_INT(rc, 0);
+            const int same = rc == 0 && g.buffer_size == ref[i].buffer_size &&
+                             !memcmp(g.buffer, ref[i].buffer, g.buffer_size);
+            if (!same)
+                printf("  MISMATCH %s (GPU status %d: %s)\n", files[i], rc, htc_last_error());
+            CHECK(same);
+            compared++;
+        } else {
+            CHECK(rc < 0);
+        }
+        htc_picture_release(&g);
+        htc_stream_close(&s);
+    }
+    /* all in one batch, device output, copied back */
+    HtcDecodeParams dp;
+    htc_decode_default_params(&dp);
+    dp.memory = HTC_MEMORY_DEVICE;
+    for (int i = 0; i < nfiles; i++) {
+        items[i].data = data[i];
+        items[i].size = size[i];
+        items[i].params = &dp;
+    }
+    CHECK_EQ_INT(htc_decode_batch(gpu, items, (size_t)nfiles), 0);
+    for (int i = 0; i < nfiles; i++) {
+        if (!ref[i].buffer) {
+            CHECK(items[i].status < 0 && items[i].message[0]);
+            continue;
+        }
+        CHECK_EQ_INT(items[i].status, 0);
+        CHECK_EQ_INT(items[i].picture.memory, HTC_MEMORY_DEVICE);
+        uint8_t *h = malloc(items[i].picture.buffer_size + 1);
+        CHECK_EQ_INT(htc_cuda_copy_to_host(h, items[i].picture.buffer, items[i].picture.buffer_size), 0);
+        CHECK(items[i].picture.buffer_size == ref[i].buffer_size &&
+              !memcmp(h, ref[i].buffer, ref[i].buffer_size));
+        free(h);
+        htc_picture_release(&items[i].picture);
+    }
+    printf("test_gpu: %d files compared GPU vs CPU\n", compared);
+    for (int i = 0; i < nfiles; i++) {
+        htc_picture_release(&ref[i]);
+        free(data[i]);
+        free(files[i]);
+    }
+    free(items);
+    free(data);
+    free(size);
+    free(ref);
+    htc_decoder_close(&gpu);
+    htc_decoder_close(&cpu);
+    return test_summary("gpu");
+}
