@@ -196,6 +196,67 @@ __global__ void k_idwt_h_smem(const GpuDwtDesc *descs, const int32_t *buf, int32
         tmp[o + k] = row[k];
 }
 
+/* VER_SR of one level in parallel over every sample: the columns of tmp
+ * (low rows, then high rows) are scattered into buf's interleaved rows
+ * (9/7: scaled), then each lifting step is one launch over the rows of one
+ * parity, reading only the other parity: the sequential C code's values. */
+__global__ void k_idwt_v_scatter(const GpuDwtDesc *descs, int32_t *buf, const int32_t *tmp)
+{
+    const GpuDwtDesc d = descs[blockIdx.z];
+    const uint32_t x = blockIdx.x * blockDim.x + threadIdx.x, k = blockIdx.y;
+    const uint32_t n = d.h;
+    if (x >= d.w || k >= n)
+        return;
+    const int odd = d.yodd;
+    const uint32_t nl = odd ? n / 2 : (n + 1) / 2;
+    const uint32_t lo0 = odd ? 1 : 0, hi0 = 1 - lo0;
+    if (n == 1) {
+        if (d.is97)
+            ((float *)buf)[d.off + x] = odd ? GPU_FMUL(((const float *)tmp)[d.off + x], 0.5f)
+                                            : ((const float *)tmp)[d.off + x];
+        else
+            buf[d.off + x] = odd ? tmp[d.off + x] / 2 : tmp[d.off + x];
+        return;
+    }
+    const uint32_t pos = k < nl ? lo0 + 2 * k : hi0 + 2 * (k - nl);
+    const size_t src = d.off + (size_t)k * d.stride + x, dst = d.off + (size_t)pos * d.stride + x;
+    if (d.is97)
+        ((float *)buf)[dst] = GPU_FMUL(((const float *)tmp)[src], k < nl ? HTC_DWT97_K : HTC_DWT97_INV_K);
+    else
+        buf[dst] = tmp[src];
+}
+
+/* One lifting step: rows i of parity `first` (0: the low rows' phase)
+ * updated from their neighbours; step selects the formula. */
+__global__ void k_idwt_v_step(const GpuDwtDesc *descs, int32_t *buf, int step)
+{
+    const GpuDwtDesc d = descs[blockIdx.z];
+    const uint32_t x = blockIdx.x * blockDim.x + threadIdx.x;
+    const uint32_t n = d.h;
+    if (x >= d.w || n < 2 || (!d.is97 && step >= 2))
+        return;
+    const uint32_t lo0 = d.yodd ? 1 : 0, hi0 = 1 - lo0;
+    /* 5/3: step 0 low, 1 high. 9/7: steps 0..3 = delta (low), gamma (high), beta (low), alpha (high). */
+    const uint32_t first = (step & 1) ? hi0 : lo0;
+    const uint32_t i = first + 2 * blockIdx.y;
+    if (i >= n)
+        return;
+    const uint32_t im = i ? i - 1 : i + 1, ip = i + 1 < n ? i + 1 : i - 1;
+    int32_t *p = buf + d.off + x;
+    const size_t s = d.stride;
+    if (d.is97) {
+        const float c = step == 0 ? HTC_DWT97_DELTA : step == 1 ? HTC_DWT97_GAMMA : step == 2 ? HTC_DWT97_BETA : HTC_DWT97_ALPHA;
+        float *f = (float *)p;
+        const float sm = GPU_FADD(f[im * s], f[ip * s]);
+        const float pr = GPU_FMUL(sm, c);
+        f[i * s] = GPU_FSUB(f[i * s], pr);
+    } else if (step == 0) {
+        p[i * s] = gpu_sub(p[i * s], gpu_add(gpu_add(p[im * s], p[ip * s]), 2) >> 2);
+    } else {
+        p[i * s] = gpu_add(p[i * s], gpu_add(p[im * s], p[ip * s]) >> 1);
+    }
+}
+
 /* VER_SR of one level: columns of tmp (low rows then high rows) into buf. */
 __global__ void k_idwt_v(const GpuDwtDesc *descs, int32_t *buf, const int32_t *tmp)
 {
@@ -1040,6 +1101,7 @@ extern "C" int htc_gpu_decode_batch(HtcDecoder *d, HtcBatchItem *items, size_t n
             start[r + 1] = start[r] + count[r];
         GpuDwtDesc *sorted = (GpuDwtDesc *)malloc((nl ? nl : 1) * sizeof(GpuDwtDesc));
         uint32_t max_w[HTC_MAX_LEVELS + 2] = { 0 }, max_h[HTC_MAX_LEVELS + 2] = { 0 };
+        uint8_t max_is97[HTC_MAX_LEVELS + 2] = { 0 };
         if (!sorted) {
             rc = htc_fail(&d->ctx, HTC_ENOMEM, "DWT plan");
             goto done;
@@ -1052,6 +1114,7 @@ extern "C" int htc_gpu_decode_batch(HtcDecoder *d, HtcBatchItem *items, size_t n
                 sorted[fill[r]++] = ld[k].d;
                 max_w[r] = HTC_MAX(max_w[r], ld[k].d.w);
                 max_h[r] = HTC_MAX(max_h[r], ld[k].d.h);
+                max_is97[r] |= ld[k].d.is97;
             }
         }
         cudaError_t e = dev_reserve(&g->dwt, (nl ? nl : 1) * sizeof(GpuDwtDesc));
@@ -1097,8 +1160,16 @@ extern "C" int htc_gpu_decode_batch(HtcDecoder *d, HtcBatchItem *items, size_t n
                 else
                     k_idwt_h<<<dim3(blocks_for(max_h[r], 64), cnt), 64, 0, sm>>>(dd, (int32_t *)g->arena.p,
                                                                                  (int32_t *)g->tmp.p);
-                k_idwt_v<<<dim3(blocks_for(max_w[r], 64), cnt), 64, 0, sm>>>(dd, (int32_t *)g->arena.p,
-                                                                             (const int32_t *)g->tmp.p);
+                if (max_h[r] <= 65535 && cnt <= 65535) {
+                    const dim3 grid(blocks_for(max_w[r], 64), max_h[r], cnt);
+                    const dim3 half(blocks_for(max_w[r], 64), (max_h[r] + 1) / 2, cnt);
+                    k_idwt_v_scatter<<<grid, 64, 0, sm>>>(dd, (int32_t *)g->arena.p, (const int32_t *)g->tmp.p);
+                    for (int step = 0; step < (max_is97[r] ? 4 : 2); step++)
+                        k_idwt_v_step<<<half, 64, 0, sm>>>(dd, (int32_t *)g->arena.p, step);
+                } else {
+                    k_idwt_v<<<dim3(blocks_for(max_w[r], 64), cnt), 64, 0, sm>>>(dd, (int32_t *)g->arena.p,
+                                                                                 (const int32_t *)g->tmp.p);
+                }
                 e = cudaGetLastError();
             }
         }
