@@ -3,13 +3,16 @@
  *   htc dicom frame FILE.dcm K OUT                         frame K's stored bytes (the codestream)
  *   htc dicom decode FILE.dcm K OUT.raw [--rgb] [--rescale] frame K's samples, optionally converted
  *   htc dicom dump FILE.dcm                                every element, one a line
- *   htc dicom volume [--threads N] [--device cpu|gpu] OUT.raw FILE.dcm...|DIR
- *                                                          a series as one volume (.raw + OUT.raw.json) */
+ *   htc dicom volume [--threads N] [--device cpu|gpu|auto] OUT.raw FILE.dcm...|DIR
+ *                                                          a series as one volume (.raw + OUT.raw.json);
+ *                                                          auto: the GPU when one is present */
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "htc_dicom.h"
@@ -190,6 +193,13 @@ static int cmd_dump(int argc, char **argv)
     return 0;
 }
 
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 /* Files of a folder (sorted) or the arguments. */
@@ -243,14 +253,16 @@ static int cmd_volume(int argc, char **argv)
         if (!strcmp(argv[0], "--threads"))
             threads = atoi(argv[1]);
         else if (!strcmp(argv[0], "--device"))
-            device = !strcmp(argv[1], "gpu") ? HTC_DEVICE_GPU : HTC_DEVICE_CPU;
+            device = !strcmp(argv[1], "gpu")                                      ? HTC_DEVICE_GPU
+                     : !strcmp(argv[1], "auto") && htc_cuda_device_count() > 0 ? HTC_DEVICE_GPU
+                                                                                : HTC_DEVICE_CPU;
         else
             break;
         argc -= 2;
         argv += 2;
     }
     if (argc < 2) {
-        fprintf(stderr, "usage: htc dicom volume [--threads N] [--device cpu|gpu] OUT.raw FILE.dcm...|DIR\n");
+        fprintf(stderr, "usage: htc dicom volume [--threads N] [--device cpu|gpu|auto] OUT.raw FILE.dcm...|DIR\n");
         return 2;
     }
     const char *out = argv[0];
@@ -312,16 +324,19 @@ static int cmd_volume(int argc, char **argv)
     /* Slices in batches, so a GPU decoder gets many at once. */
     enum { BATCH = 32 };
     HtcDicomBatchItem items[BATCH];
+    double decode_s = 0;
     for (int i0 = 0; !rc && i0 < n; i0 += BATCH) {
         const int m = n - i0 < BATCH ? n - i0 : BATCH;
         memset(items, 0, sizeof(items));
         for (int j = 0; j < m; j++)
             if (open_or_say(&items[j].dicom, files[order[i0 + j]], "volume") < 0)
                 rc = 1;
+        const double t0 = now_s();
         if (!rc && htc_dicom_decode_batch(dec, items, (size_t)m, NULL) < 0) {
             fprintf(stderr, "htc dicom volume: %s\n", htc_dicom_last_error());
             rc = 1;
         }
+        decode_s += now_s() - t0;
         for (int j = 0; j < m; j++) {
             HtcDicomFrame *fr = &items[j].out;
             if (!rc && items[j].status < 0) {
@@ -379,6 +394,16 @@ static int cmd_volume(int argc, char **argv)
             fclose(j);
             printf("%s: %ux%ux%u, spacing %.4g x %.4g x %.4g mm\n", out, first.columns, first.rows, vol.num_slices,
                    planes[0].spacing[1], planes[0].spacing[0], vol.slice_spacing);
+            /* what decoded it, and the time spent in htc_dicom_decode_batch (files opened before, written after) */
+            char name[256] = "";
+            if (device == HTC_DEVICE_GPU && htc_cuda_device_name(0, name, sizeof(name)) < 0)
+                name[0] = 0;
+            const long cores = sysconf(_SC_NPROCESSORS_ONLN);
+            if (device == HTC_DEVICE_GPU)
+                printf("decoded %u slices in %.3f s on gpu (%s)\n", vol.num_slices, decode_s, name[0] ? name : "?");
+            else
+                printf("decoded %u slices in %.3f s on cpu (%d threads)\n", vol.num_slices, decode_s,
+                       threads > 0 ? threads : (int)(cores > 0 ? cores : 1));
         }
     }
     for (int i = 0; i < n; i++)
