@@ -57,6 +57,10 @@ typedef struct T1 {
     const uint8_t *bp = t->bp
 #define SAVE_CODER() (t->a = a, t->c = c, t->ct = ct, t->bp = bp)
 
+_Static_assert(HTC_T1_N_NEG == 1u << 8 && HTC_T1_S_NEG == 1u << 9 && HTC_T1_W_NEG == 1u << 10 &&
+                   HTC_T1_E_NEG == 1u << 11 && HTC_T1_NEG == 1u << 15,
+               "t1_set_sig shifts the sign bits into place");
+
 /* Marks a coefficient significant and tells its eight neighbours. With the
  * vertically causal style, a coefficient in the first row of a stripe does
  * not tell the row above (the last row of the previous stripe), which is
@@ -68,7 +72,8 @@ T1_INLINE void t1_set_sig(uint16_t *fp, ptrdiff_t fs, uint32_t neg, uint32_t r, 
     /* The next column of the stripe is read next as one 64-bit word: it is
      * written as one too, so that the load is forwarded from the store. */
     uint16_t *const right = fp - r + 4;
-    uint64_t m = (uint64_t)(HTC_T1_W | (neg ? HTC_T1_W_NEG : 0)) << (16 * r);
+    /* neg is 0 or 1: the sign bits are shifts of it, not branches. */
+    uint64_t m = (uint64_t)(HTC_T1_W | neg << 10) << (16 * r);
     if (r > 0)
         m |= (uint64_t)HTC_T1_SW << (16 * r - 16);
     if (r < 3)
@@ -79,16 +84,16 @@ T1_INLINE void t1_set_sig(uint16_t *fp, ptrdiff_t fs, uint32_t neg, uint32_t r, 
     memcpy(right, &v, sizeof(v));
     if (tell_up) {
         n[-4] |= HTC_T1_SE;
-        n[0] |= (uint16_t)(HTC_T1_S | (neg ? HTC_T1_S_NEG : 0));
+        n[0] |= (uint16_t)(HTC_T1_S | neg << 9);
         if (r == 0)
             n[4] |= HTC_T1_SW;
     }
-    fp[-4] |= (uint16_t)(HTC_T1_E | (neg ? HTC_T1_E_NEG : 0));
+    fp[-4] |= (uint16_t)(HTC_T1_E | neg << 11);
     s[-4] |= HTC_T1_NE;
-    s[0] |= (uint16_t)(HTC_T1_N | (neg ? HTC_T1_N_NEG : 0));
+    s[0] |= (uint16_t)(HTC_T1_N | neg << 8);
     if (r == 3)
         s[4] |= HTC_T1_NW;
-    fp[0] |= (uint16_t)(HTC_T1_SIG | (neg ? HTC_T1_NEG : 0));
+    fp[0] |= (uint16_t)(HTC_T1_SIG | neg << 15);
 }
 
 /* The four flags of a stripe column as one word, lane r = row r. */
