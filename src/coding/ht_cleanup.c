@@ -74,7 +74,12 @@ HTC_HD int htc_ht_cleanup_with(const HtcHtDSP *dsp, const uint8_t *seg, uint32_t
     const size_t ms_size = HTC_HT_CLEANUP_SCRATCH(w, h) - HTC_HT_VLC_CLEAN_SIZE;
     uint8_t *vb = ms + ms_size;
     size_t ms_pos = 0, vpos = 0;
-    htc_ht_unstuff(seg, lcup - scup, ms, ms_size);
+    /* A sample reads m <= U <= umax MagSgn bits (U is checked before its
+     * row's MagSgn), and a kernel reads up to 32 bytes past its position:
+     * only that much of the buffer needs the stream's end-of-data bits, a
+     * fraction of ms_size when umax is well below 32. */
+    const size_t ms_need = ((size_t)qw * qh * 4 * umax + 7) / 8 + 64;
+    htc_ht_unstuff(seg, lcup - scup, ms, HTC_HT_MIN_SZ(ms_need, ms_size));
     /* a pair of quads reads a 64-bit window and consumes at most 30 bits */
     htc_ht_unstuff_vlc(seg, lcup, scup, vb, HTC_HT_VLC_CLEAN_SIZE,
                        ((size_t)(qw + 1) / 2 * qh * 30 + 7) / 8 + 16);
