@@ -10,7 +10,9 @@ decoded back into one volume by `htc dicom volume`, checked voxel for voxel.
    signed .raw input as 32767 in the codestream, only ojph_expand undoing it,
    so ojph is used only with --encoder ojph: HU + 1024 as uint16, Pixel
    Representation 0, Rescale Intercept -1024, as many scanners store CT.)
-3. Each codestream wrapped as a DICOM Part 10 CT image (pydicom), transfer
+3. Each codestream wrapped as a DICOM Part 10 CT image (ct_dicom.py: pydicom
+   when importable, else our own small writer; --quick writes every other
+   slice with each and checks that pydicom reads both the same), transfer
    syntax 1.2.840.10008.1.2.4.202, one fragment behind a Basic Offset Table.
    Instance 1 is the top slice, as scanners number them, so the volume
    command must sort along the slice normal to give the phantom's order.
@@ -20,6 +22,7 @@ decoded back into one volume by `htc dicom volume`, checked voxel for voxel.
 
 main_job.py --htc build/htc [--out DIR] [--size W H SLICES] [--quick]
             [--device auto|cpu|gpu] [--encoder grk|ojph] [--threads N]
+            [--writer auto|pydicom|own|mixed] [--keep]
 Exit 0 when the check passes, 1 when it fails, 77 when a tool is missing.
 """
 import argparse
@@ -37,8 +40,6 @@ import zlib
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-TS_HTJ2K_LOSSLESS_RPCL = "1.2.840.10008.1.2.4.202"
-CT_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.2"
 WINDOW = (40, 400)  # center, width (HU)
 
 
@@ -108,75 +109,6 @@ def encode_slice(encoder, tmp, k, sl, np):
     return data
 
 
-def write_dicom(pydicom, path, j2c, k, n, geo, uids, unsigned):
-    from pydicom.dataset import Dataset, FileMetaDataset
-    from pydicom.encaps import encapsulate
-    from pydicom.uid import UID, generate_uid
-
-    h, w, spacing, thick, z0 = geo
-    inst = n - k  # instance 1 is the top (head) slice
-    sop = generate_uid(entropy_srcs=uids["seed"] + ["instance", str(inst)])
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = UID(CT_IMAGE_STORAGE)
-    meta.MediaStorageSOPInstanceUID = UID(sop)
-    meta.TransferSyntaxUID = UID(TS_HTJ2K_LOSSLESS_RPCL)
-    meta.ImplementationClassUID = UID(uids["impl"])
-    meta.ImplementationVersionName = "HTCODEC_MAINJOB"
-    ds = Dataset()
-    ds.file_meta = meta
-    ds.SpecificCharacterSet = "ISO_IR 100"
-    ds.ImageType = ["ORIGINAL", "PRIMARY", "AXIAL"]
-    ds.SOPClassUID = UID(CT_IMAGE_STORAGE)
-    ds.SOPInstanceUID = UID(sop)
-    ds.StudyDate = ds.SeriesDate = ds.ContentDate = "20260101"
-    ds.StudyTime = ds.SeriesTime = ds.ContentTime = "120000"
-    ds.AccessionNumber = "HTC0001"
-    ds.Modality = "CT"
-    ds.Manufacturer = "htcodec"
-    ds.StudyDescription = "htcodec main job phantom"
-    ds.SeriesDescription = "Phantom, HTJ2K Lossless RPCL"
-    ds.PatientName = "Phantom^HTJ2K"
-    ds.PatientID = "HTC-PHANTOM-1"
-    ds.PatientBirthDate = ""
-    ds.PatientSex = "O"
-    ds.BodyPartExamined = "CHEST"
-    ds.SliceThickness = "%g" % thick
-    ds.KVP = "120"
-    ds.PatientPosition = "HFS"
-    ds.StudyInstanceUID = UID(uids["study"])
-    ds.SeriesInstanceUID = UID(uids["series"])
-    ds.StudyID = "1"
-    ds.SeriesNumber = 1
-    ds.InstanceNumber = inst
-    x0 = -spacing * (w - 1) / 2.0
-    y0 = -spacing * (h - 1) / 2.0
-    z = z0 + k * thick
-    ds.ImagePositionPatient = ["%.4f" % x0, "%.4f" % y0, "%.4f" % z]
-    ds.ImageOrientationPatient = ["1", "0", "0", "0", "1", "0"]
-    ds.FrameOfReferenceUID = UID(uids["frame"])
-    ds.PositionReferenceIndicator = ""
-    ds.SliceLocation = "%.4f" % z
-    ds.SamplesPerPixel = 1
-    ds.PhotometricInterpretation = "MONOCHROME2"
-    ds.Rows = h
-    ds.Columns = w
-    ds.PixelSpacing = ["%.6g" % spacing, "%.6g" % spacing]
-    ds.BitsAllocated = 16
-    ds.BitsStored = 16
-    ds.HighBit = 15
-    ds.PixelRepresentation = 0 if unsigned else 1
-    ds.WindowCenter = str(WINDOW[0])
-    ds.WindowWidth = str(WINDOW[1])
-    ds.RescaleIntercept = "-1024" if unsigned else "0"
-    ds.RescaleSlope = "1"
-    ds.RescaleType = "HU"
-    ds.LossyImageCompression = "00"
-    ds.PixelData = encapsulate([j2c], has_bot=True)
-    ds["PixelData"].VR = "OB"
-    ds["PixelData"].is_undefined_length = True
-    ds.save_as(path, enforce_file_format=True)
-
-
 def main():
     ap = argparse.ArgumentParser(description="htcodec main job")
     ap.add_argument("--htc", default="build/htc")
@@ -186,7 +118,9 @@ def main():
     ap.add_argument("--device", default="auto", choices=["auto", "cpu", "gpu"])
     ap.add_argument("--encoder", default=None, choices=["grk", "ojph"])
     ap.add_argument("--threads", type=int, default=0, help="decoder threads (0: all cores)")
-    ap.add_argument("--keep", action="store_true", help="keep the DICOM series and the volume")
+    ap.add_argument("--writer", default="auto", choices=["auto", "pydicom", "own", "mixed"],
+                    help="DICOM writer (auto: pydicom when importable, mixed with --quick)")
+    ap.add_argument("--keep", action="store_true", help="keep the DICOM series and the volume (--quick)")
     a = ap.parse_args()
     w, h, n = (128, 128, 16) if a.quick else a.size
     if not (16 <= w <= 4096 and 16 <= h <= 4096 and 2 <= n <= 2000):
@@ -199,12 +133,18 @@ def main():
     try:
         import pydicom
     except ImportError:
-        skip("pydicom is missing (tests/install_deps.sh installs it)")
+        pydicom = None
+    writer = a.writer
+    if writer == "auto":
+        writer = ("mixed" if a.quick else "pydicom") if pydicom else "own"
+    if writer in ("pydicom", "mixed") and not pydicom:
+        skip("pydicom is missing (tests/install_deps.sh installs it); --writer own works without it")
     if not os.access(a.htc, os.X_OK):
         skip("%s not found (build first)" % a.htc)
     encoder = a.encoder or ("grk" if shutil.which("grk_compress") else "ojph" if shutil.which("ojph_compress") else None)
     if not encoder or not shutil.which(encoder + "_compress"):
         skip("no HTJ2K encoder (apt-get install grokj2k-tools or openjph-tools)")
+    import ct_dicom
     import make_phantom
 
     out = a.out or os.path.join(os.path.dirname(os.path.abspath(a.htc)), "main_job" + ("_quick" if a.quick else ""))
@@ -230,28 +170,33 @@ def main():
           % (n, encoder, "HU+1024 unsigned" if unsigned else "signed HU", t_enc))
 
     t = time.perf_counter()
-    from pydicom.uid import PYDICOM_IMPLEMENTATION_UID, generate_uid
-
-    seed = ["htcodec-main-job", str(w), str(h), str(n)]
-    uids = {
-        "study": generate_uid(entropy_srcs=seed + ["study"]),
-        "series": generate_uid(entropy_srcs=seed + ["series"]),
-        "frame": generate_uid(entropy_srcs=seed + ["frame"]),
-        "seed": seed,
-        "impl": PYDICOM_IMPLEMENTATION_UID,
-    }
-    spacing = 384.0 / w
     thick = 2.5
-    geo = (h, w, spacing, thick, -thick * (n - 1))
+    ser = ct_dicom.Series(w, h, n, 384.0 / w, thick, WINDOW, unsigned)
     files = []
     for k in range(n):
-        path = os.path.join(series, "IM%05d.dcm" % (n - k))
-        write_dicom(pydicom, path, streams[k], k, n, geo, uids, unsigned)
+        path = os.path.join(series, "IM%05d.dcm" % ser.instance(k))
+        own = writer == "own" or (writer == "mixed" and k % 2)
+        (ct_dicom.write_own if own else ct_dicom.write_pydicom)(path, ser, k, streams[k])
         files.append(path)
     t_dcm = time.perf_counter() - t
     mb_j2c = sum(len(s) for s in streams) / 1e6
     mb_dcm = sum(os.path.getsize(f) for f in files) / 1e6
-    print("wrapped: %d DICOM files, transfer syntax %s, %.2f MB (%.1f s)" % (n, TS_HTJ2K_LOSSLESS_RPCL, mb_dcm, t_dcm))
+    print("wrapped: %d DICOM files (%s), transfer syntax %s, %.2f MB (%.1f s)"
+          % (n, "pydicom and own writer" if writer == "mixed" else writer + " writer", ct_dicom.TS_HTJ2K_LOSSLESS_RPCL,
+             mb_dcm, t_dcm))
+    problems = []
+    if writer == "mixed" and n >= 2:
+        # both writers, same slice: pydicom must read the same data set, pixel data included
+        same = os.path.join(tmp, "own.dcm")
+        ct_dicom.write_own(same, ser, 0, streams[0])
+        want, got = pydicom.dcmread(files[0]), pydicom.dcmread(same)
+        if want.to_json_dict() != got.to_json_dict() or want.file_meta.to_json_dict() != got.file_meta.to_json_dict():
+            problems.append("the own DICOM writer and pydicom differ on slice 0")
+        else:
+            with open(files[0], "rb") as f1, open(same, "rb") as f2:
+                identical = f1.read() == f2.read()
+            print("writers: pydicom reads the own writer's file as the one it wrote (attributes and pixel data%s)"
+                  % (", byte for byte" if identical else ""))
     shutil.rmtree(tmp, ignore_errors=True)
 
     raw = os.path.join(out, "volume.raw")
@@ -271,7 +216,6 @@ def main():
     # the check: the volume equals the phantom, voxel for voxel
     with open(raw + ".json") as f:
         meta = json.load(f)
-    problems = []
     if meta["size"] != [w, h, n]:
         problems.append("size %s, expected %s" % (meta["size"], [w, h, n]))
     if meta["bytes_per_sample"] != 2 or meta["signed"] != (not unsigned):
