@@ -1160,7 +1160,9 @@ extern "C" int htc_gpu_decode_batch(HtcDecoder *d, HtcBatchItem *items, size_t n
                 else
                     k_idwt_h<<<dim3(blocks_for(max_h[r], 64), cnt), 64, 0, sm>>>(dd, (int32_t *)g->arena.p,
                                                                                  (int32_t *)g->tmp.p);
-                if (max_h[r] <= 65535 && cnt <= 65535) {
+                /* Few columns in flight (one large image): every sample in
+                 * parallel; many (a batch): a thread a column is cheaper. */
+                if (max_h[r] <= 65535 && (uint64_t)cnt * max_w[r] < 65536) {
                     const dim3 grid(blocks_for(max_w[r], 64), max_h[r], cnt);
                     const dim3 half(blocks_for(max_w[r], 64), (max_h[r] + 1) / 2, cnt);
                     k_idwt_v_scatter<<<grid, 64, 0, sm>>>(dd, (int32_t *)g->arena.p, (const int32_t *)g->tmp.p);
