@@ -2,9 +2,10 @@
  * slices of 128x128 of the CT phantom, int16 HU, encoded as HTJ2K Lossless
  * RPCL, wrapped as DICOM, decoded by `htc dicom volume` (CPU) and compared
  * voxel for voxel with the phantom; the script exits 0 only when every voxel,
- * the slice order along the normal and the spacing are right. Exit 77 (skip)
- * without python3 + numpy + pydicom or without an HTJ2K encoder
- * (grk_compress or ojph_compress). */
+ * the slice order along the normal and the spacing are right. With pydicom,
+ * every other slice is written by the script's own DICOM writer and pydicom
+ * must read both writers' files the same. Exit 77 (skip) without python3 +
+ * numpy or without an HTJ2K encoder (grk_compress or ojph_compress). */
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
