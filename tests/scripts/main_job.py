@@ -84,6 +84,27 @@ def montage(np, vol, path, tiles=4, max_px=2048):
     return out.shape
 
 
+def anchor_decode(np, tmp, j2c):
+    """One codestream decoded by OpenJPEG (opj_decompress, PGX out), so the
+    check does not rest on our decoder alone: an encoder and decoder that
+    err in the same way (as ojph 0.9 does with signed raw input) would agree."""
+    src, dst = os.path.join(tmp, "anchor.j2c"), os.path.join(tmp, "anchor.pgx")
+    with open(src, "wb") as f:
+        f.write(j2c)
+    r = subprocess.run(["opj_decompress", "-i", src, "-o", dst], capture_output=True, text=True)
+    out = dst if os.path.exists(dst) else os.path.join(tmp, "anchor_0.pgx")
+    if r.returncode != 0 or not os.path.exists(out):
+        return None
+    with open(out, "rb") as f:
+        data = f.read()
+    head, _, body = data.partition(b"\n")
+    t = head.split()  # PG ML|LM +|- depth width height
+    if len(t) != 6 or t[0] != b"PG" or int(t[3]) > 16:
+        return None
+    dt = (">" if t[1] == b"ML" else "<") + ("i2" if t[2] == b"-" else "u2")
+    return np.frombuffer(body, dtype=dt).reshape(int(t[5]), int(t[4]))
+
+
 def encode_slice(encoder, tmp, k, sl, np):
     h, w = sl.shape
     j2c = os.path.join(tmp, "s%04d.j2c" % k)
@@ -166,6 +187,12 @@ def main():
         streams = list(ex.map(lambda k: encode_slice(encoder, tmp, k, vol[k], np), range(n)))
     t_enc = time.perf_counter() - t
     unsigned = encoder == "ojph"
+    anchor = None
+    if shutil.which("opj_decompress"):
+        k = n // 2
+        img = anchor_decode(np, tmp, streams[k])
+        anchor = img is not None and img.shape == vol[k].shape and bool(
+            np.array_equal(img.astype(np.int32) - (1024 if unsigned else 0), vol[k]))
     print("encoded: %d HTJ2K lossless RPCL codestreams with %s_compress (%s samples, %.1f s)"
           % (n, encoder, "HU+1024 unsigned" if unsigned else "signed HU", t_enc))
 
@@ -185,6 +212,10 @@ def main():
           % (n, "pydicom and own writer" if writer == "mixed" else writer + " writer", ct_dicom.TS_HTJ2K_LOSSLESS_RPCL,
              mb_dcm, t_dcm))
     problems = []
+    if anchor is not None:
+        print("anchor: slice %d decoded by opj_decompress %s the phantom" % (n // 2, "equals" if anchor else "DIFFERS FROM"))
+        if not anchor:
+            problems.append("OpenJPEG does not decode slice %d to the phantom (encoder route)" % (n // 2))
     if writer == "mixed" and n >= 2:
         # both writers, same slice: pydicom must read the same data set, pixel data included
         same = os.path.join(tmp, "own.dcm")
