@@ -295,8 +295,8 @@ int main(void)
     if (!one)
         return test_summary("test_batch_mixed");
 
-    const size_t max_bytes = sanitized ? 48u << 10 : 160u << 10;
-    const uint32_t every = sanitized ? 3 : 1;
+    const size_t max_bytes = sanitized ? 96u << 10 : 160u << 10;
+    const uint32_t every = sanitized ? 2 : 1;
     encode_sources(tmp, one);
     walk(TESTDATA "/htj2k/conformance", one, max_bytes, every);
     walk(TESTDATA "/htj2k/openjph", one, max_bytes, every);
