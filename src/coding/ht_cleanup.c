@@ -73,7 +73,7 @@ HTC_HD int htc_ht_cleanup_with(const HtcHtDSP *dsp, const uint8_t *seg, uint32_t
     uint8_t *ms = (uint8_t *)scratch;
     const size_t ms_size = HTC_HT_CLEANUP_SCRATCH(w, h) - HTC_HT_VLC_CLEAN_SIZE;
     uint8_t *vb = ms + ms_size;
-    size_t ms_pos = 0, vpos = 0;
+    size_t ms_pos = 0;
     /* A sample reads m <= U <= umax MagSgn bits (U is checked before its
      * row's MagSgn), and a kernel reads up to 32 bytes past its position:
      * only that much of the buffer needs the stream's end-of-data bits, a
@@ -96,6 +96,16 @@ HTC_HD int htc_ht_cleanup_with(const HtcHtDSP *dsp, const uint8_t *seg, uint32_t
     rho_buf[0][0] = rho_buf[1][0] = 0;
     e_buf[0][0] = e_buf[1][0] = 0;
 
+    /* The VLC bits in a register, refilled without a branch before each
+     * pair to at least 56 valid bits (nb; a pair takes at most 30): 8
+     * bytes from vp OR-ed in above the valid ones (bits past nb are the
+     * stream's next bits or zero, so OR-ing them again changes nothing),
+     * vp moved by the whole bytes taken. Reads stay below byte
+     * consumed / 8 + 16, inside what htc_ht_unstuff_vlc wrote. */
+    const uint8_t *vp = vb;
+    uint64_t vacc = 0;
+    uint32_t nb = 0;
+
     for (uint32_t qy = 0; qy < qh; qy++) {
         uint8_t *rho_up = rho_buf[(qy + 1) & 1] + 1, *rho = rho_buf[qy & 1] + 1;
         uint32_t *e_up = e_buf[(qy + 1) & 1] + 1, *e_cur = e_buf[qy & 1] + 1;
@@ -105,9 +115,15 @@ HTC_HD int htc_ht_cleanup_with(const HtcHtDSP *dsp, const uint8_t *seg, uint32_t
 
         for (uint32_t qx = 0; qx < qw; qx += 2) {
             const int has_b = qx + 1 < qw;
+            {
+                uint64_t w64;
+                memcpy(&w64, vp, 8); /* little-endian host */
+                vacc |= w64 << nb;
+                vp += (63 - nb) >> 3;
+                nb |= 56;
+            }
             VlcWin v;
-            memcpy(&v.bits, vb + (vpos >> 3), 8);
-            v.bits >>= vpos & 7;
+            v.bits = vacc;
             v.used = 0;
             uint32_t q0, q1 = 0, u0, u1;
             if (qy == 0) {
@@ -145,7 +161,8 @@ HTC_HD int htc_ht_cleanup_with(const HtcHtDSP *dsp, const uint8_t *seg, uint32_t
                 u0 += kappa_of(HTC_HT_VLC_RHO(q0), e_up + 2 * qx);
                 u1 += kappa_of(HTC_HT_VLC_RHO(q1), e_up + 2 * qx + 2);
             }
-            vpos += v.used;
+            vacc = v.bits;
+            nb -= v.used;
             rho[qx] = (uint8_t)HTC_HT_VLC_RHO(q0);
             rho[qx + 1] = (uint8_t)HTC_HT_VLC_RHO(q1);
             qrow[qx] = (uint16_t)q0;

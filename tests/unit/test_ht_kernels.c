@@ -119,7 +119,7 @@ int main(void)
     static const char *const files[] = {
         "htj2k/medical/CT1.j2c", "htj2k/medical/MR1.j2c", "htj2k/conformance/ds0_ht_07_b11.j2k",
         "htj2k/conformance/ds1_ht_05_b11.j2k", "htj2k/openjph/simple_enc_rev53_tall_narrow.j2c",
-        "htj2k/openjph/simple_dec_rev53_64x64_16bit.jph",
+        "htj2k/openjph/simple_dec_rev53_64x64_16bit.jph", "generated/mammo/RG2_mirror_3064x4774_htj2k_rpcl_tlm.j2c",
     };
     static int32_t out1[4096], out2[4096];
     const int bench = getenv("HTC_BENCH") != NULL;
