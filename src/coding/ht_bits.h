@@ -263,22 +263,9 @@ typedef struct HtcHtMel {
     uint32_t nbits;
     uint32_t unstuff;
     uint32_t k;         /* MEL state 0..12 */
-    uint32_t run;       /* zero events left in the current run */
-    uint32_t one;       /* the run ends with a 1 event */
+    uint32_t cnt;       /* events left in the current symbol, >= 1 */
+    uint32_t one;       /* the symbol's last event is a 1 */
 } HtcHtMel;
-
-static HTC_HD inline void htc_ht_mel_init(HtcHtMel *m, const uint8_t *data, uint32_t len)
-{
-    m->data = data;
-    m->pos = 0;
-    m->len = len;
-    m->cur = 0;
-    m->nbits = 0;
-    m->unstuff = 0;
-    m->k = 0;
-    m->run = 0;
-    m->one = 0;
-}
 
 static HTC_HD inline uint32_t htc_ht_mel_bit(HtcHtMel *m)
 {
@@ -299,36 +286,56 @@ static HTC_HD inline uint32_t htc_ht_mel_bit(HtcHtMel *m)
     return (m->cur >> m->nbits) & 1;
 }
 
-/* The next MEL event (0 or 1). */
-static HTC_HD inline uint32_t htc_ht_mel_event(HtcHtMel *m)
+/* Decodes the next MEL symbol: a 1 bit is a run of 2^e zero events, a 0
+ * bit and e more bits r are r zero events then a 1. Symbols are decoded
+ * ahead of use (reading MEL has no effect on the other streams), so the
+ * state always holds one with events left. */
+static HTC_HD inline void htc_ht_mel_next(HtcHtMel *m)
 {
 #ifdef __CUDA_ARCH__
     const uint8_t mel_e[13] = {0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 4, 5};
 #else
     static const uint8_t mel_e[13] = {0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 4, 5};
 #endif
-    for (;;) {
-        if (m->run) {
-            m->run--;
-            return 0;
-        }
-        if (m->one) {
-            m->one = 0;
-            return 1;
-        }
-        const uint32_t e = mel_e[m->k];
-        if (htc_ht_mel_bit(m)) {
-            m->run = 1u << e;
-            m->k += m->k < 12;
-        } else {
-            uint32_t r = 0;
-            for (uint32_t i = 0; i < e; i++)
-                r = r << 1 | htc_ht_mel_bit(m);
-            m->run = r;
-            m->one = 1;
-            m->k -= m->k > 0;
-        }
+    const uint32_t e = mel_e[m->k];
+    if (htc_ht_mel_bit(m)) {
+        m->cnt = 1u << e;
+        m->one = 0;
+        m->k += m->k < 12;
+    } else {
+        uint32_t r = 0;
+        for (uint32_t i = 0; i < e; i++)
+            r = r << 1 | htc_ht_mel_bit(m);
+        m->cnt = r + 1;
+        m->one = 1;
+        m->k -= m->k > 0;
     }
 }
+
+static HTC_HD inline void htc_ht_mel_init(HtcHtMel *m, const uint8_t *data, uint32_t len)
+{
+    m->data = data;
+    m->pos = 0;
+    m->len = len;
+    m->cur = 0;
+    m->nbits = 0;
+    m->unstuff = 0;
+    m->k = 0;
+    htc_ht_mel_next(m);
+}
+
+/* The next MEL event if take is 1 (and 1 without consuming one if take is
+ * 0): no branch but the one at the end of a symbol. */
+static HTC_HD inline uint32_t htc_ht_mel_take(HtcHtMel *m, uint32_t take)
+{
+    const uint32_t ev = ((m->cnt == 1) & m->one) | (take ^ 1);
+    m->cnt -= take;
+    if (!m->cnt)
+        htc_ht_mel_next(m);
+    return ev;
+}
+
+/* The next MEL event (0 or 1). */
+static HTC_HD inline uint32_t htc_ht_mel_event(HtcHtMel *m) { return htc_ht_mel_take(m, 1); }
 
 #endif /* HTC_HT_BITS_H */

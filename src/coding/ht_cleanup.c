@@ -29,9 +29,8 @@ static HTC_HD inline uint32_t win_take(VlcWin *v, uint32_t k)
 /* CxtVLC of one quad in context c (a MEL event decides for c == 0). */
 static HTC_HD inline uint32_t quad_vlc(const uint16_t *lut, uint32_t c, VlcWin *v, HtcHtMel *mel)
 {
-    if (c == 0 && !htc_ht_mel_event(mel))
-        return 0;
-    const uint32_t q = lut[c << 7 | ((uint32_t)v->bits & 0x7F)];
+    const uint32_t ev = htc_ht_mel_take(mel, c == 0);
+    const uint32_t q = lut[c << 7 | ((uint32_t)v->bits & 0x7F)] & (0u - ev);
     win_take(v, HTC_HT_VLC_LEN(q));
     return q;
 }
