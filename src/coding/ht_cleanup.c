@@ -73,12 +73,15 @@ HTC_HD int htc_ht_cleanup_with(const HtcHtDSP *dsp, const uint8_t *seg, uint32_t
     const size_t ms_size = HTC_HT_CLEANUP_SCRATCH(w, h) - HTC_HT_VLC_CLEAN_SIZE;
     uint8_t *vb = ms + ms_size;
     size_t ms_pos = 0;
-    /* A sample reads m <= U <= umax MagSgn bits (U is checked before its
-     * row's MagSgn), and a kernel reads up to 32 bytes past its position:
-     * only that much of the buffer needs the stream's end-of-data bits, a
-     * fraction of ms_size when umax is well below 32. */
-    const size_t ms_need = ((size_t)qw * qh * 4 * umax + 7) / 8 + 64;
-    htc_ht_unstuff(seg, lcup - scup, ms, HTC_HT_MIN_SZ(ms_need, ms_size));
+    /* The stream's end-of-data bits (all 1) are written only as far as a
+     * kernel can read: 64 bytes past the data first, then before each row
+     * as far as that row can reach (a sample reads m <= U <= umax bits, U
+     * is checked before its row's MagSgn; a kernel reads up to 32 bytes
+     * past its position). A valid stream ends near its data, so this
+     * writes far less than the whole buffer (16 KiB for a 64x64 block). */
+    size_t ms_filled = HTC_HT_MIN_SZ((size_t)(lcup - scup) + 64, ms_size);
+    const size_t ms_row_reach = ((size_t)qw * 4 * umax + 7) / 8 + 48;
+    htc_ht_unstuff(seg, lcup - scup, ms, ms_filled);
     /* a pair of quads reads a 64-bit window and consumes at most 30 bits */
     htc_ht_unstuff_vlc(seg, lcup, scup, vb, HTC_HT_VLC_CLEAN_SIZE,
                        ((size_t)(qw + 1) / 2 * qh * 30 + 7) / 8 + 16);
@@ -172,6 +175,11 @@ HTC_HD int htc_ht_cleanup_with(const HtcHtDSP *dsp, const uint8_t *seg, uint32_t
         }
         if (ubad)
             return HTC_ECORRUPT;
+        if ((ms_pos >> 3) + ms_row_reach > ms_filled && ms_filled < ms_size) {
+            const size_t f = HTC_HT_MIN_SZ((ms_pos >> 3) + ms_row_reach, ms_size);
+            memset(ms + ms_filled, 0xFF, f - ms_filled);
+            ms_filled = f;
+        }
 #ifdef __CUDA_ARCH__ /* the GPU has no kernel table: the plain C kernel */
         (void)dsp;
         htc_ht_magsgn_row_c(ms, &ms_pos, qrow, urow, qw, p, out + (ptrdiff_t)(2 * qy) * stride,
