@@ -86,6 +86,20 @@ static HTC_HD inline void htc_ht_unstuff(const uint8_t *src, size_t len, uint8_t
     uint32_t n = 0, ff = 0;
     size_t i = 0, o = 0;
     while (i < lim) {
+        if (!ff && lim - i >= 8) {
+            /* eight bytes none of which is 0xFF: 64 bits out, n unchanged */
+            uint64_t w;
+            memcpy(&w, src + i, 8);
+            const uint64_t nw = ~w;
+            if (!((nw - 0x0101010101010101ull) & ~nw & 0x8080808080808080ull)) {
+                const uint64_t lo = acc | w << n; /* little-endian host */
+                memcpy(dst + o, &lo, 8);
+                o += 8;
+                i += 8;
+                acc = n ? w >> (64 - n) : 0;
+                continue;
+            }
+        }
         if (!ff && lim - i >= 4) {
             uint32_t w;
             memcpy(&w, src + i, 4);
