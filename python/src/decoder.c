@@ -167,7 +167,9 @@ static int decoder_init(PyObject *self, PyObject *args, PyObject *kw)
         htc_decoder_default_settings(&d->settings);
     }
     d->settings.threads = (uint32_t)threads;
-    d->settings.device = HTC_DEVICE_CPU; /* the library's GPU path is asked per decode (memory = DEVICE) */
+    /* A GPU Decoder drives libhtc's GPU backend: one htc_decode_batch per
+     * list, samples left in device memory where they are to be returned. */
+    d->settings.device = d->mode == MODE_GPU ? HTC_DEVICE_GPU : HTC_DEVICE_CPU;
     d->settings.device_id = d->device_id;
     if (!d->lock && !(d->lock = PyThread_allocate_lock())) {
         PyErr_NoMemory();
