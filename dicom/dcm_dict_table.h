@@ -1,6 +1,7 @@
 /* htcodec DICOM: the data dictionary's value representations (PS3.6 section 6,
  * tag -> VR), used to read implicit VR data sets. Generated from the
- * standard's registry as distributed with pydicom 3.0.1 (data, not code).
+ * standard's registry as distributed with pydicom 3.0.1 (data, not code;
+ * licence: dicom/THIRD_PARTY.md).
  * Ambiguous VRs: 'xs' = US or SS, 'ox' = OB or OW, 'xw' = US or SS or OW,
  * 'uw' = US or OW, 'NO' = none (item tags). Sorted by tag. */
 

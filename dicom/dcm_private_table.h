@@ -1,7 +1,7 @@
 /* htcodec DICOM layer: VRs of private data elements by private creator, used
  * for implicit VR data sets and private elements sent as UN. Generated from the
  * private dictionary distributed with pydicom 3.0.1 (vendor conformance statements;
- * data, not code). Entries: creator index, group (0xFFFF-masked forms below),
+ * data, not code; licence: dicom/THIRD_PARTY.md). Entries: creator index, group (0xFFFF-masked forms below),
  * element (low byte when the block is 'xx'), VR. Sorted by creator. */
 
 static const char *const dcm_private_creators[] = {
