@@ -1,7 +1,7 @@
 /* htc_gpu_bench: the GPU backend against htcodec's own CPU decoder on the
  * same files, in one process.
  *
- *   htc_gpu_bench [--count N] [--repeat R] [--threads T] [--check] FILE...
+ *   htc_gpu_bench [--count N] [--repeat R] [--threads T] [--devices D] [--check] FILE...
  *
  * The files are loaded into host memory and repeated until the batch holds
  * N items (default: one of each). Each run is one htc_decode_batch call
@@ -58,7 +58,7 @@ static uint8_t *load(const char *path, size_t *size)
 
 int main(int argc, char **argv)
 {
-    int count = 0, repeat = 10, check = 0;
+    int count = 0, repeat = 10, check = 0, devices = 1;
     unsigned threads = 0;
     const char *files[4096];
     int nfiles = 0;
@@ -69,6 +69,8 @@ int main(int argc, char **argv)
             repeat = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--threads") && i + 1 < argc)
             threads = (unsigned)atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--devices") && i + 1 < argc)
+            devices = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--check"))
             check = 1;
         else if (nfiles < 4096)
@@ -97,6 +99,11 @@ int main(int argc, char **argv)
     HtcDecoderSettings gs, cs;
     htc_decoder_default_settings(&gs);
     gs.device = HTC_DEVICE_GPU;
+    if (devices > htc_cuda_device_count())
+        devices = htc_cuda_device_count();
+    if (devices < 1)
+        devices = 1;
+    gs.num_devices = (uint32_t)devices;
     htc_decoder_default_settings(&cs);
     cs.threads = threads;
     HtcDecoder *gpu = NULL, *cpu = NULL;
@@ -129,6 +136,12 @@ int main(int argc, char **argv)
             samples += (uint64_t)lay.planes[k].width * lay.planes[k].height;
         htc_picture_release(&lay);
         htc_stream_close(&s);
+        /* On the device whose share of the batch item i falls in (the
+         * library cuts a batch into contiguous shares, one per device). */
+        int dev = 0;
+        while (dev + 1 < devices && (size_t)i >= (size_t)count * (dev + 1) / devices)
+            dev++;
+        cudaSetDevice(dev);
         if (cudaMalloc(&dbuf[i], dsize[i] ? dsize[i] : 1) != cudaSuccess) {
             fprintf(stderr, "cudaMalloc of %zu bytes failed\n", dsize[i]);
             return 1;
@@ -206,7 +219,7 @@ int main(int argc, char **argv)
             ct[r] = t3 - t2;
     }
     const double g = median(gt, repeat), c = median(ct, repeat);
-    printf("device: %s\n", name);
+    printf("device: %s x %d\n", name, devices);
     printf("batch: %d items from %d files, %.1f MB compressed, %.1f Msamples\n", count, nfiles,
            bytes_in / 1e6, samples / 1e6);
     printf("check: %s (%d mismatches, %d failed items)\n", check ? (mismatches ? "FAIL" : "ok") : "not run",

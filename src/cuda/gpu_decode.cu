@@ -403,6 +403,7 @@ typedef struct ItemState {
 typedef struct PlanPart {
     HtcDecoder *d;             /* the GPU decoder (read only here) */
     HtcDecoder *cpu;           /* this thread's CPU decoder for fallbacks */
+    int device;                /* the CUDA device this share is planned for */
     ItemState *st;
     HtcBatchItem *items;
     size_t i0, i1;
@@ -449,11 +450,14 @@ static void part_free(PlanPart *pp)
     memset(pp, 0, sizeof(*pp));
 }
 
-extern "C" void htc_gpu_close(HtcDecoder *d)
+/* A decoder's GPU states, one per device it spreads batches over. */
+#define GPU_MAX_DEVICES 16
+typedef struct GpuSet {
+    GpuState *dev[GPU_MAX_DEVICES];
+} GpuSet;
+
+static void gpu_state_free(GpuState *g)
 {
-    if (!d || !d->gpu)
-        return;
-    GpuState *g = (GpuState *)d->gpu;
     cudaSetDevice(g->device);
     DevBuf *bufs[] = { &g->pool, &g->jobs, &g->status, &g->arena, &g->tmp, &g->scratch,
                        &g->dwt, &g->mct, &g->cvt, &g->staging };
@@ -469,31 +473,51 @@ extern "C" void htc_gpu_close(HtcDecoder *d)
     free(g->status_host);
     cudaStreamDestroy(g->stream);
     free(g);
+}
+
+extern "C" void htc_gpu_close(HtcDecoder *d)
+{
+    if (!d || !d->gpu)
+        return;
+    GpuSet *set = (GpuSet *)d->gpu;
+    for (int k = 0; k < GPU_MAX_DEVICES; k++)
+        if (set->dev[k])
+            gpu_state_free(set->dev[k]);
+    free(set);
     d->gpu = NULL;
 }
 
-static GpuState *gpu_state(HtcDecoder *d, int *rc)
+/* The state for the decoder's k-th device (settings.device_id + k), made
+ * on first use. Not thread-safe for one k; distinct k may run at once once
+ * the set exists. */
+static GpuState *gpu_state(HtcDecoder *d, uint32_t k, int *rc)
 {
     *rc = 0;
-    if (d->gpu)
-        return (GpuState *)d->gpu;
+    if (!d->gpu && !(d->gpu = calloc(1, sizeof(GpuSet)))) {
+        *rc = htc_fail(&d->ctx, HTC_ENOMEM, "GPU state");
+        return NULL;
+    }
+    GpuSet *set = (GpuSet *)d->gpu;
+    if (set->dev[k])
+        return set->dev[k];
+    const int device = d->settings.device_id + (int)k;
     GpuState *g = (GpuState *)calloc(1, sizeof(GpuState));
     if (!g) {
         *rc = htc_fail(&d->ctx, HTC_ENOMEM, "GPU state");
         return NULL;
     }
-    g->device = d->settings.device_id;
+    g->device = device;
     if (cudaSetDevice(g->device) != cudaSuccess ||
         cudaStreamCreateWithFlags(&g->stream, cudaStreamNonBlocking) != cudaSuccess) {
         cudaGetLastError();
         free(g);
-        *rc = htc_fail(&d->ctx, HTC_ENODEVICE, "CUDA device %d cannot be used", d->settings.device_id);
+        *rc = htc_fail(&d->ctx, HTC_ENODEVICE, "CUDA device %d cannot be used", device);
         return NULL;
     }
     if (gpu_ht_upload_tables() < 0) {
         cudaStreamDestroy(g->stream);
         free(g);
-        *rc = htc_fail(&d->ctx, HTC_EDEVICE, "copying the HT tables to CUDA device %d", d->settings.device_id);
+        *rc = htc_fail(&d->ctx, HTC_EDEVICE, "copying the HT tables to CUDA device %d", device);
         return NULL;
     }
     g->gjobs.elem = sizeof(GpuJob);
@@ -508,7 +532,7 @@ static GpuState *gpu_state(HtcDecoder *d, int *rc)
         pp->cvts.elem = sizeof(GpuCvtDesc);
         htc_job_table_init(&pp->jt);
     }
-    d->gpu = g;
+    set->dev[k] = g;
     return g;
 }
 
@@ -812,7 +836,7 @@ static int cpu_item(PlanPart *pp, ItemState *st, HtcBatchItem *it, void *caller_
         return rc;
     }
     dp.memory = HTC_MEMORY_DEVICE;
-    dp.device_id = d->settings.device_id;
+    dp.device_id = pp->device;
     dp.caller_owned = caller_buf != NULL;
     it->picture = dp;
     return 0;
@@ -876,7 +900,7 @@ static void plan_item(PlanPart *pp, size_t i)
     if (irc >= 0) {
         if (is->device_out) {
             pic->memory = HTC_MEMORY_DEVICE;
-            pic->device_id = d->settings.device_id;
+            pic->device_id = pp->device;
             pic->caller_owned = caller_buf;
         }
         uint8_t *out_base;
@@ -936,7 +960,7 @@ static void plan_item(PlanPart *pp, size_t i)
 static void *plan_worker(void *arg)
 {
     PlanPart *pp = (PlanPart *)arg;
-    cudaSetDevice(pp->d->settings.device_id);
+    cudaSetDevice(pp->device);
     pp->gjobs.n = pp->levels.n = pp->mcts.n = pp->cvts.n = 0;
     pp->pinned_used = pp->arena_elems = pp->staging = 0;
     pp->max_levels = 0;
@@ -977,7 +1001,8 @@ static int vec_append(Vec *dst, const Vec *src)
     return 0;
 }
 
-extern "C" int htc_gpu_decode_batch(HtcDecoder *d, HtcBatchItem *items, size_t n)
+/* One batch on the decoder's k-th device, planned on up to `threads` host threads. */
+static int batch_on(HtcDecoder *d, uint32_t dk, HtcBatchItem *items, size_t n, uint32_t threads)
 {
     int rc = 0;
     /* HTC_GPU_TIMING=1: where the time goes, per stage, on stderr. */
@@ -988,7 +1013,7 @@ extern "C" int htc_gpu_decode_batch(HtcDecoder *d, HtcBatchItem *items, size_t n
     int events = 0;
     const double t_start = host_ms();
     double t_planned = t_start;
-    GpuState *g = gpu_state(d, &rc);
+    GpuState *g = gpu_state(d, dk, &rc);
     if (!g)
         return rc;
     if (cudaSetDevice(g->device) != cudaSuccess)
@@ -998,13 +1023,14 @@ extern "C" int htc_gpu_decode_batch(HtcDecoder *d, HtcBatchItem *items, size_t n
         return htc_fail(&d->ctx, HTC_ENOMEM, "batch of %zu", n);
 
     /* 1. Plan on the host, items shared out over the decoder's threads. */
-    uint32_t np = (uint32_t)HTC_MIN((size_t)HTC_MAX(d->num_threads, 1u), (n + 3) / 4);
+    uint32_t np = (uint32_t)HTC_MIN((size_t)HTC_MAX(threads, 1u), (n + 3) / 4);
     np = HTC_MAX(HTC_MIN(np, (uint32_t)GPU_MAX_PARTS), 1u);
     pthread_t th[GPU_MAX_PARTS];
     uint32_t started = 0;
     for (uint32_t k = 0; k < np; k++) {
         PlanPart *pp = &g->parts[k];
         pp->d = d;
+        pp->device = g->device;
         pp->st = st;
         pp->items = items;
         pp->i0 = n * k / np;
@@ -1253,4 +1279,61 @@ done:
         htc_stream_close(&st[i].own);
     free(st);
     return rc;
+}
+
+typedef struct DeviceRun {
+    HtcDecoder *d;
+    uint32_t k, threads;
+    HtcBatchItem *items;
+    size_t n;
+    int rc;
+} DeviceRun;
+
+static void *device_worker(void *arg)
+{
+    DeviceRun *r = (DeviceRun *)arg;
+    r->rc = batch_on(r->d, r->k, r->items, r->n, r->threads);
+    return NULL;
+}
+
+/* A batch is cut into contiguous shares, one per device (settings.num_devices
+ * from settings.device_id on), decoded at once from host threads of their own. */
+extern "C" int htc_gpu_decode_batch(HtcDecoder *d, HtcBatchItem *items, size_t n)
+{
+    const int count = htc_cuda_device_count();
+    uint32_t nd = HTC_MAX(d->settings.num_devices, 1u);
+    if (count > d->settings.device_id)
+        nd = HTC_MIN(nd, (uint32_t)(count - d->settings.device_id));
+    nd = HTC_MIN(nd, (uint32_t)GPU_MAX_DEVICES);
+    if (nd > 1 && n >= 2 * (size_t)nd) {
+        int rc = 0;
+        for (uint32_t k = 0; k < nd && rc >= 0; k++)
+            if (!gpu_state(d, k, &rc))
+                return rc; /* made here, one thread, before the shares run */
+        DeviceRun runs[GPU_MAX_DEVICES];
+        pthread_t th[GPU_MAX_DEVICES];
+        int started[GPU_MAX_DEVICES] = { 0 };
+        for (uint32_t k = 0; k < nd; k++) {
+            runs[k].d = d;
+            runs[k].k = k;
+            runs[k].threads = HTC_MAX(d->num_threads / nd, 1u);
+            runs[k].items = items + n * k / nd;
+            runs[k].n = n * (k + 1) / nd - n * k / nd;
+            runs[k].rc = 0;
+        }
+        for (uint32_t k = 1; k < nd; k++)
+            started[k] = pthread_create(&th[k], NULL, device_worker, &runs[k]) == 0;
+        device_worker(&runs[0]);
+        for (uint32_t k = 1; k < nd; k++) {
+            if (started[k])
+                pthread_join(th[k], NULL);
+            else
+                device_worker(&runs[k]);
+        }
+        for (uint32_t k = 0; k < nd; k++)
+            if (runs[k].rc < 0)
+                return runs[k].rc;
+        return 0;
+    }
+    return batch_on(d, 0, items, n, d->num_threads);
 }
