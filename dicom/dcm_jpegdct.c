@@ -8,89 +8,13 @@
 #include <stdio.h>
 
 #include "dcm_internal.h"
-
-typedef struct DHuff {
-    int present;
-    uint8_t bits[17];
-    uint8_t vals[256];
-    int32_t mincode[17], maxcode[18], valptr[17];
-} DHuff;
-
-typedef struct DBits {
-    const uint8_t *p, *end;
-    uint32_t acc;
-    int n;
-    int marker;
-} DBits;
+#include "dcm_jpeg_bits.h"
 
 static const uint8_t zigzag[64] = {
     0,  1,  8,  16, 9,  2,  3,  10, 17, 24, 32, 25, 18, 11, 4,  5,  12, 19, 26, 33, 40, 48,
     41, 34, 27, 20, 13, 6,  7,  14, 21, 28, 35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23,
     30, 37, 44, 51, 58, 59, 52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63,
 };
-
-static void build(DHuff *h)
-{
-    int32_t code = 0, k = 0;
-    for (int l = 1; l <= 16; l++) {
-        h->valptr[l] = k;
-        h->mincode[l] = code;
-        code += h->bits[l];
-        k += h->bits[l];
-        h->maxcode[l] = h->bits[l] ? code - 1 : -1;
-        code <<= 1;
-    }
-    h->maxcode[17] = 0x7FFFFFFF;
-}
-
-static int getbit(DBits *b)
-{
-    if (b->n == 0) {
-        uint8_t v = 0;
-        if (!b->marker && b->p < b->end) {
-            v = *b->p;
-            if (v == 0xFF) {
-                const uint8_t nx = b->p + 1 < b->end ? b->p[1] : 0xD9;
-                if (nx == 0x00)
-                    b->p += 2;
-                else {
-                    b->marker = 1;
-                    v = 0;
-                }
-            } else {
-                b->p++;
-            }
-        }
-        b->acc = v;
-        b->n = 8;
-    }
-    b->n--;
-    return (int)(b->acc >> b->n & 1);
-}
-
-static int huff(DBits *b, const DHuff *h)
-{
-    int32_t code = getbit(b);
-    int l = 1;
-    while (l <= 16 && code > h->maxcode[l]) {
-        code = code << 1 | getbit(b);
-        l++;
-    }
-    if (l > 16)
-        return -1;
-    const int32_t i = h->valptr[l] + code - h->mincode[l];
-    return i >= 0 && i < 256 ? h->vals[i] : -1;
-}
-
-static int32_t extend(DBits *b, int s)
-{
-    if (s == 0)
-        return 0;
-    int32_t v = 0;
-    for (int i = 0; i < s; i++)
-        v = v << 1 | getbit(b);
-    return v < (1 << (s - 1)) ? v - (1 << s) + 1 : v;
-}
 
 #define CB 13
 #define F0298 2446
@@ -171,7 +95,7 @@ static void idct_block(const int32_t coef[64], const uint16_t q[64], int pass1, 
 int dcm_jpegdct_decode(const DcmCtx *c, const uint8_t *src, size_t size, const HtcDicomImage *img,
                        HtcDicomFrame *out)
 {
-    DHuff dc[4], ac[4];
+    DcmJpegHuff dc[4], ac[4];
     uint16_t qt[4][64];
     memset(dc, 0, sizeof(dc));
     memset(ac, 0, sizeof(ac));
@@ -226,7 +150,7 @@ int dcm_jpegdct_decode(const DcmCtx *c, const uint8_t *src, size_t size, const H
                     rc = dcm_fail(c, HTC_ECORRUPT, "JPEG DHT at frame offset %zu too short", i);
                     break;
                 }
-                DHuff *h = tc ? &ac[th] : &dc[th];
+                DcmJpegHuff *h = tc ? &ac[th] : &dc[th];
                 int total = 0;
                 for (int l = 1; l <= 16; l++)
                     total += h->bits[l] = s[k + l];
@@ -236,7 +160,7 @@ int dcm_jpegdct_decode(const DcmCtx *c, const uint8_t *src, size_t size, const H
                 }
                 memcpy(h->vals, s + k + 17, (size_t)total);
                 h->present = 1;
-                build(h);
+                dcm_jpeg_huff_build(h);
                 k += 17 + (size_t)total;
             }
         } else if (m == 0xC0 || m == 0xC1) {
@@ -288,7 +212,7 @@ int dcm_jpegdct_decode(const DcmCtx *c, const uint8_t *src, size_t size, const H
                 rc = dcm_fail(c, HTC_ECORRUPT, "JPEG SOS: Huffman tables %d/%d missing", td, ta);
                 break;
             }
-            DBits b = { src + i + 2 + len, src + size, 0, 0, 0 };
+            DcmJpegBits b = { src + i + 2 + len, src + size, 0, 0, 0 };
             const uint32_t bw = (width + 7) / 8, bh = (height + 7) / 8;
             int32_t pred = 0;
             uint32_t mcus = 0;
@@ -306,15 +230,15 @@ int dcm_jpegdct_decode(const DcmCtx *c, const uint8_t *src, size_t size, const H
                         mcus = 0;
                     }
                     int32_t coef[64] = { 0 };
-                    const int t = huff(&b, &dc[td]);
+                    const int t = dcm_jpeg_decode_huff(&b, &dc[td]);
                     if (t < 0 || t > 15) {
                         rc = dcm_fail(c, HTC_ECORRUPT, "JPEG: bad DC code in block %u,%u", bx, by);
                         break;
                     }
-                    pred += extend(&b, t);
+                    pred += dcm_jpeg_receive_extend(&b, t);
                     coef[0] = pred;
                     for (int k = 1; k < 64;) {
-                        const int rs = huff(&b, &ac[ta]);
+                        const int rs = dcm_jpeg_decode_huff(&b, &ac[ta]);
                         if (rs < 0) {
                             rc = dcm_fail(c, HTC_ECORRUPT, "JPEG: bad AC code in block %u,%u", bx, by);
                             break;
@@ -331,7 +255,7 @@ int dcm_jpegdct_decode(const DcmCtx *c, const uint8_t *src, size_t size, const H
                             rc = dcm_fail(c, HTC_ECORRUPT, "JPEG: AC run past the block %u,%u", bx, by);
                             break;
                         }
-                        coef[zigzag[k]] = extend(&b, sz);
+                        coef[zigzag[k]] = dcm_jpeg_receive_extend(&b, sz);
                         k++;
                     }
                     if (rc)

@@ -5,89 +5,9 @@
 #include <stdio.h>
 
 #include "dcm_internal.h"
+#include "dcm_jpeg_bits.h"
 
 #define MAX_COMP 4
-
-typedef struct Huff {
-    int present;
-    uint8_t bits[17];          /* codes of each length 1..16 */
-    uint8_t vals[256];
-    int32_t mincode[17], maxcode[18], valptr[17];
-} Huff;
-
-typedef struct Bits {
-    const uint8_t *p, *end;
-    uint32_t acc;
-    int n;                     /* bits in acc */
-    int marker;                /* a marker was reached: feed zeros */
-} Bits;
-
-static void huff_build(Huff *h)
-{
-    int32_t code = 0, k = 0;
-    for (int l = 1; l <= 16; l++) {
-        h->valptr[l] = k;
-        h->mincode[l] = code;
-        code += h->bits[l];
-        k += h->bits[l];
-        h->maxcode[l] = h->bits[l] ? code - 1 : -1;
-        code <<= 1;
-    }
-    h->maxcode[17] = 0x7FFFFFFF;
-}
-
-static int bit(Bits *b)
-{
-    if (b->n == 0) {
-        uint8_t v = 0;
-        if (!b->marker && b->p < b->end) {
-            v = *b->p;
-            if (v == 0xFF) {
-                const uint8_t nx = b->p + 1 < b->end ? b->p[1] : 0xD9;
-                if (nx == 0x00) {
-                    b->p += 2;
-                } else {
-                    b->marker = 1; /* leave the marker for the caller */
-                    v = 0;
-                }
-            } else {
-                b->p++;
-            }
-        }
-        b->acc = v;
-        b->n = 8;
-    }
-    b->n--;
-    return (int)(b->acc >> b->n & 1);
-}
-
-static int decode_huff(Bits *b, const Huff *h)
-{
-    int32_t code = bit(b);
-    int l = 1;
-    while (l <= 16 && code > h->maxcode[l]) {
-        code = code << 1 | bit(b);
-        l++;
-    }
-    if (l > 16)
-        return -1;
-    const int32_t idx = h->valptr[l] + code - h->mincode[l];
-    return idx >= 0 && idx < 256 ? h->vals[idx] : -1;
-}
-
-static int32_t receive_extend(Bits *b, int s)
-{
-    if (s == 0)
-        return 0;
-    if (s == 16)
-        return 32768;
-    int32_t v = 0;
-    for (int i = 0; i < s; i++)
-        v = v << 1 | bit(b);
-    if (v < (1 << (s - 1)))
-        v += (int32_t)(-1u << s) + 1;
-    return v;
-}
 
 typedef struct Comp {
     int id, h, v;
@@ -96,7 +16,7 @@ typedef struct Comp {
 int dcm_jpegll_decode(const DcmCtx *c, const uint8_t *src, size_t size, const HtcDicomImage *img,
                       HtcDicomFrame *out)
 {
-    Huff huff[4];
+    DcmJpegHuff huff[4];
     memset(huff, 0, sizeof(huff));
     Comp comp[MAX_COMP];
     int ncomp = 0, precision = 0, have_sof = 0;
@@ -137,7 +57,7 @@ int dcm_jpegll_decode(const DcmCtx *c, const uint8_t *src, size_t size, const Ht
                     rc = dcm_fail(c, HTC_ECORRUPT, "JPEG DHT at frame offset %zu: bad table", i);
                     break;
                 }
-                Huff *h = &huff[th];
+                DcmJpegHuff *h = &huff[th];
                 int total = 0;
                 for (int l = 1; l <= 16; l++)
                     total += h->bits[l] = s[k + l];
@@ -149,7 +69,7 @@ int dcm_jpegll_decode(const DcmCtx *c, const uint8_t *src, size_t size, const Ht
                 (void)tc; /* lossless uses the DC class; AC tables are accepted and ignored */
                 if (tc == 0) {
                     h->present = 1;
-                    huff_build(h);
+                    dcm_jpeg_huff_build(h);
                 }
                 k += 17 + (size_t)total;
             }
@@ -213,7 +133,7 @@ int dcm_jpegll_decode(const DcmCtx *c, const uint8_t *src, size_t size, const Ht
             }
             const int ns = s[0];
             int idx[MAX_COMP];
-            const Huff *tab[MAX_COMP];
+            const DcmJpegHuff *tab[MAX_COMP];
             if (ns < 1 || ns > ncomp) {
                 rc = dcm_fail(c, HTC_ECORRUPT, "JPEG SOS: %d components", ns);
                 break;
@@ -237,7 +157,7 @@ int dcm_jpegll_decode(const DcmCtx *c, const uint8_t *src, size_t size, const Ht
                 rc = dcm_fail(c, HTC_ECORRUPT, "JPEG SOS: predictor %d, point transform %d", pred, pt);
                 break;
             }
-            Bits b = { src + i + 2 + len, src + size, 0, 0, 0 };
+            DcmJpegBits b = { src + i + 2 + len, src + size, 0, 0, 0 };
             const size_t plane = (size_t)width * height;
             const int32_t initial = 1 << (precision - pt - 1);
             uint32_t mcus = 0;
@@ -259,12 +179,12 @@ int dcm_jpegll_decode(const DcmCtx *c, const uint8_t *src, size_t size, const Ht
                     for (int k = 0; k < ns; k++) {
                         uint16_t *pl = samples + (size_t)idx[k] * plane;
                         const size_t at = (size_t)y * width + x;
-                        const int t = decode_huff(&b, tab[k]);
+                        const int t = dcm_jpeg_decode_huff(&b, tab[k]);
                         if (t < 0 || t > 16) {
                             rc = dcm_fail(c, HTC_ECORRUPT, "JPEG lossless: bad Huffman code at row %u, column %u", y, x);
                             break;
                         }
-                        const int32_t diff = receive_extend(&b, t);
+                        const int32_t diff = dcm_jpeg_receive_extend(&b, t);
                         int32_t px;
                         const int32_t ra = x ? pl[at - 1] : 0, rb = y ? pl[at - width] : 0,
                                       rcn = x && y ? pl[at - width - 1] : 0;
