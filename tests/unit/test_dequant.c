@@ -12,37 +12,8 @@
 #include "test.h"
 #include "transform/transform.h"
 
-static uint64_t rng_state = 0x243f6a8885a308d3ull;
-static uint32_t rnd(void)
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return (uint32_t)(rng_state >> 16);
-}
-
-typedef struct Variant {
-    const char *name;
-    HtcTransformDSP dsp;
-} Variant;
-static Variant variants[3];
-static int num_variants;
-
-static void init_variants(void)
-{
-    const uint32_t hw = htc_cpu_flags();
-    htc_transform_dsp_init(&variants[0].dsp, 0);
-    variants[0].name = "c";
-    num_variants = 1;
-    if (hw & HTC_CPU_AVX2) {
-        htc_transform_dsp_init(&variants[num_variants].dsp, HTC_CPU_AVX2);
-        variants[num_variants++].name = "avx2";
-    }
-    if ((hw & HTC_CPU_AVX512) && (hw & HTC_CPU_AVX2)) {
-        htc_transform_dsp_init(&variants[num_variants].dsp, HTC_CPU_AVX2 | HTC_CPU_AVX512);
-        variants[num_variants++].name = "avx512";
-    }
-}
+#define TV_SEED 0x243f6a8885a308d3ull
+#include "transform_variants.h"
 
 static void check_known(void)
 {
@@ -186,7 +157,7 @@ static void bench(void)
 
 int main(int argc, char **argv)
 {
-    init_variants();
+    init_variants(0);
     if (argc > 1 && strcmp(argv[1], "--bench") == 0) {
         bench();
         return 0;

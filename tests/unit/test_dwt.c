@@ -13,41 +13,8 @@
 #include "test.h"
 #include "transform/transform.h"
 
-static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
-static uint32_t rnd(void)
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return (uint32_t)(rng_state >> 16);
-}
-
-/* ---- tables to compare ---- */
-typedef struct Variant {
-    const char *name;
-    HtcTransformDSP dsp;
-} Variant;
-static Variant variants[4];
-static int num_variants;
-
-static void init_variants(void)
-{
-    const uint32_t hw = htc_cpu_flags();
-    /* variants[0] is the reference all others must match */
-    htc_transform_dsp_init_ref(&variants[0].dsp);
-    variants[0].name = "ref";
-    htc_transform_dsp_init(&variants[1].dsp, 0);
-    variants[1].name = "c";
-    num_variants = 2;
-    if (hw & HTC_CPU_AVX2) {
-        htc_transform_dsp_init(&variants[num_variants].dsp, HTC_CPU_AVX2);
-        variants[num_variants++].name = "avx2";
-    }
-    if ((hw & HTC_CPU_AVX512) && (hw & HTC_CPU_AVX2)) {
-        htc_transform_dsp_init(&variants[num_variants].dsp, HTC_CPU_AVX2 | HTC_CPU_AVX512);
-        variants[num_variants++].name = "avx512";
-    }
-}
+#define TV_SEED 0x9e3779b97f4a7c15ull
+#include "transform_variants.h"
 
 /* ---- forward transforms (F.4), plain and slow ---- */
 static uint32_t mirror(int64_t j, uint32_t n)
@@ -441,7 +408,7 @@ static void bench(void)
 
 int main(int argc, char **argv)
 {
-    init_variants();
+    init_variants(1);
     if (argc > 1 && strcmp(argv[1], "--bench") == 0) {
         bench();
         return 0;
