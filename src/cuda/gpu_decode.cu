@@ -54,15 +54,22 @@ typedef struct GpuJob {
     float delta;
 } GpuJob;
 
+#include "cuda/gpu_ht_warp.cuh"
+
 /* ---- kernels ------------------------------------------------------------ */
 
 __global__ void GPU_HT_BOUNDS k_ht_blocks(const GpuJob *jobs, uint32_t n, const uint8_t *pool, int32_t *arena,
-                            int *status, uint8_t *scratch, size_t scratch_size)
+                            int *status, uint8_t *scratch, size_t scratch_size, int others_only)
 {
     const uint32_t i = blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= n)
         return;
     const GpuJob j = jobs[i];
+    if (others_only) { /* the blocks k_ht_vlc + k_ht_warp do not take */
+        uint32_t off, lcup, scup, plane;
+        if (htw_plan(&j, pool + j.data_off, &off, &lcup, &scup, &plane) == 0)
+            return;
+    }
     HtcBlockParams bp;
     bp.data = pool + j.data_off;
     bp.num_segments = j.num_segs;
@@ -274,10 +281,9 @@ __global__ void k_idwt_v(const GpuDwtDesc *descs, int32_t *buf, const int32_t *t
 __global__ void k_mct(const GpuMctDesc *descs, int32_t *arena)
 {
     const GpuMctDesc d = descs[blockIdx.y];
-    const size_t n = (size_t)d.w * d.h;
-    for (size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x; i < n;
-         i += (size_t)gridDim.x * blockDim.x) {
-        const size_t o = (i / d.w) * d.stride + i % d.w;
+    for (uint32_t y = blockIdx.x; y < d.h; y += gridDim.x)
+    for (uint32_t x = threadIdx.x; x < d.w; x += blockDim.x) {
+        const size_t o = (size_t)y * d.stride + x;
         int32_t *c0 = arena + d.off[0] + o, *c1 = arena + d.off[1] + o, *c2 = arena + d.off[2] + o;
         if (d.is_float) {
             const float y0 = *(float *)c0, y1 = *(float *)c1, y2 = *(float *)c2;
@@ -302,10 +308,9 @@ __global__ void k_mct(const GpuMctDesc *descs, int32_t *arena)
 __global__ void k_convert(const GpuCvtDesc *descs, const int32_t *arena)
 {
     const GpuCvtDesc d = descs[blockIdx.y];
-    const size_t n = (size_t)d.w * d.h;
-    for (size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x; i < n;
-         i += (size_t)gridDim.x * blockDim.x) {
-        const uint32_t y = (uint32_t)(i / d.w), x = (uint32_t)(i % d.w);
+    /* rows over the grid, samples of a row over the threads: no division */
+    for (uint32_t y = blockIdx.x; y < d.h; y += gridDim.x)
+    for (uint32_t x = threadIdx.x; x < d.w; x += blockDim.x) {
         const size_t so = d.src_off + (size_t)y * d.src_stride + x;
         int64_t v;
         if (d.is_float) {
@@ -1169,9 +1174,23 @@ static int batch_on(HtcDecoder *d, uint32_t dk, HtcBatchItem *items, size_t n, u
             cudaEventRecord(ev[1], sm);
         /* 4. Kernels. */
         if (e == cudaSuccess && nj) {
+            /* a warp per code-block; HTC_GPU_BLOCKS=thread: the older thread per block */
+            static int per_thread = -1;
+            if (per_thread < 0) {
+                const char *v = getenv("HTC_GPU_BLOCKS");
+                per_thread = v && !strcmp(v, "thread");
+            }
             k_ht_blocks<<<blocks_for(nj, GPU_THREADS), GPU_THREADS, 0, sm>>>(
                 (const GpuJob *)g->jobs.p, (uint32_t)nj, (const uint8_t *)g->pool.p, (int32_t *)g->arena.p,
-                (int *)g->status.p, (uint8_t *)g->scratch.p, GPU_HT_SCRATCH);
+                (int *)g->status.p, (uint8_t *)g->scratch.p, GPU_HT_SCRATCH, !per_thread);
+            if (!per_thread) {
+                k_ht_vlc<<<blocks_for(nj, 128), 128, 0, sm>>>((const GpuJob *)g->jobs.p, (uint32_t)nj,
+                                                              (const uint8_t *)g->pool.p, (uint8_t *)g->scratch.p,
+                                                              GPU_HT_SCRATCH);
+                k_ht_warp<<<blocks_for(nj, HTW_WARPS), 32 * HTW_WARPS, 0, sm>>>(
+                    (const GpuJob *)g->jobs.p, (uint32_t)nj, (const uint8_t *)g->pool.p, (int32_t *)g->arena.p,
+                    (int *)g->status.p, (uint8_t *)g->scratch.p, GPU_HT_SCRATCH);
+            }
             e = cudaGetLastError();
         }
         if (timing)
@@ -1205,12 +1224,18 @@ static int batch_on(HtcDecoder *d, uint32_t dk, HtcBatchItem *items, size_t n, u
             cudaEventRecord(ev[3], sm);
         for (size_t k0 = 0; k0 < g->mcts.n && e == cudaSuccess; k0 += 65535) {
             const uint32_t cnt = (uint32_t)HTC_MIN((size_t)65535, g->mcts.n - k0);
-            k_mct<<<dim3(64, cnt), 256, 0, sm>>>((const GpuMctDesc *)g->mct.p + k0, (int32_t *)g->arena.p);
+            uint32_t rows = 1;
+            for (size_t k = k0; k < k0 + cnt; k++)
+                rows = HTC_MAX(rows, ((const GpuMctDesc *)g->mcts.p)[k].h);
+            k_mct<<<dim3(HTC_MIN(rows, 4096u), cnt), 256, 0, sm>>>((const GpuMctDesc *)g->mct.p + k0, (int32_t *)g->arena.p);
             e = cudaGetLastError();
         }
         for (size_t k0 = 0; k0 < g->cvts.n && e == cudaSuccess; k0 += 65535) {
             const uint32_t cnt = (uint32_t)HTC_MIN((size_t)65535, g->cvts.n - k0);
-            k_convert<<<dim3(64, cnt), 256, 0, sm>>>((const GpuCvtDesc *)g->cvt.p + k0,
+            uint32_t rows = 1;
+            for (size_t k = k0; k < k0 + cnt; k++)
+                rows = HTC_MAX(rows, ((const GpuCvtDesc *)g->cvts.p)[k].h);
+            k_convert<<<dim3(HTC_MIN(rows, 4096u), cnt), 256, 0, sm>>>((const GpuCvtDesc *)g->cvt.p + k0,
                                                      (const int32_t *)g->arena.p);
             e = cudaGetLastError();
         }
