@@ -203,6 +203,74 @@ __global__ void k_idwt_h_smem(const GpuDwtDesc *descs, const int32_t *buf, int32
         tmp[o + k] = row[k];
 }
 
+/* HOR_SR as k_idwt_h_smem for rows of up to GPU_ROWW_MAX samples, a warp a
+ * row and four rows a CUDA block (a CT slice's 512 rows make 128 blocks,
+ * not 512). */
+#define GPU_ROWW_MAX 1536
+
+__global__ void __launch_bounds__(128) k_idwt_h_warp(const GpuDwtDesc *descs, const int32_t *buf, int32_t *tmp)
+{
+    __shared__ int32_t rows[4][GPU_ROWW_MAX];
+    const GpuDwtDesc d = descs[blockIdx.y];
+    const uint32_t lane = threadIdx.x & 31, wid = threadIdx.x >> 5;
+    const uint32_t y = blockIdx.x * 4 + wid;
+    const uint32_t n = d.w;
+    if (y >= d.h || n == 0 || n > GPU_ROWW_MAX)
+        return;
+    int32_t *row = rows[wid];
+    const size_t o = d.off + (size_t)y * d.stride;
+    const int odd = d.xodd;
+    if (n == 1) {
+        if (lane == 0) {
+            if (d.is97)
+                ((float *)tmp)[o] = odd ? GPU_FMUL(((const float *)buf)[o], 0.5f) : ((const float *)buf)[o];
+            else
+                tmp[o] = odd ? buf[o] / 2 : buf[o];
+        }
+        return;
+    }
+    const uint32_t nl = odd ? n / 2 : (n + 1) / 2;
+    const uint32_t lo0 = odd ? 1 : 0, hi0 = 1 - lo0;
+    float *frow = (float *)row;
+    for (uint32_t k = lane; k < n; k += 32) {
+        const uint32_t pos = k < nl ? lo0 + 2 * k : hi0 + 2 * (k - nl);
+        if (d.is97) {
+            const float v = ((const float *)buf)[o + k];
+            frow[pos] = GPU_FMUL(v, k < nl ? HTC_DWT97_K : HTC_DWT97_INV_K);
+        } else {
+            row[pos] = buf[o + k];
+        }
+    }
+    __syncwarp();
+    if (d.is97) {
+        const float c[4] = { HTC_DWT97_DELTA, HTC_DWT97_GAMMA, HTC_DWT97_BETA, HTC_DWT97_ALPHA };
+        for (int step = 0; step < 4; step++) {
+            const uint32_t first = (step & 1) ? hi0 : lo0;
+            for (uint32_t i = first + 2 * lane; i < n; i += 64) {
+                const float l = frow[i ? i - 1 : 1];
+                const float r = frow[i + 1 < n ? i + 1 : i - 1];
+                const float sm = GPU_FADD(l, r);
+                const float pr = GPU_FMUL(sm, c[step]);
+                frow[i] = GPU_FSUB(frow[i], pr);
+            }
+            __syncwarp();
+        }
+    } else {
+        for (uint32_t i = lo0 + 2 * lane; i < n; i += 64) {
+            const int32_t hm = row[i ? i - 1 : i + 1], hp = row[i + 1 < n ? i + 1 : i - 1];
+            row[i] = gpu_sub(row[i], gpu_add(gpu_add(hm, hp), 2) >> 2);
+        }
+        __syncwarp();
+        for (uint32_t i = hi0 + 2 * lane; i < n; i += 64) {
+            const int32_t lm = row[i ? i - 1 : i + 1], lp = row[i + 1 < n ? i + 1 : i - 1];
+            row[i] = gpu_add(row[i], gpu_add(lm, lp) >> 1);
+        }
+        __syncwarp();
+    }
+    for (uint32_t k = lane; k < n; k += 32)
+        tmp[o + k] = row[k];
+}
+
 /* VER_SR of one level in parallel over every sample: the columns of tmp
  * (low rows, then high rows) are scattered into buf's interleaved rows
  * (9/7: scaled), then each lifting step is one launch over the rows of one
@@ -275,7 +343,7 @@ __global__ void k_idwt_v(const GpuDwtDesc *descs, int32_t *buf, const int32_t *t
     if (d.is97)
         gpu_idwt97_line((const float *)tmp + o, d.stride, (float *)buf + o, d.stride, d.h, d.yodd);
     else
-        gpu_idwt53_line(tmp + o, d.stride, buf + o, d.stride, d.h, d.yodd);
+        gpu_idwt53_stream(tmp + o, d.stride, buf + o, d.stride, d.h, d.yodd);
 }
 
 __global__ void k_mct(const GpuMctDesc *descs, int32_t *arena)
@@ -1199,7 +1267,10 @@ static int batch_on(HtcDecoder *d, uint32_t dk, HtcBatchItem *items, size_t n, u
             for (size_t k0 = start[r]; k0 < start[r + 1] && e == cudaSuccess; k0 += 65535) {
                 const uint32_t cnt = (uint32_t)HTC_MIN((size_t)65535, start[r + 1] - k0);
                 const GpuDwtDesc *dd = (const GpuDwtDesc *)g->dwt.p + k0;
-                if (max_w[r] <= GPU_ROW_MAX)
+                if (max_w[r] <= GPU_ROWW_MAX)
+                    k_idwt_h_warp<<<dim3(blocks_for(max_h[r] ? max_h[r] : 1, 4), cnt), 128, 0, sm>>>(
+                        dd, (const int32_t *)g->arena.p, (int32_t *)g->tmp.p);
+                else if (max_w[r] <= GPU_ROW_MAX)
                     k_idwt_h_smem<<<dim3(max_h[r] ? max_h[r] : 1, cnt), 128, 0, sm>>>(
                         dd, (const int32_t *)g->arena.p, (int32_t *)g->tmp.p);
                 else

@@ -59,6 +59,54 @@ static __host__ __device__ inline void gpu_idwt53_line(const int32_t *in, ptrdif
 #undef OUT
 }
 
+/* gpu_idwt53_line for a column whose input and output do not overlap, in
+ * one streaming sweep: each step reads one low and one high sample ahead
+ * and writes the output samples that are then final, so a thread keeps
+ * several loads in flight instead of waiting on its own stores. Same
+ * operations on the same values as gpu_idwt53_line. */
+static __host__ __device__ inline void gpu_idwt53_stream(const int32_t *__restrict__ in, ptrdiff_t is,
+                                                         int32_t *__restrict__ out, ptrdiff_t os, uint32_t n,
+                                                         int odd)
+{
+    if (n == 1) {
+        out[0] = odd ? in[0] / 2 : in[0];
+        return;
+    }
+    const uint32_t nl = odd ? n / 2 : (n + 1) / 2, nh = n - nl;
+    const int32_t *__restrict__ lo = in;
+    const int32_t *__restrict__ hi = in + (ptrdiff_t)nl * is;
+    if (!odd) {
+        /* even k: OUT(2k) = LO(k) - ((HI(k-1) + HI(k) + 2) >> 2), edges mirrored;
+         * OUT(2k-1) = HI(k-1) + ((OUT(2k-2) + OUT(2k)) >> 1) once OUT(2k) is known */
+        int32_t hprev = hi[0], eprev = 0;
+        for (uint32_t k = 0; k < nl; k++) {
+            const int32_t hcur = hi[(ptrdiff_t)(k < nh ? k : nh - 1) * is];
+            const int32_t e = gpu_sub(lo[(ptrdiff_t)k * is], gpu_add(gpu_add(hprev, hcur), 2) >> 2);
+            out[(ptrdiff_t)(2 * k) * os] = e;
+            if (k)
+                out[(ptrdiff_t)(2 * k - 1) * os] = gpu_add(hprev, gpu_add(eprev, e) >> 1);
+            eprev = e;
+            hprev = hcur;
+        }
+        if (nh == nl)
+            out[(ptrdiff_t)(2 * nl - 1) * os] = gpu_add(hprev, gpu_add(eprev, eprev) >> 1);
+    } else {
+        /* odd: OUT(2k+1) = LO(k) - ((HI(k) + HI(k+1) + 2) >> 2);
+         * OUT(2k) = HI(k) + ((OUT(2k-1) + OUT(2k+1)) >> 1), edges mirrored */
+        int32_t hk = hi[0], dprev = 0;
+        for (uint32_t k = 0; k < nl; k++) {
+            const int32_t hk1 = hi[(ptrdiff_t)(k + 1 < nh ? k + 1 : nh - 1) * is];
+            const int32_t d = gpu_sub(lo[(ptrdiff_t)k * is], gpu_add(gpu_add(hk, hk1), 2) >> 2);
+            out[(ptrdiff_t)(2 * k + 1) * os] = d;
+            out[(ptrdiff_t)(2 * k) * os] = gpu_add(hk, gpu_add(k ? dprev : d, d) >> 1);
+            dprev = d;
+            hk = hk1;
+        }
+        if (nh > nl)
+            out[(ptrdiff_t)(2 * nl) * os] = gpu_add(hi[(ptrdiff_t)nl * is], gpu_add(dprev, dprev) >> 1);
+    }
+}
+
 static __host__ __device__ inline void gpu_lift97(float *x, ptrdiff_t os, uint32_t n, uint32_t first, float c)
 {
     for (uint32_t i = first; i < n; i += 2) {
