@@ -138,6 +138,63 @@ int main(void)
         htc_picture_release(&items[i].picture);
     }
     printf("test_gpu: %d files compared GPU vs CPU\n", compared);
+
+    /* Damaged copies (bytes changed past the first fifth of the file, where
+     * the packets and code-blocks are): the GPU gives what the CPU gives,
+     * byte for byte where the CPU decodes, an error where it refuses. The
+     * block kernels meet every kind of corrupt code-block here. */
+    {
+        enum { VARIANTS = 4 };
+        const int nd = nfiles * VARIANTS;
+        HtcBatchItem *bad = calloc((size_t)nd, sizeof(*bad));
+        uint8_t **bdata = calloc((size_t)nd, sizeof(*bdata));
+        HtcPicture *bref = calloc((size_t)nd, sizeof(*bref));
+        int *brc = calloc((size_t)nd, sizeof(*brc));
+        uint64_t rng = 0x9E3779B97F4A7C15ull;
+        int damaged = 0, decoded = 0;
+        for (int i = 0; i < nfiles; i++) {
+            for (int v = 0; v < VARIANTS && data[i] && size[i] > 64; v++) {
+                const int k = damaged++;
+                bdata[k] = malloc(size[i]);
+                memcpy(bdata[k], data[i], size[i]);
+                const int flips = 1 + v;
+                for (int f = 0; f < flips; f++) {
+                    rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+                    const size_t at = size[i] / 5 + (size_t)(rng >> 33) % (size[i] - size[i] / 5);
+                    bdata[k][at] ^= (uint8_t)(1 + (rng >> 13) % 255);
+                }
+                bad[k].data = bdata[k];
+                bad[k].size = size[i];
+                HtcStream *s = NULL;
+                brc[k] = htc_stream_open_memory(&s, bdata[k], size[i], NULL);
+                if (brc[k] >= 0)
+                    brc[k] = htc_decode(cpu, s, NULL, &bref[k]);
+                htc_stream_close(&s);
+            }
+        }
+        CHECK_EQ_INT(htc_decode_batch(gpu, bad, (size_t)damaged), 0);
+        for (int k = 0; k < damaged; k++) {
+            if (brc[k] < 0 || !bref[k].buffer) {
+                CHECK(bad[k].status < 0);
+            } else {
+                decoded++;
+                const int same = bad[k].status == brc[k] && bad[k].picture.buffer_size == bref[k].buffer_size &&
+                                 !memcmp(bad[k].picture.buffer, bref[k].buffer, bref[k].buffer_size);
+                if (!same)
+                    printf("  MISMATCH damaged copy %d (CPU status %d, GPU status %d: %s)\n", k, brc[k],
+                           bad[k].status, bad[k].message);
+                CHECK(same);
+            }
+            htc_picture_release(&bad[k].picture);
+            htc_picture_release(&bref[k]);
+            free(bdata[k]);
+        }
+        printf("test_gpu: %d damaged copies, %d of them decoded by the CPU and compared\n", damaged, decoded);
+        free(bad);
+        free(bdata);
+        free(bref);
+        free(brc);
+    }
     for (int i = 0; i < nfiles; i++) {
         htc_picture_release(&ref[i]);
         free(data[i]);
