@@ -82,15 +82,36 @@ int htc_tagtree_decode(HtcTagTree *t, uint32_t leaf, uint32_t threshold, HtcBitF
     return t->nodes[leaf].known && t->nodes[leaf].value < threshold;
 }
 
+/* The leaf's whole value in one walk from the root: each node reads its
+ * bits until it is known (the same bits, in the same order, as raising the
+ * threshold one by one), and a node that would pass limit is corrupt. */
 int64_t htc_tagtree_value(HtcTagTree *t, uint32_t leaf, uint32_t limit, HtcBitFn bit,
                           void *reader)
 {
-    for (uint32_t th = 1; th <= limit + 1; th++) {
-        const int r = htc_tagtree_decode(t, leaf, th, bit, reader);
-        if (r < 0)
-            return r;
-        if (r)
-            return t->nodes[leaf].value;
+    uint32_t path[40];
+    int depth = 0;
+    uint32_t n = leaf;
+    while (n != UINT32_MAX && depth < 40) {
+        path[depth++] = n;
+        n = t->nodes[n].parent;
     }
-    return HTC_ECORRUPT;
+    uint32_t low = 0;
+    for (int i = depth - 1; i >= 0; i--) {
+        HtcTagNode *node = &t->nodes[path[i]];
+        if (node->value < low)
+            node->value = low;
+        while (!node->known) {
+            if (node->value > limit)
+                return HTC_ECORRUPT;
+            const int b = bit(reader);
+            if (b < 0)
+                return b;
+            if (b)
+                node->known = 1;
+            else
+                node->value++;
+        }
+        low = node->value;
+    }
+    return t->nodes[leaf].value <= limit ? (int64_t)t->nodes[leaf].value : HTC_ECORRUPT;
 }
