@@ -85,12 +85,38 @@ int htc_tagtree_decode(HtcTagTree *t, uint32_t leaf, uint32_t threshold, HtcBitF
 int64_t htc_tagtree_value(HtcTagTree *t, uint32_t leaf, uint32_t limit, HtcBitFn bit,
                           void *reader)
 {
-    for (uint32_t th = 1; th <= limit + 1; th++) {
-        const int r = htc_tagtree_decode(t, leaf, th, bit, reader);
-        if (r < 0)
-            return r;
-        if (r)
-            return t->nodes[leaf].value;
+    /* One walk from the root down. Decoding against thresholds 1, 2, ...,
+     * limit + 1 in turn reads the same bits in the same order (a node's bits
+     * come only once its parent is known), but walks the path once per
+     * threshold: most of tier 2's time on large precincts. */
+    uint32_t path[40];
+    int depth = 0;
+    uint32_t n = leaf;
+    while (n != UINT32_MAX && depth < 40) {
+        path[depth++] = n;
+        n = t->nodes[n].parent;
     }
-    return HTC_ECORRUPT;
+    const uint64_t cap = (uint64_t)limit + 1;
+    uint32_t low = 0;
+    for (int i = depth - 1; i >= 0; i--) {
+        HtcTagNode *node = &t->nodes[path[i]];
+        if (node->value < low)
+            node->value = low;
+        while (!node->known) {
+            if (node->value >= cap)
+                return HTC_ECORRUPT;
+            const int b = bit(reader);
+            if (b < 0)
+                return b;
+            if (b)
+                node->known = 1;
+            else
+                node->value++;
+        }
+        low = node->value;
+    }
+    const HtcTagNode *lf = &t->nodes[leaf];
+    if (!lf->known || lf->value > limit)
+        return HTC_ECORRUPT;
+    return lf->value;
 }
