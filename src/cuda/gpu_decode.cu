@@ -447,6 +447,16 @@ typedef struct ItemState {
     size_t first_job, num_jobs; /* its jobs in the chunk's table */
 } ItemState;
 
+/* One run of a code-block's bytes for the pinned pool, copied after the
+ * plan (spread over all threads by bytes, so one large image's 7 MB do not
+ * sit on the one thread that planned it). */
+typedef struct CopyOp {
+    const uint8_t *src;        /* in the item's codestream */
+    uint64_t dst;              /* in the part's pool */
+    uint64_t at;               /* bytes of the part's runs before this one */
+    uint64_t len;
+} CopyOp;
+
 /* One host thread's share of a chunk's plan: the items it took, planned
  * into its own vectors and its own pinned byte pool, with offsets relative
  * to its share; sealing adds the shares' prefixes. Kept between chunks. */
@@ -455,13 +465,14 @@ typedef struct PlanPart {
     HtcDecoder *cpu;           /* this part's CPU decoder for fallbacks */
     int device;                /* the CUDA device this share is planned for */
     HtcJobTable jt;
-    Vec gjobs, levels, mcts, cvts;
+    Vec gjobs, levels, mcts, cvts, copies;
     PinBuf pin;
     size_t pinned_used;
+    size_t copy_bytes;         /* sum of the copies' lengths */
     size_t arena_elems, staging;
     uint32_t max_levels;
     /* prefixes in the chunk, at sealing */
-    size_t job0, pool0, arena0, staging0, mct0, cvt0;
+    size_t job0, pool0, arena0, staging0, mct0, cvt0, copy0;
 } PlanPart;
 
 /* One slot of the pipeline: a chunk's host plan, device buffers and stream. */
@@ -481,7 +492,7 @@ typedef struct Slot {
     PlanPart parts[GPU_MAX_PARTS];
     DevBuf pool, tabs, status, scratch, arena, tmp, staging;
     PinBuf htabs, hstatus, hstaging;
-    size_t nj, pool_bytes, staging_bytes;
+    size_t nj, pool_bytes, staging_bytes, copy_bytes;
     double plan_ms, submit_ms;
 } Slot;
 
@@ -630,6 +641,7 @@ static void part_free(PlanPart *pp)
     free(pp->levels.p);
     free(pp->mcts.p);
     free(pp->cvts.p);
+    free(pp->copies.p);
     if (pp->cpu)
         htc_decoder_close(&pp->cpu);
     if (pp->d)
@@ -719,6 +731,7 @@ static GpuState *gpu_state(HtcDecoder *d, uint32_t k, int *rc)
             pp->levels.elem = sizeof(LevelDesc);
             pp->mcts.elem = sizeof(GpuMctDesc);
             pp->cvts.elem = sizeof(GpuCvtDesc);
+            pp->copies.elem = sizeof(CopyOp);
             htc_job_table_init(&pp->jt);
         }
     }
@@ -880,13 +893,24 @@ static int plan_tile(PlanPart *pl, const HtcStream *s, const HtcDecodeParams *p,
         const size_t need = ((size_t)j->data_length + HTC_BLOCK_PAD + 15) & ~(size_t)15;
         if (pin_reserve(&pl->pin, pl->pinned_used + need, pl->pinned_used, (size_t)4 << 20) < 0)
             return htc_fail(ctx, HTC_ENOMEM, "pinned pool of %zu bytes", pl->pinned_used + need);
-        uint8_t *b = pl->pin.p + pl->pinned_used;
+        size_t o = 0;
         for (uint32_t q = 0; q < j->num_chunks; q++) {
             const HtcChunk *ch = &jt->chunks[j->first_chunk + q];
-            memcpy(b, s->cs + ch->offset, ch->length);
-            b += ch->length;
+            if (!ch->length)
+                continue;
+            CopyOp *op = (CopyOp *)vec_add(&pl->copies);
+            if (!op)
+                return htc_fail(ctx, HTC_ENOMEM, "GPU plan");
+            op->src = s->cs + ch->offset;
+            op->dst = pl->pinned_used + o;
+            op->at = pl->copy_bytes;
+            op->len = ch->length;
+            pl->copy_bytes += ch->length;
+            o += ch->length;
         }
-        memset(b, 0, need - j->data_length);
+        if (o != j->data_length)
+            return HTC_EUNSUPPORTED; /* chunks that do not add up: the CPU path judges the item */
+        memset(pl->pin.p + pl->pinned_used + j->data_length, 0, need - j->data_length);
         GpuJob *gj = (GpuJob *)vec_add(&pl->gjobs);
         if (!gj)
             return htc_fail(ctx, HTC_ENOMEM, "GPU plan");
@@ -1087,7 +1111,7 @@ static void plan_item(PlanPart *pp, HtcBatchItem *it, ItemState *is)
             out_base = (uint8_t *)(uintptr_t)is->staging_off; /* made an address at sealing */
         }
         const size_t j0 = pp->gjobs.n, l0 = pp->levels.n, m0 = pp->mcts.n, c0 = pp->cvts.n;
-        const size_t a0 = pp->arena_elems, p0 = pp->pinned_used;
+        const size_t a0 = pp->arena_elems, p0 = pp->pinned_used, o0 = pp->copies.n, b0 = pp->copy_bytes;
         const uint32_t ml0 = pp->max_levels;
         is->first_job = j0;
         const HtcStream *s = is->s;
@@ -1108,6 +1132,8 @@ static void plan_item(PlanPart *pp, HtcBatchItem *it, ItemState *is)
         pp->cvts.n = c0;
         pp->arena_elems = a0;
         pp->pinned_used = p0;
+        pp->copies.n = o0;
+        pp->copy_bytes = b0;
         pp->max_levels = ml0;
         if (!is->device_out)
             pp->staging = is->staging_off;
@@ -1157,6 +1183,7 @@ typedef struct Batch {
     size_t next;               /* the next item of the new chunk to plan (atomic) */
     int rc;                    /* the call's status: the first whole-chunk failure */
     int timing;
+    uint32_t threads;          /* host threads for this batch */
     /* HTC_GPU_TIMING totals */
     double t_start, plan_ms, first_plan_ms, wait_ms, gpu_ms, stage_ms[5];
     size_t chunks;
@@ -1278,8 +1305,8 @@ static void chunk_task(void *arg, uint32_t k, uint32_t nk)
     }
     if (b->p1 > b->p0 && k < s->np) {
         PlanPart *pp = &s->parts[k];
-        pp->gjobs.n = pp->levels.n = pp->mcts.n = pp->cvts.n = 0;
-        pp->pinned_used = pp->arena_elems = pp->staging = 0;
+        pp->gjobs.n = pp->levels.n = pp->mcts.n = pp->cvts.n = pp->copies.n = 0;
+        pp->pinned_used = pp->arena_elems = pp->staging = pp->copy_bytes = 0;
         pp->max_levels = 0;
         for (;;) {
             const size_t i = __atomic_fetch_add(&b->next, 1, __ATOMIC_RELAXED);
@@ -1306,14 +1333,46 @@ static TabLayout tab_layout(size_t nj, size_t nl, size_t nm, size_t ncv)
     return t;
 }
 
-/* Sealing, task k: part k's offsets made chunk-wide (and staged outputs
- * device addresses), its jobs, colour and output descriptors written into
- * the slot's pinned table, its items' job and staging places moved. */
+/* Share k of nk of the chunk's byte copies into the parts' pinned pools:
+ * the bytes [total * k / nk, total * (k + 1) / nk) of all parts' runs in
+ * order, cut inside a run where a share ends. */
+static void copy_share(Slot *s, uint32_t k, uint32_t nk)
+{
+    const size_t total = s->copy_bytes;
+    const size_t lo = total * k / nk, hi = total * (k + 1) / nk;
+    for (uint32_t q = 0; q < s->np && lo < hi; q++) {
+        PlanPart *pp = &s->parts[q];
+        const size_t p_lo = pp->copy0, p_hi = pp->copy0 + pp->copy_bytes;
+        if (p_hi <= lo || p_lo >= hi)
+            continue;
+        const size_t a = HTC_MAX(lo, p_lo) - p_lo, e = HTC_MIN(hi, p_hi) - p_lo;
+        const CopyOp *op = (const CopyOp *)pp->copies.p;
+        size_t l = 0, r = pp->copies.n;
+        while (l < r) { /* the first run that ends after a */
+            const size_t m = l + (r - l) / 2;
+            if (op[m].at + op[m].len <= a)
+                l = m + 1;
+            else
+                r = m;
+        }
+        for (size_t i = l; i < pp->copies.n && op[i].at < e; i++) {
+            const size_t x0 = HTC_MAX(a, (size_t)op[i].at), x1 = HTC_MIN(e, (size_t)(op[i].at + op[i].len));
+            memcpy(pp->pin.p + op[i].dst + (x0 - op[i].at), op[i].src + (x0 - op[i].at), x1 - x0);
+        }
+    }
+}
+
+/* Sealing, task k: its share of the byte copies; and for k < np, part k's
+ * offsets made chunk-wide (and staged outputs device addresses), its jobs,
+ * colour and output descriptors written into the slot's pinned table, its
+ * items' job and staging places moved. */
 static void seal_task(void *arg, uint32_t k, uint32_t nk)
 {
-    (void)nk;
     Batch *b = (Batch *)arg;
     Slot *s = b->slot;
+    copy_share(s, k, nk);
+    if (k >= s->np)
+        return;
     PlanPart *pp = &s->parts[k];
     size_t nj = 0, nl = 0, nm = 0, ncv = 0;
     for (uint32_t q = 0; q < s->np; q++) {
@@ -1364,10 +1423,12 @@ static void chunk_submit(Batch *b, Slot *s)
 {
     s->submitted = s->ran = s->fail = 0;
     s->fail_msg[0] = 0;
-    size_t nj = 0, pool = 0, arena = 0, staging = 0, nl = 0, nm = 0, ncv = 0;
+    size_t nj = 0, pool = 0, arena = 0, staging = 0, nl = 0, nm = 0, ncv = 0, copy = 0;
     uint32_t max_levels = 0;
     for (uint32_t k = 0; k < s->np; k++) {
         PlanPart *pp = &s->parts[k];
+        pp->copy0 = copy;
+        copy += pp->copy_bytes;
         pp->job0 = nj;
         pp->pool0 = pool;
         pp->arena0 = arena;
@@ -1384,6 +1445,7 @@ static void chunk_submit(Batch *b, Slot *s)
         max_levels = HTC_MAX(max_levels, pp->max_levels);
     }
     s->nj = nj;
+    s->copy_bytes = copy;
     s->pool_bytes = pool;
     s->staging_bytes = staging;
     if (nj == 0 && ncv == 0)
@@ -1426,9 +1488,12 @@ static void chunk_submit(Batch *b, Slot *s)
         slot_fail(b, s, HTC_ENOMEM, msg);
         return;
     }
-    /* 2. Sealing, on the pool; then the DWT levels grouped by level
-     * (counting sort, parts in order) into the table. */
-    pool_run(&b->g->pool, s->np, seal_task, b);
+    /* 2. Sealing and the byte copies, on the pool (the copies on as many
+     * threads as there are quarter megabytes, up to the batch's threads);
+     * then the DWT levels grouped by level (counting sort, parts in order)
+     * into the table. */
+    const uint32_t ncopy = (uint32_t)HTC_MIN((size_t)b->threads, copy / ((size_t)256 << 10) + 1);
+    pool_run(&b->g->pool, HTC_MAX(s->np, ncopy), seal_task, b);
     size_t start[HTC_MAX_LEVELS + 2] = { 0 };
     uint32_t max_w[HTC_MAX_LEVELS + 2] = { 0 }, max_h[HTC_MAX_LEVELS + 2] = { 0 };
     uint8_t max_is97[HTC_MAX_LEVELS + 2] = { 0 };
@@ -1600,6 +1665,7 @@ static int batch_on(HtcDecoder *d, uint32_t dk, HtcBatchItem *items, size_t n, u
     b.timing = timing;
     b.t_start = host_ms();
     threads = HTC_MAX(HTC_MIN(threads, (uint32_t)GPU_MAX_PARTS), 1u);
+    b.threads = threads;
 
     /* Chunks of even size: as many as the item and byte limits ask for. */
     size_t total = 0;
