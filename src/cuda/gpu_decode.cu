@@ -1,12 +1,14 @@
-/* htcodec: the GPU backend. Host side: every item of a batch is parsed and
- * run through tier 2 on the CPU; its HT code-blocks' bytes go into one
- * pinned pool and its jobs into one table. Device side, per batch: one
- * launch decodes every code-block (the CPU's HT decoder compiled for the
- * GPU, one thread a block) and dequantises, one pair of launches per DWT
- * level undoes that level for every tile-component of the batch, one
- * launch applies the colour transforms and one writes the output type and
- * layout. Items the GPU cannot take (Part 1 code-blocks, regions of
- * interest) are decoded by the CPU path and copied up. */
+/* htcodec: the GPU backend. Host side: a batch is cut into chunks of items;
+ * each item of a chunk is parsed and run through tier 2 on the host's
+ * threads, its HT code-blocks' bytes go into pinned pools and its jobs into
+ * one table. Device side, per chunk, on the stream of one of two slots (so
+ * that the host plans the next chunk meanwhile): one launch decodes every
+ * code-block (the CPU's HT decoder compiled for the GPU, one thread a
+ * block) and dequantises, one set of launches per DWT level undoes that
+ * level for every tile-component of the chunk, one launch applies the
+ * colour transforms and one writes the output type and layout. Items the
+ * GPU cannot take (Part 1 code-blocks, regions of interest) are decoded by
+ * the CPU path and copied up. */
 #include <cuda_runtime.h>
 #include <stdio.h>
 #include <stdlib.h>
