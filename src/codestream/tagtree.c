@@ -82,12 +82,13 @@ int htc_tagtree_decode(HtcTagTree *t, uint32_t leaf, uint32_t threshold, HtcBitF
     return t->nodes[leaf].known && t->nodes[leaf].value < threshold;
 }
 
-/* The leaf's whole value in one walk from the root: each node reads its
- * bits until it is known (the same bits, in the same order, as raising the
- * threshold one by one), and a node that would pass limit is corrupt. */
 int64_t htc_tagtree_value(HtcTagTree *t, uint32_t leaf, uint32_t limit, HtcBitFn bit,
                           void *reader)
 {
+    /* One walk from the root down. Decoding against thresholds 1, 2, ...,
+     * limit + 1 in turn reads the same bits in the same order (a node's bits
+     * come only once its parent is known), but walks the path once per
+     * threshold: most of tier 2's time on large precincts. */
     uint32_t path[40];
     int depth = 0;
     uint32_t n = leaf;
@@ -95,13 +96,14 @@ int64_t htc_tagtree_value(HtcTagTree *t, uint32_t leaf, uint32_t limit, HtcBitFn
         path[depth++] = n;
         n = t->nodes[n].parent;
     }
+    const uint64_t cap = (uint64_t)limit + 1;
     uint32_t low = 0;
     for (int i = depth - 1; i >= 0; i--) {
         HtcTagNode *node = &t->nodes[path[i]];
         if (node->value < low)
             node->value = low;
         while (!node->known) {
-            if (node->value > limit)
+            if (node->value >= cap)
                 return HTC_ECORRUPT;
             const int b = bit(reader);
             if (b < 0)
@@ -113,5 +115,8 @@ int64_t htc_tagtree_value(HtcTagTree *t, uint32_t leaf, uint32_t limit, HtcBitFn
         }
         low = node->value;
     }
-    return t->nodes[leaf].value <= limit ? (int64_t)t->nodes[leaf].value : HTC_ECORRUPT;
+    const HtcTagNode *lf = &t->nodes[leaf];
+    if (!lf->known || lf->value > limit)
+        return HTC_ECORRUPT;
+    return lf->value;
 }

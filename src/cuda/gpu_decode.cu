@@ -1,12 +1,14 @@
-/* htcodec: the GPU backend. Host side: every item of a batch is parsed and
- * run through tier 2 on the CPU; its HT code-blocks' bytes go into one
- * pinned pool and its jobs into one table. Device side, per batch: one
- * launch decodes every code-block (the CPU's HT decoder compiled for the
- * GPU, one thread a block) and dequantises, one pair of launches per DWT
- * level undoes that level for every tile-component of the batch, one
- * launch applies the colour transforms and one writes the output type and
- * layout. Items the GPU cannot take (Part 1 code-blocks, regions of
- * interest) are decoded by the CPU path and copied up. */
+/* htcodec: the GPU backend. Host side: a batch is cut into chunks of items;
+ * each item of a chunk is parsed and run through tier 2 on the host's
+ * threads, its HT code-blocks' bytes go into pinned pools and its jobs into
+ * one table. Device side, per chunk, on the stream of one of two slots (so
+ * that the host plans the next chunk meanwhile): one launch decodes every
+ * code-block (the CPU's HT decoder compiled for the GPU, one thread a
+ * block) and dequantises, one set of launches per DWT level undoes that
+ * level for every tile-component of the chunk, one launch applies the
+ * colour transforms and one writes the output type and layout. Items the
+ * GPU cannot take (Part 1 code-blocks, regions of interest) are decoded by
+ * the CPU path and copied up. */
 #include <cuda_runtime.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -410,13 +412,35 @@ __global__ void k_convert(const GpuCvtDesc *descs, const int32_t *arena)
 
 /* ---- host side ---------------------------------------------------------- */
 
+/* How a batch flows. It is cut into chunks of items (about GPU_CHUNK_ITEMS
+ * items or GPU_CHUNK_BYTES compressed bytes; HTC_GPU_CHUNK=N in the
+ * environment sets the items, 0 one chunk). Each chunk goes through one of
+ * GPU_SLOTS slots, each with its own stream, event, pinned host buffers and
+ * device buffers: while chunk c's copies and kernels run on its slot's
+ * stream, the host threads plan chunk c+1 into the next slot. Before a slot
+ * takes a new chunk, its event is waited for and its old chunk finished
+ * (job statuses read, host outputs copied out of its pinned staging), by
+ * the same threads in the same pass as the new plan. */
+#ifndef GPU_SLOTS
+#define GPU_SLOTS 2
+#endif
+#ifndef GPU_CHUNK_ITEMS
+#define GPU_CHUNK_ITEMS 128
+#endif
+#ifndef GPU_CHUNK_BYTES
+#define GPU_CHUNK_BYTES ((size_t)24 << 20)
+#endif
+#define GPU_MAX_PARTS 64
+#define GPU_ALIGN(x) (((x) + 255) & ~(size_t)255)
+
 /* A growable array on the host. */
 typedef struct Vec {
     void *p;
     size_t n, cap, elem;
 } Vec;
 
-static void *vec_push(Vec *v)
+/* Room for one more element, not cleared: the caller writes all of it. */
+static void *vec_add(Vec *v)
 {
     if (v->n == v->cap) {
         const size_t cap = v->cap ? v->cap * 2 : 256;
@@ -426,10 +450,7 @@ static void *vec_push(Vec *v)
         v->p = q;
         v->cap = cap;
     }
-    void *e = (uint8_t *)v->p + v->n * v->elem;
-    memset(e, 0, v->elem);
-    v->n++;
-    return e;
+    return (uint8_t *)v->p + v->n++ * v->elem;
 }
 
 /* A device buffer that only grows. */
@@ -453,6 +474,36 @@ static cudaError_t dev_reserve(DevBuf *b, size_t need)
     return e;
 }
 
+/* Pinned host memory that only grows; the first `keep` bytes survive a
+ * move. Growing synchronises the device (cudaFreeHost): rare, since the
+ * buffers are kept between chunks and batches. */
+typedef struct PinBuf {
+    uint8_t *p;
+    size_t size;
+} PinBuf;
+
+static int pin_reserve(PinBuf *b, size_t need, size_t keep, size_t min_cap)
+{
+    if (b->size >= need)
+        return 0;
+    size_t cap = b->size ? b->size * 2 : min_cap;
+    while (cap < need)
+        cap *= 2;
+    uint8_t *q = NULL;
+    if (cudaHostAlloc((void **)&q, cap, cudaHostAllocDefault) != cudaSuccess) {
+        cudaGetLastError();
+        return HTC_ENOMEM;
+    }
+    if (b->p) {
+        if (keep)
+            memcpy(q, b->p, keep);
+        cudaFreeHost(b->p);
+    }
+    b->p = q;
+    b->size = cap;
+    return 0;
+}
+
 typedef struct LevelDesc {
     GpuDwtDesc d;
     uint32_t level;
@@ -466,40 +517,189 @@ typedef struct ItemState {
     HtcDecodeParams def;
     int gpu;                   /* 1: decoded here */
     int device_out;
-    size_t staging_off;        /* host output: its place in the staging buffer */
-    size_t first_job, num_jobs;
+    uint32_t part;             /* the plan part that planned it */
+    size_t staging_off;        /* host output: its place in the chunk's staging buffer */
+    size_t first_job, num_jobs; /* its jobs in the chunk's table */
 } ItemState;
 
-/* One host thread's share of a batch plan: items [i0, i1) planned into its
- * own vectors and its own pinned byte pool, with offsets relative to its
- * share; the merge adds the shares' prefixes. Kept between batches. */
+/* One run of a code-block's bytes for the pinned pool, copied after the
+ * plan (spread over all threads by bytes, so one large image's 7 MB do not
+ * sit on the one thread that planned it). */
+typedef struct CopyOp {
+    const uint8_t *src;        /* in the item's codestream */
+    uint64_t dst;              /* in the part's pool */
+    uint64_t at;               /* bytes of the part's runs before this one */
+    uint64_t len;
+} CopyOp;
+
+/* One host thread's share of a chunk's plan: the items it took, planned
+ * into its own vectors and its own pinned byte pool, with offsets relative
+ * to its share; sealing adds the shares' prefixes. Kept between chunks. */
 typedef struct PlanPart {
     HtcDecoder *d;             /* the GPU decoder (read only here) */
-    HtcDecoder *cpu;           /* this thread's CPU decoder for fallbacks */
+    HtcDecoder *cpu;           /* this part's CPU decoder for fallbacks */
     int device;                /* the CUDA device this share is planned for */
-    ItemState *st;
-    HtcBatchItem *items;
-    size_t i0, i1;
     HtcJobTable jt;
-    Vec gjobs, levels, mcts, cvts;
-    uint8_t *pinned;
-    size_t pinned_size, pinned_used;
+    Vec gjobs, levels, mcts, cvts, copies;
+    PinBuf pin;
+    size_t pinned_used;
+    size_t copy_bytes;         /* sum of the copies' lengths */
     size_t arena_elems, staging;
     uint32_t max_levels;
-    /* prefixes, after the merge */
-    size_t job0, pool0, arena0, staging0;
+    /* prefixes in the chunk, at sealing */
+    size_t job0, pool0, arena0, staging0, mct0, cvt0, copy0;
 } PlanPart;
 
-#define GPU_MAX_PARTS 64
+/* One slot of the pipeline: a chunk's host plan, device buffers and stream. */
+typedef struct Slot {
+    cudaStream_t stream;
+    cudaEvent_t done;          /* after the chunk's last copy out */
+    cudaEvent_t ev[6];         /* HTC_GPU_TIMING: stage boundaries */
+    int have_ev;
+    int pending;               /* a chunk waits to be finished */
+    int submitted;             /* its work went onto the stream: wait for `done` */
+    int ran;                   /* the GPU produced its outputs and statuses */
+    int fail;                  /* 0, or the status all its GPU items get */
+    char fail_msg[160];
+    size_t i0, i1;             /* its items */
+    size_t index;              /* its number in the batch */
+    uint32_t np;               /* plan parts used */
+    PlanPart parts[GPU_MAX_PARTS];
+    DevBuf pool, tabs, status, scratch, arena, tmp, staging;
+    PinBuf htabs, hstatus, hstaging;
+    size_t nj, pool_bytes, staging_bytes, copy_bytes;
+    double plan_ms, submit_ms;
+} Slot;
+
+/* Host threads kept between calls: pool_run hands task k of nk to worker k
+ * (1..nk-1) and runs task 0 (and any task without a worker) itself. */
+typedef void (*PoolFn)(void *arg, uint32_t k, uint32_t nk);
+struct PlanPool;
+typedef struct PoolWorker {
+    struct PlanPool *pool;
+    uint32_t index;
+    uint64_t seen;             /* the last generation it looked at */
+} PoolWorker;
+
+typedef struct PlanPool {
+    pthread_mutex_t mu;
+    pthread_cond_t go, idle;
+    int ready;                 /* mu, go and idle exist */
+    int device;
+    pthread_t th[GPU_MAX_PARTS];
+    PoolWorker w[GPU_MAX_PARTS];
+    uint32_t started;          /* workers 1..started run */
+    uint64_t gen;              /* one per pool_run */
+    uint32_t pending;          /* workers still on this generation's tasks */
+    int quit;
+    PoolFn fn;
+    void *arg;
+    uint32_t nk;
+} PlanPool;
+
+static void *pool_main(void *arg)
+{
+    PoolWorker *w = (PoolWorker *)arg;
+    PlanPool *p = w->pool;
+    cudaSetDevice(p->device);
+    pthread_mutex_lock(&p->mu);
+    for (;;) {
+        while (!p->quit && p->gen == w->seen)
+            pthread_cond_wait(&p->go, &p->mu);
+        if (p->quit)
+            break;
+        w->seen = p->gen;
+        if (w->index < p->nk) {
+            const PoolFn fn = p->fn;
+            void *const a = p->arg;
+            const uint32_t nk = p->nk;
+            pthread_mutex_unlock(&p->mu);
+            fn(a, w->index, nk);
+            pthread_mutex_lock(&p->mu);
+            if (--p->pending == 0)
+                pthread_cond_signal(&p->idle);
+        }
+    }
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
+}
+
+static void pool_init(PlanPool *p, int device)
+{
+    p->device = device;
+    if (pthread_mutex_init(&p->mu, NULL) != 0)
+        return;
+    if (pthread_cond_init(&p->go, NULL) != 0) {
+        pthread_mutex_destroy(&p->mu);
+        return;
+    }
+    if (pthread_cond_init(&p->idle, NULL) != 0) {
+        pthread_cond_destroy(&p->go);
+        pthread_mutex_destroy(&p->mu);
+        return;
+    }
+    p->ready = 1; /* else every task runs on the calling thread */
+}
+
+static void pool_close(PlanPool *p)
+{
+    if (!p->ready)
+        return;
+    pthread_mutex_lock(&p->mu);
+    p->quit = 1;
+    pthread_cond_broadcast(&p->go);
+    pthread_mutex_unlock(&p->mu);
+    for (uint32_t k = 1; k <= p->started; k++)
+        pthread_join(p->th[k], NULL);
+    pthread_cond_destroy(&p->idle);
+    pthread_cond_destroy(&p->go);
+    pthread_mutex_destroy(&p->mu);
+    p->ready = 0;
+    p->started = 0;
+}
+
+/* Runs fn(arg, k, nk) for k in [0, nk), on up to nk threads, and returns
+ * when all have returned. Workers are started on first need and kept. */
+static void pool_run(PlanPool *p, uint32_t nk, PoolFn fn, void *arg)
+{
+    nk = HTC_MAX(HTC_MIN(nk, (uint32_t)GPU_MAX_PARTS), 1u);
+    while (p->ready && p->started + 1 < nk) {
+        PoolWorker *w = &p->w[p->started + 1];
+        w->pool = p;
+        w->index = p->started + 1;
+        pthread_mutex_lock(&p->mu);
+        w->seen = p->gen;
+        pthread_mutex_unlock(&p->mu);
+        if (pthread_create(&p->th[w->index], NULL, pool_main, w) != 0)
+            break; /* the tasks without a worker run here */
+        p->started++;
+    }
+    const uint32_t nw = p->ready ? HTC_MIN(p->started, nk - 1) : 0;
+    if (nw) {
+        pthread_mutex_lock(&p->mu);
+        p->fn = fn;
+        p->arg = arg;
+        p->nk = nk;
+        p->pending = nw;
+        p->gen++;
+        pthread_cond_broadcast(&p->go);
+        pthread_mutex_unlock(&p->mu);
+    }
+    fn(arg, 0, nk);
+    for (uint32_t k = nw + 1; k < nk; k++)
+        fn(arg, k, nk);
+    if (nw) {
+        pthread_mutex_lock(&p->mu);
+        while (p->pending)
+            pthread_cond_wait(&p->idle, &p->mu);
+        pthread_mutex_unlock(&p->mu);
+    }
+}
 
 typedef struct GpuState {
     int device;
-    cudaStream_t stream;
-    DevBuf pool, jobs, status, arena, tmp, scratch, dwt, mct, cvt, staging;
-    PlanPart parts[GPU_MAX_PARTS];
-    Vec gjobs, levels, mcts, cvts;      /* merged */
-    int *status_host;
-    size_t status_cap;
+    PlanPool pool;
+    Slot slot[GPU_SLOTS];
 } GpuState;
 
 extern "C" void htc_gpu_free(void *p)
@@ -510,12 +710,13 @@ extern "C" void htc_gpu_free(void *p)
 
 static void part_free(PlanPart *pp)
 {
-    if (pp->pinned)
-        cudaFreeHost(pp->pinned);
+    if (pp->pin.p)
+        cudaFreeHost(pp->pin.p);
     free(pp->gjobs.p);
     free(pp->levels.p);
     free(pp->mcts.p);
     free(pp->cvts.p);
+    free(pp->copies.p);
     if (pp->cpu)
         htc_decoder_close(&pp->cpu);
     if (pp->d)
@@ -529,22 +730,36 @@ typedef struct GpuSet {
     GpuState *dev[GPU_MAX_DEVICES];
 } GpuSet;
 
-static void gpu_state_free(GpuState *g)
+static void slot_free(Slot *s)
 {
-    cudaSetDevice(g->device);
-    DevBuf *bufs[] = { &g->pool, &g->jobs, &g->status, &g->arena, &g->tmp, &g->scratch,
-                       &g->dwt, &g->mct, &g->cvt, &g->staging };
+    if (s->stream)
+        cudaStreamSynchronize(s->stream);
+    DevBuf *bufs[] = { &s->pool, &s->tabs, &s->status, &s->scratch, &s->arena, &s->tmp, &s->staging };
     for (size_t i = 0; i < sizeof(bufs) / sizeof(bufs[0]); i++)
         if (bufs[i]->p)
             cudaFree(bufs[i]->p);
+    PinBuf *pins[] = { &s->htabs, &s->hstatus, &s->hstaging };
+    for (size_t i = 0; i < sizeof(pins) / sizeof(pins[0]); i++)
+        if (pins[i]->p)
+            cudaFreeHost(pins[i]->p);
     for (int i = 0; i < GPU_MAX_PARTS; i++)
-        part_free(&g->parts[i]);
-    free(g->gjobs.p);
-    free(g->levels.p);
-    free(g->mcts.p);
-    free(g->cvts.p);
-    free(g->status_host);
-    cudaStreamDestroy(g->stream);
+        part_free(&s->parts[i]);
+    if (s->have_ev)
+        for (int k = 0; k < 6; k++)
+            cudaEventDestroy(s->ev[k]);
+    if (s->done)
+        cudaEventDestroy(s->done);
+    if (s->stream)
+        cudaStreamDestroy(s->stream);
+    memset(s, 0, sizeof(*s));
+}
+
+static void gpu_state_free(GpuState *g)
+{
+    cudaSetDevice(g->device);
+    pool_close(&g->pool);
+    for (int i = 0; i < GPU_SLOTS; i++)
+        slot_free(&g->slot[i]);
     free(g);
 }
 
@@ -580,66 +795,36 @@ static GpuState *gpu_state(HtcDecoder *d, uint32_t k, int *rc)
         return NULL;
     }
     g->device = device;
-    if (cudaSetDevice(g->device) != cudaSuccess ||
-        cudaStreamCreateWithFlags(&g->stream, cudaStreamNonBlocking) != cudaSuccess) {
+    int ok = cudaSetDevice(g->device) == cudaSuccess;
+    for (int i = 0; i < GPU_SLOTS && ok; i++) {
+        Slot *s = &g->slot[i];
+        ok = cudaStreamCreateWithFlags(&s->stream, cudaStreamNonBlocking) == cudaSuccess &&
+             cudaEventCreateWithFlags(&s->done, cudaEventDisableTiming) == cudaSuccess;
+        for (int q = 0; q < GPU_MAX_PARTS; q++) {
+            PlanPart *pp = &s->parts[q];
+            pp->gjobs.elem = sizeof(GpuJob);
+            pp->levels.elem = sizeof(LevelDesc);
+            pp->mcts.elem = sizeof(GpuMctDesc);
+            pp->cvts.elem = sizeof(GpuCvtDesc);
+            pp->copies.elem = sizeof(CopyOp);
+            htc_job_table_init(&pp->jt);
+        }
+    }
+    if (!ok) {
         cudaGetLastError();
-        free(g);
+        gpu_state_free(g);
         *rc = htc_fail(&d->ctx, HTC_ENODEVICE, "CUDA device %d cannot be used", device);
         return NULL;
     }
     if (gpu_ht_upload_tables() < 0) {
-        cudaStreamDestroy(g->stream);
-        free(g);
+        gpu_state_free(g);
         *rc = htc_fail(&d->ctx, HTC_EDEVICE, "copying the HT tables to CUDA device %d", device);
         return NULL;
     }
-    g->gjobs.elem = sizeof(GpuJob);
-    g->levels.elem = sizeof(LevelDesc);
-    g->mcts.elem = sizeof(GpuMctDesc);
-    g->cvts.elem = sizeof(GpuCvtDesc);
-    for (int i = 0; i < GPU_MAX_PARTS; i++) {
-        PlanPart *pp = &g->parts[i];
-        pp->gjobs.elem = sizeof(GpuJob);
-        pp->levels.elem = sizeof(LevelDesc);
-        pp->mcts.elem = sizeof(GpuMctDesc);
-        pp->cvts.elem = sizeof(GpuCvtDesc);
-        htc_job_table_init(&pp->jt);
-    }
+    pool_init(&g->pool, device);
     set->dev[k] = g;
     return g;
 }
-
-/* Room for n more bytes in a part's pinned pool (which may move). */
-static int pinned_reserve(PlanPart *pp, size_t n)
-{
-    if (pp->pinned_used + n <= pp->pinned_size)
-        return 0;
-    size_t cap = pp->pinned_size ? pp->pinned_size * 2 : ((size_t)4 << 20);
-    while (cap < pp->pinned_used + n)
-        cap *= 2;
-    uint8_t *q = NULL;
-    if (cudaHostAlloc((void **)&q, cap, cudaHostAllocDefault) != cudaSuccess) {
-        cudaGetLastError();
-        return HTC_ENOMEM;
-    }
-    if (pp->pinned) {
-        memcpy(q, pp->pinned, pp->pinned_used);
-        cudaFreeHost(pp->pinned);
-    }
-    pp->pinned = q;
-    pp->pinned_size = cap;
-    return 0;
-}
-
-#define CUDA_TRY(call, what)                                                              \
-    do {                                                                                  \
-        const cudaError_t e_ = (call);                                                    \
-        if (e_ != cudaSuccess) {                                                          \
-            cudaGetLastError();                                                           \
-            rc = htc_fail(&d->ctx, HTC_EDEVICE, "%s: %s", what, cudaGetErrorString(e_)); \
-            goto done;                                                                    \
-        }                                                                                 \
-    } while (0)
 
 /* The output range of one component and type, as src/transform/convert.c. */
 static int cvt_range(GpuCvtDesc *c, uint32_t p, int is_signed, int type)
@@ -730,9 +915,10 @@ static int plan_tile(PlanPart *pl, const HtcStream *s, const HtcDecodeParams *p,
         for (uint32_t r = 1; r <= L; r++) {
             HtcResGeom rg;
             htc_t2_res_rect(s, t, c, nl, r, &rg);
-            LevelDesc *ld = (LevelDesc *)vec_push(&pl->levels);
+            LevelDesc *ld = (LevelDesc *)vec_add(&pl->levels);
             if (!ld)
                 return htc_fail(ctx, HTC_ENOMEM, "GPU plan");
+            ld->d.pad = 0;
             ld->d.off = tco[c];
             ld->d.stride = tg[c].x1 - tg[c].x0;
             ld->d.w = rg.x1 - rg.x0;
@@ -751,7 +937,7 @@ static int plan_tile(PlanPart *pl, const HtcStream *s, const HtcDecodeParams *p,
                 return htc_fail(ctx, HTC_ECONTRADICT,
                                 "tile %u: multiple component transform over components of different sizes or filters",
                                 ti);
-        GpuMctDesc *m = (GpuMctDesc *)vec_push(&pl->mcts);
+        GpuMctDesc *m = (GpuMctDesc *)vec_add(&pl->mcts); /* every field written below */
         if (!m)
             return htc_fail(ctx, HTC_ENOMEM, "GPU plan");
         for (int c = 0; c < 3; c++)
@@ -780,37 +966,53 @@ static int plan_tile(PlanPart *pl, const HtcStream *s, const HtcDecodeParams *p,
         if (!j->is_ht || j->roi_shift || j->num_segs > GPU_MAX_SEGS || j->mb > 31)
             return HTC_EUNSUPPORTED;
         const size_t need = ((size_t)j->data_length + HTC_BLOCK_PAD + 15) & ~(size_t)15;
-        if (pinned_reserve(pl, need) < 0)
+        if (pin_reserve(&pl->pin, pl->pinned_used + need, pl->pinned_used, (size_t)4 << 20) < 0)
             return htc_fail(ctx, HTC_ENOMEM, "pinned pool of %zu bytes", pl->pinned_used + need);
-        uint8_t *b = pl->pinned + pl->pinned_used;
+        size_t o = 0;
         for (uint32_t q = 0; q < j->num_chunks; q++) {
             const HtcChunk *ch = &jt->chunks[j->first_chunk + q];
-            memcpy(b, s->cs + ch->offset, ch->length);
-            b += ch->length;
+            if (!ch->length)
+                continue;
+            CopyOp *op = (CopyOp *)vec_add(&pl->copies);
+            if (!op)
+                return htc_fail(ctx, HTC_ENOMEM, "GPU plan");
+            op->src = s->cs + ch->offset;
+            op->dst = pl->pinned_used + o;
+            op->at = pl->copy_bytes;
+            op->len = ch->length;
+            pl->copy_bytes += ch->length;
+            o += ch->length;
         }
-        memset(b, 0, need - j->data_length);
-        GpuJob *gj = (GpuJob *)vec_push(&pl->gjobs);
+        if (o != j->data_length)
+            return HTC_EUNSUPPORTED; /* chunks that do not add up: the CPU path judges the item */
+        memset(pl->pin.p + pl->pinned_used + j->data_length, 0, need - j->data_length);
+        GpuJob *gj = (GpuJob *)vec_add(&pl->gjobs);
         if (!gj)
             return htc_fail(ctx, HTC_ENOMEM, "GPU plan");
-        gj->data_off = pl->pinned_used;
+        /* Built whole in registers, stored once (unused segment slots and
+         * padding zero: the table goes to the device as bytes). */
+        GpuJob job;
+        memset(&job, 0, sizeof(job));
+        job.data_off = pl->pinned_used;
         pl->pinned_used += need;
         const uint32_t stride = tg[j->comp].x1 - tg[j->comp].x0;
-        gj->coef_off = tco[j->comp] + (uint64_t)j->out_y * stride + j->out_x;
-        gj->stride = stride;
-        gj->w = (uint16_t)(j->x1 - j->x0);
-        gj->h = (uint16_t)(j->y1 - j->y0);
-        gj->num_passes = j->num_passes;
-        gj->cblk_style = j->cblk_style;
-        gj->num_segs = (uint8_t)j->num_segs;
+        job.coef_off = tco[j->comp] + (uint64_t)j->out_y * stride + j->out_x;
+        job.stride = stride;
+        job.w = (uint16_t)(j->x1 - j->x0);
+        job.h = (uint16_t)(j->y1 - j->y0);
+        job.num_passes = j->num_passes;
+        job.cblk_style = j->cblk_style;
+        job.num_segs = (uint8_t)j->num_segs;
         for (uint32_t q = 0; q < j->num_segs; q++) {
-            gj->seg_len[q] = jt->segs[j->first_seg + q].length;
-            gj->seg_passes[q] = (uint8_t)HTC_MIN(jt->segs[j->first_seg + q].passes, 255u);
+            job.seg_len[q] = jt->segs[j->first_seg + q].length;
+            job.seg_passes[q] = (uint8_t)HTC_MIN(jt->segs[j->first_seg + q].passes, 255u);
         }
-        gj->reversible = j->reversible;
-        gj->mb = (uint8_t)j->mb;
-        gj->zero_planes = (uint8_t)HTC_MIN(j->zero_planes, 255u);
-        gj->band = j->band;
-        gj->delta = j->delta;
+        job.reversible = j->reversible;
+        job.mb = (uint8_t)j->mb;
+        job.zero_planes = (uint8_t)HTC_MIN(j->zero_planes, 255u);
+        job.band = j->band;
+        job.delta = j->delta;
+        *gj = job;
     }
 
     /* This tile-component cut into each output plane. */
@@ -822,9 +1024,10 @@ static int plan_tile(PlanPart *pl, const HtcStream *s, const HtcDecodeParams *p,
         const uint32_t x1 = HTC_MIN(px1, tg[c].x1), y1 = HTC_MIN(py1, tg[c].y1);
         if (x0 >= x1 || y0 >= y1)
             continue;
-        GpuCvtDesc *cv = (GpuCvtDesc *)vec_push(&pl->cvts);
+        GpuCvtDesc *cv = (GpuCvtDesc *)vec_add(&pl->cvts);
         if (!cv)
             return htc_fail(ctx, HTC_ENOMEM, "GPU plan");
+        memset(cv, 0, sizeof(*cv)); /* padding too: the table is copied as bytes */
         const uint32_t stride = tg[c].x1 - tg[c].x0;
         cv->src_off = tco[c] + (uint64_t)(y0 - tg[c].y0) * stride + (x0 - tg[c].x0);
         cv->src_stride = stride;
@@ -916,11 +1119,9 @@ static int cpu_item(PlanPart *pp, ItemState *st, HtcBatchItem *it, void *caller_
 }
 
 /* Parses, lays out and plans one item into pp (or decodes it on the CPU). */
-static void plan_item(PlanPart *pp, size_t i)
+static void plan_item(PlanPart *pp, HtcBatchItem *it, ItemState *is)
 {
     HtcDecoder *d = pp->d;
-    HtcBatchItem *it = &pp->items[i];
-    ItemState *is = &pp->st[i];
     it->status = 0;
     it->message[0] = 0;
     htc_clear_error();
@@ -982,10 +1183,10 @@ static void plan_item(PlanPart *pp, size_t i)
         } else {
             is->staging_off = pp->staging;
             pp->staging += (pic->buffer_size + 255) & ~(size_t)255;
-            out_base = (uint8_t *)(uintptr_t)is->staging_off; /* made an address at the merge */
+            out_base = (uint8_t *)(uintptr_t)is->staging_off; /* made an address at sealing */
         }
         const size_t j0 = pp->gjobs.n, l0 = pp->levels.n, m0 = pp->mcts.n, c0 = pp->cvts.n;
-        const size_t a0 = pp->arena_elems, p0 = pp->pinned_used;
+        const size_t a0 = pp->arena_elems, p0 = pp->pinned_used, o0 = pp->copies.n, b0 = pp->copy_bytes;
         const uint32_t ml0 = pp->max_levels;
         is->first_job = j0;
         const HtcStream *s = is->s;
@@ -1006,6 +1207,8 @@ static void plan_item(PlanPart *pp, size_t i)
         pp->cvts.n = c0;
         pp->arena_elems = a0;
         pp->pinned_used = p0;
+        pp->copies.n = o0;
+        pp->copy_bytes = b0;
         pp->max_levels = ml0;
         if (!is->device_out)
             pp->staging = is->staging_off;
@@ -1030,18 +1233,6 @@ static void plan_item(PlanPart *pp, size_t i)
     }
 }
 
-static void *plan_worker(void *arg)
-{
-    PlanPart *pp = (PlanPart *)arg;
-    cudaSetDevice(pp->device);
-    pp->gjobs.n = pp->levels.n = pp->mcts.n = pp->cvts.n = 0;
-    pp->pinned_used = pp->arena_elems = pp->staging = 0;
-    pp->max_levels = 0;
-    for (size_t i = pp->i0; i < pp->i1; i++)
-        plan_item(pp, i);
-    return NULL;
-}
-
 static uint32_t blocks_for(size_t n, uint32_t threads)
 {
     const size_t b = (n + threads - 1) / threads;
@@ -1055,326 +1246,605 @@ static double host_ms(void)
     return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
 }
 
-/* Appends src's elements to dst. */
-static int vec_append(Vec *dst, const Vec *src)
+/* One batch on one device, as the pool's tasks see it. */
+typedef struct Batch {
+    HtcDecoder *d;
+    GpuState *g;
+    HtcBatchItem *items;
+    ItemState *st;
+    Slot *slot;                /* the slot this pass works on */
+    size_t f0, f1;             /* its old chunk, to finish (none when equal) */
+    size_t p0, p1;             /* the new chunk, to plan into its parts */
+    size_t next;               /* the next item of the new chunk to plan (atomic) */
+    int rc;                    /* the call's status: the first whole-chunk failure */
+    int timing;
+    uint32_t threads;          /* host threads for this batch */
+    /* HTC_GPU_TIMING totals */
+    double t_start, plan_ms, first_plan_ms, wait_ms, gpu_ms, stage_ms[5];
+    size_t chunks;
+} Batch;
+
+/* The code-block kernel's launch: the one line to change for another block
+ * decoder. Arguments: the chunk's jobs (device), their count, and the
+ * slot's byte pool, coefficient arena, job statuses and per-job scratch
+ * (GPU_HT_SCRATCH bytes a job, reserved in chunk_submit). */
+static cudaError_t launch_blocks(GpuState *g, Slot *s, cudaStream_t sm, const GpuJob *jobs, uint32_t nj)
 {
-    if (dst->n + src->n > dst->cap) {
-        size_t cap = dst->cap ? dst->cap : 256;
-        while (cap < dst->n + src->n)
-            cap *= 2;
-        void *q = realloc(dst->p, cap * dst->elem);
-        if (!q)
-            return HTC_ENOMEM;
-        dst->p = q;
-        dst->cap = cap;
+    (void)g;
+    /* k_ht_vlc + k_ht_warp take the blocks of one cleanup pass, k_ht_blocks
+     * (a thread a block) the others; HTC_GPU_BLOCKS=thread: k_ht_blocks alone */
+    static int per_thread = -1;
+    if (per_thread < 0) {
+        const char *v = getenv("HTC_GPU_BLOCKS");
+        per_thread = v && !strcmp(v, "thread");
     }
-    if (src->n)
-        memcpy((uint8_t *)dst->p + dst->n * dst->elem, src->p, src->n * src->elem);
-    dst->n += src->n;
-    return 0;
+    const uint8_t *pool = (const uint8_t *)s->pool.p;
+    uint8_t *scratch = (uint8_t *)s->scratch.p;
+    k_ht_blocks<<<blocks_for(nj, GPU_THREADS), GPU_THREADS, 0, sm>>>(
+        jobs, nj, pool, (int32_t *)s->arena.p, (int *)s->status.p, scratch, GPU_HT_SCRATCH, !per_thread);
+    if (!per_thread) {
+        k_ht_vlc<<<blocks_for(nj, 128), 128, 0, sm>>>(jobs, nj, pool, scratch, GPU_HT_SCRATCH);
+        k_ht_warp<<<blocks_for(nj, HTW_WARPS), 32 * HTW_WARPS, 0, sm>>>(
+            jobs, nj, pool, (int32_t *)s->arena.p, (int *)s->status.p, scratch, GPU_HT_SCRATCH);
+    }
+    return cudaGetLastError();
 }
 
-/* One batch on the decoder's k-th device, planned on up to `threads` host threads. */
+/* The inverse DWT levels, colour transforms and output conversion of a
+ * chunk, enqueued on sm. */
+static cudaError_t launch_rest(Slot *s, cudaStream_t sm, const GpuDwtDesc *dwt, const size_t *start,
+                               const uint32_t *max_w, const uint32_t *max_h, const uint8_t *max_is97,
+                               uint32_t max_levels, const GpuMctDesc *mct, size_t nm, const GpuCvtDesc *cvt,
+                               size_t ncv, uint32_t out_rows, cudaEvent_t ev_dwt_done)
+{
+    cudaError_t e = cudaSuccess;
+    int32_t *arena = (int32_t *)s->arena.p, *tmp = (int32_t *)s->tmp.p;
+    for (uint32_t r = 1; r <= max_levels && e == cudaSuccess; r++) {
+        for (size_t k0 = start[r]; k0 < start[r + 1] && e == cudaSuccess; k0 += 65535) {
+            const uint32_t cnt = (uint32_t)HTC_MIN((size_t)65535, start[r + 1] - k0);
+            const GpuDwtDesc *dd = dwt + k0;
+            if (max_w[r] <= GPU_ROWW_MAX)
+                k_idwt_h_warp<<<dim3(blocks_for(max_h[r] ? max_h[r] : 1, 4), cnt), 128, 0, sm>>>(dd, arena, tmp);
+            else if (max_w[r] <= GPU_ROW_MAX)
+                k_idwt_h_smem<<<dim3(max_h[r] ? max_h[r] : 1, cnt), 128, 0, sm>>>(dd, arena, tmp);
+            else
+                k_idwt_h<<<dim3(blocks_for(max_h[r], 64), cnt), 64, 0, sm>>>(dd, arena, tmp);
+            /* Few columns in flight (one large image): every sample in
+             * parallel; many (a batch): a thread a column is cheaper. */
+            if (max_h[r] <= 65535 && (uint64_t)cnt * max_w[r] < 65536) {
+                const dim3 grid(blocks_for(max_w[r], 64), max_h[r], cnt);
+                const dim3 half(blocks_for(max_w[r], 64), (max_h[r] + 1) / 2, cnt);
+                k_idwt_v_scatter<<<grid, 64, 0, sm>>>(dd, arena, tmp);
+                for (int step = 0; step < (max_is97[r] ? 4 : 2); step++)
+                    k_idwt_v_step<<<half, 64, 0, sm>>>(dd, arena, step);
+            } else {
+                k_idwt_v<<<dim3(blocks_for(max_w[r], 64), cnt), 64, 0, sm>>>(dd, arena, tmp);
+            }
+            e = cudaGetLastError();
+        }
+    }
+    if (ev_dwt_done)
+        cudaEventRecord(ev_dwt_done, sm);
+    for (size_t k0 = 0; k0 < nm && e == cudaSuccess; k0 += 65535) {
+        const uint32_t cnt = (uint32_t)HTC_MIN((size_t)65535, nm - k0);
+        k_mct<<<dim3(HTC_MIN(out_rows, 4096u), cnt), 256, 0, sm>>>(mct + k0, arena);
+        e = cudaGetLastError();
+    }
+    for (size_t k0 = 0; k0 < ncv && e == cudaSuccess; k0 += 65535) {
+        const uint32_t cnt = (uint32_t)HTC_MIN((size_t)65535, ncv - k0);
+        k_convert<<<dim3(HTC_MIN(out_rows, 4096u), cnt), 256, 0, sm>>>(cvt + k0, arena);
+        e = cudaGetLastError();
+    }
+    return e;
+}
+
+/* Marks the slot's chunk failed as a whole (its GPU items get status and
+ * message when it is finished) and makes it the call's status if first. */
+static void slot_fail(Batch *b, Slot *s, int status, const char *msg)
+{
+    s->fail = status;
+    snprintf(s->fail_msg, sizeof(s->fail_msg), "%s", msg);
+    const int rc = htc_fail(&b->d->ctx, status, "%s", msg);
+    if (b->rc >= 0)
+        b->rc = rc;
+}
+
+/* Finishes item i of the slot's old chunk: its job statuses, its host
+ * output out of the pinned staging, its own stream closed. */
+static void finish_item(Batch *b, Slot *s, size_t i)
+{
+    ItemState *is = &b->st[i];
+    HtcBatchItem *it = &b->items[i];
+    if (is->gpu && s->fail) {
+        it->status = s->fail;
+        snprintf(it->message, sizeof(it->message), "%s", s->fail_msg);
+        htc_picture_release(&it->picture);
+    } else if (is->gpu && s->ran) {
+        /* A corrupt block keeps what was decoded before the fault (as the
+         * CPU path); any other block error fails its item. */
+        const int *status = (const int *)s->hstatus.p;
+        int bad = 0;
+        for (size_t k = is->first_job; k < is->first_job + is->num_jobs; k++) {
+            const int s2 = status[k];
+            if (s2 < 0 && s2 != HTC_ECORRUPT) {
+                it->status = s2;
+                snprintf(it->message, sizeof(it->message), "GPU code-block %zu: %s", k - is->first_job,
+                         htc_strerror(s2));
+                htc_picture_release(&it->picture);
+                bad = 1;
+                break;
+            }
+        }
+        if (!bad && !is->device_out && it->picture.buffer_size)
+            memcpy(it->picture.buffer, s->hstaging.p + is->staging_off, it->picture.buffer_size);
+    }
+    htc_stream_close(&is->own);
+}
+
+/* A pass of the pool over a slot: task k finishes its share of the old
+ * chunk, then plans items of the new chunk (taken one at a time, so the
+ * shares even out) into part k. */
+static void chunk_task(void *arg, uint32_t k, uint32_t nk)
+{
+    Batch *b = (Batch *)arg;
+    Slot *s = b->slot;
+    if (b->f1 > b->f0) {
+        const size_t n = b->f1 - b->f0;
+        for (size_t i = b->f0 + n * k / nk; i < b->f0 + n * (k + 1) / nk; i++)
+            finish_item(b, s, i);
+    }
+    if (b->p1 > b->p0 && k < s->np) {
+        PlanPart *pp = &s->parts[k];
+        pp->gjobs.n = pp->levels.n = pp->mcts.n = pp->cvts.n = pp->copies.n = 0;
+        pp->pinned_used = pp->arena_elems = pp->staging = pp->copy_bytes = 0;
+        pp->max_levels = 0;
+        for (;;) {
+            const size_t i = __atomic_fetch_add(&b->next, 1, __ATOMIC_RELAXED);
+            if (i >= b->p1)
+                break;
+            b->st[i].part = k;
+            plan_item(pp, &b->items[i], &b->st[i]);
+        }
+    }
+}
+
+/* Offsets of the chunk's tables in the slot's one table buffer. */
+typedef struct TabLayout {
+    size_t dwt, mct, cvt, total;
+} TabLayout;
+
+static TabLayout tab_layout(size_t nj, size_t nl, size_t nm, size_t ncv)
+{
+    TabLayout t;
+    t.dwt = GPU_ALIGN(nj * sizeof(GpuJob));
+    t.mct = t.dwt + GPU_ALIGN(nl * sizeof(GpuDwtDesc));
+    t.cvt = t.mct + GPU_ALIGN(nm * sizeof(GpuMctDesc));
+    t.total = t.cvt + GPU_ALIGN(ncv * sizeof(GpuCvtDesc));
+    return t;
+}
+
+/* Share k of nk of the chunk's byte copies into the parts' pinned pools:
+ * the bytes [total * k / nk, total * (k + 1) / nk) of all parts' runs in
+ * order, cut inside a run where a share ends. */
+static void copy_share(Slot *s, uint32_t k, uint32_t nk)
+{
+    const size_t total = s->copy_bytes;
+    const size_t lo = total * k / nk, hi = total * (k + 1) / nk;
+    for (uint32_t q = 0; q < s->np && lo < hi; q++) {
+        PlanPart *pp = &s->parts[q];
+        const size_t p_lo = pp->copy0, p_hi = pp->copy0 + pp->copy_bytes;
+        if (p_hi <= lo || p_lo >= hi)
+            continue;
+        const size_t a = HTC_MAX(lo, p_lo) - p_lo, e = HTC_MIN(hi, p_hi) - p_lo;
+        const CopyOp *op = (const CopyOp *)pp->copies.p;
+        size_t l = 0, r = pp->copies.n;
+        while (l < r) { /* the first run that ends after a */
+            const size_t m = l + (r - l) / 2;
+            if (op[m].at + op[m].len <= a)
+                l = m + 1;
+            else
+                r = m;
+        }
+        for (size_t i = l; i < pp->copies.n && op[i].at < e; i++) {
+            const size_t x0 = HTC_MAX(a, (size_t)op[i].at), x1 = HTC_MIN(e, (size_t)(op[i].at + op[i].len));
+            memcpy(pp->pin.p + op[i].dst + (x0 - op[i].at), op[i].src + (x0 - op[i].at), x1 - x0);
+        }
+    }
+}
+
+/* Sealing, task k: its share of the byte copies; and for k < np, part k's
+ * offsets made chunk-wide (and staged outputs device addresses), its jobs,
+ * colour and output descriptors written into the slot's pinned table, its
+ * items' job and staging places moved. */
+static void seal_task(void *arg, uint32_t k, uint32_t nk)
+{
+    Batch *b = (Batch *)arg;
+    Slot *s = b->slot;
+    copy_share(s, k, nk);
+    if (k >= s->np)
+        return;
+    PlanPart *pp = &s->parts[k];
+    size_t nj = 0, nl = 0, nm = 0, ncv = 0;
+    for (uint32_t q = 0; q < s->np; q++) {
+        nj += s->parts[q].gjobs.n;
+        nl += s->parts[q].levels.n;
+        nm += s->parts[q].mcts.n;
+        ncv += s->parts[q].cvts.n;
+    }
+    const TabLayout t = tab_layout(nj, nl, nm, ncv);
+    GpuJob *jobs = (GpuJob *)s->htabs.p + pp->job0;
+    const GpuJob *gj = (const GpuJob *)pp->gjobs.p;
+    for (size_t q = 0; q < pp->gjobs.n; q++) {
+        GpuJob j = gj[q];
+        j.data_off += pp->pool0;
+        j.coef_off += pp->arena0;
+        jobs[q] = j;
+    }
+    LevelDesc *ld = (LevelDesc *)pp->levels.p;
+    for (size_t q = 0; q < pp->levels.n; q++)
+        ld[q].d.off += pp->arena0;
+    GpuMctDesc *md = (GpuMctDesc *)(s->htabs.p + t.mct) + pp->mct0;
+    const GpuMctDesc *pm = (const GpuMctDesc *)pp->mcts.p;
+    for (size_t q = 0; q < pp->mcts.n; q++) {
+        md[q] = pm[q];
+        for (int c = 0; c < 3; c++)
+            md[q].off[c] += pp->arena0;
+    }
+    GpuCvtDesc *cd = (GpuCvtDesc *)(s->htabs.p + t.cvt) + pp->cvt0;
+    const GpuCvtDesc *pc = (const GpuCvtDesc *)pp->cvts.p;
+    for (size_t q = 0; q < pp->cvts.n; q++) {
+        cd[q] = pc[q];
+        cd[q].src_off += pp->arena0;
+        if (cd[q].staged)
+            cd[q].dst = (uint8_t *)s->staging.p + pp->staging0 + (uintptr_t)pc[q].dst;
+    }
+    for (size_t i = s->i0; i < s->i1; i++) {
+        ItemState *is = &b->st[i];
+        if (is->gpu && is->part == k) {
+            is->first_job += pp->job0;
+            is->staging_off += pp->staging0;
+        }
+    }
+}
+
+/* Seals the slot's freshly planned chunk and puts its copies and kernels on
+ * the slot's stream, then its event. Failures mark the chunk failed. */
+static void chunk_submit(Batch *b, Slot *s)
+{
+    s->submitted = s->ran = s->fail = 0;
+    s->fail_msg[0] = 0;
+    size_t nj = 0, pool = 0, arena = 0, staging = 0, nl = 0, nm = 0, ncv = 0, copy = 0;
+    uint32_t out_rows = 1; /* rows of the tallest colour or output area */
+    uint32_t max_levels = 0;
+    for (uint32_t k = 0; k < s->np; k++) {
+        PlanPart *pp = &s->parts[k];
+        pp->copy0 = copy;
+        copy += pp->copy_bytes;
+        pp->job0 = nj;
+        pp->pool0 = pool;
+        pp->arena0 = arena;
+        pp->staging0 = staging;
+        pp->mct0 = nm;
+        pp->cvt0 = ncv;
+        nj += pp->gjobs.n;
+        pool += pp->pinned_used;
+        arena += pp->arena_elems;
+        staging += pp->staging;
+        nl += pp->levels.n;
+        nm += pp->mcts.n;
+        ncv += pp->cvts.n;
+        max_levels = HTC_MAX(max_levels, pp->max_levels);
+        for (size_t q = 0; q < pp->mcts.n; q++)
+            out_rows = HTC_MAX(out_rows, ((const GpuMctDesc *)pp->mcts.p)[q].h);
+        for (size_t q = 0; q < pp->cvts.n; q++)
+            out_rows = HTC_MAX(out_rows, ((const GpuCvtDesc *)pp->cvts.p)[q].h);
+    }
+    s->nj = nj;
+    s->copy_bytes = copy;
+    s->pool_bytes = pool;
+    s->staging_bytes = staging;
+    if (nj == 0 && ncv == 0)
+        return; /* nothing for the GPU in this chunk */
+    char msg[160];
+    if (nj > UINT32_MAX) {
+        slot_fail(b, s, HTC_ERANGE, "GPU chunk of more than 2^32 code-blocks");
+        return;
+    }
+    /* 1. Buffers. The slot's previous chunk is finished: nothing of the
+     * slot is in use on the device. Host outputs land in a staging area. */
+    const TabLayout t = tab_layout(nj, nl, nm, ncv);
+    const size_t arena_bytes = (arena ? arena : 1) * sizeof(int32_t);
+    struct {
+        DevBuf *b;
+        size_t need;
+        const char *what;
+    } const want[] = {
+        { &s->staging, staging ? staging : 1, "staging buffer" },
+        { &s->pool, pool ? pool : 1, "byte pool" },
+        { &s->tabs, t.total ? t.total : 1, "job table" },
+        { &s->status, (nj ? nj : 1) * sizeof(int), "job status" },
+        { &s->scratch, (nj ? nj : 1) * (size_t)GPU_HT_SCRATCH, "block scratch" },
+        { &s->arena, arena_bytes, "coefficients" },
+        { &s->tmp, arena_bytes, "DWT buffer" },
+    };
+    for (size_t q = 0; q < sizeof(want) / sizeof(want[0]); q++) {
+        const cudaError_t e = dev_reserve(want[q].b, want[q].need);
+        if (e != cudaSuccess) {
+            cudaGetLastError();
+            snprintf(msg, sizeof(msg), "%s: %s", want[q].what, cudaGetErrorString(e));
+            slot_fail(b, s, HTC_EDEVICE, msg);
+            return;
+        }
+    }
+    if (pin_reserve(&s->htabs, t.total, 0, (size_t)1 << 20) < 0 ||
+        pin_reserve(&s->hstatus, (nj ? nj : 1) * sizeof(int), 0, (size_t)64 << 10) < 0 ||
+        pin_reserve(&s->hstaging, staging ? staging : 1, 0, (size_t)1 << 20) < 0) {
+        snprintf(msg, sizeof(msg), "pinned host buffers of %zu bytes", t.total + nj * sizeof(int) + staging);
+        slot_fail(b, s, HTC_ENOMEM, msg);
+        return;
+    }
+    /* 2. Sealing and the byte copies, on the pool (the copies on as many
+     * threads as there are quarter megabytes, up to the batch's threads);
+     * then the DWT levels grouped by level (counting sort, parts in order)
+     * into the table. */
+    const uint32_t ncopy = (uint32_t)HTC_MIN((size_t)b->threads, copy / ((size_t)256 << 10) + 1);
+    pool_run(&b->g->pool, HTC_MAX(s->np, ncopy), seal_task, b);
+    size_t start[HTC_MAX_LEVELS + 2] = { 0 };
+    uint32_t max_w[HTC_MAX_LEVELS + 2] = { 0 }, max_h[HTC_MAX_LEVELS + 2] = { 0 };
+    uint8_t max_is97[HTC_MAX_LEVELS + 2] = { 0 };
+    {
+        size_t count[HTC_MAX_LEVELS + 2] = { 0 };
+        for (uint32_t k = 0; k < s->np; k++) {
+            const LevelDesc *ld = (const LevelDesc *)s->parts[k].levels.p;
+            for (size_t q = 0; q < s->parts[k].levels.n; q++)
+                count[ld[q].level]++;
+        }
+        for (uint32_t r = 1; r <= HTC_MAX_LEVELS; r++)
+            start[r + 1] = start[r] + count[r];
+        size_t fill[HTC_MAX_LEVELS + 2];
+        memcpy(fill, start, sizeof(fill));
+        GpuDwtDesc *sorted = (GpuDwtDesc *)(s->htabs.p + t.dwt);
+        for (uint32_t k = 0; k < s->np; k++) {
+            const LevelDesc *ld = (const LevelDesc *)s->parts[k].levels.p;
+            for (size_t q = 0; q < s->parts[k].levels.n; q++) {
+                const uint32_t r = ld[q].level;
+                sorted[fill[r]++] = ld[q].d;
+                max_w[r] = HTC_MAX(max_w[r], ld[q].d.w);
+                max_h[r] = HTC_MAX(max_h[r], ld[q].d.h);
+                max_is97[r] |= ld[q].d.is97;
+            }
+        }
+    }
+    /* 3. Copies in, kernels, copies out, the event. */
+    cudaStream_t sm = s->stream;
+    const int tm = b->timing;
+    if (tm && !s->have_ev) {
+        int made = 0;
+        while (made < 6 && cudaEventCreate(&s->ev[made]) == cudaSuccess)
+            made++;
+        if (made == 6) {
+            s->have_ev = 1;
+        } else {
+            while (made > 0)
+                cudaEventDestroy(s->ev[--made]);
+            cudaGetLastError();
+        }
+    }
+    const int ev = tm && s->have_ev;
+    cudaError_t e = cudaSuccess;
+    if (ev)
+        cudaEventRecord(s->ev[0], sm);
+    for (uint32_t k = 0; k < s->np && e == cudaSuccess; k++)
+        if (s->parts[k].pinned_used)
+            e = cudaMemcpyAsync((uint8_t *)s->pool.p + s->parts[k].pool0, s->parts[k].pin.p,
+                                s->parts[k].pinned_used, cudaMemcpyHostToDevice, sm);
+    if (e == cudaSuccess)
+        e = cudaMemcpyAsync(s->tabs.p, s->htabs.p, t.total, cudaMemcpyHostToDevice, sm);
+    if (e == cudaSuccess)
+        e = cudaMemsetAsync(s->arena.p, 0, arena_bytes, sm);
+    if (ev)
+        cudaEventRecord(s->ev[1], sm);
+    if (e == cudaSuccess && nj)
+        e = launch_blocks(b->g, s, sm, (const GpuJob *)s->tabs.p, (uint32_t)nj);
+    if (ev)
+        cudaEventRecord(s->ev[2], sm);
+    if (e == cudaSuccess)
+        e = launch_rest(s, sm, (const GpuDwtDesc *)((uint8_t *)s->tabs.p + t.dwt), start, max_w, max_h, max_is97,
+                        max_levels, (const GpuMctDesc *)((uint8_t *)s->tabs.p + t.mct), nm,
+                        (const GpuCvtDesc *)((uint8_t *)s->tabs.p + t.cvt), ncv, out_rows, ev ? s->ev[3] : NULL);
+    if (ev)
+        cudaEventRecord(s->ev[4], sm);
+    if (e == cudaSuccess && staging)
+        e = cudaMemcpyAsync(s->hstaging.p, s->staging.p, staging, cudaMemcpyDeviceToHost, sm);
+    if (e == cudaSuccess && nj)
+        e = cudaMemcpyAsync(s->hstatus.p, s->status.p, nj * sizeof(int), cudaMemcpyDeviceToHost, sm);
+    if (ev)
+        cudaEventRecord(s->ev[5], sm);
+    if (e == cudaSuccess)
+        e = cudaEventRecord(s->done, sm);
+    if (e != cudaSuccess) {
+        cudaGetLastError();
+        /* Whatever did go onto the stream may still read the slot's pinned
+         * buffers: let it end before anything reuses them. */
+        cudaStreamSynchronize(sm);
+        cudaGetLastError();
+        snprintf(msg, sizeof(msg), "GPU batch: %s", cudaGetErrorString(e));
+        slot_fail(b, s, HTC_EDEVICE, msg);
+        return;
+    }
+    s->submitted = 1;
+    s->ran = 1;
+}
+
+/* Waits for the slot's chunk on the device (and, with HTC_GPU_TIMING,
+ * prints its line). */
+static void slot_wait(Batch *b, Slot *s)
+{
+    if (!s->submitted)
+        return;
+    const double t0 = host_ms();
+    const cudaError_t e = cudaEventSynchronize(s->done);
+    b->wait_ms += host_ms() - t0;
+    s->submitted = 0;
+    if (e != cudaSuccess) {
+        cudaGetLastError();
+        char msg[160];
+        snprintf(msg, sizeof(msg), "GPU batch: %s", cudaGetErrorString(e));
+        s->ran = 0;
+        slot_fail(b, s, HTC_EDEVICE, msg);
+        return;
+    }
+    if (b->timing && s->have_ev) {
+        float ms[5] = { 0 };
+        double sum = 0;
+        for (int k = 0; k < 5; k++) {
+            if (cudaEventElapsedTime(&ms[k], s->ev[k], s->ev[k + 1]) != cudaSuccess) {
+                cudaGetLastError();
+                ms[k] = 0;
+            }
+            b->stage_ms[k] += ms[k];
+            sum += ms[k];
+        }
+        b->gpu_ms += sum;
+        fprintf(stderr,
+                "gpu chunk %zu (items %zu-%zu, slot %d): host plan %.3f ms (%u threads, with finishing the "
+                "slot's previous chunk), seal+submit %.3f ms; device %.3f ms: copies in %.3f, blocks %.3f, "
+                "DWT %.3f, colour+output %.3f, copies out %.3f ms; %zu blocks, %.1f MB pool\n",
+                s->index, s->i0, s->i1 - 1, (int)(s - b->g->slot), s->plan_ms, s->np, s->submit_ms, sum, ms[0],
+                ms[1], ms[2], ms[3], ms[4], s->nj, s->pool_bytes / 1e6);
+    }
+}
+
+static size_t item_bytes(const HtcBatchItem *it)
+{
+    return it->stream ? it->stream->cs_size : it->size;
+}
+
+/* Items per chunk: HTC_GPU_CHUNK (0: the whole batch), else GPU_CHUNK_ITEMS. */
+static size_t chunk_items_setting(void)
+{
+    static long v = -2;
+    if (v == -2) {
+        const char *e = getenv("HTC_GPU_CHUNK");
+        long x = e && *e ? strtol(e, NULL, 10) : -1;
+        v = x < 0 ? -1 : x;
+    }
+    return v < 0 ? (size_t)GPU_CHUNK_ITEMS : v == 0 ? SIZE_MAX : (size_t)v;
+}
+
+/* One batch on the decoder's k-th device, planned on up to `threads` host
+ * threads, chunk by chunk through the slots. */
 static int batch_on(HtcDecoder *d, uint32_t dk, HtcBatchItem *items, size_t n, uint32_t threads)
 {
     int rc = 0;
-    /* HTC_GPU_TIMING=1: where the time goes, per stage, on stderr. */
+    /* HTC_GPU_TIMING=1: where the time goes, per chunk and per batch, on stderr. */
     static int timing = -1;
     if (timing < 0)
         timing = getenv("HTC_GPU_TIMING") != NULL;
-    cudaEvent_t ev[6];
-    int events = 0;
-    const double t_start = host_ms();
-    double t_planned = t_start;
     GpuState *g = gpu_state(d, dk, &rc);
     if (!g)
         return rc;
-    if (cudaSetDevice(g->device) != cudaSuccess)
+    if (cudaSetDevice(g->device) != cudaSuccess) {
+        cudaGetLastError();
         return htc_fail(&d->ctx, HTC_ENODEVICE, "CUDA device %d", g->device);
+    }
     ItemState *st = (ItemState *)calloc(n ? n : 1, sizeof(ItemState));
     if (!st)
         return htc_fail(&d->ctx, HTC_ENOMEM, "batch of %zu", n);
+    Batch b;
+    memset(&b, 0, sizeof(b));
+    b.d = d;
+    b.g = g;
+    b.items = items;
+    b.st = st;
+    b.timing = timing;
+    b.t_start = host_ms();
+    threads = HTC_MAX(HTC_MIN(threads, (uint32_t)GPU_MAX_PARTS), 1u);
+    b.threads = threads;
 
-    /* 1. Plan on the host, items shared out over the decoder's threads. */
-    uint32_t np = (uint32_t)HTC_MIN((size_t)HTC_MAX(threads, 1u), (n + 3) / 4);
-    np = HTC_MAX(HTC_MIN(np, (uint32_t)GPU_MAX_PARTS), 1u);
-    pthread_t th[GPU_MAX_PARTS];
-    uint32_t started = 0;
-    for (uint32_t k = 0; k < np; k++) {
-        PlanPart *pp = &g->parts[k];
-        pp->d = d;
-        pp->device = g->device;
-        pp->st = st;
-        pp->items = items;
-        pp->i0 = n * k / np;
-        pp->i1 = n * (k + 1) / np;
-    }
-    for (uint32_t k = 1; k < np; k++) {
-        if (pthread_create(&th[k], NULL, plan_worker, &g->parts[k]) != 0) {
-            /* plan it on this thread instead */
-            plan_worker(&g->parts[k]);
-            th[k] = 0;
-        } else {
-            started |= 0;
-        }
-    }
-    plan_worker(&g->parts[0]);
-    for (uint32_t k = 1; k < np; k++)
-        if (th[k])
-            pthread_join(th[k], NULL);
-    (void)started;
-
-    /* 2. Merge the parts: prefixes, then offsets made absolute. */
-    size_t pool_bytes = 0, arena_elems = 0, staging = 0;
-    uint32_t max_levels = 0;
-    g->gjobs.n = g->levels.n = g->mcts.n = g->cvts.n = 0;
-    for (uint32_t k = 0; k < np; k++) {
-        PlanPart *pp = &g->parts[k];
-        pp->job0 = g->gjobs.n;
-        pp->pool0 = pool_bytes;
-        pp->arena0 = arena_elems;
-        pp->staging0 = staging;
-        pool_bytes += pp->pinned_used;
-        arena_elems += pp->arena_elems;
-        staging += pp->staging;
-        max_levels = HTC_MAX(max_levels, pp->max_levels);
-        GpuJob *gj = (GpuJob *)pp->gjobs.p;
-        for (size_t q = 0; q < pp->gjobs.n; q++) {
-            gj[q].data_off += pp->pool0;
-            gj[q].coef_off += pp->arena0;
-        }
-        LevelDesc *ld = (LevelDesc *)pp->levels.p;
-        for (size_t q = 0; q < pp->levels.n; q++)
-            ld[q].d.off += pp->arena0;
-        GpuMctDesc *md = (GpuMctDesc *)pp->mcts.p;
-        for (size_t q = 0; q < pp->mcts.n; q++)
-            for (int c = 0; c < 3; c++)
-                md[q].off[c] += pp->arena0;
-        GpuCvtDesc *cd = (GpuCvtDesc *)pp->cvts.p;
-        for (size_t q = 0; q < pp->cvts.n; q++) {
-            cd[q].src_off += pp->arena0;
-            if (cd[q].staged)
-                cd[q].dst += pp->staging0;
-        }
-        for (size_t i = pp->i0; i < pp->i1; i++) {
-            st[i].first_job += pp->job0;
-            st[i].staging_off += pp->staging0;
-        }
-        if (vec_append(&g->gjobs, &pp->gjobs) < 0 || vec_append(&g->levels, &pp->levels) < 0 ||
-            vec_append(&g->mcts, &pp->mcts) < 0 || vec_append(&g->cvts, &pp->cvts) < 0) {
-            rc = htc_fail(&d->ctx, HTC_ENOMEM, "GPU plan");
-            goto done;
-        }
-    }
-    if (g->gjobs.n == 0 && g->cvts.n == 0)
-        goto done;
-    t_planned = host_ms();
-    if (timing) {
-        for (int k = 0; k < 6; k++)
-            cudaEventCreate(&ev[k]);
-        events = 1;
-    }
-    {
-        /* 3. Device buffers. Host outputs land in a staging area first. */
-        const size_t nj = g->gjobs.n;
-        const size_t arena_bytes = (arena_elems ? arena_elems : 1) * sizeof(int32_t);
-        CUDA_TRY(dev_reserve(&g->staging, staging ? staging : 1), "staging buffer");
-        CUDA_TRY(dev_reserve(&g->pool, pool_bytes ? pool_bytes : 1), "byte pool");
-        CUDA_TRY(dev_reserve(&g->jobs, (nj ? nj : 1) * sizeof(GpuJob)), "job table");
-        CUDA_TRY(dev_reserve(&g->status, (nj ? nj : 1) * sizeof(int)), "job status");
-        CUDA_TRY(dev_reserve(&g->scratch, (nj ? nj : 1) * (size_t)GPU_HT_SCRATCH), "block scratch");
-        CUDA_TRY(dev_reserve(&g->arena, arena_bytes), "coefficients");
-        CUDA_TRY(dev_reserve(&g->tmp, arena_bytes), "DWT buffer");
-        GpuCvtDesc *cv = (GpuCvtDesc *)g->cvts.p;
-        for (size_t k = 0; k < g->cvts.n; k++)
-            if (cv[k].staged)
-                cv[k].dst = (uint8_t *)g->staging.p + (uintptr_t)cv[k].dst;
-        /* DWT levels grouped by level (counting sort). */
-        const size_t nl = g->levels.n;
-        size_t count[HTC_MAX_LEVELS + 2] = { 0 };
-        const LevelDesc *ld = (const LevelDesc *)g->levels.p;
-        for (size_t k = 0; k < nl; k++)
-            count[ld[k].level]++;
-        size_t start[HTC_MAX_LEVELS + 2] = { 0 };
-        for (uint32_t r = 1; r <= HTC_MAX_LEVELS; r++)
-            start[r + 1] = start[r] + count[r];
-        GpuDwtDesc *sorted = (GpuDwtDesc *)malloc((nl ? nl : 1) * sizeof(GpuDwtDesc));
-        uint32_t max_w[HTC_MAX_LEVELS + 2] = { 0 }, max_h[HTC_MAX_LEVELS + 2] = { 0 };
-        uint8_t max_is97[HTC_MAX_LEVELS + 2] = { 0 };
-        if (!sorted) {
-            rc = htc_fail(&d->ctx, HTC_ENOMEM, "DWT plan");
-            goto done;
-        }
-        {
-            size_t fill[HTC_MAX_LEVELS + 2];
-            memcpy(fill, start, sizeof(fill));
-            for (size_t k = 0; k < nl; k++) {
-                const uint32_t r = ld[k].level;
-                sorted[fill[r]++] = ld[k].d;
-                max_w[r] = HTC_MAX(max_w[r], ld[k].d.w);
-                max_h[r] = HTC_MAX(max_h[r], ld[k].d.h);
-                max_is97[r] |= ld[k].d.is97;
-            }
-        }
-        cudaError_t e = dev_reserve(&g->dwt, (nl ? nl : 1) * sizeof(GpuDwtDesc));
-        if (e == cudaSuccess)
-            e = dev_reserve(&g->mct, (g->mcts.n ? g->mcts.n : 1) * sizeof(GpuMctDesc));
-        if (e == cudaSuccess)
-            e = dev_reserve(&g->cvt, (g->cvts.n ? g->cvts.n : 1) * sizeof(GpuCvtDesc));
-        cudaStream_t sm = g->stream;
-        if (timing)
-            cudaEventRecord(ev[0], sm);
-        for (uint32_t k = 0; k < np && e == cudaSuccess; k++)
-            if (g->parts[k].pinned_used)
-                e = cudaMemcpyAsync((uint8_t *)g->pool.p + g->parts[k].pool0, g->parts[k].pinned,
-                                    g->parts[k].pinned_used, cudaMemcpyHostToDevice, sm);
-        if (e == cudaSuccess && nj)
-            e = cudaMemcpyAsync(g->jobs.p, g->gjobs.p, nj * sizeof(GpuJob), cudaMemcpyHostToDevice, sm);
-        if (e == cudaSuccess && nl)
-            e = cudaMemcpyAsync(g->dwt.p, sorted, nl * sizeof(GpuDwtDesc), cudaMemcpyHostToDevice, sm);
-        if (e == cudaSuccess && g->mcts.n)
-            e = cudaMemcpyAsync(g->mct.p, g->mcts.p, g->mcts.n * sizeof(GpuMctDesc), cudaMemcpyHostToDevice, sm);
-        if (e == cudaSuccess && g->cvts.n)
-            e = cudaMemcpyAsync(g->cvt.p, g->cvts.p, g->cvts.n * sizeof(GpuCvtDesc), cudaMemcpyHostToDevice, sm);
-        if (e == cudaSuccess)
-            e = cudaMemsetAsync(g->arena.p, 0, arena_bytes, sm);
-        if (timing)
-            cudaEventRecord(ev[1], sm);
-        /* 4. Kernels. */
-        if (e == cudaSuccess && nj) {
-            /* a warp per code-block; HTC_GPU_BLOCKS=thread: the older thread per block */
-            static int per_thread = -1;
-            if (per_thread < 0) {
-                const char *v = getenv("HTC_GPU_BLOCKS");
-                per_thread = v && !strcmp(v, "thread");
-            }
-            k_ht_blocks<<<blocks_for(nj, GPU_THREADS), GPU_THREADS, 0, sm>>>(
-                (const GpuJob *)g->jobs.p, (uint32_t)nj, (const uint8_t *)g->pool.p, (int32_t *)g->arena.p,
-                (int *)g->status.p, (uint8_t *)g->scratch.p, GPU_HT_SCRATCH, !per_thread);
-            if (!per_thread) {
-                k_ht_vlc<<<blocks_for(nj, 128), 128, 0, sm>>>((const GpuJob *)g->jobs.p, (uint32_t)nj,
-                                                              (const uint8_t *)g->pool.p, (uint8_t *)g->scratch.p,
-                                                              GPU_HT_SCRATCH);
-                k_ht_warp<<<blocks_for(nj, HTW_WARPS), 32 * HTW_WARPS, 0, sm>>>(
-                    (const GpuJob *)g->jobs.p, (uint32_t)nj, (const uint8_t *)g->pool.p, (int32_t *)g->arena.p,
-                    (int *)g->status.p, (uint8_t *)g->scratch.p, GPU_HT_SCRATCH);
-            }
-            e = cudaGetLastError();
-        }
-        if (timing)
-            cudaEventRecord(ev[2], sm);
-        for (uint32_t r = 1; r <= max_levels && e == cudaSuccess; r++) {
-            for (size_t k0 = start[r]; k0 < start[r + 1] && e == cudaSuccess; k0 += 65535) {
-                const uint32_t cnt = (uint32_t)HTC_MIN((size_t)65535, start[r + 1] - k0);
-                const GpuDwtDesc *dd = (const GpuDwtDesc *)g->dwt.p + k0;
-                if (max_w[r] <= GPU_ROWW_MAX)
-                    k_idwt_h_warp<<<dim3(blocks_for(max_h[r] ? max_h[r] : 1, 4), cnt), 128, 0, sm>>>(
-                        dd, (const int32_t *)g->arena.p, (int32_t *)g->tmp.p);
-                else if (max_w[r] <= GPU_ROW_MAX)
-                    k_idwt_h_smem<<<dim3(max_h[r] ? max_h[r] : 1, cnt), 128, 0, sm>>>(
-                        dd, (const int32_t *)g->arena.p, (int32_t *)g->tmp.p);
-                else
-                    k_idwt_h<<<dim3(blocks_for(max_h[r], 64), cnt), 64, 0, sm>>>(dd, (int32_t *)g->arena.p,
-                                                                                 (int32_t *)g->tmp.p);
-                /* Few columns in flight (one large image): every sample in
-                 * parallel; many (a batch): a thread a column is cheaper. */
-                if (max_h[r] <= 65535 && (uint64_t)cnt * max_w[r] < 65536) {
-                    const dim3 grid(blocks_for(max_w[r], 64), max_h[r], cnt);
-                    const dim3 half(blocks_for(max_w[r], 64), (max_h[r] + 1) / 2, cnt);
-                    k_idwt_v_scatter<<<grid, 64, 0, sm>>>(dd, (int32_t *)g->arena.p, (const int32_t *)g->tmp.p);
-                    for (int step = 0; step < (max_is97[r] ? 4 : 2); step++)
-                        k_idwt_v_step<<<half, 64, 0, sm>>>(dd, (int32_t *)g->arena.p, step);
-                } else {
-                    k_idwt_v<<<dim3(blocks_for(max_w[r], 64), cnt), 64, 0, sm>>>(dd, (int32_t *)g->arena.p,
-                                                                                 (const int32_t *)g->tmp.p);
-                }
-                e = cudaGetLastError();
-            }
-        }
-        if (timing)
-            cudaEventRecord(ev[3], sm);
-        for (size_t k0 = 0; k0 < g->mcts.n && e == cudaSuccess; k0 += 65535) {
-            const uint32_t cnt = (uint32_t)HTC_MIN((size_t)65535, g->mcts.n - k0);
-            uint32_t rows = 1;
-            for (size_t k = k0; k < k0 + cnt; k++)
-                rows = HTC_MAX(rows, ((const GpuMctDesc *)g->mcts.p)[k].h);
-            k_mct<<<dim3(HTC_MIN(rows, 4096u), cnt), 256, 0, sm>>>((const GpuMctDesc *)g->mct.p + k0, (int32_t *)g->arena.p);
-            e = cudaGetLastError();
-        }
-        for (size_t k0 = 0; k0 < g->cvts.n && e == cudaSuccess; k0 += 65535) {
-            const uint32_t cnt = (uint32_t)HTC_MIN((size_t)65535, g->cvts.n - k0);
-            uint32_t rows = 1;
-            for (size_t k = k0; k < k0 + cnt; k++)
-                rows = HTC_MAX(rows, ((const GpuCvtDesc *)g->cvts.p)[k].h);
-            k_convert<<<dim3(HTC_MIN(rows, 4096u), cnt), 256, 0, sm>>>((const GpuCvtDesc *)g->cvt.p + k0,
-                                                     (const int32_t *)g->arena.p);
-            e = cudaGetLastError();
-        }
-        free(sorted);
-        if (timing)
-            cudaEventRecord(ev[4], sm);
-        /* 5. Host outputs back, job statuses. */
-        for (size_t i = 0; i < n && e == cudaSuccess; i++)
-            if (st[i].gpu && !st[i].device_out && items[i].picture.buffer_size)
-                e = cudaMemcpyAsync(items[i].picture.buffer, (uint8_t *)g->staging.p + st[i].staging_off,
-                                    items[i].picture.buffer_size, cudaMemcpyDeviceToHost, sm);
-        if (g->status_cap < nj) {
-            free(g->status_host);
-            g->status_host = (int *)malloc(nj * sizeof(int));
-            g->status_cap = g->status_host ? nj : 0;
-        }
-        if (e == cudaSuccess && nj && g->status_host)
-            e = cudaMemcpyAsync(g->status_host, g->status.p, nj * sizeof(int), cudaMemcpyDeviceToHost, sm);
-        if (timing)
-            cudaEventRecord(ev[5], sm);
-        if (e == cudaSuccess)
-            e = cudaStreamSynchronize(sm);
-        if (timing && e == cudaSuccess) {
-            float ms[5];
-            for (int k = 0; k < 5; k++)
-                cudaEventElapsedTime(&ms[k], ev[k], ev[k + 1]);
-            fprintf(stderr,
-                    "gpu batch of %zu: host plan (parse, tier 2, byte pool; %u threads) %.3f ms; device: "
-                    "copies in %.3f, blocks %.3f, DWT %.3f, colour+output %.3f, copies out %.3f ms; "
-                    "%zu blocks, %.1f MB pool\n",
-                    n, np, t_planned - t_start, ms[0], ms[1], ms[2], ms[3], ms[4], nj, pool_bytes / 1e6);
-        }
-        if (e != cudaSuccess) {
-            rc = htc_fail(&d->ctx, HTC_EDEVICE, "GPU batch: %s", cudaGetErrorString(e));
-            cudaGetLastError();
-            for (size_t i = 0; i < n; i++)
-                if (st[i].gpu) {
-                    items[i].status = HTC_EDEVICE;
-                    snprintf(items[i].message, sizeof(items[i].message), "GPU batch: %s", cudaGetErrorString(e));
-                    htc_picture_release(&items[i].picture);
-                }
-            goto done;
-        }
-        /* A corrupt block keeps what was decoded before the fault (as the
-         * CPU path); any other block error fails its item. */
-        for (size_t i = 0; i < n && g->status_host; i++) {
-            if (!st[i].gpu)
-                continue;
-            for (size_t k = st[i].first_job; k < st[i].first_job + st[i].num_jobs; k++) {
-                const int s2 = g->status_host[k];
-                if (s2 < 0 && s2 != HTC_ECORRUPT) {
-                    items[i].status = s2;
-                    snprintf(items[i].message, sizeof(items[i].message),
-                             "GPU code-block %zu: %s", k - st[i].first_job, htc_strerror(s2));
-                    htc_picture_release(&items[i].picture);
-                    break;
-                }
-            }
-        }
-    }
-done:
-    if (events)
-        for (int k = 0; k < 6; k++)
-            cudaEventDestroy(ev[k]);
+    /* Chunks of even size: as many as the item and byte limits ask for. */
+    size_t total = 0;
     for (size_t i = 0; i < n; i++)
-        htc_stream_close(&st[i].own);
+        total += item_bytes(&items[i]);
+    const size_t lim_items = HTC_MAX(chunk_items_setting(), (size_t)1);
+    size_t nch = 1;
+    if (lim_items != SIZE_MAX)
+        nch = HTC_MAX(n / lim_items + (n % lim_items != 0), total / GPU_CHUNK_BYTES + (total % GPU_CHUNK_BYTES != 0));
+    nch = HTC_MAX(HTC_MIN(nch, n), (size_t)1);
+    const size_t want_items = n / nch + (n % nch != 0);
+    const size_t want_bytes = total ? total / nch + (total % nch != 0) : SIZE_MAX;
+
+    size_t pos = 0;
+    uint32_t cur = 0;
+    while (pos < n) {
+        Slot *s = &g->slot[cur];
+        if (s->pending)
+            slot_wait(&b, s);
+        size_t end = pos, bytes = 0;
+        while (end < n && end - pos < want_items && (end == pos || bytes < want_bytes))
+            bytes += item_bytes(&items[end++]);
+        const size_t cn = end - pos;
+        /* Plan (and finish the slot's previous chunk). */
+        const double t0 = host_ms();
+        b.slot = s;
+        b.f0 = s->pending ? s->i0 : 0;
+        b.f1 = s->pending ? s->i1 : 0;
+        b.p0 = pos;
+        b.p1 = end;
+        b.next = pos;
+        const uint32_t np = (uint32_t)HTC_MAX(HTC_MIN((size_t)threads, (cn + 3) / 4), (size_t)1);
+        for (uint32_t k = 0; k < np; k++) {
+            s->parts[k].d = d;
+            s->parts[k].device = g->device;
+        }
+        s->np = np;
+        pool_run(&g->pool, np, chunk_task, &b);
+        s->pending = 0;
+        const double t1 = host_ms();
+        s->i0 = pos;
+        s->i1 = end;
+        s->index = b.chunks++;
+        s->plan_ms = t1 - t0;
+        b.plan_ms += s->plan_ms;
+        if (s->index == 0)
+            b.first_plan_ms = s->plan_ms;
+        /* Seal and submit; the next chunk is planned while this one runs. */
+        b.p0 = b.p1 = 0;
+        chunk_submit(&b, s);
+        s->submit_ms = host_ms() - t1;
+        s->pending = 1;
+        pos = end;
+        cur = (cur + 1) % GPU_SLOTS;
+    }
+    /* Drain, oldest first: finish each slot while the later ones run. */
+    for (uint32_t q = 0; q < GPU_SLOTS; q++) {
+        Slot *s = &g->slot[(cur + q) % GPU_SLOTS];
+        if (!s->pending)
+            continue;
+        slot_wait(&b, s);
+        b.slot = s;
+        b.f0 = s->i0;
+        b.f1 = s->i1;
+        b.p0 = b.p1 = 0;
+        pool_run(&g->pool, (uint32_t)HTC_MAX(HTC_MIN((size_t)threads, (s->i1 - s->i0 + 15) / 16), (size_t)1),
+                 chunk_task, &b);
+        s->pending = 0;
+    }
+    if (timing) {
+        const double wall = host_ms() - b.t_start;
+        /* Host time the GPU did not cover: the plan beyond that was hidden. */
+        const double exposed = HTC_MAX(wall - b.gpu_ms, 0.0);
+        const double hidden = HTC_MAX(HTC_MIN(b.plan_ms - exposed, b.plan_ms - b.first_plan_ms), 0.0);
+        fprintf(stderr,
+                "gpu batch of %zu: %zu chunks over %d slots, %.3f ms wall; host plan %.3f ms in all (%u threads; "
+                "first chunk %.3f, never hidden), host waited for the GPU %.3f ms, host plan hidden behind the "
+                "GPU about %.3f ms; GPU busy %.3f ms (sums over chunks); device: copies in %.3f, blocks %.3f, "
+                "DWT %.3f, colour+output %.3f, copies out %.3f ms\n",
+                n, b.chunks, GPU_SLOTS, wall, b.plan_ms, threads, b.first_plan_ms, b.wait_ms, hidden, b.gpu_ms,
+                b.stage_ms[0], b.stage_ms[1], b.stage_ms[2], b.stage_ms[3], b.stage_ms[4]);
+    }
     free(st);
-    return rc;
+    return b.rc;
 }
 
 typedef struct DeviceRun {

@@ -1,0 +1,591 @@
+/* tests/mock_cuda: a stand-in for the CUDA runtime, for checking the GPU
+ * backend's host side (src/cuda/gpu_decode.cu: chunks, slots, streams,
+ * events, pinned buffers, the plan threads) on a machine without a GPU.
+ *
+ * Device memory is host memory. Each stream is a host thread that runs its
+ * operations in order, later than they were enqueued (as a GPU would), so a
+ * host that reads a result before waiting for its event, or rewrites a
+ * pinned buffer a copy still has to read, gets wrong bytes; events and
+ * stream synchronisation wait for that thread. The kernels are emulated by
+ * their C references: the code-block kernel by the CPU's HT block decoder
+ * and the kernel's own dequantisation, the inverse DWT passes by the
+ * strided line functions of gpu_dwt.cuh (k_idwt_v_scatter does the whole
+ * vertical pass, as k_idwt_v does; k_idwt_v_step then does nothing), the
+ * colour and output kernels by their code. It checks the plumbing, not the
+ * kernels: bench/gpu on a real device checks those.
+ *
+ * FAKE_CUDA_DEVICES=N (default 1) sets the device count; FAKE_CUDA_DELAY_US
+ * (default 200) delays each kernel, so the host runs ahead of the "GPU".
+ * tests/mock_cuda/run.sh builds and runs the GPU tests against it. */
+#include <cuda_runtime.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <deque>
+
+#ifndef __host__
+#define __host__
+#endif
+#ifndef __device__
+#define __device__
+#endif
+#include "cuda/gpu_dwt.cuh"
+#include "cuda/gpu_kernels.cuh"
+
+extern "C" {
+#include "coding/block.h"
+#include "internal.h"
+}
+
+/* As in gpu_decode.cu. */
+#define GPU_MAX_SEGS 4
+typedef struct GpuJob {
+    uint64_t data_off;
+    uint64_t coef_off;
+    uint32_t stride;
+    uint16_t w, h;
+    uint32_t num_passes, cblk_style;
+    uint32_t seg_len[GPU_MAX_SEGS];
+    uint8_t seg_passes[GPU_MAX_SEGS];
+    uint8_t num_segs, reversible, mb, zero_planes;
+    uint8_t band, pad[3];
+    float delta;
+} GpuJob;
+
+enum Kind { K_UNKNOWN, K_HT, K_H, K_HSMEM, K_VSCATTER, K_VSTEP, K_V, K_MCT, K_CVT };
+
+struct Op {
+    int type; /* 0 copy, 1 set, 2 kernel, 3 event */
+    void *dst;
+    const void *src;
+    size_t n;
+    int value;
+    Kind kind;
+    uint64_t a[8];
+    dim3 grid;
+    struct CUevent_st *ev;
+    uint64_t seq;
+};
+
+struct CUevent_st {
+    uint64_t recorded, done;
+};
+
+struct CUstream_st {
+    pthread_t th;
+    std::deque<Op> q;
+    int busy, quit;
+};
+
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+/* Filled by the registration constructors (before any C++ static could be). */
+static struct {
+    const void *fun;
+    Kind kind;
+} kernels[64];
+static int num_kernels;
+
+static Kind kernel_kind(const void *fun)
+{
+    for (int i = 0; i < num_kernels; i++)
+        if (kernels[i].fun == fun)
+            return kernels[i].kind;
+    return K_UNKNOWN;
+}
+static __thread cudaError_t last_error;
+static __thread dim3 cfg_grid, cfg_block;
+static __thread size_t cfg_smem;
+static __thread cudaStream_t cfg_stream;
+static int delay_us = -1;
+
+static int devices(void)
+{
+    const char *e = getenv("FAKE_CUDA_DEVICES");
+    return e ? atoi(e) : 1;
+}
+
+static void run_kernel(const Op &o)
+{
+    if (delay_us < 0) {
+        const char *e = getenv("FAKE_CUDA_DELAY_US");
+        delay_us = e ? atoi(e) : 200;
+    }
+    if (delay_us)
+        usleep((useconds_t)delay_us);
+    switch (o.kind) {
+    case K_HT: {
+        const GpuJob *jobs = (const GpuJob *)o.a[0];
+        const uint32_t n = (uint32_t)o.a[1];
+        const uint8_t *pool = (const uint8_t *)o.a[2];
+        int32_t *arena = (int32_t *)o.a[3];
+        int *status = (int *)o.a[4];
+        static __thread uint8_t *scratch;
+        if (!scratch)
+            scratch = (uint8_t *)malloc(HTC_BLOCK_SCRATCH_SIZE);
+        for (uint32_t i = 0; i < n; i++) {
+            const GpuJob j = jobs[i];
+            static __thread HtcBlockParams bp;
+            memset(&bp, 0, sizeof(bp));
+            bp.data = pool + j.data_off;
+            bp.num_segments = j.num_segs;
+            for (uint32_t s = 0; s < j.num_segs; s++) {
+                bp.seg_len[s] = j.seg_len[s];
+                bp.seg_passes[s] = j.seg_passes[s];
+            }
+            bp.num_passes = j.num_passes;
+            bp.zero_planes = j.zero_planes;
+            bp.mb = j.mb;
+            bp.width = j.w;
+            bp.height = j.h;
+            bp.cblk_style = j.cblk_style;
+            bp.band = j.band;
+            int32_t *out = arena + j.coef_off;
+            uint32_t u = 0;
+            const int rc = htc_ht_decode_block(&bp, out, j.stride, &u, scratch, HTC_BLOCK_SCRATCH_SIZE);
+            status[i] = rc;
+            if (rc < 0 && rc != HTC_ECORRUPT)
+                continue;
+            if (u > 31)
+                u = 31;
+            if (j.reversible) {
+                if (!u)
+                    continue;
+                const uint32_t half = 1u << (u - 1);
+                for (uint32_t y = 0; y < j.h; y++)
+                    for (uint32_t x = 0; x < j.w; x++) {
+                        int32_t *p = out + (size_t)y * j.stride + x;
+                        const int32_t q = *p;
+                        const uint32_t m = q < 0 ? 0u - (uint32_t)q : (uint32_t)q;
+                        const uint32_t v = m + (q ? half : 0u);
+                        *p = (int32_t)(q < 0 ? 0u - v : v);
+                    }
+            } else {
+                const float r = (float)(1ull << u) * 0.5f;
+                for (uint32_t y = 0; y < j.h; y++)
+                    for (uint32_t x = 0; x < j.w; x++) {
+                        int32_t *p = out + (size_t)y * j.stride + x;
+                        const int32_t q = *p;
+                        const int32_t m = q < 0 ? (int32_t)(0u - (uint32_t)q) : q;
+                        const float a = (float)m + r;
+                        const float v = a * j.delta;
+                        const float f = q == 0 ? 0.0f : q < 0 ? -v : v;
+                        memcpy(p, &f, 4);
+                    }
+            }
+        }
+        break;
+    }
+    case K_H:
+    case K_HSMEM: {
+        const GpuDwtDesc *ds = (const GpuDwtDesc *)o.a[0];
+        int32_t *buf = (int32_t *)o.a[1], *tmp = (int32_t *)o.a[2];
+        for (uint32_t k = 0; k < o.grid.y; k++) {
+            const GpuDwtDesc d = ds[k];
+            if (d.w == 0)
+                continue;
+            for (uint32_t y = 0; y < d.h; y++) {
+                const size_t off = d.off + (size_t)y * d.stride;
+                if (d.is97)
+                    gpu_idwt97_line((const float *)buf + off, 1, (float *)tmp + off, 1, d.w, d.xodd);
+                else
+                    gpu_idwt53_line(buf + off, 1, tmp + off, 1, d.w, d.xodd);
+            }
+        }
+        break;
+    }
+    case K_VSCATTER:
+    case K_V: {
+        const GpuDwtDesc *ds = (const GpuDwtDesc *)o.a[0];
+        int32_t *buf = (int32_t *)o.a[1], *tmp = (int32_t *)o.a[2];
+        const uint32_t cnt = o.kind == K_V ? o.grid.y : o.grid.z;
+        for (uint32_t k = 0; k < cnt; k++) {
+            const GpuDwtDesc d = ds[k];
+            if (d.h == 0)
+                continue;
+            for (uint32_t x = 0; x < d.w; x++) {
+                const size_t off = d.off + x;
+                if (d.is97)
+                    gpu_idwt97_line((const float *)tmp + off, d.stride, (float *)buf + off, d.stride, d.h, d.yodd);
+                else
+                    gpu_idwt53_line(tmp + off, d.stride, buf + off, d.stride, d.h, d.yodd);
+            }
+        }
+        break;
+    }
+    case K_VSTEP:
+        break;
+    case K_MCT: {
+        const GpuMctDesc *ds = (const GpuMctDesc *)o.a[0];
+        int32_t *arena = (int32_t *)o.a[1];
+        for (uint32_t k = 0; k < o.grid.y; k++) {
+            const GpuMctDesc d = ds[k];
+            for (size_t i = 0; i < (size_t)d.w * d.h; i++) {
+                const size_t off = (i / d.w) * d.stride + i % d.w;
+                int32_t *c0 = arena + d.off[0] + off, *c1 = arena + d.off[1] + off, *c2 = arena + d.off[2] + off;
+                if (d.is_float) {
+                    float y0, y1, y2;
+                    memcpy(&y0, c0, 4);
+                    memcpy(&y1, c1, 4);
+                    memcpy(&y2, c2, 4);
+                    const float r2 = 1.402f * y2, g1 = 0.34413f * y1, g2 = 0.71414f * y2, b1 = 1.772f * y1;
+                    const float g = y0 - g1;
+                    const float o0 = y0 + r2, o1 = g - g2, o2 = y0 + b1;
+                    memcpy(c0, &o0, 4);
+                    memcpy(c1, &o1, 4);
+                    memcpy(c2, &o2, 4);
+                } else {
+                    const int32_t y0 = *c0, y1 = *c1, y2 = *c2;
+                    const int32_t i1 = gpu_sub(y0, gpu_add(y2, y1) >> 2);
+                    *c0 = gpu_add(y2, i1);
+                    *c1 = i1;
+                    *c2 = gpu_add(y1, i1);
+                }
+            }
+        }
+        break;
+    }
+    case K_CVT: {
+        const GpuCvtDesc *ds = (const GpuCvtDesc *)o.a[0];
+        const int32_t *arena = (const int32_t *)o.a[1];
+        for (uint32_t k = 0; k < o.grid.y; k++) {
+            const GpuCvtDesc d = ds[k];
+            for (size_t i = 0; i < (size_t)d.w * d.h; i++) {
+                const uint32_t y = (uint32_t)(i / d.w), x = (uint32_t)(i % d.w);
+                const size_t so = d.src_off + (size_t)y * d.src_stride + x;
+                int64_t v;
+                if (d.is_float) {
+                    float f;
+                    memcpy(&f, arena + so, 4);
+                    float c = f > d.flo ? f : d.flo;
+                    c = c < d.fhi ? c : d.fhi;
+                    v = (int64_t)nearbyintf(c);
+                } else {
+                    const int32_t s = arena[so];
+                    v = s < d.lo ? d.lo : s > d.hi ? d.hi : s;
+                }
+                uint8_t *p = d.dst + (int64_t)y * d.dst_row_stride + (size_t)x * d.pixel_stride * d.bytes;
+                if (d.out_float) {
+                    const float f = (float)(v + (int64_t)(uint32_t)d.shift);
+                    memcpy(p, &f, 4);
+                } else {
+                    const uint32_t u = (uint32_t)v + (uint32_t)d.shift;
+                    if (d.bytes == 1) {
+                        *p = (uint8_t)u;
+                    } else if (d.bytes == 2) {
+                        const uint16_t s16 = (uint16_t)u;
+                        memcpy(p, &s16, 2);
+                    } else {
+                        memcpy(p, &u, 4);
+                    }
+                }
+            }
+        }
+        break;
+    }
+    default:
+        fprintf(stderr, "fake_cudart: launch of an unknown kernel\n");
+        abort();
+    }
+}
+
+static void *stream_main(void *arg)
+{
+    CUstream_st *s = (CUstream_st *)arg;
+    pthread_mutex_lock(&mu);
+    for (;;) {
+        while (!s->quit && s->q.empty())
+            pthread_cond_wait(&cv, &mu);
+        if (s->q.empty() && s->quit)
+            break;
+        Op o = s->q.front();
+        s->q.pop_front();
+        s->busy = 1;
+        pthread_mutex_unlock(&mu);
+        if (o.type == 0)
+            memcpy(o.dst, o.src, o.n);
+        else if (o.type == 1)
+            memset(o.dst, o.value, o.n);
+        else if (o.type == 2)
+            run_kernel(o);
+        pthread_mutex_lock(&mu);
+        if (o.type == 3 && o.ev->done < o.seq)
+            o.ev->done = o.seq;
+        s->busy = 0;
+        pthread_cond_broadcast(&cv);
+    }
+    pthread_mutex_unlock(&mu);
+    return NULL;
+}
+
+static cudaError_t enqueue(cudaStream_t s, const Op &o)
+{
+    if (!s) { /* the legacy stream: at once */
+        if (o.type == 0)
+            memcpy(o.dst, o.src, o.n);
+        else if (o.type == 1)
+            memset(o.dst, o.value, o.n);
+        else if (o.type == 2)
+            run_kernel(o);
+        else if (o.type == 3) {
+            pthread_mutex_lock(&mu);
+            o.ev->done = o.seq;
+            pthread_mutex_unlock(&mu);
+        }
+        return cudaSuccess;
+    }
+    pthread_mutex_lock(&mu);
+    s->q.push_back(o);
+    pthread_cond_broadcast(&cv);
+    pthread_mutex_unlock(&mu);
+    return cudaSuccess;
+}
+
+static Op op0(int type)
+{
+    Op o = Op();
+    o.type = type;
+    return o;
+}
+
+extern "C" {
+
+void **__cudaRegisterFatBinary(void *fat)
+{
+    static void *h = NULL;
+    (void)fat;
+    return &h;
+}
+void __cudaRegisterFatBinaryEnd(void **h) { (void)h; }
+void __cudaUnregisterFatBinary(void **h) { (void)h; }
+void __cudaRegisterVar(void **h, char *hostVar, char *devAddr, const char *name, int ext, size_t size, int constant,
+                       int global)
+{
+    (void)h, (void)hostVar, (void)devAddr, (void)name, (void)ext, (void)size, (void)constant, (void)global;
+}
+void __cudaRegisterFunction(void **h, const char *hostFun, char *devFun, const char *name, int tl, uint3 *tid,
+                            uint3 *bid, dim3 *bDim, dim3 *gDim, int *wSize)
+{
+    (void)h, (void)devFun, (void)tl, (void)tid, (void)bid, (void)bDim, (void)gDim, (void)wSize;
+    Kind k = K_UNKNOWN;
+    if (strstr(name, "11k_ht_blocks"))
+        k = K_HT;
+    else if (strstr(name, "13k_idwt_h_smem"))
+        k = K_HSMEM;
+    else if (strstr(name, "8k_idwt_h"))
+        k = K_H;
+    else if (strstr(name, "16k_idwt_v_scatter"))
+        k = K_VSCATTER;
+    else if (strstr(name, "13k_idwt_v_step"))
+        k = K_VSTEP;
+    else if (strstr(name, "8k_idwt_v"))
+        k = K_V;
+    else if (strstr(name, "5k_mct"))
+        k = K_MCT;
+    else if (strstr(name, "9k_convert"))
+        k = K_CVT;
+    if (num_kernels < 64) {
+        kernels[num_kernels].fun = hostFun;
+        kernels[num_kernels].kind = k;
+        num_kernels++;
+    }
+}
+cudaError_t __cudaGetKernel(cudaKernel_t *k, const void *fun)
+{
+    *k = (cudaKernel_t)fun;
+    return cudaSuccess;
+}
+unsigned __cudaPushCallConfiguration(dim3 grid, dim3 block, size_t smem, struct CUstream_st *stream)
+{
+    cfg_grid = grid;
+    cfg_block = block;
+    cfg_smem = smem;
+    cfg_stream = stream;
+    return 0;
+}
+cudaError_t __cudaPopCallConfiguration(dim3 *grid, dim3 *block, size_t *smem, void *stream)
+{
+    *grid = cfg_grid;
+    *block = cfg_block;
+    *smem = cfg_smem;
+    *(cudaStream_t *)stream = cfg_stream;
+    return cudaSuccess;
+}
+cudaError_t __cudaLaunchKernel(cudaKernel_t kernel, dim3 grid, dim3 block, void **args, size_t smem,
+                               cudaStream_t stream)
+{
+    (void)block, (void)smem;
+    Op o = op0(2);
+    o.kind = kernel_kind((const void *)kernel);
+    o.grid = grid;
+    /* Arguments by value now, as a launch does. */
+    static const int sizes[][8] = {
+        { 0 },                         /* unknown */
+        { 8, 4, 8, 8, 8, 8, 8, 0 },    /* k_ht_blocks */
+        { 8, 8, 8, 0 },                /* k_idwt_h */
+        { 8, 8, 8, 0 },                /* k_idwt_h_smem */
+        { 8, 8, 8, 0 },                /* k_idwt_v_scatter */
+        { 8, 8, 4, 0 },                /* k_idwt_v_step */
+        { 8, 8, 8, 0 },                /* k_idwt_v */
+        { 8, 8, 0 },                   /* k_mct */
+        { 8, 8, 0 },                   /* k_convert */
+    };
+    for (int i = 0; i < 8 && sizes[o.kind][i]; i++) {
+        uint64_t v = 0;
+        memcpy(&v, args[i], (size_t)sizes[o.kind][i]);
+        o.a[i] = v;
+    }
+    return enqueue(stream, o);
+}
+
+cudaError_t cudaGetDeviceCount(int *n)
+{
+    *n = devices();
+    return cudaSuccess;
+}
+cudaError_t cudaGetDeviceProperties(cudaDeviceProp *p, int id)
+{
+    (void)id;
+    memset(p, 0, sizeof(*p));
+    snprintf(p->name, sizeof(p->name), "fake CUDA device");
+    return cudaSuccess;
+}
+cudaError_t cudaSetDevice(int id) { return id >= 0 && id < devices() ? cudaSuccess : cudaErrorInvalidDevice; }
+cudaError_t cudaGetLastError(void)
+{
+    const cudaError_t e = last_error;
+    last_error = cudaSuccess;
+    return e;
+}
+const char *cudaGetErrorString(cudaError_t e) { return e == cudaSuccess ? "no error" : "fake CUDA error"; }
+cudaError_t cudaMalloc(void **p, size_t n)
+{
+    *p = calloc(1, n ? n : 1);
+    return *p ? cudaSuccess : cudaErrorMemoryAllocation;
+}
+cudaError_t cudaFree(void *p)
+{
+    free(p);
+    return cudaSuccess;
+}
+cudaError_t cudaHostAlloc(void **p, size_t n, unsigned flags)
+{
+    (void)flags;
+    *p = malloc(n ? n : 1);
+    return *p ? cudaSuccess : cudaErrorMemoryAllocation;
+}
+cudaError_t cudaFreeHost(void *p)
+{
+    free(p);
+    return cudaSuccess;
+}
+cudaError_t cudaMemcpy(void *dst, const void *src, size_t n, cudaMemcpyKind k)
+{
+    (void)k;
+    memcpy(dst, src, n);
+    return cudaSuccess;
+}
+cudaError_t cudaMemcpyToSymbol(const void *sym, const void *src, size_t n, size_t off, cudaMemcpyKind k)
+{
+    (void)sym, (void)src, (void)n, (void)off, (void)k;
+    return cudaSuccess;
+}
+cudaError_t cudaMemcpyAsync(void *dst, const void *src, size_t n, cudaMemcpyKind k, cudaStream_t s)
+{
+    (void)k;
+    Op o = op0(0);
+    o.dst = dst;
+    o.src = src;
+    o.n = n;
+    return enqueue(s, o);
+}
+cudaError_t cudaMemsetAsync(void *dst, int v, size_t n, cudaStream_t s)
+{
+    Op o = op0(1);
+    o.dst = dst;
+    o.value = v;
+    o.n = n;
+    return enqueue(s, o);
+}
+cudaError_t cudaStreamCreateWithFlags(cudaStream_t *ps, unsigned flags)
+{
+    (void)flags;
+    CUstream_st *s = new CUstream_st();
+    s->busy = s->quit = 0;
+    if (pthread_create(&s->th, NULL, stream_main, s) != 0) {
+        delete s;
+        return cudaErrorMemoryAllocation;
+    }
+    *ps = s;
+    return cudaSuccess;
+}
+cudaError_t cudaStreamSynchronize(cudaStream_t s)
+{
+    if (!s)
+        return cudaSuccess;
+    pthread_mutex_lock(&mu);
+    while (!s->q.empty() || s->busy)
+        pthread_cond_wait(&cv, &mu);
+    pthread_mutex_unlock(&mu);
+    return cudaSuccess;
+}
+cudaError_t cudaStreamDestroy(cudaStream_t s)
+{
+    if (!s)
+        return cudaSuccess;
+    cudaStreamSynchronize(s);
+    pthread_mutex_lock(&mu);
+    s->quit = 1;
+    pthread_cond_broadcast(&cv);
+    pthread_mutex_unlock(&mu);
+    pthread_join(s->th, NULL);
+    delete s;
+    return cudaSuccess;
+}
+cudaError_t cudaDeviceSynchronize(void) { return cudaSuccess; } /* callers here sync their own streams */
+cudaError_t cudaEventCreate(cudaEvent_t *e)
+{
+    *e = new CUevent_st();
+    (*e)->recorded = (*e)->done = 0;
+    return cudaSuccess;
+}
+cudaError_t cudaEventCreateWithFlags(cudaEvent_t *e, unsigned flags)
+{
+    (void)flags;
+    return cudaEventCreate(e);
+}
+cudaError_t cudaEventDestroy(cudaEvent_t e)
+{
+    delete e;
+    return cudaSuccess;
+}
+cudaError_t cudaEventRecord(cudaEvent_t e, cudaStream_t s)
+{
+    Op o = op0(3);
+    pthread_mutex_lock(&mu);
+    o.seq = ++e->recorded;
+    pthread_mutex_unlock(&mu);
+    o.ev = e;
+    return enqueue(s, o);
+}
+cudaError_t cudaEventSynchronize(cudaEvent_t e)
+{
+    pthread_mutex_lock(&mu);
+    while (e->done < e->recorded)
+        pthread_cond_wait(&cv, &mu);
+    pthread_mutex_unlock(&mu);
+    return cudaSuccess;
+}
+cudaError_t cudaEventElapsedTime(float *ms, cudaEvent_t a, cudaEvent_t b)
+{
+    (void)a, (void)b;
+    *ms = 0.001f;
+    return cudaSuccess;
+}
+
+} /* extern "C" */

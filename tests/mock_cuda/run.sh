@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# tests/mock_cuda/run.sh: the GPU backend's host side against a stand-in CUDA
+# runtime (fake_cudart.cpp), on a machine without a GPU: test_gpu (every
+# HTJ2K corpus file, GPU output vs the CPU decoder) with several chunk sizes,
+# one and two devices, and htc_gpu_bench --check on a repeated CT batch.
+#
+#   tests/mock_cuda/run.sh [BUILD_DIR]          (default build-mock)
+#   SAN=address|thread tests/mock_cuda/run.sh   (sanitizer build)
+#
+# Needs nvcc (the library's .cu files are compiled as for a real device) and
+# ../shared/testdata. Exit status: 0 when every run passed.
+set -u
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$ROOT"
+B=${1:-build-mock${SAN:+-$SAN}}
+FLAGS=""
+[ -n "${SAN:-}" ] && FLAGS="-fsanitize=$SAN -fno-omit-frame-pointer"
+cmake -S . -B "$B" -DHTC_CUDA=ON -DHTC_PYTHON=OFF -DCMAKE_CUDA_ARCHITECTURES=90 -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DCMAKE_C_FLAGS="$FLAGS" -DCMAKE_CUDA_FLAGS="${FLAGS:+-Xcompiler=${FLAGS// /,}}" >/dev/null || exit 1
+cmake --build "$B" -j2 --target htc htcdicom test_gpu htc_gpu_bench >"$B/mock_build.log" 2>&1 || { tail -30 "$B/mock_build.log"; exit 1; }
+g++ -O1 -g $FLAGS -ffp-contract=off -Iinclude -Isrc -I/usr/local/cuda/include -c tests/mock_cuda/fake_cudart.cpp \
+  -o "$B/fake_cudart.o" || exit 1
+link() { g++ $FLAGS -o "$B/$1.mock" "$2" "$B/libhtcdicom.a" "$B/libhtc.a" "$B/fake_cudart.o" -lpthread -lm || exit 1; }
+link test_gpu "$B/CMakeFiles/test_gpu.dir/tests/unit/test_gpu.c.o"
+link htc_gpu_bench "$B/CMakeFiles/htc_gpu_bench.dir/bench/gpu_bench.c.o"
+fail=0
+run() {
+  echo "== $*"
+  if ! env "$@" > "$B/mock_run.log" 2>&1; then fail=1; echo "FAILED"; fi
+  grep -E "passed|check:|MISMATCH|ERROR|WARNING: ThreadSanitizer|gpu batch of" "$B/mock_run.log" | head -8
+}
+run HTC_GPU_CHUNK= "$B/test_gpu.mock"
+run HTC_GPU_CHUNK=1 FAKE_CUDA_DELAY_US=1000 "$B/test_gpu.mock"
+run HTC_GPU_CHUNK=7 FAKE_CUDA_DELAY_US=3000 HTC_GPU_TIMING=1 "$B/test_gpu.mock"
+run HTC_GPU_CHUNK=5 FAKE_CUDA_DEVICES=2 "$B/test_gpu.mock"
+ct=$(ls ../shared/testdata/htj2k/medical/CT*.j2c ../shared/testdata/htj2k/openjph/*.j2c 2>/dev/null | head -6)
+run HTC_GPU_CHUNK=16 HTC_GPU_TIMING=1 "$B/htc_gpu_bench.mock" --check --count 100 --repeat 2 --threads 2 $ct
+run HTC_GPU_CHUNK=16 FAKE_CUDA_DEVICES=2 "$B/htc_gpu_bench.mock" --check --count 100 --repeat 2 --threads 3 --devices 2 $ct
+[ $fail = 0 ] && echo "mock CUDA: all runs passed" || echo "mock CUDA: FAILURES (logs in $B)"
+exit $fail
