@@ -273,6 +273,18 @@ __global__ void __launch_bounds__(128) k_idwt_h_warp(const GpuDwtDesc *descs, co
         tmp[o + k] = row[k];
 }
 
+/* VER_SR of a 5/3 level in one launch: a thread a pair of output rows of
+ * one column, from the columns of tmp (gpu_idwt53_pair). */
+__global__ void k_idwt_v53(const GpuDwtDesc *descs, int32_t *buf, const int32_t *tmp)
+{
+    const GpuDwtDesc d = descs[blockIdx.z];
+    const uint32_t x = blockIdx.x * blockDim.x + threadIdx.x, k = blockIdx.y;
+    if (x >= d.w || d.h == 0 || d.is97)
+        return;
+    const size_t o = d.off + x;
+    gpu_idwt53_pair(tmp + o, d.stride, buf + o, d.stride, d.h, d.yodd, k);
+}
+
 /* VER_SR of one level in parallel over every sample: the columns of tmp
  * (low rows, then high rows) are scattered into buf's interleaved rows
  * (9/7: scaled), then each lifting step is one launch over the rows of one
@@ -1286,7 +1298,9 @@ static cudaError_t launch_blocks(GpuState *g, Slot *s, cudaStream_t sm, const Gp
     k_ht_blocks<<<blocks_for(nj, GPU_THREADS), GPU_THREADS, 0, sm>>>(
         jobs, nj, pool, (int32_t *)s->arena.p, (int *)s->status.p, scratch, GPU_HT_SCRATCH, !per_thread);
     if (!per_thread) {
-        k_ht_vlc<<<blocks_for(nj, 128), 128, 0, sm>>>(jobs, nj, pool, scratch, GPU_HT_SCRATCH);
+        /* few blocks (one image): small CUDA blocks, so that every SM gets some */
+        const uint32_t vt = nj < 132u * 128 ? 32 : 128;
+        k_ht_vlc<<<blocks_for(nj, vt), vt, 0, sm>>>(jobs, nj, pool, scratch, GPU_HT_SCRATCH);
         k_ht_warp<<<blocks_for(nj, HTW_WARPS), 32 * HTW_WARPS, 0, sm>>>(
             jobs, nj, pool, (int32_t *)s->arena.p, (int *)s->status.p, scratch, GPU_HT_SCRATCH);
     }
@@ -1312,9 +1326,12 @@ static cudaError_t launch_rest(Slot *s, cudaStream_t sm, const GpuDwtDesc *dwt, 
                 k_idwt_h_smem<<<dim3(max_h[r] ? max_h[r] : 1, cnt), 128, 0, sm>>>(dd, arena, tmp);
             else
                 k_idwt_h<<<dim3(blocks_for(max_h[r], 64), cnt), 64, 0, sm>>>(dd, arena, tmp);
-            /* Few columns in flight (one large image): every sample in
-             * parallel; many (a batch): a thread a column is cheaper. */
-            if (max_h[r] <= 65535 && (uint64_t)cnt * max_w[r] < 65536) {
+            /* 5/3: a thread a pair of rows of a column. 9/7, few columns
+             * in flight (one large image): every sample in parallel; many (a
+             * batch): a thread a column is cheaper. */
+            if (!max_is97[r] && max_h[r] <= 131068) {
+                k_idwt_v53<<<dim3(blocks_for(max_w[r], 64), (max_h[r] + 1) / 2, cnt), 64, 0, sm>>>(dd, arena, tmp);
+            } else if (max_h[r] <= 65535 && (uint64_t)cnt * max_w[r] < 65536) {
                 const dim3 grid(blocks_for(max_w[r], 64), max_h[r], cnt);
                 const dim3 half(blocks_for(max_w[r], 64), (max_h[r] + 1) / 2, cnt);
                 k_idwt_v_scatter<<<grid, 64, 0, sm>>>(dd, arena, tmp);
