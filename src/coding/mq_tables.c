@@ -2,18 +2,20 @@
  *
  * Each row below is one line of Table C.2 (Index, Qe_Value, NMPS, NLPS,
  * SWITCH); ROW() expands it to the two entries the decoder indexes by
- * state * 2 + MPS, with the next context value after an MPS and after an
- * LPS (where SWITCH = 1 the LPS also exchanges the sense of the MPS). */
+ * state * 2 + MPS, packed as mq_decoder.h says, with the indexes of the
+ * next context value after an MPS and after an LPS (where SWITCH = 1 the
+ * LPS also exchanges the sense of the MPS). */
 #include "coding/mq_decoder.h"
 
-#define ROW(qe, nmps, nlps, sw)                                                        \
-    { (qe), 0, &htc_mq_states[(nmps) * 2 + 0], &htc_mq_states[(nlps) * 2 + (0 ^ (sw))], 0 }, \
-    { (qe), 1, &htc_mq_states[(nmps) * 2 + 1], &htc_mq_states[(nlps) * 2 + (1 ^ (sw))], 0 }
+#define ENTRY(qe, mps, nmps, nlps) ((qe) | (mps) << 16 | (uint32_t)(nmps) << 17 | (uint32_t)(nlps) << 24)
+#define ROW(qe, nmps, nlps, sw)                                    \
+    ENTRY(qe, 0u, (nmps) * 2 + 0, (nlps) * 2 + (0 ^ (sw))),        \
+    ENTRY(qe, 1u, (nmps) * 2 + 1, (nlps) * 2 + (1 ^ (sw)))
 
 #if defined(__GNUC__)
 __attribute__((aligned(64)))
 #endif
-const HtcMqState htc_mq_states[94] = {
+const HtcMqCx htc_mq_table[94] = {
     /*        Qe  NMPS NLPS SWITCH       index */
     ROW(0x5601,  1,  1, 1), /*  0 */
     ROW(0x3401,  2,  6, 0), /*  1 */

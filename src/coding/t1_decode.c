@@ -44,7 +44,7 @@ typedef struct T1 {
     uint32_t w, h;
     uint32_t vcausal;
     const uint8_t *zc;         /* zero-coding table of the band */
-    const HtcMqState *ctx[HTC_T1_NUM_CTX];
+    HtcMqCx ctx[HTC_T1_NUM_CTX];
     uint32_t segsym_errors;    /* cleanup passes whose segmentation symbol was not 1010 */
     uint64_t c;                /* coder registers between passes */
     uint32_t a, ct;
@@ -149,7 +149,7 @@ static inline uint64_t t1_sp_lanes(uint64_t v)
 T1_INLINE void t1_pass_sp(T1 *t, uint32_t plane, const int raw)
 {
     LOAD_CODER();
-    const HtcMqState **const ctx = t->ctx;
+    HtcMqCx *const ctx = t->ctx;
     const uint8_t *const zc = t->zc;
     const ptrdiff_t fs = t->fs, os = t->os;
     const uint32_t one = 1u << plane;
@@ -199,8 +199,8 @@ T1_INLINE void t1_pass_sp(T1 *t, uint32_t plane, const int raw)
 T1_INLINE void t1_pass_mr(T1 *t, uint32_t plane, const int raw)
 {
     LOAD_CODER();
-    const HtcMqState *mr0 = t->ctx[HTC_T1_CTX_MR], *mr1 = t->ctx[HTC_T1_CTX_MR + 1],
-                     *mr2 = t->ctx[HTC_T1_CTX_MR + 2];
+    HtcMqCx mr0 = t->ctx[HTC_T1_CTX_MR], mr1 = t->ctx[HTC_T1_CTX_MR + 1],
+                     mr2 = t->ctx[HTC_T1_CTX_MR + 2];
     const ptrdiff_t fs = t->fs, os = t->os;
     for (uint32_t y0 = 0; y0 < t->h; y0 += 4) {
         const uint32_t rows = HTC_MIN(4, t->h - y0);
@@ -287,7 +287,7 @@ T1_INLINE void t1_pass_mr(T1 *t, uint32_t plane, const int raw)
 T1_NOINLINE void t1_pass_cu(T1 *t, uint32_t plane, int segsym)
 {
     LOAD_CODER();
-    const HtcMqState **const ctx = t->ctx;
+    HtcMqCx *const ctx = t->ctx;
     const uint8_t *const zc = t->zc;
     const ptrdiff_t fs = t->fs, os = t->os;
     const uint32_t one = 1u << plane;
