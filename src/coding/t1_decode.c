@@ -114,6 +114,72 @@ static inline uint64_t t1_sp_lanes(uint64_t v)
     return ((v & LANES(HTC_T1_NBR_MASK)) + LANES(0x0FFF)) & ~v & SIG4;
 }
 
+/* Bit 12 of each lane (the place of HTC_T1_SIG) gathered into a nibble,
+ * lane r as bit r: the multiplier moves bit 16 r to bit 48 + r, and the
+ * other products land below bit 48 without carries, or above bit 63. */
+static inline uint64_t t1_nibble(uint64_t lanes12)
+{
+    return (((lanes12 >> 12) & LANES(1)) * 0x0001000200040008ull) >> 48;
+}
+
+#define T1_CTZ64(x) ((uint32_t)__builtin_ctzll(x))
+
+/* The SigProp and MagRef passes go through a stripe 16 columns at a time:
+ * a 64-bit mask, bit 4 x + r for row r of column x (the order of the
+ * scan and of the flags), holds the coefficients the pass codes, and the
+ * loop takes them lowest first. The coefficients a pass skips then cost no
+ * branch each; the tests that decided, one per coefficient, were
+ * mispredicted about as often as the MQ decisions themselves. */
+
+/* Valid positions of a word of n columns (1..16) of a stripe of `rows`. */
+static inline uint64_t t1_valid(uint32_t n, uint32_t rows)
+{
+    const uint64_t cols = n >= 16 ? ~0ull : (1ull << (4 * n)) - 1;
+    return cols & (((1ull << rows) - 1) * 0x1111111111111111ull);
+}
+
+/* Positions after p in the same stripe whose neighbourhood a coefficient
+ * at p = 4 x + r joins: (x, r + 1), (x + 1, r - 1 .. r + 1). */
+static inline uint64_t t1_sp_spread(uint32_t p)
+{
+    return (uint64_t)((0x183A3A32u >> (8 * (p & 3))) & 0xFF) << p;
+}
+
+/* t1_set_sig for a row r known only at run time, without branches: the
+ * updates a row does not need are shifted out or masked to zero. fc is the
+ * coefficient's stripe column (row 0). */
+T1_INLINE void t1_set_sig_r(uint16_t *fc, ptrdiff_t fs, uint32_t neg, uint32_t r, uint32_t tell_up)
+{
+    const uint32_t sh = 16 * r;
+    const uint64_t own = (uint64_t)(HTC_T1_SIG | neg << 15) << sh |
+                         ((uint64_t)(HTC_T1_S | neg << 9) << sh) >> 16 |
+                         ((uint64_t)(HTC_T1_N | neg << 8) << sh) << 16;
+    const uint64_t right = (uint64_t)(HTC_T1_W | neg << 10) << sh | ((uint64_t)HTC_T1_SW << sh) >> 16 |
+                           ((uint64_t)HTC_T1_NW << sh) << 16;
+    const uint64_t left = (uint64_t)(HTC_T1_E | neg << 11) << sh | ((uint64_t)HTC_T1_SE << sh) >> 16 |
+                          ((uint64_t)HTC_T1_NE << sh) << 16;
+    uint64_t v;
+    memcpy(&v, fc + 4, sizeof(v));
+    v |= right;
+    memcpy(fc + 4, &v, sizeof(v));
+    memcpy(&v, fc - 4, sizeof(v));
+    v |= left;
+    memcpy(fc - 4, &v, sizeof(v));
+    memcpy(&v, fc, sizeof(v));
+    v |= own;
+    memcpy(fc, &v, sizeof(v));
+    /* Row 0 tells the last row of the stripe above (unless vertically
+     * causal), row 3 the first row of the stripe below. */
+    const uint32_t up = 0u - ((r == 0) & tell_up), dn = 0u - (r == 3);
+    uint16_t *const u = fc - fs + 3, *const d = fc + fs;
+    u[-4] |= (uint16_t)(HTC_T1_SE & up);
+    u[0] |= (uint16_t)((HTC_T1_S | neg << 9) & up);
+    u[4] |= (uint16_t)(HTC_T1_SW & up);
+    d[-4] |= (uint16_t)(HTC_T1_NE & dn);
+    d[0] |= (uint16_t)((HTC_T1_N | neg << 8) & dn);
+    d[4] |= (uint16_t)(HTC_T1_NW & dn);
+}
+
 /* Sign of a newly significant coefficient with flags f (D.3.2). */
 #define SIGN_MQ(neg, f)                                 \
     do {                                                \
@@ -122,30 +188,9 @@ static inline uint64_t t1_sp_lanes(uint64_t v)
         (neg) ^= sc_ & 1;                               \
     } while (0)
 
-/* Significance propagation (D.3.1) of one coefficient: insignificant with
- * at least one significant neighbour. */
-#define SP_COEF(fp, op, r, up, RAW)                                        \
-    do {                                                                \
-        const uint32_t f_ = *(fp);                                      \
-        if (!(f_ & HTC_T1_SIG) && (f_ & HTC_T1_NBR_MASK)) {             \
-            uint32_t bit_;                                              \
-            if (RAW)                                                    \
-                HTC_RAW_DECODE(bit_);                                   \
-            else                                                        \
-                HTC_MQ_DECODE(bit_, &ctx[zc[htc_t1_zc_index(f_)]]);     \
-            if (bit_) {                                                 \
-                uint32_t neg_;                                          \
-                if (RAW)                                                \
-                    HTC_RAW_DECODE(neg_);                               \
-                else                                                    \
-                    SIGN_MQ(neg_, f_);                                  \
-                t1_set_sig((fp), fs, neg_, (r), (up));                \
-                *(op) = (int32_t)(one | neg_ << 31);                    \
-            }                                                           \
-            *(fp) |= HTC_T1_VISIT;                                      \
-        }                                                               \
-    } while (0)
-
+/* Significance propagation (D.3.1): the coefficients insignificant with at
+ * least one significant neighbour. One that becomes significant makes its
+ * insignificant neighbours later in the word candidates too. */
 T1_INLINE void t1_pass_sp(T1 *t, uint32_t plane, const int raw)
 {
     LOAD_CODER();
@@ -155,71 +200,87 @@ T1_INLINE void t1_pass_sp(T1 *t, uint32_t plane, const int raw)
     const uint32_t one = 1u << plane;
     for (uint32_t y0 = 0; y0 < t->h; y0 += 4) {
         const uint32_t rows = HTC_MIN(4, t->h - y0);
-        const int up0 = !(t->vcausal && y0 > 0);
-        uint16_t *fcol = t->flags + (ptrdiff_t)(y0 >> 2) * fs;
-        int32_t *ocol = t->out + (ptrdiff_t)y0 * os;
-        if (rows == 4) {
-            for (uint32_t x = 0; x < t->w; x++, fcol += 4, ocol++) {
-                if (!t1_sp_lanes(t1_col(fcol)))
-                    continue;
-                SP_COEF(fcol, ocol, 0, up0, raw);
-                SP_COEF(fcol + 1, ocol + os, 1, 1, raw);
-                SP_COEF(fcol + 2, ocol + 2 * os, 2, 1, raw);
-                SP_COEF(fcol + 3, ocol + 3 * os, 3, 1, raw);
+        const uint32_t up0 = !(t->vcausal && y0 > 0);
+        uint16_t *const fst = t->flags + (ptrdiff_t)(y0 >> 2) * fs;
+        int32_t *const ost = t->out + (ptrdiff_t)y0 * os;
+        for (uint32_t x0 = 0; x0 < t->w; x0 += 16) {
+            const uint32_t n = HTC_MIN(16, t->w - x0);
+            uint16_t *const fw = fst + 4 * x0;
+            int32_t *const ow = ost + x0;
+            uint64_t m = 0, ins = 0;
+            for (uint32_t j = 0; j < n; j++) {
+                const uint64_t v = t1_col(fw + 4 * j);
+                m |= t1_nibble(t1_sp_lanes(v)) << (4 * j);
+                ins |= t1_nibble(~v & SIG4) << (4 * j);
             }
-        } else {
-            for (uint32_t x = 0; x < t->w; x++, fcol += 4, ocol++)
-                for (uint32_t r = 0; r < rows; r++)
-                    SP_COEF(fcol + r, ocol + r * os, r, r || up0, raw);
+            const uint64_t valid = t1_valid(n, rows);
+            m &= valid;
+            ins &= valid;
+            while (m) {
+                const uint32_t p = T1_CTZ64(m);
+                m &= m - 1;
+                uint16_t *const fp = fw + p;
+                const uint32_t f = *fp, r = p & 3;
+                uint32_t bit;
+                if (raw)
+                    HTC_RAW_DECODE(bit);
+                else
+                    HTC_MQ_DECODE(bit, &ctx[zc[htc_t1_zc_index(f)]]);
+                if (bit) {
+                    uint32_t neg;
+                    if (raw)
+                        HTC_RAW_DECODE(neg);
+                    else
+                        SIGN_MQ(neg, f);
+                    t1_set_sig_r(fp - r, fs, neg, r, up0);
+                    ow[(p >> 2) + (ptrdiff_t)r * os] = (int32_t)(one | neg << 31);
+                    m |= t1_sp_spread(p) & ins;
+                }
+                *fp |= HTC_T1_VISIT;
+            }
         }
     }
     SAVE_CODER();
 }
 
-/* Magnitude refinement (D.3.3) of one coefficient significant before this
+/* Magnitude refinement (D.3.3): the coefficients significant before this
  * bit-plane; the three contexts live in locals for the pass. */
-#define MR_COEF(fp, op, RAW)                                    \
-    do {                                                        \
-        const uint32_t f_ = *(fp);                              \
-        if ((f_ & (HTC_T1_SIG | HTC_T1_VISIT)) == HTC_T1_SIG) { \
-            uint32_t bit_;                                      \
-            if (RAW)                                            \
-                HTC_RAW_DECODE(bit_);                           \
-            else if (f_ & HTC_T1_REFINED)                       \
-                HTC_MQ_DECODE(bit_, &mr2);                      \
-            else if (f_ & HTC_T1_NBR_MASK)                      \
-                HTC_MQ_DECODE(bit_, &mr1);                      \
-            else                                                \
-                HTC_MQ_DECODE(bit_, &mr0);                      \
-            *(op) |= (int32_t)(bit_ << plane);                  \
-            *(fp) = (uint16_t)(f_ | HTC_T1_REFINED);            \
-        }                                                       \
-    } while (0)
-
 T1_INLINE void t1_pass_mr(T1 *t, uint32_t plane, const int raw)
 {
     LOAD_CODER();
-    HtcMqCx mr0 = t->ctx[HTC_T1_CTX_MR], mr1 = t->ctx[HTC_T1_CTX_MR + 1],
-                     mr2 = t->ctx[HTC_T1_CTX_MR + 2];
+    HtcMqCx mr0 = t->ctx[HTC_T1_CTX_MR], mr1 = t->ctx[HTC_T1_CTX_MR + 1], mr2 = t->ctx[HTC_T1_CTX_MR + 2];
     const ptrdiff_t fs = t->fs, os = t->os;
     for (uint32_t y0 = 0; y0 < t->h; y0 += 4) {
         const uint32_t rows = HTC_MIN(4, t->h - y0);
-        uint16_t *fcol = t->flags + (ptrdiff_t)(y0 >> 2) * fs;
-        int32_t *ocol = t->out + (ptrdiff_t)y0 * os;
-        if (rows == 4) {
-            for (uint32_t x = 0; x < t->w; x++, fcol += 4, ocol++) {
-                const uint64_t v = t1_col(fcol);
-                if (!(v & ~(v >> 1) & SIG4)) /* no lane significant and not visited */
-                    continue;
-                MR_COEF(fcol, ocol, raw);
-                MR_COEF(fcol + 1, ocol + os, raw);
-                MR_COEF(fcol + 2, ocol + 2 * os, raw);
-                MR_COEF(fcol + 3, ocol + 3 * os, raw);
+        uint16_t *const fst = t->flags + (ptrdiff_t)(y0 >> 2) * fs;
+        int32_t *const ost = t->out + (ptrdiff_t)y0 * os;
+        for (uint32_t x0 = 0; x0 < t->w; x0 += 16) {
+            const uint32_t n = HTC_MIN(16, t->w - x0);
+            uint16_t *const fw = fst + 4 * x0;
+            int32_t *const ow = ost + x0;
+            uint64_t m = 0;
+            for (uint32_t j = 0; j < n; j++) {
+                const uint64_t v = t1_col(fw + 4 * j);
+                m |= t1_nibble(v & ~(v >> 1) & SIG4) << (4 * j); /* significant, not visited */
             }
-        } else {
-            for (uint32_t x = 0; x < t->w; x++, fcol += 4, ocol++)
-                for (uint32_t r = 0; r < rows; r++)
-                    MR_COEF(fcol + r, ocol + r * os, raw);
+            m &= t1_valid(n, rows);
+            while (m) {
+                const uint32_t p = T1_CTZ64(m);
+                m &= m - 1;
+                uint16_t *const fp = fw + p;
+                const uint32_t f = *fp;
+                uint32_t bit;
+                if (raw)
+                    HTC_RAW_DECODE(bit);
+                else if (f & HTC_T1_REFINED)
+                    HTC_MQ_DECODE(bit, &mr2);
+                else if (f & HTC_T1_NBR_MASK)
+                    HTC_MQ_DECODE(bit, &mr1);
+                else
+                    HTC_MQ_DECODE(bit, &mr0);
+                ow[(p >> 2) + (ptrdiff_t)(p & 3) * os] |= (int32_t)(bit << plane);
+                *fp = (uint16_t)(f | HTC_T1_REFINED);
+            }
         }
     }
     t->ctx[HTC_T1_CTX_MR] = mr0;
