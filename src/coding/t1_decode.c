@@ -39,8 +39,7 @@ enum { PASS_SP, PASS_MR, PASS_CU };
 typedef struct T1 {
     uint16_t *flags;           /* flags of coefficient (0, 0); border around */
     ptrdiff_t fs;              /* stripe stride of the flags: (width + 2) * 4 */
-    int32_t *out;
-    ptrdiff_t os;
+    int32_t *mag;              /* magnitudes (bit 31 the sign), at the flags' offsets */
     uint32_t w, h;
     uint32_t vcausal;
     const uint8_t *zc;         /* zero-coding table of the band */
@@ -196,17 +195,17 @@ T1_INLINE void t1_pass_sp(T1 *t, uint32_t plane, const int raw)
     LOAD_CODER();
     HtcMqCx *const ctx = t->ctx;
     const uint8_t *const zc = t->zc;
-    const ptrdiff_t fs = t->fs, os = t->os;
+    const ptrdiff_t fs = t->fs;
     const uint32_t one = 1u << plane;
     for (uint32_t y0 = 0; y0 < t->h; y0 += 4) {
         const uint32_t rows = HTC_MIN(4, t->h - y0);
         const uint32_t up0 = !(t->vcausal && y0 > 0);
         uint16_t *const fst = t->flags + (ptrdiff_t)(y0 >> 2) * fs;
-        int32_t *const ost = t->out + (ptrdiff_t)y0 * os;
+        int32_t *const mst = t->mag + (ptrdiff_t)(y0 >> 2) * fs;
         for (uint32_t x0 = 0; x0 < t->w; x0 += 16) {
             const uint32_t n = HTC_MIN(16, t->w - x0);
             uint16_t *const fw = fst + 4 * x0;
-            int32_t *const ow = ost + x0;
+            int32_t *const mw = mst + 4 * x0;
             uint64_t m = 0, ins = 0;
             for (uint32_t j = 0; j < n; j++) {
                 const uint64_t v = t1_col(fw + 4 * j);
@@ -233,7 +232,7 @@ T1_INLINE void t1_pass_sp(T1 *t, uint32_t plane, const int raw)
                     else
                         SIGN_MQ(neg, f);
                     t1_set_sig_r(fp - r, fs, neg, r, up0);
-                    ow[(p >> 2) + (ptrdiff_t)r * os] = (int32_t)(one | neg << 31);
+                    mw[p] = (int32_t)(one | neg << 31);
                     m |= t1_sp_spread(p) & ins;
                 }
                 *fp |= HTC_T1_VISIT;
@@ -249,15 +248,15 @@ T1_INLINE void t1_pass_mr(T1 *t, uint32_t plane, const int raw)
 {
     LOAD_CODER();
     HtcMqCx mr0 = t->ctx[HTC_T1_CTX_MR], mr1 = t->ctx[HTC_T1_CTX_MR + 1], mr2 = t->ctx[HTC_T1_CTX_MR + 2];
-    const ptrdiff_t fs = t->fs, os = t->os;
+    const ptrdiff_t fs = t->fs;
     for (uint32_t y0 = 0; y0 < t->h; y0 += 4) {
         const uint32_t rows = HTC_MIN(4, t->h - y0);
         uint16_t *const fst = t->flags + (ptrdiff_t)(y0 >> 2) * fs;
-        int32_t *const ost = t->out + (ptrdiff_t)y0 * os;
+        int32_t *const mst = t->mag + (ptrdiff_t)(y0 >> 2) * fs;
         for (uint32_t x0 = 0; x0 < t->w; x0 += 16) {
             const uint32_t n = HTC_MIN(16, t->w - x0);
             uint16_t *const fw = fst + 4 * x0;
-            int32_t *const ow = ost + x0;
+            int32_t *const mw = mst + 4 * x0;
             uint64_t m = 0;
             for (uint32_t j = 0; j < n; j++) {
                 const uint64_t v = t1_col(fw + 4 * j);
@@ -278,7 +277,7 @@ T1_INLINE void t1_pass_mr(T1 *t, uint32_t plane, const int raw)
                     HTC_MQ_DECODE(bit, &mr1);
                 else
                     HTC_MQ_DECODE(bit, &mr0);
-                ow[(p >> 2) + (ptrdiff_t)(p & 3) * os] |= (int32_t)(bit << plane);
+                mw[p] |= (int32_t)(bit << plane);
                 *fp = (uint16_t)(f | HTC_T1_REFINED);
             }
         }
@@ -322,22 +321,22 @@ T1_INLINE void t1_pass_mr(T1 *t, uint32_t plane, const int raw)
         r_ = r_ << 1 | r1_;                                             \
         uint32_t rneg_;                                                 \
         SIGN_MQ(rneg_, 0);                                              \
-        (ocol)[(ptrdiff_t)r_ * os] = (int32_t)(one | rneg_ << 31);      \
+        (ocol)[r_] = (int32_t)(one | rneg_ << 31);      \
         switch (r_) {                                                   \
         case 0:                                                         \
             t1_set_sig((fcol), fs, rneg_, 0, (up0));                    \
-            CU_COEF((fcol) + 1, (ocol) + os, 1, 1);                     \
-            CU_COEF((fcol) + 2, (ocol) + 2 * os, 2, 1);                 \
-            CU_COEF((fcol) + 3, (ocol) + 3 * os, 3, 1);                 \
+            CU_COEF((fcol) + 1, (ocol) + 1, 1, 1);                     \
+            CU_COEF((fcol) + 2, (ocol) + 2, 2, 1);                 \
+            CU_COEF((fcol) + 3, (ocol) + 3, 3, 1);                 \
             break;                                                      \
         case 1:                                                         \
             t1_set_sig((fcol) + 1, fs, rneg_, 1, 1);                    \
-            CU_COEF((fcol) + 2, (ocol) + 2 * os, 2, 1);                 \
-            CU_COEF((fcol) + 3, (ocol) + 3 * os, 3, 1);                 \
+            CU_COEF((fcol) + 2, (ocol) + 2, 2, 1);                 \
+            CU_COEF((fcol) + 3, (ocol) + 3, 3, 1);                 \
             break;                                                      \
         case 2:                                                         \
             t1_set_sig((fcol) + 2, fs, rneg_, 2, 1);                    \
-            CU_COEF((fcol) + 3, (ocol) + 3 * os, 3, 1);                 \
+            CU_COEF((fcol) + 3, (ocol) + 3, 3, 1);                 \
             break;                                                      \
         default:                                                        \
             t1_set_sig((fcol) + 3, fs, rneg_, 3, 1);                    \
@@ -350,15 +349,15 @@ T1_NOINLINE void t1_pass_cu(T1 *t, uint32_t plane, int segsym)
     LOAD_CODER();
     HtcMqCx *const ctx = t->ctx;
     const uint8_t *const zc = t->zc;
-    const ptrdiff_t fs = t->fs, os = t->os;
+    const ptrdiff_t fs = t->fs;
     const uint32_t one = 1u << plane;
     for (uint32_t y0 = 0; y0 < t->h; y0 += 4) {
         const uint32_t rows = HTC_MIN(4, t->h - y0);
         const int up0 = !(t->vcausal && y0 > 0);
         uint16_t *fcol = t->flags + (ptrdiff_t)(y0 >> 2) * fs;
-        int32_t *ocol = t->out + (ptrdiff_t)y0 * os;
+        int32_t *ocol = t->mag + (ptrdiff_t)(y0 >> 2) * fs;
         if (rows == 4) {
-            for (uint32_t x = 0; x < t->w; x++, fcol += 4, ocol++) {
+            for (uint32_t x = 0; x < t->w; x++, fcol += 4, ocol += 4) {
                 uint64_t v = t1_col(fcol);
                 if (v == 0) {
                     CU_RUN(fcol, ocol, up0);
@@ -368,15 +367,15 @@ T1_NOINLINE void t1_pass_cu(T1 *t, uint32_t plane, int segsym)
                     memcpy(fcol, &v, sizeof(v));
                 } else {
                     CU_COEF(fcol, ocol, 0, up0);
-                    CU_COEF(fcol + 1, ocol + os, 1, 1);
-                    CU_COEF(fcol + 2, ocol + 2 * os, 2, 1);
-                    CU_COEF(fcol + 3, ocol + 3 * os, 3, 1);
+                    CU_COEF(fcol + 1, ocol + 1, 1, 1);
+                    CU_COEF(fcol + 2, ocol + 2, 2, 1);
+                    CU_COEF(fcol + 3, ocol + 3, 3, 1);
                 }
             }
         } else {
-            for (uint32_t x = 0; x < t->w; x++, fcol += 4, ocol++)
+            for (uint32_t x = 0; x < t->w; x++, fcol += 4, ocol += 4)
                 for (uint32_t r = 0; r < rows; r++)
-                    CU_COEF(fcol + r, ocol + r * os, r, r || up0);
+                    CU_COEF(fcol + r, ocol + r, r, r || up0);
         }
     }
     if (segsym) {
@@ -432,34 +431,33 @@ int htc_t1_decode_block(const HtcBlockParams *p, int32_t *out, ptrdiff_t stride,
         return HTC_EINVAL;
     if (p->mb < 1 || p->mb > 31)
         return HTC_EUNSUPPORTED;
-    for (uint32_t y = 0; y < h; y++)
-        memset(out + (ptrdiff_t)y * stride, 0, w * sizeof(*out));
     *undecoded_planes = p->mb;
-    if (p->num_passes == 0)
-        return 0;
-
     uint64_t sum_passes = 0;
     for (uint32_t i = 0; i < p->num_segments; i++)
         sum_passes += p->seg_passes[i];
-    if (sum_passes != p->num_passes || p->zero_planes >= p->mb || !p->data)
-        return HTC_ECORRUPT;
-
-    /* Scratch: the flags with their border, then the copy of the segment
-     * being decoded with its two 0xFF. */
+    /* Scratch: the flags with their border, the magnitudes (one stripe of
+     * flags' worth each stripe, no border stripes), then the copy of the
+     * segment being decoded with its two 0xFF. */
     const ptrdiff_t fs = ((ptrdiff_t)w + 2) * 4;
     const uint32_t stripes = (h + 3) / 4;
     const size_t flags_size = ((size_t)fs * (stripes + 2) * sizeof(uint16_t) + 63) & ~(size_t)63;
-    if (scratch_size < flags_size + 64 || ((uintptr_t)scratch & 7))
-        return HTC_EINVAL;
+    const size_t mag_size = ((size_t)fs * stripes * sizeof(int32_t) + 63) & ~(size_t)63;
+    const int bad = sum_passes != p->num_passes || p->zero_planes >= p->mb || !p->data;
+    if (p->num_passes == 0 || bad || scratch_size < flags_size + mag_size + 64 || ((uintptr_t)scratch & 7)) {
+        for (uint32_t y = 0; y < h; y++)
+            memset(out + (ptrdiff_t)y * stride, 0, w * sizeof(*out));
+        return p->num_passes == 0 ? 0 : bad ? HTC_ECORRUPT : HTC_EINVAL;
+    }
+    /* The magnitudes are read only where the flags say significant: no
+     * need to clear them. */
     memset(scratch, 0, flags_size);
-    uint8_t *const seg_copy = (uint8_t *)scratch + flags_size;
-    const size_t seg_cap = scratch_size - flags_size - HTC_MQ_TAIL;
+    uint8_t *const seg_copy = (uint8_t *)scratch + flags_size + mag_size;
+    const size_t seg_cap = scratch_size - flags_size - mag_size - HTC_MQ_TAIL;
 
     T1 t;
     t.flags = (uint16_t *)scratch + fs + 4;
     t.fs = fs;
-    t.out = out;
-    t.os = stride;
+    t.mag = (int32_t *)((uint8_t *)scratch + flags_size) + 4;
     t.w = w;
     t.h = h;
     t.vcausal = !!(p->cblk_style & HTC_CBLK_VCAUSAL);
@@ -540,33 +538,40 @@ int htc_t1_decode_block(const HtcBlockParams *p, int32_t *out, ptrdiff_t stride,
      * of their own, twice wider, interval, as the reference decoders do.
      * At plane 0 there is no lower plane: the block goes out as twice its
      * reconstruction points (HTC_UNDECODED_HALVES). */
-    if (k > 0 && t1_pass_type(k - 1) == PASS_SP) {
-        const uint32_t p0 = *undecoded_planes;
-        for (uint32_t y = 0; y < h; y++) {
-            const uint16_t *fp = t.flags + (ptrdiff_t)(y >> 2) * fs + (y & 3);
-            int32_t *op = out + (ptrdiff_t)y * stride;
-            for (uint32_t x = 0; x < w; x++) {
-                const uint32_t f = fp[4 * x] & (HTC_T1_SIG | HTC_T1_VISIT);
-                if (p0) {
-                    op[x] += f == HTC_T1_SIG ? (int32_t)(1u << (p0 - 1)) : 0;
-                } else if (f & HTC_T1_SIG) {
-                    /* sign-magnitude; a magnitude needing bit 31 saturates */
-                    const uint32_t v = (uint32_t)op[x];
-                    uint32_t m = v & 0x7FFFFFFFu;
-                    m = m < 0x3FFFFFFFu ? 2 * m + (f == HTC_T1_SIG ? 2 : 1) : 0x7FFFFFFFu;
-                    op[x] = (int32_t)((v & 0x80000000u) | m);
-                }
-            }
-        }
-        if (!p0)
-            *undecoded_planes = HTC_UNDECODED_HALVES;
-    }
-
-    /* Sign-magnitude to two's complement. */
+    const int last_sp = k > 0 && t1_pass_type(k - 1) == PASS_SP;
+    const uint32_t p0 = *undecoded_planes;
+    if (last_sp && !p0)
+        *undecoded_planes = HTC_UNDECODED_HALVES;
+    /* Out of the stripe order, zero where insignificant, sign-magnitude to
+     * two's complement. */
     for (uint32_t y = 0; y < h; y++) {
-        int32_t *op = out + (ptrdiff_t)y * stride;
+        const uint16_t *const fp = t.flags + (ptrdiff_t)(y >> 2) * fs + (y & 3);
+        const int32_t *const mp = t.mag + (ptrdiff_t)(y >> 2) * fs + (y & 3);
+        int32_t *const op = out + (ptrdiff_t)y * stride;
+        if (!last_sp) {
+            for (uint32_t x = 0; x < w; x++) {
+                const uint32_t sig = 0u - ((fp[4 * x] >> 12) & 1u); /* HTC_T1_SIG */
+                const uint32_t v = (uint32_t)mp[4 * x] & sig;
+                const uint32_t sg = 0u - (v >> 31);
+                op[x] = (int32_t)(((v & 0x7FFFFFFFu) ^ sg) - sg);
+            }
+            continue;
+        }
         for (uint32_t x = 0; x < w; x++) {
-            const uint32_t v = (uint32_t)op[x];
+            const uint32_t f = fp[4 * x] & (HTC_T1_SIG | HTC_T1_VISIT);
+            if (!(f & HTC_T1_SIG)) {
+                op[x] = 0;
+                continue;
+            }
+            uint32_t v = (uint32_t)mp[4 * x];
+            if (p0) {
+                v += f == HTC_T1_SIG ? 1u << (p0 - 1) : 0;
+            } else {
+                /* sign-magnitude; a magnitude needing bit 31 saturates */
+                uint32_t m = v & 0x7FFFFFFFu;
+                m = m < 0x3FFFFFFFu ? 2 * m + (f == HTC_T1_SIG ? 2 : 1) : 0x7FFFFFFFu;
+                v = (v & 0x80000000u) | m;
+            }
             const uint32_t sg = 0u - (v >> 31);
             op[x] = (int32_t)(((v & 0x7FFFFFFFu) ^ sg) - sg);
         }
