@@ -7,13 +7,17 @@
  * behaviour for later speed work. The hash is a sum of per-block hashes,
  * so it does not depend on the order of the jobs.
  * HTC_T1_CORPUS_PRINT=1 prints the table instead. Exit 77 without the
- * corpus. `test_t1_corpus --bench R FILE...` times tier 1 alone. */
+ * corpus. Both builds of the decoder (plain C, and AVX2 where the CPU has
+ * it) must give these hashes. `test_t1_corpus --bench R FILE...` times
+ * tier 1 alone (htc_t1_decode_block: the build the CPU flags and
+ * HTC_CPUMASK select). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "internal.h"
+#include "cpu.h"
 #include "codestream/codestream.h"
 #include "codestream/tier2.h"
 #include "coding/block.h"
@@ -121,13 +125,15 @@ static int gather(const char *path, Blocks *bs)
 
 /* Decodes every block; the sum of per-block hashes of the output (twice
  * the reconstruction points, as OpenJPEG holds them). */
-static uint64_t hash_blocks(const Blocks *bs, void *scratch, int32_t *out)
+typedef int (*DecodeFn)(const HtcBlockParams *, int32_t *, ptrdiff_t, uint32_t *, void *, size_t);
+
+static uint64_t hash_blocks(const Blocks *bs, void *scratch, int32_t *out, DecodeFn decode)
 {
     uint64_t hash = 0;
     for (uint32_t i = 0; i < bs->n; i++) {
         const HtcBlockParams *bp = &bs->b[i].bp;
         uint32_t und = 0;
-        const int r = htc_t1_decode_block(bp, out, bp->width, &und, scratch, HTC_BLOCK_SCRATCH_SIZE);
+        const int r = decode(bp, out, bp->width, &und, scratch, HTC_BLOCK_SCRATCH_SIZE);
         const uint32_t n = bp->width * bp->height;
         if (!(und & HTC_UNDECODED_HALVES)) {
             for (uint32_t k = 0; k < n; k++) {
@@ -172,7 +178,7 @@ static int bench(int repeat, int nfiles, char **paths, void *scratch, int32_t *o
             return 1;
         }
         double *ms = malloc((size_t)repeat * sizeof(double));
-        uint64_t hash = hash_blocks(&bs, scratch, out); /* warm-up */
+        uint64_t hash = hash_blocks(&bs, scratch, out, htc_t1_decode_block); /* warm-up */
         for (int r = 0; r < repeat; r++) {
             const double t0 = cpu_ms();
             for (uint32_t i = 0; i < bs.n; i++) {
@@ -210,7 +216,12 @@ int main(int argc, char **argv)
         Blocks bs;
         const int rc = gather(path, &bs);
         const uint32_t blocks = bs.n;
-        const uint64_t hash = rc == 0 ? hash_blocks(&bs, scratch, out) : 0;
+        const uint64_t hash = rc == 0 ? hash_blocks(&bs, scratch, out, htc_t1_decode_block_c) : 0;
+#if defined(__x86_64__)
+        /* the AVX2 build of the same source, where the CPU has it */
+        if (rc == 0 && !print && (htc_cpu_flags_raw() & HTC_CPU_AVX2))
+            CHECK(hash_blocks(&bs, scratch, out, htc_t1_decode_block_avx2) == files[i].hash);
+#endif
         blocks_free(&bs);
         if (print) {
             printf("    { \"%s\", %u, 0x%016llxull },\n", files[i].path, blocks, (unsigned long long)hash);
