@@ -2,7 +2,8 @@
  * conventions decoder, with the C register widened to 64 bits, below) and
  * the raw (bypass) bit reader of D.6.
  *
- * A context is its row of Table C.2 packed in one word (HtcMqCx). Segments are decoded from a copy followed by two 0xFF bytes
+ * A context is its row of Table C.2 packed in one word (HtcMqCx).
+ * Segments are decoded from a copy followed by two 0xFF bytes
  * (htc_mq_copy_segment): at the end, BYTEIN then sees 0xFF followed by a
  * byte above 0x8F and feeds 1-bits without advancing (C.3.4), exactly as
  * if the data ended in a marker, so the decoder never reads past the copy
@@ -18,21 +19,23 @@
 #include <string.h>
 
 /* A context is the row of Table C.2 it is in, for its MPS value, packed in
- * one word: Qe in bits 0..15, the MPS in bit 16, and the indexes in
- * htc_mq_table of the rows that follow an MPS (NMPS) and an LPS (NLPS,
- * SWITCH applied) in bits 17..23 and 24..30. Qe is then in the context
- * itself, so the decision does not wait for a load after the context is
- * known; the two possible successors are loaded while it is made. */
+ * one word: Qe in bits 0..15 and the row's index in htc_mq_table
+ * (state * 2 + MPS, so the MPS is bit 16) in bits 16..22. Qe is then in
+ * the context itself, so the decision does not wait for a load after the
+ * context is known; the two possible successors, one 64-bit word of
+ * htc_mq_next, are loaded while it is made. */
 typedef uint32_t HtcMqCx;
 
 #define HTC_MQ_QE(e) ((e) & 0xFFFFu)
 #define HTC_MQ_MPS(e) (((e) >> 16) & 1u)
-#define HTC_MQ_NMPS(e) (((e) >> 17) & 0x7Fu)
-#define HTC_MQ_NLPS(e) ((e) >> 24)
+#define HTC_MQ_INDEX(e) ((e) >> 16)
 
-/* Table C.2, 47 states x 2 MPS values: index state * 2 + MPS
- * (src/coding/mq_tables.c). */
+/* Table C.2, 47 states x 2 MPS values, index state * 2 + MPS
+ * (src/coding/mq_tables.c): the context value of each row, and the
+ * context values that follow it, after an MPS (NMPS) in the low half and
+ * after an LPS (NLPS, SWITCH applied) in the high half. */
 extern const HtcMqCx htc_mq_table[94];
+extern const uint64_t htc_mq_next[94];
 
 #define HTC_MQ_STATE(index, mps) (htc_mq_table[(index) * 2 + (mps)])
 
@@ -96,18 +99,17 @@ static inline void htc_mq_copy_segment(uint8_t *dst, const uint8_t *src, uint32_
 #define HTC_MQ_DECODE(d, cxp)                                           \
     do {                                                                \
         const HtcMqCx e_ = *(cxp);                                      \
-        const uint32_t qe_ = HTC_MQ_QE(e_);                             \
+        const uint32_t qe_ = HTC_MQ_QE(e_), i_ = HTC_MQ_INDEX(e_);      \
         const uint64_t qs_ = (uint64_t)qe_ << 48;                       \
-        const HtcMqCx nm_ = htc_mq_table[HTC_MQ_NMPS(e_)];              \
-        const HtcMqCx nl_ = htc_mq_table[HTC_MQ_NLPS(e_)];              \
+        const uint64_t nx_ = htc_mq_next[i_];                           \
         a -= qe_;                                                       \
         const uint32_t lpath_ = c < qs_;    /* Chigh < Qe */            \
         const uint32_t lps_ = (a < qe_) ^ lpath_; /* decoded the LPS */ \
-        (d) = HTC_MQ_MPS(e_) ^ lps_;                                    \
+        (d) = (i_ ^ lps_) & 1u;             /* MPS ^ LPS */             \
         const uint64_t lm_ = (uint64_t)0 - lpath_;                      \
         c -= qs_ & ~lm_;                                                \
         a ^= (a ^ qe_) & (uint32_t)lm_;                                 \
-        const HtcMqCx n_ = nm_ ^ ((nm_ ^ nl_) & (0u - lps_));           \
+        const HtcMqCx n_ = (HtcMqCx)(nx_ >> (lps_ << 5));               \
         *(cxp) = n_ ^ ((n_ ^ e_) & (0u - ((a >> 15) & 1u)));            \
         const uint32_t sh_ = (uint32_t)__builtin_clz(a) - 16;           \
         a <<= sh_;                                                      \

@@ -1,67 +1,98 @@
-/* htcodec: T.800 Table C.2, the probability estimation of the MQ coder.
+/* htcodec: T.800 Table C.2, the probability estimation of the MQ coder,
+ * as the decoder uses it (coding/mq_decoder.h).
  *
- * Each row below is one line of Table C.2 (Index, Qe_Value, NMPS, NLPS,
- * SWITCH); ROW() expands it to the two entries the decoder indexes by
- * state * 2 + MPS, packed as mq_decoder.h says, with the indexes of the
- * next context value after an MPS and after an LPS (where SWITCH = 1 the
- * LPS also exchanges the sense of the MPS). */
+ * Rows are indexed by state * 2 + MPS. htc_mq_table holds each row's
+ * context value (Qe | index << 16); htc_mq_next the context values that
+ * follow it: after an MPS (the row NMPS, same MPS) in the low half, after
+ * an LPS (the row NLPS, the MPS exchanged where SWITCH = 1) in the high
+ * half. The values were generated from the table below (Index, Qe_Value,
+ * NMPS, NLPS, SWITCH); tests/unit/test_mq_decoder.c checks them against a
+ * second copy of Table C.2.
+ *
+ *   idx  Qe      NMPS NLPS SW    idx  Qe      NMPS NLPS SW
+ *    0  0x5601    1    1  1      24  0x1C01   25   22  0
+ *    1  0x3401    2    6  0      25  0x1801   26   23  0
+ *    2  0x1801    3    9  0      26  0x1601   27   24  0
+ *    3  0x0AC1    4   12  0      27  0x1401   28   25  0
+ *    4  0x0521    5   29  0      28  0x1201   29   26  0
+ *    5  0x0221   38   33  0      29  0x1101   30   27  0
+ *    6  0x5601    7    6  1      30  0x0AC1   31   28  0
+ *    7  0x5401    8   14  0      31  0x09C1   32   29  0
+ *    8  0x4801    9   14  0      32  0x08A1   33   30  0
+ *    9  0x3801   10   14  0      33  0x0521   34   31  0
+ *   10  0x3001   11   17  0      34  0x0441   35   32  0
+ *   11  0x2401   12   18  0      35  0x02A1   36   33  0
+ *   12  0x1C01   13   20  0      36  0x0221   37   34  0
+ *   13  0x1601   29   21  0      37  0x0141   38   35  0
+ *   14  0x5601   15   14  1      38  0x0111   39   36  0
+ *   15  0x5401   16   14  0      39  0x0085   40   37  0
+ *   16  0x5101   17   15  0      40  0x0049   41   38  0
+ *   17  0x4801   18   16  0      41  0x0025   42   39  0
+ *   18  0x3801   19   17  0      42  0x0015   43   40  0
+ *   19  0x3401   20   18  0      43  0x0009   44   41  0
+ *   20  0x3001   21   19  0      44  0x0005   45   42  0
+ *   21  0x2801   22   19  0      45  0x0001   45   43  0
+ *   22  0x2401   23   20  0      46  0x5601   46   46  0
+ *   23  0x2201   24   21  0
+ */
 #include "coding/mq_decoder.h"
 
-#define ENTRY(qe, mps, nmps, nlps) ((qe) | (mps) << 16 | (uint32_t)(nmps) << 17 | (uint32_t)(nlps) << 24)
-#define ROW(qe, nmps, nlps, sw)                                    \
-    ENTRY(qe, 0u, (nmps) * 2 + 0, (nlps) * 2 + (0 ^ (sw))),        \
-    ENTRY(qe, 1u, (nmps) * 2 + 1, (nlps) * 2 + (1 ^ (sw)))
-
 #if defined(__GNUC__)
-__attribute__((aligned(64)))
+#define MQ_ALIGNED __attribute__((aligned(64)))
+#else
+#define MQ_ALIGNED
 #endif
-const HtcMqCx htc_mq_table[94] = {
-    /*        Qe  NMPS NLPS SWITCH       index */
-    ROW(0x5601,  1,  1, 1), /*  0 */
-    ROW(0x3401,  2,  6, 0), /*  1 */
-    ROW(0x1801,  3,  9, 0), /*  2 */
-    ROW(0x0AC1,  4, 12, 0), /*  3 */
-    ROW(0x0521,  5, 29, 0), /*  4 */
-    ROW(0x0221, 38, 33, 0), /*  5 */
-    ROW(0x5601,  7,  6, 1), /*  6 */
-    ROW(0x5401,  8, 14, 0), /*  7 */
-    ROW(0x4801,  9, 14, 0), /*  8 */
-    ROW(0x3801, 10, 14, 0), /*  9 */
-    ROW(0x3001, 11, 17, 0), /* 10 */
-    ROW(0x2401, 12, 18, 0), /* 11 */
-    ROW(0x1C01, 13, 20, 0), /* 12 */
-    ROW(0x1601, 29, 21, 0), /* 13 */
-    ROW(0x5601, 15, 14, 1), /* 14 */
-    ROW(0x5401, 16, 14, 0), /* 15 */
-    ROW(0x5101, 17, 15, 0), /* 16 */
-    ROW(0x4801, 18, 16, 0), /* 17 */
-    ROW(0x3801, 19, 17, 0), /* 18 */
-    ROW(0x3401, 20, 18, 0), /* 19 */
-    ROW(0x3001, 21, 19, 0), /* 20 */
-    ROW(0x2801, 22, 19, 0), /* 21 */
-    ROW(0x2401, 23, 20, 0), /* 22 */
-    ROW(0x2201, 24, 21, 0), /* 23 */
-    ROW(0x1C01, 25, 22, 0), /* 24 */
-    ROW(0x1801, 26, 23, 0), /* 25 */
-    ROW(0x1601, 27, 24, 0), /* 26 */
-    ROW(0x1401, 28, 25, 0), /* 27 */
-    ROW(0x1201, 29, 26, 0), /* 28 */
-    ROW(0x1101, 30, 27, 0), /* 29 */
-    ROW(0x0AC1, 31, 28, 0), /* 30 */
-    ROW(0x09C1, 32, 29, 0), /* 31 */
-    ROW(0x08A1, 33, 30, 0), /* 32 */
-    ROW(0x0521, 34, 31, 0), /* 33 */
-    ROW(0x0441, 35, 32, 0), /* 34 */
-    ROW(0x02A1, 36, 33, 0), /* 35 */
-    ROW(0x0221, 37, 34, 0), /* 36 */
-    ROW(0x0141, 38, 35, 0), /* 37 */
-    ROW(0x0111, 39, 36, 0), /* 38 */
-    ROW(0x0085, 40, 37, 0), /* 39 */
-    ROW(0x0049, 41, 38, 0), /* 40 */
-    ROW(0x0025, 42, 39, 0), /* 41 */
-    ROW(0x0015, 43, 40, 0), /* 42 */
-    ROW(0x0009, 44, 41, 0), /* 43 */
-    ROW(0x0005, 45, 42, 0), /* 44 */
-    ROW(0x0001, 45, 43, 0), /* 45 */
-    ROW(0x5601, 46, 46, 0), /* 46: the fixed uniform state */
+
+MQ_ALIGNED const HtcMqCx htc_mq_table[94] = {
+    0x00005601, 0x00015601, 0x00023401, 0x00033401, 0x00041801, 0x00051801,
+    0x00060AC1, 0x00070AC1, 0x00080521, 0x00090521, 0x000A0221, 0x000B0221,
+    0x000C5601, 0x000D5601, 0x000E5401, 0x000F5401, 0x00104801, 0x00114801,
+    0x00123801, 0x00133801, 0x00143001, 0x00153001, 0x00162401, 0x00172401,
+    0x00181C01, 0x00191C01, 0x001A1601, 0x001B1601, 0x001C5601, 0x001D5601,
+    0x001E5401, 0x001F5401, 0x00205101, 0x00215101, 0x00224801, 0x00234801,
+    0x00243801, 0x00253801, 0x00263401, 0x00273401, 0x00283001, 0x00293001,
+    0x002A2801, 0x002B2801, 0x002C2401, 0x002D2401, 0x002E2201, 0x002F2201,
+    0x00301C01, 0x00311C01, 0x00321801, 0x00331801, 0x00341601, 0x00351601,
+    0x00361401, 0x00371401, 0x00381201, 0x00391201, 0x003A1101, 0x003B1101,
+    0x003C0AC1, 0x003D0AC1, 0x003E09C1, 0x003F09C1, 0x004008A1, 0x004108A1,
+    0x00420521, 0x00430521, 0x00440441, 0x00450441, 0x004602A1, 0x004702A1,
+    0x00480221, 0x00490221, 0x004A0141, 0x004B0141, 0x004C0111, 0x004D0111,
+    0x004E0085, 0x004F0085, 0x00500049, 0x00510049, 0x00520025, 0x00530025,
+    0x00540015, 0x00550015, 0x00560009, 0x00570009, 0x00580005, 0x00590005,
+    0x005A0001, 0x005B0001, 0x005C5601, 0x005D5601,
+};
+
+MQ_ALIGNED const uint64_t htc_mq_next[94] = {
+    0x0003340100023401ull, 0x0002340100033401ull, 0x000C560100041801ull,
+    0x000D560100051801ull, 0x0012380100060AC1ull, 0x0013380100070AC1ull,
+    0x00181C0100080521ull, 0x00191C0100090521ull, 0x003A1101000A0221ull,
+    0x003B1101000B0221ull, 0x00420521004C0111ull, 0x00430521004D0111ull,
+    0x000D5601000E5401ull, 0x000C5601000F5401ull, 0x001C560100104801ull,
+    0x001D560100114801ull, 0x001C560100123801ull, 0x001D560100133801ull,
+    0x001C560100143001ull, 0x001D560100153001ull, 0x0022480100162401ull,
+    0x0023480100172401ull, 0x0024380100181C01ull, 0x0025380100191C01ull,
+    0x00283001001A1601ull, 0x00293001001B1601ull, 0x002A2801003A1101ull,
+    0x002B2801003B1101ull, 0x001D5601001E5401ull, 0x001C5601001F5401ull,
+    0x001C560100205101ull, 0x001D560100215101ull, 0x001E540100224801ull,
+    0x001F540100234801ull, 0x0020510100243801ull, 0x0021510100253801ull,
+    0x0022480100263401ull, 0x0023480100273401ull, 0x0024380100283001ull,
+    0x0025380100293001ull, 0x00263401002A2801ull, 0x00273401002B2801ull,
+    0x00263401002C2401ull, 0x00273401002D2401ull, 0x00283001002E2201ull,
+    0x00293001002F2201ull, 0x002A280100301C01ull, 0x002B280100311C01ull,
+    0x002C240100321801ull, 0x002D240100331801ull, 0x002E220100341601ull,
+    0x002F220100351601ull, 0x00301C0100361401ull, 0x00311C0100371401ull,
+    0x0032180100381201ull, 0x0033180100391201ull, 0x00341601003A1101ull,
+    0x00351601003B1101ull, 0x00361401003C0AC1ull, 0x00371401003D0AC1ull,
+    0x00381201003E09C1ull, 0x00391201003F09C1ull, 0x003A1101004008A1ull,
+    0x003B1101004108A1ull, 0x003C0AC100420521ull, 0x003D0AC100430521ull,
+    0x003E09C100440441ull, 0x003F09C100450441ull, 0x004008A1004602A1ull,
+    0x004108A1004702A1ull, 0x0042052100480221ull, 0x0043052100490221ull,
+    0x00440441004A0141ull, 0x00450441004B0141ull, 0x004602A1004C0111ull,
+    0x004702A1004D0111ull, 0x00480221004E0085ull, 0x00490221004F0085ull,
+    0x004A014100500049ull, 0x004B014100510049ull, 0x004C011100520025ull,
+    0x004D011100530025ull, 0x004E008500540015ull, 0x004F008500550015ull,
+    0x0050004900560009ull, 0x0051004900570009ull, 0x0052002500580005ull,
+    0x0053002500590005ull, 0x00540015005A0001ull, 0x00550015005B0001ull,
+    0x00560009005A0001ull, 0x00570009005B0001ull, 0x005C5601005C5601ull,
+    0x005D5601005D5601ull,
 };

@@ -206,11 +206,13 @@ int main(void)
     /* The decoder's table equals the second copy. */
     for (int s = 0; s < 47; s++)
         for (int m = 0; m < 2; m++) {
-            const HtcMqCx st = htc_mq_table[s * 2 + m];
+            const int i = s * 2 + m;
+            const HtcMqCx st = htc_mq_table[i];
             CHECK_EQ_INT(HTC_MQ_QE(st), qe_tab[s]);
             CHECK_EQ_INT(HTC_MQ_MPS(st), m);
-            CHECK_EQ_INT(HTC_MQ_NMPS(st), nmps_tab[s] * 2 + m);
-            CHECK_EQ_INT(HTC_MQ_NLPS(st), nlps_tab[s] * 2 + (m ^ switch_tab[s]));
+            CHECK_EQ_INT(HTC_MQ_INDEX(st), i);
+            CHECK_EQ_INT((uint32_t)htc_mq_next[i], htc_mq_table[nmps_tab[s] * 2 + m]);
+            CHECK_EQ_INT((uint32_t)(htc_mq_next[i] >> 32), htc_mq_table[nlps_tab[s] * 2 + (m ^ switch_tab[s])]);
         }
     for (int r = 0; r < 40; r++)
         check_mq(1 + rnd() % 20000, 1 + rnd() % 19, r % 3);
