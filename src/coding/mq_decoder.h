@@ -110,7 +110,7 @@ static inline void htc_mq_copy_segment(uint8_t *dst, const uint8_t *src, uint32_
         c -= qs_ & ~lm_;                                                \
         a ^= (a ^ qe_) & (uint32_t)lm_;                                 \
         const HtcMqCx n_ = (HtcMqCx)(nx_ >> (lps_ << 5));               \
-        *(cxp) = n_ ^ ((n_ ^ e_) & (0u - ((a >> 15) & 1u)));            \
+        *(cxp) = (a & 0x8000u) ? e_ : n_;                                \
         const uint32_t sh_ = (uint32_t)__builtin_clz(a) - 16;           \
         a <<= sh_;                                                      \
         c <<= sh_;                                                      \
