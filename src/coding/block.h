@@ -60,6 +60,15 @@ int htc_ht_decode_block(const HtcBlockParams *p, int32_t *out, ptrdiff_t stride,
  * it); HTC_EINVAL for bad arguments; HTC_EUNSUPPORTED for Mb > 31. */
 int htc_t1_decode_block(const HtcBlockParams *p, int32_t *out, ptrdiff_t stride,
                         uint32_t *undecoded_planes, void *scratch, size_t scratch_size);
+/* The same, built as plain C and (x86-64) with the AVX2-level scalar ISA
+ * (BMI1, BMI2, LZCNT): identical output; htc_t1_decode_block picks the
+ * second where htc_cpu_flags() has HTC_CPU_AVX2. For tests. */
+int htc_t1_decode_block_c(const HtcBlockParams *p, int32_t *out, ptrdiff_t stride,
+                          uint32_t *undecoded_planes, void *scratch, size_t scratch_size);
+#if defined(__x86_64__)
+int htc_t1_decode_block_avx2(const HtcBlockParams *p, int32_t *out, ptrdiff_t stride,
+                             uint32_t *undecoded_planes, void *scratch, size_t scratch_size);
+#endif
 
 /* Scratch bytes either decoder needs for any legal block (caller allocates
  * one per thread). */

@@ -2,9 +2,8 @@
  * conventions decoder, with the C register widened to 64 bits, below) and
  * the raw (bypass) bit reader of D.6.
  *
- * A context is a pointer to its HtcMqState (one row of Table C.2 for one
- * MPS value), so a decision is one load of the state and no index
- * arithmetic. Segments are decoded from a copy followed by two 0xFF bytes
+ * A context is its row of Table C.2 packed in one word (HtcMqCx).
+ * Segments are decoded from a copy followed by two 0xFF bytes
  * (htc_mq_copy_segment): at the end, BYTEIN then sees 0xFF followed by a
  * byte above 0x8F and feeds 1-bits without advancing (C.3.4), exactly as
  * if the data ended in a marker, so the decoder never reads past the copy
@@ -19,19 +18,26 @@
 #include <stdint.h>
 #include <string.h>
 
-typedef struct HtcMqState {
-    uint32_t qe;                      /* Qe_Value */
-    uint32_t mps;                     /* the MPS of this row: 0 or 1 */
-    const struct HtcMqState *next_mps; /* after an MPS (NMPS) */
-    const struct HtcMqState *next_lps; /* after an LPS (NLPS, SWITCH applied) */
-    uint64_t pad;                     /* 32 bytes: a row never straddles a cache line */
-} HtcMqState;
+/* A context is the row of Table C.2 it is in, for its MPS value, packed in
+ * one word: Qe in bits 0..15 and the row's index in htc_mq_table
+ * (state * 2 + MPS, so the MPS is bit 16) in bits 16..22. Qe is then in
+ * the context itself, so the decision does not wait for a load after the
+ * context is known; the two possible successors, one 64-bit word of
+ * htc_mq_next, are loaded while it is made. */
+typedef uint32_t HtcMqCx;
 
-/* Table C.2, 47 states x 2 MPS values: index state * 2 + MPS
- * (src/coding/mq_tables.c). */
-extern const HtcMqState htc_mq_states[94];
+#define HTC_MQ_QE(e) ((e) & 0xFFFFu)
+#define HTC_MQ_MPS(e) (((e) >> 16) & 1u)
+#define HTC_MQ_INDEX(e) ((e) >> 16)
 
-#define HTC_MQ_STATE(index, mps) (&htc_mq_states[(index) * 2 + (mps)])
+/* Table C.2, 47 states x 2 MPS values, index state * 2 + MPS
+ * (src/coding/mq_tables.c): the context value of each row, and the
+ * context values that follow it, after an MPS (NMPS) in the low half and
+ * after an LPS (NLPS, SWITCH applied) in the high half. */
+extern const HtcMqCx htc_mq_table[94];
+extern const uint64_t htc_mq_next[94];
+
+#define HTC_MQ_STATE(index, mps) (htc_mq_table[(index) * 2 + (mps)])
 
 /* Bytes a segment copy needs beyond the segment: the two 0xFF. */
 #define HTC_MQ_TAIL 2
@@ -86,21 +92,25 @@ static inline void htc_mq_copy_segment(uint8_t *dst, const uint8_t *src, uint32_
 
 /* DECODE (Figures C.15 to C.18) of one decision in context *cxp, without
  * branches on the data: the LPS/MPS paths and the conditional exchanges
- * select their results; RENORMD shifts by the leading zeros of A (0 when
+ * select their results with masks (a compiler turns a ?: that guards two
+ * assignments into a branch, mispredicted on every other decision of a
+ * context near 1/2); RENORMD shifts by the leading zeros of A (0 when
  * A >= 0x8000, where the state does not change either). */
 #define HTC_MQ_DECODE(d, cxp)                                           \
     do {                                                                \
-        const HtcMqState *const s_ = *(cxp);                            \
-        const uint32_t qe_ = s_->qe;                                    \
+        const HtcMqCx e_ = *(cxp);                                      \
+        const uint32_t qe_ = HTC_MQ_QE(e_), i_ = HTC_MQ_INDEX(e_);      \
         const uint64_t qs_ = (uint64_t)qe_ << 48;                       \
+        const uint64_t nx_ = htc_mq_next[i_];                           \
         a -= qe_;                                                       \
         const uint32_t lpath_ = c < qs_;    /* Chigh < Qe */            \
         const uint32_t lps_ = (a < qe_) ^ lpath_; /* decoded the LPS */ \
-        (d) = s_->mps ^ lps_;                                           \
-        c = lpath_ ? c : c - qs_;                                       \
-        a = lpath_ ? qe_ : a;                                           \
-        const HtcMqState *const n_ = lps_ ? s_->next_lps : s_->next_mps; \
-        *(cxp) = (a & 0x8000) ? s_ : n_;                                \
+        (d) = (i_ ^ lps_) & 1u;             /* MPS ^ LPS */             \
+        const uint64_t lm_ = (uint64_t)0 - lpath_;                      \
+        c -= qs_ & ~lm_;                                                \
+        a ^= (a ^ qe_) & (uint32_t)lm_;                                 \
+        const HtcMqCx n_ = (HtcMqCx)(nx_ >> (lps_ << 5));               \
+        *(cxp) = (a & 0x8000u) ? e_ : n_;                                \
         const uint32_t sh_ = (uint32_t)__builtin_clz(a) - 16;           \
         a <<= sh_;                                                      \
         c <<= sh_;                                                      \
@@ -156,7 +166,7 @@ static inline void htc_mq_init(HtcMq *mq, const uint8_t *copy)
     mq->bp = bp;
 }
 
-static inline uint32_t htc_mq_decode(HtcMq *mq, const HtcMqState **cx)
+static inline uint32_t htc_mq_decode(HtcMq *mq, HtcMqCx *cx)
 {
     uint64_t c = mq->c;
     uint32_t a = mq->a, ct = mq->ct, d;

@@ -87,7 +87,7 @@ const uint8_t htc_t1_sc_ctx[256] = {
     18, 21, 21, 21, 25, 27, 27, 27, 25, 27, 27, 27, 25, 27, 27, 27,
 };
 
-void htc_t1_reset_contexts(const HtcMqState *ctx[HTC_T1_NUM_CTX])
+void htc_t1_reset_contexts(HtcMqCx ctx[HTC_T1_NUM_CTX])
 {
     /* Table D.7: every context starts in state 0, MPS 0, except the
      * uniform context (46), run-length (3) and zero coding with no

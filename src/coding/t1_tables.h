@@ -64,8 +64,7 @@ static inline uint32_t htc_t1_sc_index(uint32_t f)
     return (f & 0x0F) | ((f >> 4) & 0xF0);
 }
 
-struct HtcMqState;
-/* Context initial values (Table D.7). */
-void htc_t1_reset_contexts(const struct HtcMqState *ctx[HTC_T1_NUM_CTX]);
+/* Context initial values (Table D.7), as HtcMqCx words. */
+void htc_t1_reset_contexts(uint32_t ctx[HTC_T1_NUM_CTX]);
 
 #endif /* HTC_T1_TABLES_H */

@@ -129,7 +129,7 @@ static void check_mq(uint32_t n, uint32_t num_ctx, int skew)
     uint8_t *sym = malloc(n), *cxi = malloc(n);
     uint8_t *buf = calloc(2 * n + 64, 1);
     EncCtx ec[19];
-    const HtcMqState *dc[19];
+    HtcMqCx dc[19];
     memset(ec, 0, sizeof(ec));
     for (uint32_t i = 0; i < num_ctx; i++) {
         ec[i].i = (uint8_t)(rnd() % 47);
@@ -206,11 +206,13 @@ int main(void)
     /* The decoder's table equals the second copy. */
     for (int s = 0; s < 47; s++)
         for (int m = 0; m < 2; m++) {
-            const HtcMqState *st = &htc_mq_states[s * 2 + m];
-            CHECK_EQ_INT(st->qe, qe_tab[s]);
-            CHECK_EQ_INT(st->mps, m);
-            CHECK_EQ_INT(st->next_mps - htc_mq_states, nmps_tab[s] * 2 + m);
-            CHECK_EQ_INT(st->next_lps - htc_mq_states, nlps_tab[s] * 2 + (m ^ switch_tab[s]));
+            const int i = s * 2 + m;
+            const HtcMqCx st = htc_mq_table[i];
+            CHECK_EQ_INT(HTC_MQ_QE(st), qe_tab[s]);
+            CHECK_EQ_INT(HTC_MQ_MPS(st), m);
+            CHECK_EQ_INT(HTC_MQ_INDEX(st), i);
+            CHECK_EQ_INT((uint32_t)htc_mq_next[i], htc_mq_table[nmps_tab[s] * 2 + m]);
+            CHECK_EQ_INT((uint32_t)(htc_mq_next[i] >> 32), htc_mq_table[nlps_tab[s] * 2 + (m ^ switch_tab[s])]);
         }
     for (int r = 0; r < 40; r++)
         check_mq(1 + rnd() % 20000, 1 + rnd() % 19, r % 3);
@@ -220,7 +222,7 @@ int main(void)
         check_raw(1 + rnd() % 5000);
     /* An empty segment decodes (1-bits fed) without reading. */
     HtcMq mq;
-    const HtcMqState *cx = HTC_MQ_STATE(0, 0);
+    HtcMqCx cx = HTC_MQ_STATE(0, 0);
     uint8_t empty[HTC_MQ_TAIL];
     htc_mq_copy_segment(empty, NULL, 0);
     htc_mq_init(&mq, empty);

@@ -1,0 +1,595 @@
+/* htcodec: the Part 1 code-block decoder (T.800 Annex D), included by
+ * coding/t1_decode.c (plain C) and x86/t1_avx2.c (the same code compiled
+ * with BMI1/BMI2/LZCNT: shifts by a variable count, leading and trailing
+ * zero counts and and-not are one instruction each there, and the passes
+ * are bound by the instructions they execute). It defines one static
+ * function, t1_decode_block, with htc_t1_decode_block's contract.
+ *
+ * Significance
+ * propagation, magnitude refinement and cleanup passes over stripes of four
+ * rows, with every code-block style flag (BYPASS, RESET, TERMALL, VCAUSAL,
+ * PTERM, SEGSYM) and codeword segments spread over quality layers.
+ *
+ * Coefficients are built in out[] in sign-magnitude form (bit 31 the sign)
+ * and turned into two's complement at the end, without branches. Each pass
+ * keeps the MQ coder in local variables (the HTC_MQ_* macros).
+ *
+ * Reconstruction: every coefficient misses the same number of planes
+ * (*undecoded_planes), except when decoding ends with a SigProp pass; see
+ * the end of htc_t1_decode_block and HTC_UNDECODED_HALVES in block.h.
+ *
+ * The flags are stored by stripe column: the four rows of a column of a
+ * stripe are four consecutive uint16_t, so one 64-bit load tells whether a
+ * pass has anything to do in the column (most columns, in sparse
+ * high-pass bands), and the run-length test of the cleanup pass is one
+ * comparison. A border column on each side and a border stripe above and
+ * below give every coefficient eight neighbours. Full stripes are unrolled
+ * by row so the neighbour offsets and the vertically causal test are
+ * constants. */
+#ifndef HTC_T1_DECODE_IMPL_H
+#define HTC_T1_DECODE_IMPL_H
+
+#include <string.h>
+
+#include "internal.h"
+#include "coding/block.h"
+#include "coding/mq_decoder.h"
+#include "coding/t1_tables.h"
+
+#if defined(__GNUC__)
+#define T1_INLINE static inline __attribute__((always_inline))
+#define T1_NOINLINE static __attribute__((noinline))
+#else
+#define T1_INLINE static inline
+#define T1_NOINLINE static
+#endif
+
+enum { PASS_SP, PASS_MR, PASS_CU };
+
+typedef struct T1 {
+    uint16_t *flags;           /* flags of coefficient (0, 0); border around */
+    ptrdiff_t fs;              /* stripe stride of the flags: (width + 2) * 4 */
+    int32_t *mag;              /* magnitudes (bit 31 the sign), at the flags' offsets */
+    uint32_t w, h;
+    uint32_t vcausal;
+    const uint8_t *zc;         /* zero-coding table of the band */
+    HtcMqCx ctx[HTC_T1_NUM_CTX];
+    uint32_t segsym_errors;    /* cleanup passes whose segmentation symbol was not 1010 */
+    uint64_t c;                /* coder registers between passes */
+    uint32_t a, ct;
+    const uint8_t *bp;
+} T1;
+
+#define LOAD_CODER()                               \
+    uint64_t c = t->c;                             \
+    uint32_t a = t->a, ct = t->ct;                 \
+    const uint8_t *bp = t->bp
+#define SAVE_CODER() (t->a = a, t->c = c, t->ct = ct, t->bp = bp)
+
+_Static_assert(HTC_T1_N_NEG == 1u << 8 && HTC_T1_S_NEG == 1u << 9 && HTC_T1_W_NEG == 1u << 10 &&
+                   HTC_T1_E_NEG == 1u << 11 && HTC_T1_NEG == 1u << 15,
+               "t1_set_sig shifts the sign bits into place");
+_Static_assert(HTC_T1_REFINED == 1u << 14 && HTC_T1_SIG == 1u << 12 && HTC_T1_VISIT == 1u << 13,
+               "the passes shift these bits into place");
+
+/* Marks a coefficient significant and tells its eight neighbours. With the
+ * vertically causal style, a coefficient in the first row of a stripe does
+ * not tell the row above (the last row of the previous stripe), which is
+ * then coded as if the stripe below were insignificant (D.7). */
+T1_INLINE void t1_set_sig(uint16_t *fp, ptrdiff_t fs, uint32_t neg, uint32_t r, int tell_up)
+{
+    uint16_t *const n = r ? fp - 1 : fp - fs + 3; /* the row above */
+    uint16_t *const s = r < 3 ? fp + 1 : fp + fs - 3; /* the row below */
+    /* The next column of the stripe is read next as one 64-bit word: it is
+     * written as one too, so that the load is forwarded from the store. */
+    uint16_t *const right = fp - r + 4;
+    /* neg is 0 or 1: the sign bits are shifts of it, not branches. */
+    uint64_t m = (uint64_t)(HTC_T1_W | neg << 10) << (16 * r);
+    if (r > 0)
+        m |= (uint64_t)HTC_T1_SW << (16 * r - 16);
+    if (r < 3)
+        m |= (uint64_t)HTC_T1_NW << (16 * r + 16);
+    uint64_t v;
+    memcpy(&v, right, sizeof(v));
+    v |= m;
+    memcpy(right, &v, sizeof(v));
+    if (tell_up) {
+        n[-4] |= HTC_T1_SE;
+        n[0] |= (uint16_t)(HTC_T1_S | neg << 9);
+        if (r == 0)
+            n[4] |= HTC_T1_SW;
+    }
+    fp[-4] |= (uint16_t)(HTC_T1_E | neg << 11);
+    s[-4] |= HTC_T1_NE;
+    s[0] |= (uint16_t)(HTC_T1_N | neg << 8);
+    if (r == 3)
+        s[4] |= HTC_T1_NW;
+    fp[0] |= (uint16_t)(HTC_T1_SIG | neg << 15);
+}
+
+/* The four flags of a stripe column as one word, lane r = row r. */
+static inline uint64_t t1_col(const uint16_t *fcol)
+{
+    uint64_t v;
+    memcpy(&v, fcol, sizeof(v));
+    return v;
+}
+
+#define LANES(x) ((uint64_t)(x) * 0x0001000100010001ull)
+#define SIG4 LANES(HTC_T1_SIG)
+
+/* Lanes (as their SIG bit) that are insignificant with a significant
+ * neighbour: (nbr + 0x0FFF) carries into bit 12 exactly when nbr != 0. */
+static inline uint64_t t1_sp_lanes(uint64_t v)
+{
+    return ((v & LANES(HTC_T1_NBR_MASK)) + LANES(0x0FFF)) & ~v & SIG4;
+}
+
+/* Bit 12 of each lane (the place of HTC_T1_SIG) gathered into a nibble,
+ * lane r as bit r: the multiplier moves bit 16 r to bit 48 + r, and the
+ * other products land below bit 48 without carries, or above bit 63. */
+static inline uint64_t t1_nibble(uint64_t lanes12)
+{
+    return (((lanes12 >> 12) & LANES(1)) * 0x0001000200040008ull) >> 48;
+}
+
+#define T1_CTZ64(x) ((uint32_t)__builtin_ctzll(x))
+
+/* The SigProp and MagRef passes go through a stripe 16 columns at a time:
+ * a 64-bit mask, bit 4 x + r for row r of column x (the order of the
+ * scan and of the flags), holds the coefficients the pass codes, and the
+ * loop takes them lowest first. The coefficients a pass skips then cost no
+ * branch each; the tests that decided, one per coefficient, were
+ * mispredicted about as often as the MQ decisions themselves. */
+
+/* Valid positions of a word of n columns (1..16) of a stripe of `rows`. */
+static inline uint64_t t1_valid(uint32_t n, uint32_t rows)
+{
+    const uint64_t cols = n >= 16 ? ~0ull : (1ull << (4 * n)) - 1;
+    return cols & (((1ull << rows) - 1) * 0x1111111111111111ull);
+}
+
+/* Positions after p in the same stripe whose neighbourhood a coefficient
+ * at p = 4 x + r joins: (x, r + 1), (x + 1, r - 1 .. r + 1). */
+static inline uint64_t t1_sp_spread(uint32_t p)
+{
+    return (uint64_t)((0x183A3A32u >> (8 * (p & 3))) & 0xFF) << p;
+}
+
+/* t1_set_sig for a row r known only at run time, without branches: the
+ * updates a row does not need are shifted out or masked to zero. fc is the
+ * coefficient's stripe column (row 0). */
+T1_INLINE void t1_set_sig_r(uint16_t *fc, ptrdiff_t fs, uint32_t neg, uint32_t r, uint32_t tell_up)
+{
+    const uint32_t sh = 16 * r;
+    const uint64_t own = (uint64_t)(HTC_T1_SIG | neg << 15) << sh |
+                         ((uint64_t)(HTC_T1_S | neg << 9) << sh) >> 16 |
+                         ((uint64_t)(HTC_T1_N | neg << 8) << sh) << 16;
+    const uint64_t right = (uint64_t)(HTC_T1_W | neg << 10) << sh | ((uint64_t)HTC_T1_SW << sh) >> 16 |
+                           ((uint64_t)HTC_T1_NW << sh) << 16;
+    const uint64_t left = (uint64_t)(HTC_T1_E | neg << 11) << sh | ((uint64_t)HTC_T1_SE << sh) >> 16 |
+                          ((uint64_t)HTC_T1_NE << sh) << 16;
+    uint64_t v;
+    memcpy(&v, fc + 4, sizeof(v));
+    v |= right;
+    memcpy(fc + 4, &v, sizeof(v));
+    memcpy(&v, fc - 4, sizeof(v));
+    v |= left;
+    memcpy(fc - 4, &v, sizeof(v));
+    memcpy(&v, fc, sizeof(v));
+    v |= own;
+    memcpy(fc, &v, sizeof(v));
+    /* Row 0 tells the last row of the stripe above (unless vertically
+     * causal), row 3 the first row of the stripe below. */
+    const uint32_t up = 0u - ((r == 0) & tell_up), dn = 0u - (r == 3);
+    uint16_t *const u = fc - fs + 3, *const d = fc + fs;
+    u[-4] |= (uint16_t)(HTC_T1_SE & up);
+    u[0] |= (uint16_t)((HTC_T1_S | neg << 9) & up);
+    u[4] |= (uint16_t)(HTC_T1_SW & up);
+    d[-4] |= (uint16_t)(HTC_T1_NE & dn);
+    d[0] |= (uint16_t)((HTC_T1_N | neg << 8) & dn);
+    d[4] |= (uint16_t)(HTC_T1_NW & dn);
+}
+
+/* Sign of a newly significant coefficient with flags f (D.3.2). */
+#define SIGN_MQ(neg, f)                                 \
+    do {                                                \
+        const uint32_t sc_ = htc_t1_sc_ctx[htc_t1_sc_index(f)]; \
+        HTC_MQ_DECODE(neg, &ctx[sc_ >> 1]);             \
+        (neg) ^= sc_ & 1;                               \
+    } while (0)
+
+/* Significance propagation (D.3.1): the coefficients insignificant with at
+ * least one significant neighbour. One that becomes significant makes its
+ * insignificant neighbours later in the word candidates too. */
+T1_INLINE void t1_pass_sp(T1 *t, uint32_t plane, const int raw)
+{
+    LOAD_CODER();
+    HtcMqCx *const ctx = t->ctx;
+    const uint8_t *const zc = t->zc;
+    const ptrdiff_t fs = t->fs;
+    const uint32_t one = 1u << plane;
+    for (uint32_t y0 = 0; y0 < t->h; y0 += 4) {
+        const uint32_t rows = HTC_MIN(4, t->h - y0);
+        const uint32_t up0 = !(t->vcausal && y0 > 0);
+        uint16_t *const fst = t->flags + (ptrdiff_t)(y0 >> 2) * fs;
+        int32_t *const mst = t->mag + (ptrdiff_t)(y0 >> 2) * fs;
+        for (uint32_t x0 = 0; x0 < t->w; x0 += 16) {
+            const uint32_t n = HTC_MIN(16, t->w - x0);
+            uint16_t *const fw = fst + 4 * x0;
+            int32_t *const mw = mst + 4 * x0;
+            uint64_t m = 0, ins = 0;
+            for (uint32_t j = 0; j < n; j++) {
+                const uint64_t v = t1_col(fw + 4 * j);
+                m |= t1_nibble(t1_sp_lanes(v)) << (4 * j);
+                ins |= t1_nibble(~v & SIG4) << (4 * j);
+            }
+            const uint64_t valid = t1_valid(n, rows);
+            m &= valid;
+            ins &= valid;
+            while (m) {
+                const uint32_t p = T1_CTZ64(m);
+                m &= m - 1;
+                uint16_t *const fp = fw + p;
+                const uint32_t f = *fp, r = p & 3;
+                uint32_t bit;
+                if (raw)
+                    HTC_RAW_DECODE(bit);
+                else
+                    HTC_MQ_DECODE(bit, &ctx[zc[htc_t1_zc_index(f)]]);
+                if (bit) {
+                    uint32_t neg;
+                    if (raw)
+                        HTC_RAW_DECODE(neg);
+                    else
+                        SIGN_MQ(neg, f);
+                    t1_set_sig_r(fp - r, fs, neg, r, up0);
+                    mw[p] = (int32_t)(one | neg << 31);
+                    m |= t1_sp_spread(p) & ins;
+                }
+                *fp |= HTC_T1_VISIT;
+            }
+        }
+    }
+    SAVE_CODER();
+}
+
+/* Magnitude refinement (D.3.3): the coefficients significant before this
+ * bit-plane; the three contexts live in a local array for the pass. */
+T1_INLINE void t1_pass_mr(T1 *t, uint32_t plane, const int raw)
+{
+    LOAD_CODER();
+    HtcMqCx mr[3] = { t->ctx[HTC_T1_CTX_MR], t->ctx[HTC_T1_CTX_MR + 1], t->ctx[HTC_T1_CTX_MR + 2] };
+    const ptrdiff_t fs = t->fs;
+    for (uint32_t y0 = 0; y0 < t->h; y0 += 4) {
+        const uint32_t rows = HTC_MIN(4, t->h - y0);
+        uint16_t *const fst = t->flags + (ptrdiff_t)(y0 >> 2) * fs;
+        int32_t *const mst = t->mag + (ptrdiff_t)(y0 >> 2) * fs;
+        for (uint32_t x0 = 0; x0 < t->w; x0 += 16) {
+            const uint32_t n = HTC_MIN(16, t->w - x0);
+            uint16_t *const fw = fst + 4 * x0;
+            int32_t *const mw = mst + 4 * x0;
+            uint64_t m = 0;
+            for (uint32_t j = 0; j < n; j++) {
+                const uint64_t v = t1_col(fw + 4 * j);
+                m |= t1_nibble(v & ~(v >> 1) & SIG4) << (4 * j); /* significant, not visited */
+            }
+            m &= t1_valid(n, rows);
+            while (m) {
+                const uint32_t p = T1_CTZ64(m);
+                m &= m - 1;
+                uint16_t *const fp = fw + p;
+                const uint32_t f = *fp;
+                uint32_t bit;
+                if (raw) {
+                    HTC_RAW_DECODE(bit);
+                } else {
+                    /* context 16 if refined before, else 15 with a significant
+                     * neighbour, else 14: an index, not a branch (mispredicted
+                     * on a quarter of the decisions of lossless images) */
+                    const uint32_t i = ((f >> 13) & 2u) | (((f & HTC_T1_NBR_MASK) != 0) & ~(f >> 14));
+                    HTC_MQ_DECODE(bit, &mr[i]);
+                }
+                mw[p] |= (int32_t)(bit << plane);
+                *fp = (uint16_t)(f | HTC_T1_REFINED);
+            }
+        }
+    }
+    t->ctx[HTC_T1_CTX_MR] = mr[0];
+    t->ctx[HTC_T1_CTX_MR + 1] = mr[1];
+    t->ctx[HTC_T1_CTX_MR + 2] = mr[2];
+    SAVE_CODER();
+}
+
+/* Cleanup (D.3.4) of one coefficient not coded yet in this bit-plane;
+ * clears the VISIT mark of those that were. */
+#define CU_COEF(fp, op, r, up)                                             \
+    do {                                                                \
+        const uint32_t f_ = *(fp);                                      \
+        if (!(f_ & (HTC_T1_SIG | HTC_T1_VISIT))) {                      \
+            uint32_t bit_;                                              \
+            HTC_MQ_DECODE(bit_, &ctx[zc[htc_t1_zc_index(f_)]]);         \
+            if (bit_) {                                                 \
+                uint32_t neg_;                                          \
+                SIGN_MQ(neg_, f_);                                      \
+                t1_set_sig((fp), fs, neg_, (r), (up));                  \
+                *(op) = (int32_t)(one | neg_ << 31);                    \
+            }                                                           \
+        } else {                                                        \
+            *(fp) = (uint16_t)(f_ & ~HTC_T1_VISIT);                     \
+        }                                                               \
+    } while (0)
+
+/* Run-length coded column (all four insignificant with insignificant
+ * neighbourhoods): the index of the first significant row in two UNIFORM
+ * decisions, its sign, then the rows below it as usual. */
+#define CU_RUN(fcol, ocol, up0)                                         \
+    do {                                                                \
+        uint32_t rl_, r_, r1_;                                          \
+        HTC_MQ_DECODE(rl_, &ctx[HTC_T1_CTX_RL]);                        \
+        if (!rl_)                                                       \
+            break;                                                      \
+        HTC_MQ_DECODE(r_, &ctx[HTC_T1_CTX_UNI]);                        \
+        HTC_MQ_DECODE(r1_, &ctx[HTC_T1_CTX_UNI]);                       \
+        r_ = r_ << 1 | r1_;                                             \
+        uint32_t rneg_;                                                 \
+        SIGN_MQ(rneg_, 0);                                              \
+        (ocol)[r_] = (int32_t)(one | rneg_ << 31);      \
+        switch (r_) {                                                   \
+        case 0:                                                         \
+            t1_set_sig((fcol), fs, rneg_, 0, (up0));                    \
+            CU_COEF((fcol) + 1, (ocol) + 1, 1, 1);                     \
+            CU_COEF((fcol) + 2, (ocol) + 2, 2, 1);                 \
+            CU_COEF((fcol) + 3, (ocol) + 3, 3, 1);                 \
+            break;                                                      \
+        case 1:                                                         \
+            t1_set_sig((fcol) + 1, fs, rneg_, 1, 1);                    \
+            CU_COEF((fcol) + 2, (ocol) + 2, 2, 1);                 \
+            CU_COEF((fcol) + 3, (ocol) + 3, 3, 1);                 \
+            break;                                                      \
+        case 2:                                                         \
+            t1_set_sig((fcol) + 2, fs, rneg_, 2, 1);                    \
+            CU_COEF((fcol) + 3, (ocol) + 3, 3, 1);                 \
+            break;                                                      \
+        default:                                                        \
+            t1_set_sig((fcol) + 3, fs, rneg_, 3, 1);                    \
+            break;                                                      \
+        }                                                               \
+    } while (0)
+
+T1_NOINLINE void t1_pass_cu(T1 *t, uint32_t plane, int segsym)
+{
+    LOAD_CODER();
+    HtcMqCx *const ctx = t->ctx;
+    const uint8_t *const zc = t->zc;
+    const ptrdiff_t fs = t->fs;
+    const uint32_t one = 1u << plane;
+    for (uint32_t y0 = 0; y0 < t->h; y0 += 4) {
+        const uint32_t rows = HTC_MIN(4, t->h - y0);
+        const int up0 = !(t->vcausal && y0 > 0);
+        uint16_t *fcol = t->flags + (ptrdiff_t)(y0 >> 2) * fs;
+        int32_t *ocol = t->mag + (ptrdiff_t)(y0 >> 2) * fs;
+        if (rows == 4) {
+            for (uint32_t x = 0; x < t->w; x++, fcol += 4, ocol += 4) {
+                uint64_t v = t1_col(fcol);
+                if (v == 0) {
+                    CU_RUN(fcol, ocol, up0);
+                } else if (((v | v >> 1) & SIG4) == SIG4) {
+                    /* every row significant or visited: clear the marks */
+                    v &= ~LANES(HTC_T1_VISIT);
+                    memcpy(fcol, &v, sizeof(v));
+                } else {
+                    CU_COEF(fcol, ocol, 0, up0);
+                    CU_COEF(fcol + 1, ocol + 1, 1, 1);
+                    CU_COEF(fcol + 2, ocol + 2, 2, 1);
+                    CU_COEF(fcol + 3, ocol + 3, 3, 1);
+                }
+            }
+        } else {
+            for (uint32_t x = 0; x < t->w; x++, fcol += 4, ocol += 4)
+                for (uint32_t r = 0; r < rows; r++)
+                    CU_COEF(fcol + r, ocol + r, r, r || up0);
+        }
+    }
+    if (segsym) {
+        /* Four symbols 1010 in the uniform context (D.5). A mismatch means
+         * the bit-plane is corrupt; like the reference decoders we keep
+         * what was decoded, and say so. */
+        uint32_t sym = 0;
+        for (int j = 0; j < 4; j++) {
+            uint32_t d;
+            HTC_MQ_DECODE(d, &ctx[HTC_T1_CTX_UNI]);
+            sym = sym << 1 | d;
+        }
+        t->segsym_errors += sym != 0xA;
+    }
+    SAVE_CODER();
+}
+
+T1_NOINLINE void t1_pass_sp_mq(T1 *t, uint32_t plane) { t1_pass_sp(t, plane, 0); }
+T1_NOINLINE void t1_pass_sp_raw(T1 *t, uint32_t plane) { t1_pass_sp(t, plane, 1); }
+T1_NOINLINE void t1_pass_mr_mq(T1 *t, uint32_t plane) { t1_pass_mr(t, plane, 0); }
+T1_NOINLINE void t1_pass_mr_raw(T1 *t, uint32_t plane) { t1_pass_mr(t, plane, 1); }
+
+/* Pass k of the block: 0 is a cleanup, then SP, MR, CU per bit-plane. */
+static inline uint32_t t1_pass_type(uint32_t k)
+{
+    return k == 0 ? PASS_CU : (k - 1) % 3;
+}
+
+/* First pass after the codeword segment that starts at pass k (D.4.1):
+ * every pass ends one with TERMALL; with BYPASS the first ten passes form
+ * one, then each pair of raw SP + MR passes and each cleanup; otherwise the
+ * block is one segment. */
+static uint32_t t1_segment_end(uint32_t k, uint32_t style)
+{
+    if (style & HTC_CBLK_TERMALL)
+        return k + 1;
+    if (style & HTC_CBLK_BYPASS) {
+        if (k < 10)
+            return 10;
+        return t1_pass_type(k) == PASS_SP ? k + 2 : k + 1;
+    }
+    return UINT32_MAX;
+}
+
+static int t1_decode_block(const HtcBlockParams *p, int32_t *out, ptrdiff_t stride,
+                           uint32_t *undecoded_planes, void *scratch, size_t scratch_size)
+{
+    if (!p || !out || !undecoded_planes || !scratch)
+        return HTC_EINVAL;
+    const uint32_t w = p->width, h = p->height;
+    if (w < 1 || h < 1 || w > 1024 || h > 1024 || w * h > 4096 || stride < (ptrdiff_t)w ||
+        p->band > 3 || p->num_segments > HTC_MAX_SEGMENTS)
+        return HTC_EINVAL;
+    if (p->mb < 1 || p->mb > 31)
+        return HTC_EUNSUPPORTED;
+    *undecoded_planes = p->mb;
+    uint64_t sum_passes = 0;
+    for (uint32_t i = 0; i < p->num_segments; i++)
+        sum_passes += p->seg_passes[i];
+    /* Scratch: the flags with their border, the magnitudes (one stripe of
+     * flags' worth each stripe, no border stripes), then the copy of the
+     * segment being decoded with its two 0xFF. */
+    const ptrdiff_t fs = ((ptrdiff_t)w + 2) * 4;
+    const uint32_t stripes = (h + 3) / 4;
+    const size_t flags_size = ((size_t)fs * (stripes + 2) * sizeof(uint16_t) + 63) & ~(size_t)63;
+    const size_t mag_size = ((size_t)fs * stripes * sizeof(int32_t) + 63) & ~(size_t)63;
+    const int bad = sum_passes != p->num_passes || p->zero_planes >= p->mb || !p->data;
+    if (p->num_passes == 0 || bad || scratch_size < flags_size + mag_size + 64 || ((uintptr_t)scratch & 7)) {
+        for (uint32_t y = 0; y < h; y++)
+            memset(out + (ptrdiff_t)y * stride, 0, w * sizeof(*out));
+        return p->num_passes == 0 ? 0 : bad ? HTC_ECORRUPT : HTC_EINVAL;
+    }
+    /* The magnitudes are read only where the flags say significant: no
+     * need to clear them. */
+    memset(scratch, 0, flags_size);
+    uint8_t *const seg_copy = (uint8_t *)scratch + flags_size + mag_size;
+    const size_t seg_cap = scratch_size - flags_size - mag_size - HTC_MQ_TAIL;
+
+    T1 t;
+    t.flags = (uint16_t *)scratch + fs + 4;
+    t.fs = fs;
+    t.mag = (int32_t *)((uint8_t *)scratch + flags_size) + 4;
+    t.w = w;
+    t.h = h;
+    t.vcausal = !!(p->cblk_style & HTC_CBLK_VCAUSAL);
+    t.zc = htc_t1_zc_ctx[p->band == 3 ? 2 : p->band == 1 ? 1 : 0];
+    t.segsym_errors = 0;
+    htc_t1_reset_contexts(t.ctx);
+
+    const uint32_t style = p->cblk_style;
+    const int segsym = !!(style & HTC_CBLK_SEGSYM);
+    const uint32_t top = p->mb - 1 - p->zero_planes; /* bit-plane of the first cleanup */
+    /* Passes past bit-plane 0 cannot be decoded; ignore them. */
+    const uint32_t total = HTC_MIN(p->num_passes, 3 * top + 1);
+    int status = 0;
+    uint32_t k = 0, e = 0;
+    size_t off = 0;
+    while (k < total && e < p->num_segments) {
+        /* Gather the entries that make up one codeword segment: tier 2 may
+         * pass one per layer contribution. */
+        const uint32_t seg_end = t1_segment_end(k, style);
+        const size_t start = off;
+        uint32_t passes = 0;
+        while (e < p->num_segments && passes < seg_end - k) {
+            off += p->seg_len[e];
+            passes += p->seg_passes[e];
+            e++;
+        }
+        if (passes > seg_end - k) {
+            status = HTC_ECORRUPT; /* a length spans a codeword segment boundary */
+            break;
+        }
+        if (passes == 0)
+            break;
+        /* Only a corrupt length exceeds the scratch: decode its start. */
+        const uint32_t len = (uint32_t)HTC_MIN(off - start, seg_cap);
+        htc_mq_copy_segment(seg_copy, p->data + start, len);
+        const int raw = (style & HTC_CBLK_BYPASS) && k >= 10 && t1_pass_type(k) != PASS_CU;
+        HtcMq mq;
+        if (raw)
+            htc_raw_init(&mq, seg_copy);
+        else
+            htc_mq_init(&mq, seg_copy);
+        t.a = mq.a;
+        t.c = mq.c;
+        t.ct = mq.ct;
+        t.bp = mq.bp;
+        for (uint32_t i = 0; i < passes && k < total; i++, k++) {
+            const uint32_t type = t1_pass_type(k);
+            const uint32_t plane = top - (k + 2) / 3;
+            if (type == PASS_SP) {
+                if (raw)
+                    t1_pass_sp_raw(&t, plane);
+                else
+                    t1_pass_sp_mq(&t, plane);
+            } else if (type == PASS_MR) {
+                if (raw)
+                    t1_pass_mr_raw(&t, plane);
+                else
+                    t1_pass_mr_mq(&t, plane);
+            } else {
+                t1_pass_cu(&t, plane, segsym);
+            }
+            if (style & HTC_CBLK_RESET)
+                htc_t1_reset_contexts(t.ctx);
+            *undecoded_planes = plane;
+        }
+    }
+
+    /* A wrong segmentation symbol: the data is corrupt, the block keeps
+     * every pass decoded (the caller warns, and uses it). */
+    if (t.segsym_errors && status == 0)
+        status = HTC_ECORRUPT;
+
+    /* Decoding that ends with a significance propagation pass leaves the
+     * coefficients significant before that bit-plane one plane short of
+     * the others (E.1.1.2 counts decoded planes per coefficient). The
+     * caller reconstructs every coefficient at the middle of the interval
+     * of *undecoded_planes; a 1 one plane lower moves these to the middle
+     * of their own, twice wider, interval, as the reference decoders do.
+     * At plane 0 there is no lower plane: the block goes out as twice its
+     * reconstruction points (HTC_UNDECODED_HALVES). */
+    const int last_sp = k > 0 && t1_pass_type(k - 1) == PASS_SP;
+    const uint32_t p0 = *undecoded_planes;
+    if (last_sp && !p0)
+        *undecoded_planes = HTC_UNDECODED_HALVES;
+    /* Out of the stripe order, zero where insignificant, sign-magnitude to
+     * two's complement. */
+    for (uint32_t y = 0; y < h; y++) {
+        const uint16_t *const fp = t.flags + (ptrdiff_t)(y >> 2) * fs + (y & 3);
+        const int32_t *const mp = t.mag + (ptrdiff_t)(y >> 2) * fs + (y & 3);
+        int32_t *const op = out + (ptrdiff_t)y * stride;
+        if (!last_sp) {
+            for (uint32_t x = 0; x < w; x++) {
+                const uint32_t sig = 0u - ((fp[4 * x] >> 12) & 1u); /* HTC_T1_SIG */
+                const uint32_t v = (uint32_t)mp[4 * x] & sig;
+                const uint32_t sg = 0u - (v >> 31);
+                op[x] = (int32_t)(((v & 0x7FFFFFFFu) ^ sg) - sg);
+            }
+            continue;
+        }
+        for (uint32_t x = 0; x < w; x++) {
+            const uint32_t f = fp[4 * x] & (HTC_T1_SIG | HTC_T1_VISIT);
+            if (!(f & HTC_T1_SIG)) {
+                op[x] = 0;
+                continue;
+            }
+            uint32_t v = (uint32_t)mp[4 * x];
+            if (p0) {
+                v += f == HTC_T1_SIG ? 1u << (p0 - 1) : 0;
+            } else {
+                /* sign-magnitude; a magnitude needing bit 31 saturates */
+                uint32_t m = v & 0x7FFFFFFFu;
+                m = m < 0x3FFFFFFFu ? 2 * m + (f == HTC_T1_SIG ? 2 : 1) : 0x7FFFFFFFu;
+                v = (v & 0x80000000u) | m;
+            }
+            const uint32_t sg = 0u - (v >> 31);
+            op[x] = (int32_t)(((v & 0x7FFFFFFFu) ^ sg) - sg);
+        }
+    }
+    return status;
+}
+
+#endif /* HTC_T1_DECODE_IMPL_H */
