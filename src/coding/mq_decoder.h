@@ -16,6 +16,7 @@
 #define HTC_MQ_DECODER_H
 
 #include <stdint.h>
+#include "hd.h"
 #include <string.h>
 
 /* A context is the row of Table C.2 it is in, for its MPS value, packed in
@@ -43,7 +44,7 @@ extern const uint64_t htc_mq_next[94];
 #define HTC_MQ_TAIL 2
 
 /* Copies a segment and appends the two 0xFF bytes; dst holds len + 2. */
-static inline void htc_mq_copy_segment(uint8_t *dst, const uint8_t *src, uint32_t len)
+static HTC_HD inline void htc_mq_copy_segment(uint8_t *dst, const uint8_t *src, uint32_t len)
 {
     if (len)
         memcpy(dst, src, len);
@@ -111,7 +112,7 @@ static inline void htc_mq_copy_segment(uint8_t *dst, const uint8_t *src, uint32_
         a ^= (a ^ qe_) & (uint32_t)lm_;                                 \
         const HtcMqCx n_ = (HtcMqCx)(nx_ >> (lps_ << 5));               \
         *(cxp) = (a & 0x8000u) ? e_ : n_;                                \
-        const uint32_t sh_ = (uint32_t)__builtin_clz(a) - 16;           \
+        const uint32_t sh_ = htc_clz32(a) - 16;           \
         a <<= sh_;                                                      \
         c <<= sh_;                                                      \
         ct -= sh_;                                                      \
@@ -151,7 +152,7 @@ typedef struct HtcMq {
 } HtcMq;
 
 /* INITDEC (Figure C.20) on a copy made by htc_mq_copy_segment. */
-static inline void htc_mq_init(HtcMq *mq, const uint8_t *copy)
+static HTC_HD inline void htc_mq_init(HtcMq *mq, const uint8_t *copy)
 {
     const uint8_t *bp = copy;
     uint64_t c = (uint64_t)bp[0] << 48;
@@ -166,7 +167,7 @@ static inline void htc_mq_init(HtcMq *mq, const uint8_t *copy)
     mq->bp = bp;
 }
 
-static inline uint32_t htc_mq_decode(HtcMq *mq, HtcMqCx *cx)
+static HTC_HD inline uint32_t htc_mq_decode(HtcMq *mq, HtcMqCx *cx)
 {
     uint64_t c = mq->c;
     uint32_t a = mq->a, ct = mq->ct, d;
@@ -179,7 +180,7 @@ static inline uint32_t htc_mq_decode(HtcMq *mq, HtcMqCx *cx)
     return d;
 }
 
-static inline void htc_raw_init(HtcMq *mq, const uint8_t *copy)
+static HTC_HD inline void htc_raw_init(HtcMq *mq, const uint8_t *copy)
 {
     mq->bp = copy;
     mq->c = 0;
@@ -187,7 +188,7 @@ static inline void htc_raw_init(HtcMq *mq, const uint8_t *copy)
     mq->a = 0;
 }
 
-static inline uint32_t htc_raw_decode(HtcMq *mq)
+static HTC_HD inline uint32_t htc_raw_decode(HtcMq *mq)
 {
     uint64_t c = mq->c;
     uint32_t ct = mq->ct, d;

@@ -31,17 +31,28 @@
 
 #include <string.h>
 
+#include "hd.h"
 #include "internal.h"
 #include "coding/block.h"
 #include "coding/mq_decoder.h"
 #include "coding/t1_tables.h"
 
-#if defined(__GNUC__)
+/* HTC_HD: src/cuda/gpu_t1.cuh compiles this file for the GPU too. */
+#if defined(__CUDACC__)
+#define T1_INLINE static __forceinline__ HTC_HD
+#define T1_NOINLINE static __noinline__ HTC_HD
+#elif defined(__GNUC__)
 #define T1_INLINE static inline __attribute__((always_inline))
 #define T1_NOINLINE static __attribute__((noinline))
 #else
 #define T1_INLINE static inline
 #define T1_NOINLINE static
+#endif
+
+#ifdef __cplusplus
+#define T1_STATIC_ASSERT static_assert
+#else
+#define T1_STATIC_ASSERT _Static_assert
 #endif
 
 enum { PASS_SP, PASS_MR, PASS_CU };
@@ -66,10 +77,10 @@ typedef struct T1 {
     const uint8_t *bp = t->bp
 #define SAVE_CODER() (t->a = a, t->c = c, t->ct = ct, t->bp = bp)
 
-_Static_assert(HTC_T1_N_NEG == 1u << 8 && HTC_T1_S_NEG == 1u << 9 && HTC_T1_W_NEG == 1u << 10 &&
+T1_STATIC_ASSERT(HTC_T1_N_NEG == 1u << 8 && HTC_T1_S_NEG == 1u << 9 && HTC_T1_W_NEG == 1u << 10 &&
                    HTC_T1_E_NEG == 1u << 11 && HTC_T1_NEG == 1u << 15,
                "t1_set_sig shifts the sign bits into place");
-_Static_assert(HTC_T1_REFINED == 1u << 14 && HTC_T1_SIG == 1u << 12 && HTC_T1_VISIT == 1u << 13,
+T1_STATIC_ASSERT(HTC_T1_REFINED == 1u << 14 && HTC_T1_SIG == 1u << 12 && HTC_T1_VISIT == 1u << 13,
                "the passes shift these bits into place");
 
 /* Marks a coefficient significant and tells its eight neighbours. With the
@@ -108,7 +119,7 @@ T1_INLINE void t1_set_sig(uint16_t *fp, ptrdiff_t fs, uint32_t neg, uint32_t r, 
 }
 
 /* The four flags of a stripe column as one word, lane r = row r. */
-static inline uint64_t t1_col(const uint16_t *fcol)
+static HTC_HD inline uint64_t t1_col(const uint16_t *fcol)
 {
     uint64_t v;
     memcpy(&v, fcol, sizeof(v));
@@ -120,7 +131,7 @@ static inline uint64_t t1_col(const uint16_t *fcol)
 
 /* Lanes (as their SIG bit) that are insignificant with a significant
  * neighbour: (nbr + 0x0FFF) carries into bit 12 exactly when nbr != 0. */
-static inline uint64_t t1_sp_lanes(uint64_t v)
+static HTC_HD inline uint64_t t1_sp_lanes(uint64_t v)
 {
     return ((v & LANES(HTC_T1_NBR_MASK)) + LANES(0x0FFF)) & ~v & SIG4;
 }
@@ -128,12 +139,16 @@ static inline uint64_t t1_sp_lanes(uint64_t v)
 /* Bit 12 of each lane (the place of HTC_T1_SIG) gathered into a nibble,
  * lane r as bit r: the multiplier moves bit 16 r to bit 48 + r, and the
  * other products land below bit 48 without carries, or above bit 63. */
-static inline uint64_t t1_nibble(uint64_t lanes12)
+static HTC_HD inline uint64_t t1_nibble(uint64_t lanes12)
 {
     return (((lanes12 >> 12) & LANES(1)) * 0x0001000200040008ull) >> 48;
 }
 
+#ifdef __CUDA_ARCH__
+#define T1_CTZ64(x) ((uint32_t)(__ffsll((long long)(x)) - 1))
+#else
 #define T1_CTZ64(x) ((uint32_t)__builtin_ctzll(x))
+#endif
 
 /* The SigProp and MagRef passes go through a stripe 16 columns at a time:
  * a 64-bit mask, bit 4 x + r for row r of column x (the order of the
@@ -143,7 +158,7 @@ static inline uint64_t t1_nibble(uint64_t lanes12)
  * mispredicted about as often as the MQ decisions themselves. */
 
 /* Valid positions of a word of n columns (1..16) of a stripe of `rows`. */
-static inline uint64_t t1_valid(uint32_t n, uint32_t rows)
+static HTC_HD inline uint64_t t1_valid(uint32_t n, uint32_t rows)
 {
     const uint64_t cols = n >= 16 ? ~0ull : (1ull << (4 * n)) - 1;
     return cols & (((1ull << rows) - 1) * 0x1111111111111111ull);
@@ -151,7 +166,7 @@ static inline uint64_t t1_valid(uint32_t n, uint32_t rows)
 
 /* Positions after p in the same stripe whose neighbourhood a coefficient
  * at p = 4 x + r joins: (x, r + 1), (x + 1, r - 1 .. r + 1). */
-static inline uint64_t t1_sp_spread(uint32_t p)
+static HTC_HD inline uint64_t t1_sp_spread(uint32_t p)
 {
     return (uint64_t)((0x183A3A32u >> (8 * (p & 3))) & 0xFF) << p;
 }
@@ -412,16 +427,16 @@ T1_NOINLINE void t1_pass_mr_mq(T1 *t, uint32_t plane) { t1_pass_mr(t, plane, 0);
 T1_NOINLINE void t1_pass_mr_raw(T1 *t, uint32_t plane) { t1_pass_mr(t, plane, 1); }
 
 /* Pass k of the block: 0 is a cleanup, then SP, MR, CU per bit-plane. */
-static inline uint32_t t1_pass_type(uint32_t k)
+static HTC_HD inline uint32_t t1_pass_type(uint32_t k)
 {
-    return k == 0 ? PASS_CU : (k - 1) % 3;
+    return k == 0 ? (uint32_t)PASS_CU : (k - 1) % 3;
 }
 
 /* First pass after the codeword segment that starts at pass k (D.4.1):
  * every pass ends one with TERMALL; with BYPASS the first ten passes form
  * one, then each pair of raw SP + MR passes and each cleanup; otherwise the
  * block is one segment. */
-static uint32_t t1_segment_end(uint32_t k, uint32_t style)
+static HTC_HD uint32_t t1_segment_end(uint32_t k, uint32_t style)
 {
     if (style & HTC_CBLK_TERMALL)
         return k + 1;
@@ -433,7 +448,7 @@ static uint32_t t1_segment_end(uint32_t k, uint32_t style)
     return UINT32_MAX;
 }
 
-static int t1_decode_block(const HtcBlockParams *p, int32_t *out, ptrdiff_t stride,
+static HTC_HD int t1_decode_block(const HtcBlockParams *p, int32_t *out, ptrdiff_t stride,
                            uint32_t *undecoded_planes, void *scratch, size_t scratch_size)
 {
     if (!p || !out || !undecoded_planes || !scratch)

@@ -10,6 +10,7 @@
 #define HTC_T1_TABLES_H
 
 #include <stdint.h>
+#include "hd.h"
 
 /* Neighbour significance, in the low byte so that it indexes the
  * zero-coding table directly: the coefficient above (N), below (S), left
@@ -54,12 +55,12 @@ extern const uint8_t htc_t1_zc_ctx[3][256];
  * context << 1 | xor. */
 extern const uint8_t htc_t1_sc_ctx[256];
 
-static inline uint32_t htc_t1_zc_index(uint32_t f)
+static HTC_HD inline uint32_t htc_t1_zc_index(uint32_t f)
 {
     return f & 0xFF;
 }
 
-static inline uint32_t htc_t1_sc_index(uint32_t f)
+static HTC_HD inline uint32_t htc_t1_sc_index(uint32_t f)
 {
     return (f & 0x0F) | ((f >> 4) & 0xF0);
 }

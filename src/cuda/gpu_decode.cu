@@ -24,9 +24,12 @@ extern "C" {
 
 #include "cuda/gpu_dwt.cuh"
 #include "cuda/gpu_ht.cuh"
+#include "cuda/gpu_t1.cuh"
 #include "cuda/gpu_kernels.cuh"
 
-#define GPU_MAX_SEGS 4
+#define GPU_MAX_SEGS 8
+/* Scratch a job of a chunk with Part 1 blocks gets (gpu_t1_scratch_need). */
+#define GPU_T1_SCRATCH ((size_t)64 << 10)
 /* Threads a CUDA block for the code-block kernel, and the blocks an SM
  * should hold (0: let the compiler choose registers); bench/gpu_variants
  * builds other values to compare. */
@@ -52,7 +55,7 @@ typedef struct GpuJob {
     uint32_t seg_len[GPU_MAX_SEGS];
     uint8_t seg_passes[GPU_MAX_SEGS];
     uint8_t num_segs, reversible, mb, zero_planes;
-    uint8_t band, pad[3];
+    uint8_t band, is_ht, pad[2]; /* is_ht 0: a Part 1 (EBCOT) block */
     float delta;
 } GpuJob;
 
@@ -67,6 +70,8 @@ __global__ void GPU_HT_BOUNDS k_ht_blocks(const GpuJob *jobs, uint32_t n, const 
     if (i >= n)
         return;
     const GpuJob j = jobs[i];
+    if (!j.is_ht)
+        return; /* k_t1_blocks */
     if (others_only) { /* the blocks k_ht_vlc + k_ht_warp do not take */
         uint32_t off, lcup, scup, plane;
         if (htw_plan(&j, pool + j.data_off, &off, &lcup, &scup, &plane) == 0)
@@ -122,6 +127,62 @@ __global__ void GPU_HT_BOUNDS k_ht_blocks(const GpuJob *jobs, uint32_t n, const 
                 *(float *)p = f;
             }
     }
+}
+
+/* Part 1 code-blocks, a thread a block: the CPU's EBCOT decoder
+ * (gpu_t1.cuh), then dequantisation as src/decode_tile.c does it. */
+__global__ void __launch_bounds__(64) k_t1_blocks(const GpuJob *jobs, uint32_t n, const uint8_t *pool,
+                                                  int32_t *arena, int *status, uint8_t *scratch,
+                                                  size_t scratch_size)
+{
+    const uint32_t i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= n)
+        return;
+    const GpuJob j = jobs[i];
+    if (j.is_ht)
+        return;
+    HtcBlockParams bp;
+    memset(&bp, 0, sizeof(bp));
+    bp.data = pool + j.data_off;
+    bp.num_segments = j.num_segs;
+    for (uint32_t s = 0; s < j.num_segs; s++) {
+        bp.seg_len[s] = j.seg_len[s];
+        bp.seg_passes[s] = j.seg_passes[s];
+    }
+    bp.num_passes = j.num_passes;
+    bp.zero_planes = j.zero_planes;
+    bp.mb = j.mb;
+    bp.width = j.w;
+    bp.height = j.h;
+    bp.cblk_style = j.cblk_style;
+    bp.band = j.band;
+    int32_t *out = arena + j.coef_off;
+    uint32_t u = 0;
+    const int rc = gpu_t1_decode_block(&bp, out, j.stride, &u, scratch + (size_t)i * scratch_size, scratch_size);
+    status[i] = rc;
+    if (rc < 0 && rc != HTC_ECORRUPT)
+        return;
+    if (u & HTC_UNDECODED_HALVES) { /* twice the reconstruction points */
+        const float half_delta = GPU_FMUL(0.5f, j.delta);
+        for (uint32_t y = 0; y < j.h; y++)
+            for (uint32_t x = 0; x < j.w; x++) {
+                int32_t *p = out + (size_t)y * j.stride + x;
+                if (j.reversible)
+                    *p = *p / 2;
+                else
+                    *(float *)p = GPU_FMUL((float)*p, half_delta);
+            }
+        return;
+    }
+    if (u > 31)
+        u = 31;
+    if (j.reversible && !u)
+        return;
+    for (uint32_t y = 0; y < j.h; y++)
+        for (uint32_t x = 0; x < j.w; x++) {
+            int32_t *p = out + (size_t)y * j.stride + x;
+            htw_store(p, *p, u, j.reversible, j.delta);
+        }
 }
 
 /* HOR_SR of one level: rows of buf (low then high) into tmp, interleaved. */
@@ -561,6 +622,7 @@ typedef struct PlanPart {
     size_t copy_bytes;         /* sum of the copies' lengths */
     size_t arena_elems, staging;
     uint32_t max_levels;
+    int has_t1;                /* Part 1 blocks planned: the chunk's scratch is GPU_T1_SCRATCH a job */
     /* prefixes in the chunk, at sealing */
     size_t job0, pool0, arena0, staging0, mct0, cvt0, copy0;
 } PlanPart;
@@ -583,6 +645,8 @@ typedef struct Slot {
     DevBuf pool, tabs, status, scratch, arena, tmp, staging;
     PinBuf htabs, hstatus, hstaging;
     size_t nj, pool_bytes, staging_bytes, copy_bytes;
+    size_t scratch_size;       /* per job: GPU_HT_SCRATCH, or GPU_T1_SCRATCH with Part 1 blocks */
+    int has_t1;
     double plan_ms, submit_ms;
 } Slot;
 
@@ -831,7 +895,7 @@ static GpuState *gpu_state(HtcDecoder *d, uint32_t k, int *rc)
         *rc = htc_fail(&d->ctx, HTC_ENODEVICE, "CUDA device %d cannot be used", device);
         return NULL;
     }
-    if (gpu_ht_upload_tables() < 0) {
+    if (gpu_ht_upload_tables() < 0 || gpu_t1_upload_tables() < 0) {
         gpu_state_free(g);
         *rc = htc_fail(&d->ctx, HTC_EDEVICE, "copying the HT tables to CUDA device %d", device);
         return NULL;
@@ -978,8 +1042,10 @@ static int plan_tile(PlanPart *pl, const HtcStream *s, const HtcDecodeParams *p,
             continue;
         if (j->num_passes == 0 || j->data_length == 0)
             continue; /* no data: its samples stay zero */
-        if (!j->is_ht || j->roi_shift || j->num_segs > GPU_MAX_SEGS || j->mb > 31)
+        if (j->roi_shift || j->num_segs > GPU_MAX_SEGS || j->mb > 31 ||
+            (!j->is_ht && gpu_t1_scratch_need(j->x1 - j->x0, j->y1 - j->y0, j->data_length) > GPU_T1_SCRATCH))
             return HTC_EUNSUPPORTED;
+        pl->has_t1 |= !j->is_ht;
         const size_t need = ((size_t)j->data_length + HTC_BLOCK_PAD + 15) & ~(size_t)15;
         if (pin_reserve(&pl->pin, pl->pinned_used + need, pl->pinned_used, (size_t)4 << 20) < 0)
             return htc_fail(ctx, HTC_ENOMEM, "pinned pool of %zu bytes", pl->pinned_used + need);
@@ -1026,6 +1092,7 @@ static int plan_tile(PlanPart *pl, const HtcStream *s, const HtcDecodeParams *p,
         job.mb = (uint8_t)j->mb;
         job.zero_planes = (uint8_t)HTC_MIN(j->zero_planes, 255u);
         job.band = j->band;
+        job.is_ht = j->is_ht;
         job.delta = j->delta;
         *gj = job;
     }
@@ -1295,14 +1362,18 @@ static cudaError_t launch_blocks(GpuState *g, Slot *s, cudaStream_t sm, const Gp
     }
     const uint8_t *pool = (const uint8_t *)s->pool.p;
     uint8_t *scratch = (uint8_t *)s->scratch.p;
+    const size_t ss = s->scratch_size;
+    if (s->has_t1)
+        k_t1_blocks<<<blocks_for(nj, 64), 64, 0, sm>>>(jobs, nj, pool, (int32_t *)s->arena.p, (int *)s->status.p,
+                                                       scratch, ss);
     k_ht_blocks<<<blocks_for(nj, GPU_THREADS), GPU_THREADS, 0, sm>>>(
-        jobs, nj, pool, (int32_t *)s->arena.p, (int *)s->status.p, scratch, GPU_HT_SCRATCH, !per_thread);
+        jobs, nj, pool, (int32_t *)s->arena.p, (int *)s->status.p, scratch, ss, !per_thread);
     if (!per_thread) {
         /* few blocks (one image): small CUDA blocks, so that every SM gets some */
         const uint32_t vt = nj < 132u * 128 ? 32 : 128;
-        k_ht_vlc<<<blocks_for(nj, vt), vt, 0, sm>>>(jobs, nj, pool, scratch, GPU_HT_SCRATCH);
+        k_ht_vlc<<<blocks_for(nj, vt), vt, 0, sm>>>(jobs, nj, pool, scratch, ss);
         k_ht_warp<<<blocks_for(nj, HTW_WARPS), 32 * HTW_WARPS, 0, sm>>>(
-            jobs, nj, pool, (int32_t *)s->arena.p, (int *)s->status.p, scratch, GPU_HT_SCRATCH);
+            jobs, nj, pool, (int32_t *)s->arena.p, (int *)s->status.p, scratch, ss);
     }
     return cudaGetLastError();
 }
@@ -1416,6 +1487,7 @@ static void chunk_task(void *arg, uint32_t k, uint32_t nk)
     if (b->p1 > b->p0 && k < s->np) {
         PlanPart *pp = &s->parts[k];
         pp->gjobs.n = pp->levels.n = pp->mcts.n = pp->cvts.n = pp->copies.n = 0;
+        pp->has_t1 = 0;
         pp->pinned_used = pp->arena_elems = pp->staging = pp->copy_bytes = 0;
         pp->max_levels = 0;
         for (;;) {
@@ -1536,8 +1608,10 @@ static void chunk_submit(Batch *b, Slot *s)
     size_t nj = 0, pool = 0, arena = 0, staging = 0, nl = 0, nm = 0, ncv = 0, copy = 0;
     uint32_t out_rows = 1; /* rows of the tallest colour or output area */
     uint32_t max_levels = 0;
+    s->has_t1 = 0;
     for (uint32_t k = 0; k < s->np; k++) {
         PlanPart *pp = &s->parts[k];
+        s->has_t1 |= pp->has_t1;
         pp->copy0 = copy;
         copy += pp->copy_bytes;
         pp->job0 = nj;
@@ -1560,6 +1634,7 @@ static void chunk_submit(Batch *b, Slot *s)
             out_rows = HTC_MAX(out_rows, ((const GpuCvtDesc *)pp->cvts.p)[q].h);
     }
     s->nj = nj;
+    s->scratch_size = s->has_t1 ? GPU_T1_SCRATCH : GPU_HT_SCRATCH;
     s->copy_bytes = copy;
     s->pool_bytes = pool;
     s->staging_bytes = staging;
@@ -1583,7 +1658,7 @@ static void chunk_submit(Batch *b, Slot *s)
         { &s->pool, pool ? pool : 1, "byte pool" },
         { &s->tabs, t.total ? t.total : 1, "job table" },
         { &s->status, (nj ? nj : 1) * sizeof(int), "job status" },
-        { &s->scratch, (nj ? nj : 1) * (size_t)GPU_HT_SCRATCH, "block scratch" },
+        { &s->scratch, (nj ? nj : 1) * s->scratch_size, "block scratch" },
         { &s->arena, arena_bytes, "coefficients" },
         { &s->tmp, arena_bytes, "DWT buffer" },
     };

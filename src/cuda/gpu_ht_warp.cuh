@@ -234,6 +234,8 @@ static __device__ int htw_plan(const GpuJob *j, const uint8_t *data, uint32_t *o
                                uint32_t *plane)
 {
     const uint32_t w = j->w, h = j->h;
+    if (!j->is_ht)
+        return -1;
     if (w < 1 || h < 1 || w * h > 4096 || j->mb > 31 || j->mb == 0 || j->num_passes == 0 ||
         j->num_segs > GPU_MAX_SEGS || j->num_segs == 0)
         return -1;

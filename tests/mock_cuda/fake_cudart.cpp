@@ -43,7 +43,7 @@ extern "C" {
 }
 
 /* As in gpu_decode.cu. */
-#define GPU_MAX_SEGS 4
+#define GPU_MAX_SEGS 8
 typedef struct GpuJob {
     uint64_t data_off;
     uint64_t coef_off;
@@ -53,11 +53,11 @@ typedef struct GpuJob {
     uint32_t seg_len[GPU_MAX_SEGS];
     uint8_t seg_passes[GPU_MAX_SEGS];
     uint8_t num_segs, reversible, mb, zero_planes;
-    uint8_t band, pad[3];
+    uint8_t band, is_ht, pad[2];
     float delta;
 } GpuJob;
 
-enum Kind { K_UNKNOWN, K_HT, K_H, K_HSMEM, K_VSCATTER, K_VSTEP, K_V, K_MCT, K_CVT };
+enum Kind { K_UNKNOWN, K_HT, K_H, K_HSMEM, K_VSCATTER, K_VSTEP, K_V, K_MCT, K_CVT, K_T1, K_NOP };
 
 struct Op {
     int type; /* 0 copy, 1 set, 2 kernel, 3 event */
@@ -119,7 +119,10 @@ static void run_kernel(const Op &o)
     if (delay_us)
         usleep((useconds_t)delay_us);
     switch (o.kind) {
-    case K_HT: {
+    case K_NOP: /* k_ht_vlc, k_ht_warp: k_ht_blocks here decodes every HT block */
+        break;
+    case K_HT:
+    case K_T1: {
         const GpuJob *jobs = (const GpuJob *)o.a[0];
         const uint32_t n = (uint32_t)o.a[1];
         const uint8_t *pool = (const uint8_t *)o.a[2];
@@ -130,6 +133,10 @@ static void run_kernel(const Op &o)
             scratch = (uint8_t *)malloc(HTC_BLOCK_SCRATCH_SIZE);
         for (uint32_t i = 0; i < n; i++) {
             const GpuJob j = jobs[i];
+            if (!j.is_ht && o.kind == K_HT)
+                continue; /* k_t1_blocks */
+            if (j.is_ht && o.kind == K_T1)
+                continue;
             static __thread HtcBlockParams bp;
             memset(&bp, 0, sizeof(bp));
             bp.data = pool + j.data_off;
@@ -147,10 +154,25 @@ static void run_kernel(const Op &o)
             bp.band = j.band;
             int32_t *out = arena + j.coef_off;
             uint32_t u = 0;
-            const int rc = htc_ht_decode_block(&bp, out, j.stride, &u, scratch, HTC_BLOCK_SCRATCH_SIZE);
+            const int rc = j.is_ht ? htc_ht_decode_block(&bp, out, j.stride, &u, scratch, HTC_BLOCK_SCRATCH_SIZE)
+                                   : htc_t1_decode_block(&bp, out, j.stride, &u, scratch, HTC_BLOCK_SCRATCH_SIZE);
             status[i] = rc;
             if (rc < 0 && rc != HTC_ECORRUPT)
                 continue;
+            if (u & HTC_UNDECODED_HALVES) {
+                const float half_delta = 0.5f * j.delta;
+                for (uint32_t y = 0; y < j.h; y++)
+                    for (uint32_t x = 0; x < j.w; x++) {
+                        int32_t *p = out + (size_t)y * j.stride + x;
+                        if (j.reversible) {
+                            *p = *p / 2;
+                        } else {
+                            const float f = (float)*p * half_delta;
+                            memcpy(p, &f, 4);
+                        }
+                    }
+                continue;
+            }
             if (u > 31)
                 u = 31;
             if (j.reversible) {
@@ -375,6 +397,14 @@ void __cudaRegisterFunction(void **h, const char *hostFun, char *devFun, const c
     Kind k = K_UNKNOWN;
     if (strstr(name, "11k_ht_blocks"))
         k = K_HT;
+    else if (strstr(name, "11k_t1_blocks"))
+        k = K_T1;
+    else if (strstr(name, "8k_ht_vlc") || strstr(name, "9k_ht_warp"))
+        k = K_NOP;
+    else if (strstr(name, "13k_idwt_h_warp"))
+        k = K_HSMEM;
+    else if (strstr(name, "10k_idwt_v53"))
+        k = K_VSCATTER;
     else if (strstr(name, "13k_idwt_h_smem"))
         k = K_HSMEM;
     else if (strstr(name, "8k_idwt_h"))
@@ -426,7 +456,7 @@ cudaError_t __cudaLaunchKernel(cudaKernel_t kernel, dim3 grid, dim3 block, void 
     /* Arguments by value now, as a launch does. */
     static const int sizes[][8] = {
         { 0 },                         /* unknown */
-        { 8, 4, 8, 8, 8, 8, 8, 0 },    /* k_ht_blocks */
+        { 8, 4, 8, 8, 8, 8, 8, 4 },    /* k_ht_blocks */
         { 8, 8, 8, 0 },                /* k_idwt_h */
         { 8, 8, 8, 0 },                /* k_idwt_h_smem */
         { 8, 8, 8, 0 },                /* k_idwt_v_scatter */
@@ -434,6 +464,8 @@ cudaError_t __cudaLaunchKernel(cudaKernel_t kernel, dim3 grid, dim3 block, void 
         { 8, 8, 8, 0 },                /* k_idwt_v */
         { 8, 8, 0 },                   /* k_mct */
         { 8, 8, 0 },                   /* k_convert */
+        { 8, 4, 8, 8, 8, 8, 8, 0 },    /* k_t1_blocks */
+        { 0 },                         /* k_ht_vlc, k_ht_warp */
     };
     for (int i = 0; i < 8 && sizes[o.kind][i]; i++) {
         uint64_t v = 0;

@@ -68,8 +68,10 @@ int main(void)
             return test_summary("gpu");
         return 77;
     }
+    /* HTJ2K, and Part 1 (EBCOT) streams, decoded on the GPU too */
     static const char *dirs[] = { "htj2k/conformance", "htj2k/medical", "htj2k/openjph", "htj2k/openjpeg",
-                                  "htj2k/misc" };
+                                  "htj2k/misc", "j2k/conformance", "j2k/medical", "j2k/nonregression",
+                                  "j2k/grok" };
     for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
         char p[512];
         snprintf(p, sizeof(p), "%s/%s", TESTDATA, dirs[i]);
