@@ -1,14 +1,16 @@
 /* htcodec: the GPU backend. Host side: a batch is cut into chunks of items;
  * each item of a chunk is parsed and run through tier 2 on the host's
- * threads, its HT code-blocks' bytes go into pinned pools and its jobs into
+ * threads, its code-blocks' bytes go into pinned pools and its jobs into
  * one table. Device side, per chunk, on the stream of one of two slots (so
- * that the host plans the next chunk meanwhile): one launch decodes every
- * code-block (the CPU's HT decoder compiled for the GPU, one thread a
- * block) and dequantises, one set of launches per DWT level undoes that
- * level for every tile-component of the chunk, one launch applies the
- * colour transforms and one writes the output type and layout. Items the
- * GPU cannot take (Part 1 code-blocks, regions of interest) are decoded by
- * the CPU path and copied up. */
+ * that the host plans the next chunk meanwhile): the code-block kernels
+ * (HT cleanup-only blocks: k_ht_vlc + k_ht_warp, gpu_ht_warp.cuh; other HT
+ * blocks: k_ht_blocks, the CPU's HT decoder compiled for the GPU; Part 1
+ * blocks: k_t1_blocks, the CPU's EBCOT decoder compiled for the GPU) decode
+ * and dequantise, one set of launches per DWT level undoes that level for
+ * every tile-component of the chunk, one launch applies the colour
+ * transforms and one writes the output type and layout. Items the GPU cannot
+ * take (regions of interest, incomplete tiles, very long Part 1 blocks) are
+ * decoded by the CPU path and copied up. */
 #include <cuda_runtime.h>
 #include <stdio.h>
 #include <stdlib.h>
