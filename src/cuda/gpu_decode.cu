@@ -65,6 +65,55 @@ typedef struct GpuJob {
 
 /* ---- kernels ------------------------------------------------------------ */
 
+/* A job as the CPU's block decoders take it. */
+static __device__ void gpu_block_params(const GpuJob *j, const uint8_t *pool, HtcBlockParams *bp)
+{
+    memset(bp, 0, sizeof(*bp));
+    bp->data = pool + j->data_off;
+    bp->num_segments = j->num_segs;
+    for (uint32_t s = 0; s < j->num_segs; s++) {
+        bp->seg_len[s] = j->seg_len[s];
+        bp->seg_passes[s] = j->seg_passes[s];
+    }
+    bp->num_passes = j->num_passes;
+    bp->zero_planes = j->zero_planes;
+    bp->mb = j->mb;
+    bp->width = j->w;
+    bp->height = j->h;
+    bp->cblk_style = j->cblk_style;
+    bp->band = j->band;
+}
+
+/* Dequantisation in place of a block the decoders left u planes short of
+ * (as src/decode_tile.c: htc_dequant_rev / htc_dequant_irr, and
+ * HTC_UNDECODED_HALVES: twice the reconstruction points). */
+static __device__ void gpu_block_dequant(int32_t *out, const GpuJob *j, uint32_t u)
+{
+    if (u & HTC_UNDECODED_HALVES) {
+        const float half_delta = GPU_FMUL(0.5f, j->delta);
+        for (uint32_t y = 0; y < j->h; y++)
+            for (uint32_t x = 0; x < j->w; x++) {
+                int32_t *p = out + (size_t)y * j->stride + x;
+                if (j->reversible)
+                    *p = *p / 2;
+                else
+                    *(float *)p = GPU_FMUL((float)*p, half_delta);
+            }
+        return;
+    }
+    if (u > 31)
+        u = 31;
+    if (j->reversible && !u)
+        return;
+    for (uint32_t y = 0; y < j->h; y++)
+        for (uint32_t x = 0; x < j->w; x++) {
+            int32_t *p = out + (size_t)y * j->stride + x;
+            htw_store(p, *p, u, j->reversible, j->delta);
+        }
+}
+
+/* HT code-blocks a thread a block, the CPU's HT decoder: all of them, or
+ * (others_only) those k_ht_vlc + k_ht_warp do not take. */
 __global__ void GPU_HT_BOUNDS k_ht_blocks(const GpuJob *jobs, uint32_t n, const uint8_t *pool, int32_t *arena,
                             int *status, uint8_t *scratch, size_t scratch_size, int others_only)
 {
@@ -74,26 +123,13 @@ __global__ void GPU_HT_BOUNDS k_ht_blocks(const GpuJob *jobs, uint32_t n, const 
     const GpuJob j = jobs[i];
     if (!j.is_ht)
         return; /* k_t1_blocks */
-    if (others_only) { /* the blocks k_ht_vlc + k_ht_warp do not take */
+    if (others_only) {
         uint32_t off, lcup, scup, plane;
         if (htw_plan(&j, pool + j.data_off, &off, &lcup, &scup, &plane) == 0)
             return;
     }
     HtcBlockParams bp;
-    bp.data = pool + j.data_off;
-    bp.num_segments = j.num_segs;
-    for (uint32_t s = 0; s < j.num_segs; s++) {
-        bp.seg_len[s] = j.seg_len[s];
-        bp.seg_passes[s] = j.seg_passes[s];
-    }
-    bp.num_passes = j.num_passes;
-    bp.zero_planes = j.zero_planes;
-    bp.mb = j.mb;
-    bp.width = j.w;
-    bp.height = j.h;
-    bp.cblk_style = j.cblk_style;
-    bp.band = j.band;
-    bp.roi_shift = 0;
+    gpu_block_params(&j, pool, &bp);
     int32_t *out = arena + j.coef_off;
     uint32_t u = 0;
     const int rc = gpu_ht_decode_block(&bp, out, j.stride, &u, scratch + (size_t)i * scratch_size,
@@ -101,38 +137,11 @@ __global__ void GPU_HT_BOUNDS k_ht_blocks(const GpuJob *jobs, uint32_t n, const 
     status[i] = rc;
     if (rc < 0 && rc != HTC_ECORRUPT)
         return;
-    if (u > 31)
-        u = 31;
-    /* Dequantisation in place, as htc_dequant_rev / htc_dequant_irr. */
-    if (j.reversible) {
-        if (!u)
-            return;
-        const uint32_t half = 1u << (u - 1);
-        for (uint32_t y = 0; y < j.h; y++)
-            for (uint32_t x = 0; x < j.w; x++) {
-                int32_t *p = out + (size_t)y * j.stride + x;
-                const int32_t q = *p;
-                const uint32_t m = q < 0 ? 0u - (uint32_t)q : (uint32_t)q;
-                const uint32_t v = m + (q ? half : 0u);
-                *p = (int32_t)(q < 0 ? 0u - v : v);
-            }
-    } else {
-        const float r = GPU_FMUL((float)(1ull << u), 0.5f);
-        for (uint32_t y = 0; y < j.h; y++)
-            for (uint32_t x = 0; x < j.w; x++) {
-                int32_t *p = out + (size_t)y * j.stride + x;
-                const int32_t q = *p;
-                const int32_t m = q < 0 ? (int32_t)(0u - (uint32_t)q) : q;
-                const float a = GPU_FADD((float)m, r);
-                const float v = GPU_FMUL(a, j.delta);
-                const float f = q == 0 ? 0.0f : q < 0 ? -v : v;
-                *(float *)p = f;
-            }
-    }
+    gpu_block_dequant(out, &j, u);
 }
 
 /* Part 1 code-blocks, a thread a block: the CPU's EBCOT decoder
- * (gpu_t1.cuh), then dequantisation as src/decode_tile.c does it. */
+ * (gpu_t1.cuh). */
 __global__ void __launch_bounds__(64) k_t1_blocks(const GpuJob *jobs, uint32_t n, const uint8_t *pool,
                                                   int32_t *arena, int *status, uint8_t *scratch,
                                                   size_t scratch_size)
@@ -144,47 +153,14 @@ __global__ void __launch_bounds__(64) k_t1_blocks(const GpuJob *jobs, uint32_t n
     if (j.is_ht)
         return;
     HtcBlockParams bp;
-    memset(&bp, 0, sizeof(bp));
-    bp.data = pool + j.data_off;
-    bp.num_segments = j.num_segs;
-    for (uint32_t s = 0; s < j.num_segs; s++) {
-        bp.seg_len[s] = j.seg_len[s];
-        bp.seg_passes[s] = j.seg_passes[s];
-    }
-    bp.num_passes = j.num_passes;
-    bp.zero_planes = j.zero_planes;
-    bp.mb = j.mb;
-    bp.width = j.w;
-    bp.height = j.h;
-    bp.cblk_style = j.cblk_style;
-    bp.band = j.band;
+    gpu_block_params(&j, pool, &bp);
     int32_t *out = arena + j.coef_off;
     uint32_t u = 0;
     const int rc = gpu_t1_decode_block(&bp, out, j.stride, &u, scratch + (size_t)i * scratch_size, scratch_size);
     status[i] = rc;
     if (rc < 0 && rc != HTC_ECORRUPT)
         return;
-    if (u & HTC_UNDECODED_HALVES) { /* twice the reconstruction points */
-        const float half_delta = GPU_FMUL(0.5f, j.delta);
-        for (uint32_t y = 0; y < j.h; y++)
-            for (uint32_t x = 0; x < j.w; x++) {
-                int32_t *p = out + (size_t)y * j.stride + x;
-                if (j.reversible)
-                    *p = *p / 2;
-                else
-                    *(float *)p = GPU_FMUL((float)*p, half_delta);
-            }
-        return;
-    }
-    if (u > 31)
-        u = 31;
-    if (j.reversible && !u)
-        return;
-    for (uint32_t y = 0; y < j.h; y++)
-        for (uint32_t x = 0; x < j.w; x++) {
-            int32_t *p = out + (size_t)y * j.stride + x;
-            htw_store(p, *p, u, j.reversible, j.delta);
-        }
+    gpu_block_dequant(out, &j, u);
 }
 
 /* HOR_SR of one level: rows of buf (low then high) into tmp, interleaved. */
