@@ -177,23 +177,26 @@ __global__ void k_idwt_h(const GpuDwtDesc *descs, int32_t *buf, int32_t *tmp)
         gpu_idwt53_line(buf + o, 1, tmp + o, 1, d.w, d.xodd);
 }
 
-/* HOR_SR of one level, one CUDA block a row, the row in shared memory:
- * each lifting step updates one parity from the other, so its positions run
- * in parallel and give the sequential C code's values exactly. */
-#define GPU_ROW_MAX 6144
+/* HOR_SR of row y of one level, by threads t of nt that share the row
+ * buffer `row` in shared memory and synchronise with sync(): each lifting
+ * step updates one parity from the other, so its positions run in
+ * parallel and give the sequential C code's values exactly. */
+struct SyncBlock {
+    __device__ void operator()() const { __syncthreads(); }
+};
+struct SyncWarp {
+    __device__ void operator()() const { __syncwarp(); }
+};
 
-__global__ void k_idwt_h_smem(const GpuDwtDesc *descs, const int32_t *buf, int32_t *tmp)
+template <typename Sync>
+static __device__ inline void gpu_hor_sr_row(const GpuDwtDesc &d, const int32_t *buf, int32_t *tmp, int32_t *row,
+                                             uint32_t y, uint32_t t, uint32_t nt, Sync sync)
 {
-    __shared__ int32_t row[GPU_ROW_MAX];
-    const GpuDwtDesc d = descs[blockIdx.y];
-    const uint32_t y = blockIdx.x;
     const uint32_t n = d.w;
-    if (y >= d.h || n == 0 || n > GPU_ROW_MAX)
-        return;
     const size_t o = d.off + (size_t)y * d.stride;
     const int odd = d.xodd;
     if (n == 1) {
-        if (threadIdx.x == 0) {
+        if (t == 0) {
             if (d.is97)
                 ((float *)tmp)[o] = odd ? GPU_FMUL(((const float *)buf)[o], 0.5f) : ((const float *)buf)[o];
             else
@@ -205,7 +208,7 @@ __global__ void k_idwt_h_smem(const GpuDwtDesc *descs, const int32_t *buf, int32
     const uint32_t lo0 = odd ? 1 : 0, hi0 = 1 - lo0;
     float *frow = (float *)row;
     /* Deinterleaved in, interleaved in shared memory (9/7: scaled). */
-    for (uint32_t k = threadIdx.x; k < n; k += blockDim.x) {
+    for (uint32_t k = t; k < n; k += nt) {
         const uint32_t pos = k < nl ? lo0 + 2 * k : hi0 + 2 * (k - nl);
         if (d.is97) {
             const float v = ((const float *)buf)[o + k];
@@ -214,39 +217,51 @@ __global__ void k_idwt_h_smem(const GpuDwtDesc *descs, const int32_t *buf, int32
             row[pos] = buf[o + k];
         }
     }
-    __syncthreads();
+    sync();
     if (d.is97) {
         const float c[4] = { HTC_DWT97_DELTA, HTC_DWT97_GAMMA, HTC_DWT97_BETA, HTC_DWT97_ALPHA };
         for (int step = 0; step < 4; step++) {
             const uint32_t first = (step & 1) ? hi0 : lo0;
-            for (uint32_t i = first + 2 * threadIdx.x; i < n; i += 2 * blockDim.x) {
+            for (uint32_t i = first + 2 * t; i < n; i += 2 * nt) {
                 const float l = frow[i ? i - 1 : 1];
                 const float r = frow[i + 1 < n ? i + 1 : i - 1];
                 const float sm = GPU_FADD(l, r);
                 const float pr = GPU_FMUL(sm, c[step]);
                 frow[i] = GPU_FSUB(frow[i], pr);
             }
-            __syncthreads();
+            sync();
         }
     } else {
-        for (uint32_t i = lo0 + 2 * threadIdx.x; i < n; i += 2 * blockDim.x) {
+        for (uint32_t i = lo0 + 2 * t; i < n; i += 2 * nt) {
             const int32_t hm = row[i ? i - 1 : i + 1], hp = row[i + 1 < n ? i + 1 : i - 1];
             row[i] = gpu_sub(row[i], gpu_add(gpu_add(hm, hp), 2) >> 2);
         }
-        __syncthreads();
-        for (uint32_t i = hi0 + 2 * threadIdx.x; i < n; i += 2 * blockDim.x) {
+        sync();
+        for (uint32_t i = hi0 + 2 * t; i < n; i += 2 * nt) {
             const int32_t lm = row[i ? i - 1 : i + 1], lp = row[i + 1 < n ? i + 1 : i - 1];
             row[i] = gpu_add(row[i], gpu_add(lm, lp) >> 1);
         }
-        __syncthreads();
+        sync();
     }
-    for (uint32_t k = threadIdx.x; k < n; k += blockDim.x)
+    for (uint32_t k = t; k < n; k += nt)
         tmp[o + k] = row[k];
 }
 
-/* HOR_SR as k_idwt_h_smem for rows of up to GPU_ROWW_MAX samples, a warp a
- * row and four rows a CUDA block (a CT slice's 512 rows make 128 blocks,
- * not 512). */
+/* HOR_SR of one level, one CUDA block a row (rows up to GPU_ROW_MAX). */
+#define GPU_ROW_MAX 6144
+
+__global__ void k_idwt_h_smem(const GpuDwtDesc *descs, const int32_t *buf, int32_t *tmp)
+{
+    __shared__ int32_t row[GPU_ROW_MAX];
+    const GpuDwtDesc d = descs[blockIdx.y];
+    const uint32_t y = blockIdx.x;
+    if (y >= d.h || d.w == 0 || d.w > GPU_ROW_MAX)
+        return; /* the whole CUDA block leaves together */
+    gpu_hor_sr_row(d, buf, tmp, row, y, threadIdx.x, blockDim.x, SyncBlock());
+}
+
+/* The same for rows of up to GPU_ROWW_MAX samples, a warp a row and four
+ * rows a CUDA block (a CT slice's 512 rows make 128 blocks, not 512). */
 #define GPU_ROWW_MAX 1536
 
 __global__ void __launch_bounds__(128) k_idwt_h_warp(const GpuDwtDesc *descs, const int32_t *buf, int32_t *tmp)
@@ -255,61 +270,9 @@ __global__ void __launch_bounds__(128) k_idwt_h_warp(const GpuDwtDesc *descs, co
     const GpuDwtDesc d = descs[blockIdx.y];
     const uint32_t lane = threadIdx.x & 31, wid = threadIdx.x >> 5;
     const uint32_t y = blockIdx.x * 4 + wid;
-    const uint32_t n = d.w;
-    if (y >= d.h || n == 0 || n > GPU_ROWW_MAX)
-        return;
-    int32_t *row = rows[wid];
-    const size_t o = d.off + (size_t)y * d.stride;
-    const int odd = d.xodd;
-    if (n == 1) {
-        if (lane == 0) {
-            if (d.is97)
-                ((float *)tmp)[o] = odd ? GPU_FMUL(((const float *)buf)[o], 0.5f) : ((const float *)buf)[o];
-            else
-                tmp[o] = odd ? buf[o] / 2 : buf[o];
-        }
-        return;
-    }
-    const uint32_t nl = odd ? n / 2 : (n + 1) / 2;
-    const uint32_t lo0 = odd ? 1 : 0, hi0 = 1 - lo0;
-    float *frow = (float *)row;
-    for (uint32_t k = lane; k < n; k += 32) {
-        const uint32_t pos = k < nl ? lo0 + 2 * k : hi0 + 2 * (k - nl);
-        if (d.is97) {
-            const float v = ((const float *)buf)[o + k];
-            frow[pos] = GPU_FMUL(v, k < nl ? HTC_DWT97_K : HTC_DWT97_INV_K);
-        } else {
-            row[pos] = buf[o + k];
-        }
-    }
-    __syncwarp();
-    if (d.is97) {
-        const float c[4] = { HTC_DWT97_DELTA, HTC_DWT97_GAMMA, HTC_DWT97_BETA, HTC_DWT97_ALPHA };
-        for (int step = 0; step < 4; step++) {
-            const uint32_t first = (step & 1) ? hi0 : lo0;
-            for (uint32_t i = first + 2 * lane; i < n; i += 64) {
-                const float l = frow[i ? i - 1 : 1];
-                const float r = frow[i + 1 < n ? i + 1 : i - 1];
-                const float sm = GPU_FADD(l, r);
-                const float pr = GPU_FMUL(sm, c[step]);
-                frow[i] = GPU_FSUB(frow[i], pr);
-            }
-            __syncwarp();
-        }
-    } else {
-        for (uint32_t i = lo0 + 2 * lane; i < n; i += 64) {
-            const int32_t hm = row[i ? i - 1 : i + 1], hp = row[i + 1 < n ? i + 1 : i - 1];
-            row[i] = gpu_sub(row[i], gpu_add(gpu_add(hm, hp), 2) >> 2);
-        }
-        __syncwarp();
-        for (uint32_t i = hi0 + 2 * lane; i < n; i += 64) {
-            const int32_t lm = row[i ? i - 1 : i + 1], lp = row[i + 1 < n ? i + 1 : i - 1];
-            row[i] = gpu_add(row[i], gpu_add(lm, lp) >> 1);
-        }
-        __syncwarp();
-    }
-    for (uint32_t k = lane; k < n; k += 32)
-        tmp[o + k] = row[k];
+    if (y >= d.h || d.w == 0 || d.w > GPU_ROWW_MAX)
+        return; /* the whole warp leaves together */
+    gpu_hor_sr_row(d, buf, tmp, rows[wid], y, lane, 32, SyncWarp());
 }
 
 /* VER_SR of a 5/3 level in one launch: a thread a pair of output rows of
