@@ -1329,6 +1329,10 @@ static cudaError_t launch_rest(Slot *s, cudaStream_t sm, const GpuDwtDesc *dwt, 
     cudaError_t e = cudaSuccess;
     int32_t *arena = (int32_t *)s->arena.p, *tmp = (int32_t *)s->tmp.p;
     for (uint32_t r = 1; r <= max_levels && e == cudaSuccess; r++) {
+        /* a level can be empty (a tile's resolution with no row or column):
+         * no grid dimension may be 0 */
+        if (max_w[r] == 0 || max_h[r] == 0)
+            continue;
         for (size_t k0 = start[r]; k0 < start[r + 1] && e == cudaSuccess; k0 += 65535) {
             const uint32_t cnt = (uint32_t)HTC_MIN((size_t)65535, start[r + 1] - k0);
             const GpuDwtDesc *dd = dwt + k0;
