@@ -456,7 +456,8 @@ typedef struct CopyOp {
     const uint8_t *src;        /* in the item's codestream */
     uint64_t dst;              /* in the part's pool */
     uint64_t at;               /* bytes of the part's runs before this one */
-    uint64_t len;
+    uint32_t len;
+    uint32_t pad;              /* zero bytes after it (a block's last run: HTC_BLOCK_PAD and alignment) */
 } CopyOp;
 
 /* One host thread's share of a chunk's plan: the items it took, planned
@@ -907,12 +908,15 @@ static int plan_tile(PlanPart *pl, const HtcStream *s, const HtcDecodeParams *p,
             op->dst = pl->pinned_used + o;
             op->at = pl->copy_bytes;
             op->len = ch->length;
+            op->pad = 0;
             pl->copy_bytes += ch->length;
             o += ch->length;
         }
-        if (o != j->data_length)
+        if (o != j->data_length || !o)
             return HTC_EUNSUPPORTED; /* chunks that do not add up: the CPU path judges the item */
-        memset(pl->pin.p + pl->pinned_used + j->data_length, 0, need - j->data_length);
+        /* Zeroed with the copy, by the thread that writes the run's end
+         * (not here: a store into a line nobody has touched yet). */
+        ((CopyOp *)pl->copies.p)[pl->copies.n - 1].pad = (uint32_t)(need - j->data_length);
         GpuJob *gj = (GpuJob *)vec_add(&pl->gjobs);
         if (!gj)
             return htc_fail(ctx, HTC_ENOMEM, "GPU plan");
@@ -1358,8 +1362,12 @@ static void copy_share(Slot *s, uint32_t k, uint32_t nk)
                 r = m;
         }
         for (size_t i = l; i < pp->copies.n && op[i].at < e; i++) {
-            const size_t x0 = HTC_MAX(a, (size_t)op[i].at), x1 = HTC_MIN(e, (size_t)(op[i].at + op[i].len));
-            memcpy(pp->pin.p + op[i].dst + (x0 - op[i].at), op[i].src + (x0 - op[i].at), x1 - x0);
+            const size_t end = (size_t)op[i].at + op[i].len;
+            const size_t x0 = HTC_MAX(a, (size_t)op[i].at), x1 = HTC_MIN(e, end);
+            uint8_t *d = pp->pin.p + op[i].dst;
+            memcpy(d + (x0 - op[i].at), op[i].src + (x0 - op[i].at), x1 - x0);
+            if (x1 == end && op[i].pad)
+                memset(d + op[i].len, 0, op[i].pad);
         }
     }
 }
