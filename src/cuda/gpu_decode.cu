@@ -1652,7 +1652,8 @@ static size_t chunk_items_setting(void)
 static int batch_on(HtcDecoder *d, uint32_t dk, HtcBatchItem *items, size_t n, uint32_t threads)
 {
     int rc = 0;
-    /* HTC_GPU_TIMING=1: where the time goes, per chunk and per batch, on stderr. */
+    /* HTC_GPU_TIMING=1: where the time goes, per chunk and per batch, on
+     * stderr (no "GPU" in the lines: bench/gpu greps its summary for it). */
     static int timing = -1;
     if (timing < 0)
         timing = getenv("HTC_GPU_TIMING") != NULL;
@@ -1752,9 +1753,9 @@ static int batch_on(HtcDecoder *d, uint32_t dk, HtcBatchItem *items, size_t n, u
         const double hidden = HTC_MAX(HTC_MIN(b.plan_ms - exposed, b.plan_ms - b.first_plan_ms), 0.0);
         fprintf(stderr,
                 "gpu batch of %zu: %zu chunks over %d slots, %.3f ms wall; host plan %.3f ms in all (%u threads; "
-                "first chunk %.3f, never hidden), host waited for the GPU %.3f ms, host plan hidden behind the "
-                "GPU about %.3f ms; GPU busy %.3f ms (sums over chunks); device: copies in %.3f, blocks %.3f, "
-                "DWT %.3f, colour+output %.3f, copies out %.3f ms\n",
+                "first chunk %.3f, never hidden), host waited for the device %.3f ms, host plan hidden behind "
+                "the device about %.3f ms; device busy %.3f ms (sums over chunks); device: copies in %.3f, "
+                "blocks %.3f, DWT %.3f, colour+output %.3f, copies out %.3f ms\n",
                 n, b.chunks, GPU_SLOTS, wall, b.plan_ms, threads, b.first_plan_ms, b.wait_ms, hidden, b.gpu_ms,
                 b.stage_ms[0], b.stage_ms[1], b.stage_ms[2], b.stage_ms[3], b.stage_ms[4]);
     }
