@@ -1709,9 +1709,16 @@ static int batch_on(HtcDecoder *d, uint32_t dk, HtcBatchItem *items, size_t n, u
         b.p1 = end;
         b.next = pos;
         const uint32_t np = (uint32_t)HTC_MAX(HTC_MIN((size_t)threads, (cn + 3) / 4), (size_t)1);
+        /* Each part's pinned pool sized for a generous share of the chunk's
+         * bytes before the pass: growing one mid-batch (cudaHostAlloc, and
+         * cudaFreeHost, which waits for the whole device) stalls its thread
+         * for milliseconds. The slot's previous chunk is done with them. */
+        const size_t share = bytes / np + bytes / (2 * (size_t)np) + ((size_t)64 << 10);
         for (uint32_t k = 0; k < np; k++) {
             s->parts[k].d = d;
             s->parts[k].device = g->device;
+            if (s->parts[k].pin.size < share)
+                pin_reserve(&s->parts[k].pin, share, 0, (size_t)4 << 20); /* a failure shows at the plan */
         }
         s->np = np;
         pool_run(&g->pool, np, chunk_task, &b);
