@@ -546,7 +546,8 @@ typedef struct CopyOp {
     const uint8_t *src;        /* in the item's codestream */
     uint64_t dst;              /* in the part's pool */
     uint64_t at;               /* bytes of the part's runs before this one */
-    uint64_t len;
+    uint32_t len;
+    uint32_t pad;              /* zero bytes after it (a block's last run: HTC_BLOCK_PAD and alignment) */
 } CopyOp;
 
 /* One host thread's share of a chunk's plan: the items it took, planned
@@ -1002,12 +1003,15 @@ static int plan_tile(PlanPart *pl, const HtcStream *s, const HtcDecodeParams *p,
             op->dst = pl->pinned_used + o;
             op->at = pl->copy_bytes;
             op->len = ch->length;
+            op->pad = 0;
             pl->copy_bytes += ch->length;
             o += ch->length;
         }
-        if (o != j->data_length)
+        if (o != j->data_length || !o)
             return HTC_EUNSUPPORTED; /* chunks that do not add up: the CPU path judges the item */
-        memset(pl->pin.p + pl->pinned_used + j->data_length, 0, need - j->data_length);
+        /* Zeroed with the copy, by the thread that writes the run's end
+         * (not here: a store into a line nobody has touched yet). */
+        ((CopyOp *)pl->copies.p)[pl->copies.n - 1].pad = (uint32_t)(need - j->data_length);
         GpuJob *gj = (GpuJob *)vec_add(&pl->gjobs);
         if (!gj)
             return htc_fail(ctx, HTC_ENOMEM, "GPU plan");
@@ -1483,8 +1487,12 @@ static void copy_share(Slot *s, uint32_t k, uint32_t nk)
                 r = m;
         }
         for (size_t i = l; i < pp->copies.n && op[i].at < e; i++) {
-            const size_t x0 = HTC_MAX(a, (size_t)op[i].at), x1 = HTC_MIN(e, (size_t)(op[i].at + op[i].len));
-            memcpy(pp->pin.p + op[i].dst + (x0 - op[i].at), op[i].src + (x0 - op[i].at), x1 - x0);
+            const size_t end = (size_t)op[i].at + op[i].len;
+            const size_t x0 = HTC_MAX(a, (size_t)op[i].at), x1 = HTC_MIN(e, end);
+            uint8_t *d = pp->pin.p + op[i].dst;
+            memcpy(d + (x0 - op[i].at), op[i].src + (x0 - op[i].at), x1 - x0);
+            if (x1 == end && op[i].pad)
+                memset(d + op[i].len, 0, op[i].pad);
         }
     }
 }
@@ -1777,7 +1785,8 @@ static size_t chunk_items_setting(void)
 static int batch_on(HtcDecoder *d, uint32_t dk, HtcBatchItem *items, size_t n, uint32_t threads)
 {
     int rc = 0;
-    /* HTC_GPU_TIMING=1: where the time goes, per chunk and per batch, on stderr. */
+    /* HTC_GPU_TIMING=1: where the time goes, per chunk and per batch, on
+     * stderr (no "GPU" in the lines: bench/gpu greps its summary for it). */
     static int timing = -1;
     if (timing < 0)
         timing = getenv("HTC_GPU_TIMING") != NULL;
@@ -1833,9 +1842,16 @@ static int batch_on(HtcDecoder *d, uint32_t dk, HtcBatchItem *items, size_t n, u
         b.p1 = end;
         b.next = pos;
         const uint32_t np = (uint32_t)HTC_MAX(HTC_MIN((size_t)threads, (cn + 3) / 4), (size_t)1);
+        /* Each part's pinned pool sized for a generous share of the chunk's
+         * bytes before the pass: growing one mid-batch (cudaHostAlloc, and
+         * cudaFreeHost, which waits for the whole device) stalls its thread
+         * for milliseconds. The slot's previous chunk is done with them. */
+        const size_t share = bytes / np + bytes / (2 * (size_t)np) + ((size_t)64 << 10);
         for (uint32_t k = 0; k < np; k++) {
             s->parts[k].d = d;
             s->parts[k].device = g->device;
+            if (s->parts[k].pin.size < share)
+                pin_reserve(&s->parts[k].pin, share, 0, (size_t)4 << 20); /* a failure shows at the plan */
         }
         s->np = np;
         pool_run(&g->pool, np, chunk_task, &b);
@@ -1877,9 +1893,9 @@ static int batch_on(HtcDecoder *d, uint32_t dk, HtcBatchItem *items, size_t n, u
         const double hidden = HTC_MAX(HTC_MIN(b.plan_ms - exposed, b.plan_ms - b.first_plan_ms), 0.0);
         fprintf(stderr,
                 "gpu batch of %zu: %zu chunks over %d slots, %.3f ms wall; host plan %.3f ms in all (%u threads; "
-                "first chunk %.3f, never hidden), host waited for the GPU %.3f ms, host plan hidden behind the "
-                "GPU about %.3f ms; GPU busy %.3f ms (sums over chunks); device: copies in %.3f, blocks %.3f, "
-                "DWT %.3f, colour+output %.3f, copies out %.3f ms\n",
+                "first chunk %.3f, never hidden), host waited for the device %.3f ms, host plan hidden behind "
+                "the device about %.3f ms; device busy %.3f ms (sums over chunks); device: copies in %.3f, "
+                "blocks %.3f, DWT %.3f, colour+output %.3f, copies out %.3f ms\n",
                 n, b.chunks, GPU_SLOTS, wall, b.plan_ms, threads, b.first_plan_ms, b.wait_ms, hidden, b.gpu_ms,
                 b.stage_ms[0], b.stage_ms[1], b.stage_ms[2], b.stage_ms[3], b.stage_ms[4]);
     }

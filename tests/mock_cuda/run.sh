@@ -16,7 +16,8 @@ B=${1:-build-mock${SAN:+-$SAN}}
 FLAGS=""
 [ -n "${SAN:-}" ] && FLAGS="-fsanitize=$SAN -fno-omit-frame-pointer"
 cmake -S . -B "$B" -DHTC_CUDA=ON -DHTC_PYTHON=OFF -DCMAKE_CUDA_ARCHITECTURES=90 -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DCMAKE_C_FLAGS="$FLAGS" -DCMAKE_CUDA_FLAGS="${FLAGS:+-Xcompiler=${FLAGS// /,}}" >/dev/null || exit 1
+  -DCMAKE_C_FLAGS="$FLAGS" -DCMAKE_CUDA_FLAGS="${FLAGS:+-Xcompiler=${FLAGS// /,}}" \
+  -DCMAKE_EXE_LINKER_FLAGS="${SAN:+-fsanitize=$SAN}" -DCMAKE_SHARED_LINKER_FLAGS="${SAN:+-fsanitize=$SAN}" >/dev/null || exit 1
 cmake --build "$B" -j2 --target htc htcdicom test_gpu htc_gpu_bench >"$B/mock_build.log" 2>&1 || { tail -30 "$B/mock_build.log"; exit 1; }
 g++ -O1 -g $FLAGS -ffp-contract=off -Iinclude -Isrc -I/usr/local/cuda/include -c tests/mock_cuda/fake_cudart.cpp \
   -o "$B/fake_cudart.o" || exit 1
@@ -34,7 +35,7 @@ run HTC_GPU_CHUNK=1 FAKE_CUDA_DELAY_US=1000 "$B/test_gpu.mock"
 run HTC_GPU_CHUNK=7 FAKE_CUDA_DELAY_US=3000 HTC_GPU_TIMING=1 "$B/test_gpu.mock"
 run HTC_GPU_CHUNK=5 FAKE_CUDA_DEVICES=2 "$B/test_gpu.mock"
 ct=$(ls ../shared/testdata/htj2k/medical/CT*.j2c ../shared/testdata/htj2k/openjph/*.j2c 2>/dev/null | head -6)
-run HTC_GPU_CHUNK=16 HTC_GPU_TIMING=1 "$B/htc_gpu_bench.mock" --check --count 100 --repeat 2 --threads 2 $ct
-run HTC_GPU_CHUNK=16 FAKE_CUDA_DEVICES=2 "$B/htc_gpu_bench.mock" --check --count 100 --repeat 2 --threads 3 --devices 2 $ct
+run ASAN_OPTIONS=detect_leaks=0 HTC_GPU_CHUNK=16 HTC_GPU_TIMING=1 "$B/htc_gpu_bench.mock" --check --count 100 --repeat 2 --threads 2 $ct
+run ASAN_OPTIONS=detect_leaks=0 HTC_GPU_CHUNK=16 FAKE_CUDA_DEVICES=2 "$B/htc_gpu_bench.mock" --check --count 100 --repeat 2 --threads 3 --devices 2 $ct
 [ $fail = 0 ] && echo "mock CUDA: all runs passed" || echo "mock CUDA: FAILURES (logs in $B)"
 exit $fail
