@@ -1771,11 +1771,14 @@ static size_t item_bytes(const HtcBatchItem *it)
 /* Items per chunk: HTC_GPU_CHUNK (0: the whole batch), else GPU_CHUNK_ITEMS. */
 static size_t chunk_items_setting(void)
 {
-    static long v = -2;
+    /* Read once; relaxed atomics, as several device threads may ask at once. */
+    static long cached = -2;
+    long v = __atomic_load_n(&cached, __ATOMIC_RELAXED);
     if (v == -2) {
         const char *e = getenv("HTC_GPU_CHUNK");
-        long x = e && *e ? strtol(e, NULL, 10) : -1;
+        const long x = e && *e ? strtol(e, NULL, 10) : -1;
         v = x < 0 ? -1 : x;
+        __atomic_store_n(&cached, v, __ATOMIC_RELAXED);
     }
     return v < 0 ? (size_t)GPU_CHUNK_ITEMS : v == 0 ? SIZE_MAX : (size_t)v;
 }
@@ -1787,9 +1790,12 @@ static int batch_on(HtcDecoder *d, uint32_t dk, HtcBatchItem *items, size_t n, u
     int rc = 0;
     /* HTC_GPU_TIMING=1: where the time goes, per chunk and per batch, on
      * stderr (no "GPU" in the lines: bench/gpu greps its summary for it). */
-    static int timing = -1;
-    if (timing < 0)
+    static int timing_cached = -1; /* relaxed atomics: device threads may ask at once */
+    int timing = __atomic_load_n(&timing_cached, __ATOMIC_RELAXED);
+    if (timing < 0) {
         timing = getenv("HTC_GPU_TIMING") != NULL;
+        __atomic_store_n(&timing_cached, timing, __ATOMIC_RELAXED);
+    }
     GpuState *g = gpu_state(d, dk, &rc);
     if (!g)
         return rc;

@@ -116,12 +116,14 @@ static int devices(void)
 
 static void run_kernel(const Op &o)
 {
-    if (delay_us < 0) {
+    int delay = __atomic_load_n(&delay_us, __ATOMIC_RELAXED);
+    if (delay < 0) {
         const char *e = getenv("FAKE_CUDA_DELAY_US");
-        delay_us = e ? atoi(e) : 200;
+        delay = e ? atoi(e) : 200;
+        __atomic_store_n(&delay_us, delay, __ATOMIC_RELAXED);
     }
-    if (delay_us)
-        usleep((useconds_t)delay_us);
+    if (delay)
+        usleep((useconds_t)delay);
     switch (o.kind) {
     case K_NOP: /* k_ht_vlc, k_ht_warp: k_ht_blocks here decodes every HT block */
         break;
@@ -321,9 +323,12 @@ static void run_kernel(const Op &o)
 
 static int noop(void)
 {
-    static int v = -1;
-    if (v < 0)
+    static int cached = -1;
+    int v = __atomic_load_n(&cached, __ATOMIC_RELAXED);
+    if (v < 0) {
         v = getenv("FAKE_CUDA_NOOP") != NULL;
+        __atomic_store_n(&cached, v, __ATOMIC_RELAXED);
+    }
     return v;
 }
 
