@@ -1300,10 +1300,12 @@ static cudaError_t launch_blocks(GpuState *g, Slot *s, cudaStream_t sm, const Gp
     (void)g;
     /* k_ht_vlc + k_ht_warp take the blocks of one cleanup pass, k_ht_blocks
      * (a thread a block) the others; HTC_GPU_BLOCKS=thread: k_ht_blocks alone */
-    static int per_thread = -1;
+    static int per_thread_cached = -1; /* relaxed atomics: device threads may ask at once */
+    int per_thread = __atomic_load_n(&per_thread_cached, __ATOMIC_RELAXED);
     if (per_thread < 0) {
         const char *v = getenv("HTC_GPU_BLOCKS");
         per_thread = v && !strcmp(v, "thread");
+        __atomic_store_n(&per_thread_cached, per_thread, __ATOMIC_RELAXED);
     }
     const uint8_t *pool = (const uint8_t *)s->pool.p;
     uint8_t *scratch = (uint8_t *)s->scratch.p;
