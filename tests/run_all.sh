@@ -2,7 +2,8 @@
 # `make test`: every test. Installs what the tests need, then runs
 # 1. ctest on the release build (unit, kernel, conformance, corpus, replayers),
 # 2. the same tests built with AddressSanitizer + UndefinedBehaviorSanitizer,
-# 3. the Python tests (pytest) when python/ exists.
+# 3. the GPU backend's host side against a stand-in CUDA runtime (nvcc only),
+# 4. the Python tests (pytest) when python/ exists.
 # Ends with "N passed, N failed" over all suites.
 set -u
 BUILD=${1:-build}
@@ -36,6 +37,24 @@ if [ "${HTC_SKIP_ASAN:-0}" != 1 ]; then
       ctest --output-on-failure -j "$JOBS" --timeout 2400) 2>&1 | tee /tmp/htc_asan.log
     count_ctest /tmp/htc_asan.log
   fi
+fi
+
+# 3. The GPU backend's host side (chunks, slots, streams, events, pinned
+# buffers, plan threads, Part 1 and HT jobs) against a stand-in CUDA runtime,
+# where nvcc exists: CI has no GPU, so this is where that code runs there.
+if [ "${HTC_SKIP_MOCK_CUDA:-0}" != 1 ] && { command -v nvcc >/dev/null 2>&1 || [ -x /usr/local/cuda/bin/nvcc ]; }; then
+  echo "== GPU host side against the stand-in CUDA runtime (tests/mock_cuda)"
+  PATH=$PATH:/usr/local/cuda/bin bash tests/mock_cuda/run.sh 2>&1 | tee /tmp/htc_mock.log
+  runs=$(grep -c '^== ' /tmp/htc_mock.log)
+  bad=$(grep -cE '^FAILED|^mock CUDA: FAILURES' /tmp/htc_mock.log)
+  skipped=$(grep -c '^SKIPPED' /tmp/htc_mock.log)
+  if grep -q '^mock CUDA: all runs passed' /tmp/htc_mock.log; then
+    passed=$((passed + runs - skipped))
+  else
+    failed=$((failed + (bad > 0 ? bad : 1)))
+  fi
+else
+  echo "== tests/mock_cuda skipped: no nvcc"
 fi
 
 if [ -d python/tests ] && python3 -c "import pytest" 2>/dev/null; then
