@@ -390,7 +390,7 @@ T1_INLINE void t1_pass_mr(T1 *t, uint32_t plane, const int raw)
 #define CU_RUN(fcol, ocol, up0)                                         \
     do {                                                                \
         uint32_t rl_, r_, r1_;                                          \
-        HTC_MQ_DECODE(rl_, &ctx[HTC_T1_CTX_RL]);                        \
+        HTC_MQ_DECODE_SKEWED(rl_, &ctx[HTC_T1_CTX_RL]);                 \
         if (!rl_)                                                       \
             break;                                                      \
         HTC_MQ_DECODE(r_, &ctx[HTC_T1_CTX_UNI]);                        \
