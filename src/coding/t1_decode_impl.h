@@ -5,27 +5,29 @@
  * are bound by the instructions they execute). It defines one static
  * function, t1_decode_block, with htc_t1_decode_block's contract.
  *
- * Significance
- * propagation, magnitude refinement and cleanup passes over stripes of four
- * rows, with every code-block style flag (BYPASS, RESET, TERMALL, VCAUSAL,
- * PTERM, SEGSYM) and codeword segments spread over quality layers.
+ * Significance propagation, magnitude refinement and cleanup passes over
+ * stripes of four rows, with every code-block style flag (BYPASS, RESET,
+ * TERMALL, VCAUSAL, PTERM, SEGSYM) and codeword segments spread over
+ * quality layers.
  *
- * Coefficients are built in out[] in sign-magnitude form (bit 31 the sign)
- * and turned into two's complement at the end, without branches. Each pass
- * keeps the MQ coder in local variables (the HTC_MQ_* macros).
+ * Coefficients are built in scratch (T1.mag, in the flags' stripe order)
+ * in sign-magnitude form (bit 31 the sign) and written out at the end as
+ * two's complement, zero where the flags say insignificant, without
+ * branches. Each pass keeps the MQ coder in local variables (the HTC_MQ_*
+ * macros).
  *
  * Reconstruction: every coefficient misses the same number of planes
  * (*undecoded_planes), except when decoding ends with a SigProp pass; see
- * the end of htc_t1_decode_block and HTC_UNDECODED_HALVES in block.h.
+ * the end of t1_decode_block and HTC_UNDECODED_HALVES in block.h.
  *
  * The flags are stored by stripe column: the four rows of a column of a
- * stripe are four consecutive uint16_t, so one 64-bit load tells whether a
- * pass has anything to do in the column (most columns, in sparse
- * high-pass bands), and the run-length test of the cleanup pass is one
- * comparison. A border column on each side and a border stripe above and
- * below give every coefficient eight neighbours. Full stripes are unrolled
- * by row so the neighbour offsets and the vertically causal test are
- * constants. */
+ * stripe are four consecutive uint16_t, so one 64-bit load gives the state
+ * of a column; SigProp and MagRef turn 16 columns of them into a 64-bit
+ * mask of the coefficients to code, and the run-length test of the cleanup
+ * pass is one comparison. A border column on each side and a border stripe
+ * above and below give every coefficient eight neighbours. The cleanup
+ * pass unrolls full stripes by row so the neighbour offsets and the
+ * vertically causal test are constants. */
 #ifndef HTC_T1_DECODE_IMPL_H
 #define HTC_T1_DECODE_IMPL_H
 
