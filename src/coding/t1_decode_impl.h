@@ -254,6 +254,8 @@ T1_INLINE void t1_sp_word(T1 *t, uint16_t *fw, int32_t *mw, uint64_t m, uint64_t
             mw[p] = (int32_t)(one | neg << 31);
             m |= t1_sp_spread(p) & ins;
         }
+        /* after t1_set_sig_r: its 64-bit load of this column would not be
+         * forwarded from a 16-bit store made before it */
         *fp |= HTC_T1_VISIT;
     } while (m);
     SAVE_CODER();
@@ -315,6 +317,7 @@ T1_INLINE void t1_mr_word(T1 *t, uint16_t *fw, int32_t *mw, uint64_t m, uint32_t
         m &= m - 1;
         uint16_t *const fp = fw + p;
         const uint32_t f = *fp;
+        *fp = (uint16_t)(f | HTC_T1_REFINED); /* before the decision: fp is then dead */
         uint32_t bit;
         if (raw) {
             HTC_RAW_DECODE(bit);
@@ -326,7 +329,6 @@ T1_INLINE void t1_mr_word(T1 *t, uint16_t *fw, int32_t *mw, uint64_t m, uint32_t
             HTC_MQ_DECODE(bit, &mr[i]);
         }
         mw[p] |= (int32_t)(bit << plane);
-        *fp = (uint16_t)(f | HTC_T1_REFINED);
     } while (m);
     SAVE_CODER();
 }
