@@ -119,6 +119,24 @@ static HTC_HD inline void htc_mq_copy_segment(uint8_t *dst, const uint8_t *src, 
         HTC_MQ_REFILL();                                                \
     } while (0)
 
+/* HTC_MQ_DECODE with a branch first for the MPS that needs no
+ * renormalisation (the state does not change): for contexts whose
+ * decisions are nearly always that one, such as the run-length context of
+ * the cleanup pass, where the branch is then predicted. */
+#define HTC_MQ_DECODE_SKEWED(d, cxp)                                    \
+    do {                                                                \
+        const HtcMqCx s_ = *(cxp);                                      \
+        const uint32_t sa_ = a - HTC_MQ_QE(s_);                         \
+        const uint64_t sq_ = (uint64_t)HTC_MQ_QE(s_) << 48;             \
+        if (c >= sq_ && sa_ >= 0x8000u) {                               \
+            a = sa_;                                                    \
+            c -= sq_;                                                   \
+            (d) = HTC_MQ_MPS(s_);                                       \
+        } else {                                                        \
+            HTC_MQ_DECODE(d, cxp);                                      \
+        }                                                               \
+    } while (0)
+
 /* Raw segments (selective arithmetic coding bypass, D.6): bits MSB first;
  * after a 0xFF byte the next byte's MSB is a stuffed 0 and is skipped; a
  * 0xFF followed by a byte above 0x8F (or the end) yields 1-bits. c holds

@@ -5,27 +5,29 @@
  * are bound by the instructions they execute). It defines one static
  * function, t1_decode_block, with htc_t1_decode_block's contract.
  *
- * Significance
- * propagation, magnitude refinement and cleanup passes over stripes of four
- * rows, with every code-block style flag (BYPASS, RESET, TERMALL, VCAUSAL,
- * PTERM, SEGSYM) and codeword segments spread over quality layers.
+ * Significance propagation, magnitude refinement and cleanup passes over
+ * stripes of four rows, with every code-block style flag (BYPASS, RESET,
+ * TERMALL, VCAUSAL, PTERM, SEGSYM) and codeword segments spread over
+ * quality layers.
  *
- * Coefficients are built in out[] in sign-magnitude form (bit 31 the sign)
- * and turned into two's complement at the end, without branches. Each pass
- * keeps the MQ coder in local variables (the HTC_MQ_* macros).
+ * Coefficients are built in scratch (T1.mag, in the flags' stripe order)
+ * in sign-magnitude form (bit 31 the sign) and written out at the end as
+ * two's complement, zero where the flags say insignificant, without
+ * branches. Each pass keeps the MQ coder in local variables (the HTC_MQ_*
+ * macros).
  *
  * Reconstruction: every coefficient misses the same number of planes
  * (*undecoded_planes), except when decoding ends with a SigProp pass; see
- * the end of htc_t1_decode_block and HTC_UNDECODED_HALVES in block.h.
+ * the end of t1_decode_block and HTC_UNDECODED_HALVES in block.h.
  *
  * The flags are stored by stripe column: the four rows of a column of a
- * stripe are four consecutive uint16_t, so one 64-bit load tells whether a
- * pass has anything to do in the column (most columns, in sparse
- * high-pass bands), and the run-length test of the cleanup pass is one
- * comparison. A border column on each side and a border stripe above and
- * below give every coefficient eight neighbours. Full stripes are unrolled
- * by row so the neighbour offsets and the vertically causal test are
- * constants. */
+ * stripe are four consecutive uint16_t, so one 64-bit load gives the state
+ * of a column; SigProp and MagRef turn 16 columns of them into a 64-bit
+ * mask of the coefficients to code, and the run-length test of the cleanup
+ * pass is one comparison. A border column on each side and a border stripe
+ * above and below give every coefficient eight neighbours. The cleanup
+ * pass unrolls full stripes by row so the neighbour offsets and the
+ * vertically causal test are constants. */
 #ifndef HTC_T1_DECODE_IMPL_H
 #define HTC_T1_DECODE_IMPL_H
 
@@ -171,39 +173,69 @@ static HTC_HD inline uint64_t t1_sp_spread(uint32_t p)
     return (uint64_t)((0x183A3A32u >> (8 * (p & 3))) & 0xFF) << p;
 }
 
+/* What a coefficient of row r that becomes significant with sign neg ORs
+ * into the flags of its stripe column (own), of the columns left and right
+ * of it, and of the three columns of the stripe above (row 0, when told:
+ * up) or below (row 3), from the bits of t1_tables.h: one row of this
+ * table for each (r, neg, up), so that t1_set_sig_r does no arithmetic. */
+typedef struct T1SigMasks {
+    uint64_t own, left, right;
+    uint16_t above[4], below[4]; /* columns x - 1, x, x + 1 */
+} T1SigMasks;
+
+#define T1_LANE(v, r) ((uint64_t)(v) << (16 * (r)))
+#define T1_OWN(r, n)                                                                             \
+    (T1_LANE(HTC_T1_SIG | (n) << 15, r) | ((r) > 0 ? T1_LANE(HTC_T1_S | (n) << 9, (r) - 1) : 0) | \
+     ((r) < 3 ? T1_LANE(HTC_T1_N | (n) << 8, (r) + 1) : 0))
+#define T1_SIDE(r, dir, dirneg, diag_up, diag_dn)                                       \
+    (T1_LANE(dir | (dirneg), r) | ((r) > 0 ? T1_LANE(diag_up, (r) - 1) : 0) |            \
+     ((r) < 3 ? T1_LANE(diag_dn, (r) + 1) : 0))
+#define T1_SIGM(r, n, up)                                                                         \
+    { T1_OWN(r, n), T1_SIDE(r, HTC_T1_E, (n) << 11, HTC_T1_SE, HTC_T1_NE),                        \
+      T1_SIDE(r, HTC_T1_W, (n) << 10, HTC_T1_SW, HTC_T1_NW),                                      \
+      { (r) == 0 && (up) ? HTC_T1_SE : 0, (r) == 0 && (up) ? HTC_T1_S | (n) << 9 : 0,             \
+        (r) == 0 && (up) ? HTC_T1_SW : 0, 0 },                                                    \
+      { (r) == 3 ? HTC_T1_NE : 0, (r) == 3 ? HTC_T1_N | (n) << 8 : 0, (r) == 3 ? HTC_T1_NW : 0, 0 } }
+#define T1_SIGM_R(r) T1_SIGM(r, 0u, 0), T1_SIGM(r, 0u, 1), T1_SIGM(r, 1u, 0), T1_SIGM(r, 1u, 1)
+
+/* index (r * 2 + neg) * 2 + up; the GPU compilation (src/cuda/gpu_t1.cuh)
+ * keeps its own copy in device memory */
+#define T1_SIG_MASKS_INIT { T1_SIGM_R(0), T1_SIGM_R(1), T1_SIGM_R(2), T1_SIGM_R(3) }
+static const T1SigMasks t1_sig_masks[16] = T1_SIG_MASKS_INIT;
+#ifdef __CUDACC__
+static __device__ const T1SigMasks t1_sig_masks_gpu[16] = T1_SIG_MASKS_INIT;
+#define T1_SIG_MASKS_HERE t1_sig_masks_gpu
+#else
+#define T1_SIG_MASKS_HERE t1_sig_masks
+#endif
+
 /* t1_set_sig for a row r known only at run time, without branches: the
- * updates a row does not need are shifted out or masked to zero. fc is the
+ * updates a row does not need are zero in its table row. fc is the
  * coefficient's stripe column (row 0). */
 T1_INLINE void t1_set_sig_r(uint16_t *fc, ptrdiff_t fs, uint32_t neg, uint32_t r, uint32_t tell_up)
 {
-    const uint32_t sh = 16 * r;
-    const uint64_t own = (uint64_t)(HTC_T1_SIG | neg << 15) << sh |
-                         ((uint64_t)(HTC_T1_S | neg << 9) << sh) >> 16 |
-                         ((uint64_t)(HTC_T1_N | neg << 8) << sh) << 16;
-    const uint64_t right = (uint64_t)(HTC_T1_W | neg << 10) << sh | ((uint64_t)HTC_T1_SW << sh) >> 16 |
-                           ((uint64_t)HTC_T1_NW << sh) << 16;
-    const uint64_t left = (uint64_t)(HTC_T1_E | neg << 11) << sh | ((uint64_t)HTC_T1_SE << sh) >> 16 |
-                          ((uint64_t)HTC_T1_NE << sh) << 16;
+#ifdef __CUDA_ARCH__
+    const T1SigMasks *const k = &T1_SIG_MASKS_HERE[(r * 2 + neg) * 2 + tell_up];
+#else
+    const T1SigMasks *const k = &t1_sig_masks[(r * 2 + neg) * 2 + tell_up];
+#endif
     uint64_t v;
     memcpy(&v, fc + 4, sizeof(v));
-    v |= right;
+    v |= k->right;
     memcpy(fc + 4, &v, sizeof(v));
     memcpy(&v, fc - 4, sizeof(v));
-    v |= left;
+    v |= k->left;
     memcpy(fc - 4, &v, sizeof(v));
     memcpy(&v, fc, sizeof(v));
-    v |= own;
+    v |= k->own;
     memcpy(fc, &v, sizeof(v));
-    /* Row 0 tells the last row of the stripe above (unless vertically
-     * causal), row 3 the first row of the stripe below. */
-    const uint32_t up = 0u - ((r == 0) & tell_up), dn = 0u - (r == 3);
     uint16_t *const u = fc - fs + 3, *const d = fc + fs;
-    u[-4] |= (uint16_t)(HTC_T1_SE & up);
-    u[0] |= (uint16_t)((HTC_T1_S | neg << 9) & up);
-    u[4] |= (uint16_t)(HTC_T1_SW & up);
-    d[-4] |= (uint16_t)(HTC_T1_NE & dn);
-    d[0] |= (uint16_t)((HTC_T1_N | neg << 8) & dn);
-    d[4] |= (uint16_t)(HTC_T1_NW & dn);
+    u[-4] |= k->above[0];
+    u[0] |= k->above[1];
+    u[4] |= k->above[2];
+    d[-4] |= k->below[0];
+    d[0] |= k->below[1];
+    d[4] |= k->below[2];
 }
 
 /* Sign of a newly significant coefficient with flags f (D.3.2). */
@@ -217,11 +249,62 @@ T1_INLINE void t1_set_sig_r(uint16_t *fc, ptrdiff_t fs, uint32_t neg, uint32_t r
 /* Significance propagation (D.3.1): the coefficients insignificant with at
  * least one significant neighbour. One that becomes significant makes its
  * insignificant neighbours later in the word candidates too. */
-T1_INLINE void t1_pass_sp(T1 *t, uint32_t plane, const int raw)
+/* The coefficients of one word that the pass codes, lowest first. Each
+ * word's loop is a function of its own, called only for words with work:
+ * the coder, the mask and the two pointers then have the registers to
+ * themselves (inside the loops over stripes and words, the compiler kept
+ * A and the pointers on the stack). */
+T1_INLINE void t1_sp_word(T1 *t, uint16_t *fw, int32_t *mw, uint64_t m, uint64_t ins, uint32_t one,
+                          uint32_t up0, const int raw)
 {
     LOAD_CODER();
     HtcMqCx *const ctx = t->ctx;
     const uint8_t *const zc = t->zc;
+    const ptrdiff_t fs = t->fs;
+    do {
+        const uint32_t p = T1_CTZ64(m);
+        m &= m - 1;
+        uint16_t *const fp = fw + p;
+        const uint32_t f = *fp, r = p & 3;
+        uint32_t bit;
+        if (raw)
+            HTC_RAW_DECODE(bit);
+        else
+            HTC_MQ_DECODE(bit, &ctx[zc[htc_t1_zc_index(f)]]);
+        if (bit) {
+            uint32_t neg;
+            if (raw)
+                HTC_RAW_DECODE(neg);
+            else
+                SIGN_MQ(neg, f);
+            t1_set_sig_r(fp - r, fs, neg, r, up0);
+            mw[p] = (int32_t)(one | neg << 31);
+            m |= t1_sp_spread(p) & ins;
+        }
+        /* after t1_set_sig_r: its 64-bit load of this column would not be
+         * forwarded from a 16-bit store made before it */
+        *fp |= HTC_T1_VISIT;
+    } while (m);
+    SAVE_CODER();
+}
+
+T1_NOINLINE void t1_sp_word_mq(T1 *t, uint16_t *fw, int32_t *mw, uint64_t m, uint64_t ins, uint32_t one,
+                               uint32_t up0)
+{
+    t1_sp_word(t, fw, mw, m, ins, one, up0, 0);
+}
+
+T1_NOINLINE void t1_sp_word_raw(T1 *t, uint16_t *fw, int32_t *mw, uint64_t m, uint64_t ins,
+                                uint32_t one, uint32_t up0)
+{
+    t1_sp_word(t, fw, mw, m, ins, one, up0, 1);
+}
+
+/* Significance propagation (D.3.1): the coefficients insignificant with at
+ * least one significant neighbour. One that becomes significant makes its
+ * insignificant neighbours later in the word candidates too. */
+T1_INLINE void t1_pass_sp(T1 *t, uint32_t plane, const int raw)
+{
     const ptrdiff_t fs = t->fs;
     const uint32_t one = 1u << plane;
     for (uint32_t y0 = 0; y0 < t->h; y0 += 4) {
@@ -232,7 +315,6 @@ T1_INLINE void t1_pass_sp(T1 *t, uint32_t plane, const int raw)
         for (uint32_t x0 = 0; x0 < t->w; x0 += 16) {
             const uint32_t n = HTC_MIN(16, t->w - x0);
             uint16_t *const fw = fst + 4 * x0;
-            int32_t *const mw = mst + 4 * x0;
             uint64_t m = 0, ins = 0;
             for (uint32_t j = 0; j < n; j++) {
                 const uint64_t v = t1_col(fw + 4 * j);
@@ -241,40 +323,55 @@ T1_INLINE void t1_pass_sp(T1 *t, uint32_t plane, const int raw)
             }
             const uint64_t valid = t1_valid(n, rows);
             m &= valid;
-            ins &= valid;
-            while (m) {
-                const uint32_t p = T1_CTZ64(m);
-                m &= m - 1;
-                uint16_t *const fp = fw + p;
-                const uint32_t f = *fp, r = p & 3;
-                uint32_t bit;
-                if (raw)
-                    HTC_RAW_DECODE(bit);
-                else
-                    HTC_MQ_DECODE(bit, &ctx[zc[htc_t1_zc_index(f)]]);
-                if (bit) {
-                    uint32_t neg;
-                    if (raw)
-                        HTC_RAW_DECODE(neg);
-                    else
-                        SIGN_MQ(neg, f);
-                    t1_set_sig_r(fp - r, fs, neg, r, up0);
-                    mw[p] = (int32_t)(one | neg << 31);
-                    m |= t1_sp_spread(p) & ins;
-                }
-                *fp |= HTC_T1_VISIT;
-            }
+            if (!m)
+                continue;
+            if (raw)
+                t1_sp_word_raw(t, fw, mst + 4 * x0, m, ins & valid, one, up0);
+            else
+                t1_sp_word_mq(t, fw, mst + 4 * x0, m, ins & valid, one, up0);
         }
     }
+}
+
+/* Magnitude refinement (D.3.3) of the coefficients of one word significant
+ * before this bit-plane; the three contexts are in t->ctx. */
+T1_INLINE void t1_mr_word(T1 *t, uint16_t *fw, int32_t *mw, uint64_t m, uint32_t plane, const int raw)
+{
+    LOAD_CODER();
+    HtcMqCx *const mr = t->ctx + HTC_T1_CTX_MR;
+    do {
+        const uint32_t p = T1_CTZ64(m);
+        m &= m - 1;
+        uint16_t *const fp = fw + p;
+        const uint32_t f = *fp;
+        *fp = (uint16_t)(f | HTC_T1_REFINED); /* before the decision: fp is then dead */
+        uint32_t bit;
+        if (raw) {
+            HTC_RAW_DECODE(bit);
+        } else {
+            /* context 16 if refined before, else 15 with a significant
+             * neighbour, else 14: an index, not a branch (mispredicted
+             * on a quarter of the decisions of lossless images) */
+            const uint32_t i = ((f >> 13) & 2u) | (((f & HTC_T1_NBR_MASK) != 0) & ~(f >> 14));
+            HTC_MQ_DECODE(bit, &mr[i]);
+        }
+        mw[p] |= (int32_t)(bit << plane);
+    } while (m);
     SAVE_CODER();
 }
 
-/* Magnitude refinement (D.3.3): the coefficients significant before this
- * bit-plane; the three contexts live in a local array for the pass. */
+T1_NOINLINE void t1_mr_word_mq(T1 *t, uint16_t *fw, int32_t *mw, uint64_t m, uint32_t plane)
+{
+    t1_mr_word(t, fw, mw, m, plane, 0);
+}
+
+T1_NOINLINE void t1_mr_word_raw(T1 *t, uint16_t *fw, int32_t *mw, uint64_t m, uint32_t plane)
+{
+    t1_mr_word(t, fw, mw, m, plane, 1);
+}
+
 T1_INLINE void t1_pass_mr(T1 *t, uint32_t plane, const int raw)
 {
-    LOAD_CODER();
-    HtcMqCx mr[3] = { t->ctx[HTC_T1_CTX_MR], t->ctx[HTC_T1_CTX_MR + 1], t->ctx[HTC_T1_CTX_MR + 2] };
     const ptrdiff_t fs = t->fs;
     for (uint32_t y0 = 0; y0 < t->h; y0 += 4) {
         const uint32_t rows = HTC_MIN(4, t->h - y0);
@@ -283,37 +380,20 @@ T1_INLINE void t1_pass_mr(T1 *t, uint32_t plane, const int raw)
         for (uint32_t x0 = 0; x0 < t->w; x0 += 16) {
             const uint32_t n = HTC_MIN(16, t->w - x0);
             uint16_t *const fw = fst + 4 * x0;
-            int32_t *const mw = mst + 4 * x0;
             uint64_t m = 0;
             for (uint32_t j = 0; j < n; j++) {
                 const uint64_t v = t1_col(fw + 4 * j);
                 m |= t1_nibble(v & ~(v >> 1) & SIG4) << (4 * j); /* significant, not visited */
             }
             m &= t1_valid(n, rows);
-            while (m) {
-                const uint32_t p = T1_CTZ64(m);
-                m &= m - 1;
-                uint16_t *const fp = fw + p;
-                const uint32_t f = *fp;
-                uint32_t bit;
-                if (raw) {
-                    HTC_RAW_DECODE(bit);
-                } else {
-                    /* context 16 if refined before, else 15 with a significant
-                     * neighbour, else 14: an index, not a branch (mispredicted
-                     * on a quarter of the decisions of lossless images) */
-                    const uint32_t i = ((f >> 13) & 2u) | (((f & HTC_T1_NBR_MASK) != 0) & ~(f >> 14));
-                    HTC_MQ_DECODE(bit, &mr[i]);
-                }
-                mw[p] |= (int32_t)(bit << plane);
-                *fp = (uint16_t)(f | HTC_T1_REFINED);
-            }
+            if (!m)
+                continue;
+            if (raw)
+                t1_mr_word_raw(t, fw, mst + 4 * x0, m, plane);
+            else
+                t1_mr_word_mq(t, fw, mst + 4 * x0, m, plane);
         }
     }
-    t->ctx[HTC_T1_CTX_MR] = mr[0];
-    t->ctx[HTC_T1_CTX_MR + 1] = mr[1];
-    t->ctx[HTC_T1_CTX_MR + 2] = mr[2];
-    SAVE_CODER();
 }
 
 /* Cleanup (D.3.4) of one coefficient not coded yet in this bit-plane;
@@ -341,7 +421,7 @@ T1_INLINE void t1_pass_mr(T1 *t, uint32_t plane, const int raw)
 #define CU_RUN(fcol, ocol, up0)                                         \
     do {                                                                \
         uint32_t rl_, r_, r1_;                                          \
-        HTC_MQ_DECODE(rl_, &ctx[HTC_T1_CTX_RL]);                        \
+        HTC_MQ_DECODE_SKEWED(rl_, &ctx[HTC_T1_CTX_RL]);                 \
         if (!rl_)                                                       \
             break;                                                      \
         HTC_MQ_DECODE(r_, &ctx[HTC_T1_CTX_UNI]);                        \
