@@ -189,11 +189,6 @@ int htc_decode(HtcDecoder *d, const HtcStream *s, const HtcDecodeParams *p, HtcP
     rc = htc_decode_geometry(s, p, comps, &g);
     if (rc < 0)
         goto done;
-    int zeroed = 0;
-    rc = htc_picture_setup(s, &g, &d->settings.allocator, pic, 1, &zeroed);
-    if (rc < 0)
-        goto done;
-    pic_ready = 1;
     if (s->ntx == 0 || s->nty == 0 || !s->tiles) {
         rc = htc_fail(ctx, HTC_ECORRUPT, "no tiles");
         goto done;
@@ -208,6 +203,13 @@ int htc_decode(HtcDecoder *d, const HtcStream *s, const HtcDecodeParams *p, HtcP
     for (uint32_t ty = ty0; ty < HTC_MIN(ty1, s->nty); ty++)
         for (uint32_t tx = tx0; tx < HTC_MIN(tx1, s->ntx); tx++)
             missing |= !tile_present(d, s, ty * s->ntx + tx);
+    /* Without missing tiles every sample gets written (a corrupt block is
+     * cleared, a failed decode releases the picture): no zeroed samples. */
+    int zeroed = 0;
+    rc = htc_picture_setup(s, &g, &d->settings.allocator, pic, missing ? 1 : 2, &zeroed);
+    if (rc < 0)
+        goto done;
+    pic_ready = 1;
     if (missing && !zeroed)
         memset(pic->buffer, 0, pic->buffer_size);
     for (uint32_t ty = ty0; ty < HTC_MIN(ty1, s->nty); ty++) {

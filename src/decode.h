@@ -55,7 +55,9 @@ void htc_decode_comp_rect(const HtcStream *s, const HtcDecodeGeom *g, uint32_t c
                           uint32_t *y0, uint32_t *x1, uint32_t *y1);
 /* Fills pic's planes (allocating the plane array, and the samples when
  * alloc_samples and pic->buffer is NULL) (picture.c); *samples_zeroed
- * (may be NULL) says the samples are known to be zero already. */
+ * (may be NULL) says the samples are known to be zero already.
+ * alloc_samples 2: the caller writes every sample, so the samples need not
+ * come as zero pages (calloc clears blocks it reuses from the heap). */
 int htc_picture_setup(const HtcStream *s, const HtcDecodeGeom *g, const HtcAllocator *a,
                       HtcPicture *pic, int alloc_samples, int *samples_zeroed);
 
