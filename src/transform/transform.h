@@ -125,6 +125,17 @@ void htc_idwt97_level_h(const HtcTransformDSP *dsp, float *buf, ptrdiff_t stride
 void htc_idwt97_level_v(const HtcTransformDSP *dsp, float *buf, ptrdiff_t stride,
                         const HtcRect *rect, uint32_t col0, uint32_t col1, void *tmp);
 
+/* The last level of a 5/3 inverse DWT (rect = res[num_levels], levels
+ * before it done in buf) fused with htc_convert_i32_with of the whole
+ * result (w x h samples into dst, as that function says): the same output
+ * as htc_idwt53_level_h + htc_idwt53_level_v + the conversion, without
+ * writing buf (dwt_stream.c). Needs w >= 2 and h >= 2 (else HTC_EINVAL,
+ * nothing written) and tmp of htc_idwt53_out_scratch(w) bytes. */
+size_t htc_idwt53_out_scratch(uint32_t w);
+int htc_idwt53_last_out(const HtcTransformDSP *dsp, const int32_t *buf, ptrdiff_t stride,
+                        const HtcRect *rect, void *tmp, uint32_t precision, int is_signed,
+                        int sample_type, void *dst, ptrdiff_t dst_row_stride, uint32_t pixel_stride);
+
 /* One level's 1D lifting on a line (the plain C reference, also for the
  * tests): in holds the low samples then the high ones (nl = low count), out
  * (not in) gets the interleaved result; odd says the first output sample is
