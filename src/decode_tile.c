@@ -395,21 +395,24 @@ done_need:
         }
         const HtcRect *last = &res[levels];
         const int fuse = fuse_output(&tc[c], t->cod[c].reversible, mct && c < 3, last);
-        size_t tmp_size = htc_idwt_scratch_size(res, levels);
-        if (fuse)
+        size_t tmp_size = htc_idwt_scratch_size(res, levels), work_size = 0;
+        if (fuse) {
             tmp_size = HTC_MAX(tmp_size, htc_idwt53_out_scratch(last->x1 - last->x0));
-        rc = ensure(&d->ctx, &d->dwt_tmp, &d->dwt_tmp_size, tmp_size);
+            tmp_size = (tmp_size + 63) & ~(size_t)63;
+            work_size = htc_idwt53_out_work(res, levels);
+        }
+        rc = ensure(&d->ctx, &d->dwt_tmp, &d->dwt_tmp_size, tmp_size + work_size);
         if (rc < 0)
             goto done;
         if (fuse) {
-            /* the last level goes straight into the picture */
+            /* the large levels stream row by row, the last one straight
+             * into the picture */
             const HtcTileComp *o = &tc[c];
             uint8_t *dst = o->out_base + (size_t)(o->y0 - o->out_y0) * o->out_row_stride +
                            (size_t)(o->x0 - o->out_x0) * o->out_pixel_stride * o->out_bytes;
-            htc_idwt53_with(htc_transform_dsp(), o->data, o->stride, res, levels - 1, d->dwt_tmp);
-            rc = htc_idwt53_last_out(htc_transform_dsp(), o->data, o->stride, last, d->dwt_tmp,
-                                     o->precision, o->is_signed, o->sample_type, dst,
-                                     o->out_row_stride, o->out_pixel_stride);
+            rc = htc_idwt53_out(htc_transform_dsp(), o->data, o->stride, res, levels, d->dwt_tmp,
+                                (uint8_t *)d->dwt_tmp + tmp_size, o->precision, o->is_signed,
+                                o->sample_type, dst, o->out_row_stride, o->out_pixel_stride);
             if (rc < 0) {
                 rc = htc_fail(ctx, rc, "output conversion of component %u", c);
                 goto done;

@@ -135,6 +135,25 @@ size_t htc_idwt53_out_scratch(uint32_t w);
 int htc_idwt53_last_out(const HtcTransformDSP *dsp, const int32_t *buf, ptrdiff_t stride,
                         const HtcRect *rect, void *tmp, uint32_t precision, int is_signed,
                         int sample_type, void *dst, ptrdiff_t dst_row_stride, uint32_t pixel_stride);
+/* The same with the LL band of the level read from ll (ll_stride) instead
+ * of buf; and one level into dst (int32, dst_stride) instead of the output. */
+int htc_idwt53_last_out_ll(const HtcTransformDSP *dsp, const int32_t *buf, ptrdiff_t stride,
+                           const int32_t *ll, ptrdiff_t ll_stride, const HtcRect *rect, void *tmp,
+                           uint32_t precision, int is_signed, int sample_type, void *dst,
+                           ptrdiff_t dst_row_stride, uint32_t pixel_stride);
+int htc_idwt53_level_into(const HtcTransformDSP *dsp, const int32_t *buf, ptrdiff_t stride,
+                          const int32_t *ll, ptrdiff_t ll_stride, const HtcRect *rect, void *tmp,
+                          int32_t *dst, ptrdiff_t dst_stride);
+/* All num_levels levels with the output conversion of the last (as
+ * htc_idwt53_with + htc_convert_i32_with): the large levels below the last
+ * are streamed too, each into a work buffer the next one reads its LL band
+ * from (the small ones are undone in place); buf keeps the bands. tmp:
+ * max(htc_idwt_scratch_size, htc_idwt53_out_scratch(w)) bytes; work:
+ * htc_idwt53_out_work bytes. Needs the last level at least 2x2. */
+size_t htc_idwt53_out_work(const HtcRect *res, uint32_t num_levels);
+int htc_idwt53_out(const HtcTransformDSP *dsp, int32_t *buf, ptrdiff_t stride, const HtcRect *res,
+                   uint32_t num_levels, void *tmp, void *work, uint32_t precision, int is_signed,
+                   int sample_type, void *dst, ptrdiff_t dst_row_stride, uint32_t pixel_stride);
 
 /* One level's 1D lifting on a line (the plain C reference, also for the
  * tests): in holds the low samples then the high ones (nl = low count), out

@@ -1,8 +1,9 @@
-/* htc_idwt53_last_out (the last 5/3 level fused with the output conversion)
- * must write exactly what htc_idwt53_with over all levels followed by
+/* htc_idwt53_last_out and htc_idwt53_out (5/3 levels streamed row by row,
+ * the last fused with the output conversion) must write exactly what
+ * htc_idwt53_with over all levels followed by
  * htc_convert_i32_with writes, with every kernel table, on random and
  * extreme samples (full 32-bit range, so clamping and wrapping are hit),
- * both phases of x0 and y0, sizes from 2x2 up, 1 to 3 levels, every
+ * both phases of x0 and y0, sizes from 2x2 up to 755x655, 1 to 5 levels, every
  * integer and float sample type, planar and interleaved (pixel stride 3)
  * output. Refuses lengths below 2 without writing. */
 #include <stdlib.h>
@@ -38,12 +39,16 @@ static int run_case(const HtcTransformDSP *dsp, uint32_t x0, uint32_t y0, uint32
     const size_t ts2 = htc_idwt53_out_scratch(w);
     ts = ts > ts2 ? ts : ts2;
     void *tmp = aligned_alloc(64, (ts + 63) & ~(size_t)63);
+    void *work = malloc(htc_idwt53_out_work(res, levels));
 
     htc_idwt53_with(dsp, a, stride, res, levels, tmp);
     const int r1 = htc_convert_i32_with(dsp, a, stride, w, h, prec, sgn, type, d1, drs, pstride);
-    htc_idwt53_with(dsp, b, stride, res, levels - 1, tmp);
-    const int r2 = htc_idwt53_last_out(dsp, b, stride, &res[levels], tmp, prec, sgn, type, d2, drs,
-                                       pstride);
+    int r2;
+    if (levels == 1 && (rnd() & 1))
+        r2 = htc_idwt53_last_out(dsp, b, stride, &res[levels], tmp, prec, sgn, type, d2, drs, pstride);
+    else
+        r2 = htc_idwt53_out(dsp, b, stride, res, levels, tmp, work, prec, sgn, type, d2, drs, pstride);
+    free(work);
     const int same = r1 == r2 && memcmp(d1, d2, dsize) == 0;
     if (!same)
         fprintf(stderr, "differs: %ux%u at (%u,%u), %u levels, %u bits %s, type %d, pixel stride %u\n",
@@ -80,6 +85,14 @@ int main(void)
             const uint32_t prec = 1 + rnd() % 24;
             bad += !run_case(dsp, rnd() % 7, rnd() % 7, w, h, levels, prec, (int)(rnd() & 1),
                              types[rnd() % 7], rnd() & 1 ? 1 : 3, it % 4 == 0);
+            cases++;
+        }
+        /* large enough that the levels below the last stream too */
+        for (int it = 0; it < (v == 0 ? 6 : 24); it++) {
+            const uint32_t levels = 2 + rnd() % 4;
+            const uint32_t w = 256 + rnd() % 500, h = 256 + rnd() % 400;
+            bad += !run_case(dsp, rnd() % 9, rnd() % 9, w, h, levels, 1 + rnd() % 20, (int)(rnd() & 1),
+                             types[rnd() % 7], rnd() & 1 ? 1 : 3, it % 3 == 0);
             cases++;
         }
         printf("%s: %u of %u fused last levels identical\n", variants[v].name, cases - bad, cases);
