@@ -1,13 +1,15 @@
-/* htcodec: the last level of the 5/3 inverse DWT fused with the output
- * conversion. The level is undone row by row, top to bottom: each input
+/* htcodec: the 5/3 inverse DWT streamed row by row, the last level fused
+ * with the output conversion. A level is undone top to bottom: each input
  * row is copied into a small ring and lifted horizontally there (the
  * table's row kernel), the vertical lifting combines ring rows, and each
- * finished row is converted straight into the picture. The tile buffer is
- * read once and never written, where the separate passes read and write
- * it twice (rows, then columns) and read it again for the output: on a
- * 3064x4774 tile (58 MB of int32) that is most of the DWT's time.
- * The same operations as htc_idwt53_level_h + htc_idwt53_level_v +
- * htc_convert_i32_with, in the same order: bit-identical. */
+ * finished row goes to a work buffer (levels below the last, whose LL band
+ * the next level reads from there) or is converted straight into the
+ * picture (the last). The tile buffer is read once and never written,
+ * where the separate passes read and write it twice (rows, then columns)
+ * and read it again for the output: on a 3064x4774 tile (58 MB of int32)
+ * that is most of the DWT's time. The same operations as
+ * htc_idwt53_level_h + htc_idwt53_level_v + htc_convert_i32_with, in the
+ * same order: bit-identical. */
 #include <string.h>
 
 #include "internal.h"
