@@ -399,7 +399,7 @@ done_need:
         if (fuse) {
             tmp_size = HTC_MAX(tmp_size, htc_idwt53_out_scratch(last->x1 - last->x0));
             tmp_size = (tmp_size + 63) & ~(size_t)63;
-            work_size = htc_idwt53_out_work(res, levels);
+            work_size = htc_idwt53_out_work(res, levels, HTC_IDWT_STREAM_MIN);
         }
         rc = ensure(&d->ctx, &d->dwt_tmp, &d->dwt_tmp_size, tmp_size + work_size);
         if (rc < 0)
@@ -410,7 +410,8 @@ done_need:
             const HtcTileComp *o = &tc[c];
             uint8_t *dst = o->out_base + (size_t)(o->y0 - o->out_y0) * o->out_row_stride +
                            (size_t)(o->x0 - o->out_x0) * o->out_pixel_stride * o->out_bytes;
-            rc = htc_idwt53_out(htc_transform_dsp(), o->data, o->stride, res, levels, d->dwt_tmp,
+            rc = htc_idwt53_out(htc_transform_dsp(), o->data, o->stride, res, levels,
+                                HTC_IDWT_STREAM_MIN, d->dwt_tmp,
                                 (uint8_t *)d->dwt_tmp + tmp_size, o->precision, o->is_signed,
                                 o->sample_type, dst, o->out_row_stride, o->out_pixel_stride);
             if (rc < 0) {

@@ -227,17 +227,16 @@ int htc_idwt53_level_into(const HtcTransformDSP *dsp, const int32_t *buf, ptrdif
 }
 
 /* Levels from `first` on are streamed (rows through the ring, results in
- * work buffers), those below in place: small ones fit in cache anyway, and
- * only these can be shorter than 2. */
-#define STREAM_MIN_SAMPLES 16384
-
-static uint32_t first_streamed(const HtcRect *res, uint32_t levels)
+ * work buffers), those below in place: small ones fit in cache anyway (and
+ * there the in-place kernels are as fast), and only these can be shorter
+ * than 2. */
+static uint32_t first_streamed(const HtcRect *res, uint32_t levels, uint64_t min_samples)
 {
     uint32_t f = levels;
     while (f > 1) {
         const HtcRect *r = &res[f - 1];
         const uint64_t w = r->x1 - r->x0, h = r->y1 - r->y0;
-        if (r->x1 < r->x0 + 2 || r->y1 < r->y0 + 2 || w * h < STREAM_MIN_SAMPLES)
+        if (r->x1 < r->x0 + 2 || r->y1 < r->y0 + 2 || w * h < min_samples)
             break;
         f--;
     }
@@ -251,9 +250,9 @@ static size_t work_bytes(const HtcRect *res, uint32_t r)
     return row_elems(res[r].x1 - res[r].x0) * (res[r].y1 - res[r].y0) * sizeof(int32_t);
 }
 
-size_t htc_idwt53_out_work(const HtcRect *res, uint32_t levels)
+size_t htc_idwt53_out_work(const HtcRect *res, uint32_t levels, uint64_t min_samples)
 {
-    const uint32_t f = first_streamed(res, levels);
+    const uint32_t f = first_streamed(res, levels, min_samples);
     size_t a = 0, b = 0;
     for (uint32_t r = f; r < levels; r++) {
         size_t *m = ((levels - 1 - r) & 1) ? &b : &a;
@@ -264,13 +263,14 @@ size_t htc_idwt53_out_work(const HtcRect *res, uint32_t levels)
 }
 
 int htc_idwt53_out(const HtcTransformDSP *dsp, int32_t *buf, ptrdiff_t stride, const HtcRect *res,
-                   uint32_t levels, void *tmp, void *work, uint32_t precision, int is_signed,
-                   int sample_type, void *dst, ptrdiff_t dst_row_stride, uint32_t pixel_stride)
+                   uint32_t levels, uint64_t min_samples, void *tmp, void *work,
+                   uint32_t precision, int is_signed, int sample_type, void *dst,
+                   ptrdiff_t dst_row_stride, uint32_t pixel_stride)
 {
     const HtcRect *last = &res[levels];
     if (levels < 1 || last->x1 < last->x0 + 2 || last->y1 < last->y0 + 2)
         return HTC_EINVAL;
-    const uint32_t f = first_streamed(res, levels);
+    const uint32_t f = first_streamed(res, levels, min_samples);
     /* levels below f in place */
     htc_idwt53_with(dsp, buf, stride, res, f - 1, tmp);
     size_t a = 0;

@@ -145,15 +145,18 @@ int htc_idwt53_level_into(const HtcTransformDSP *dsp, const int32_t *buf, ptrdif
                           const int32_t *ll, ptrdiff_t ll_stride, const HtcRect *rect, void *tmp,
                           int32_t *dst, ptrdiff_t dst_stride);
 /* All num_levels levels with the output conversion of the last (as
- * htc_idwt53_with + htc_convert_i32_with): the large levels below the last
- * are streamed too, each into a work buffer the next one reads its LL band
- * from (the small ones are undone in place); buf keeps the bands. tmp:
- * max(htc_idwt_scratch_size, htc_idwt53_out_scratch(w)) bytes; work:
- * htc_idwt53_out_work bytes. Needs the last level at least 2x2. */
-size_t htc_idwt53_out_work(const HtcRect *res, uint32_t num_levels);
+ * htc_idwt53_with + htc_convert_i32_with): the levels below the last of at
+ * least min_samples samples (and those above them) are streamed too, each
+ * into a work buffer the next one reads its LL band from; the smaller ones
+ * are undone in place in buf. tmp: max(htc_idwt_scratch_size,
+ * htc_idwt53_out_scratch(w)) bytes; work: htc_idwt53_out_work bytes (same
+ * min_samples). Needs the last level at least 2x2. */
+#define HTC_IDWT_STREAM_MIN ((uint64_t)1 << 19) /* 2 MiB of int32: past L2 */
+size_t htc_idwt53_out_work(const HtcRect *res, uint32_t num_levels, uint64_t min_samples);
 int htc_idwt53_out(const HtcTransformDSP *dsp, int32_t *buf, ptrdiff_t stride, const HtcRect *res,
-                   uint32_t num_levels, void *tmp, void *work, uint32_t precision, int is_signed,
-                   int sample_type, void *dst, ptrdiff_t dst_row_stride, uint32_t pixel_stride);
+                   uint32_t num_levels, uint64_t min_samples, void *tmp, void *work,
+                   uint32_t precision, int is_signed, int sample_type, void *dst,
+                   ptrdiff_t dst_row_stride, uint32_t pixel_stride);
 
 /* One level's 1D lifting on a line (the plain C reference, also for the
  * tests): in holds the low samples then the high ones (nl = low count), out
