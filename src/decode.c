@@ -114,6 +114,8 @@ static int put_tile(const HtcStream *s, const HtcDecodeGeom *g, HtcPicture *pic,
     const uint32_t x1 = HTC_MIN(px1, tc->x1), y1 = HTC_MIN(py1, tc->y1);
     if (x0 >= x1 || y0 >= y1)
         return 0;
+    if (tc->written)
+        return 0; /* converted with the last DWT level (decode_tile.c) */
     const HtcPlane *pl = &pic->planes[i];
     const size_t src_off = (size_t)(y0 - tc->y0) * tc->stride + (x0 - tc->x0);
     uint8_t *dst = (uint8_t *)pl->data + (size_t)(y0 - py0) * pl->row_stride +
@@ -189,11 +191,6 @@ int htc_decode(HtcDecoder *d, const HtcStream *s, const HtcDecodeParams *p, HtcP
     rc = htc_decode_geometry(s, p, comps, &g);
     if (rc < 0)
         goto done;
-    int zeroed = 0;
-    rc = htc_picture_setup(s, &g, &d->settings.allocator, pic, 1, &zeroed);
-    if (rc < 0)
-        goto done;
-    pic_ready = 1;
     if (s->ntx == 0 || s->nty == 0 || !s->tiles) {
         rc = htc_fail(ctx, HTC_ECORRUPT, "no tiles");
         goto done;
@@ -208,6 +205,13 @@ int htc_decode(HtcDecoder *d, const HtcStream *s, const HtcDecodeParams *p, HtcP
     for (uint32_t ty = ty0; ty < HTC_MIN(ty1, s->nty); ty++)
         for (uint32_t tx = tx0; tx < HTC_MIN(tx1, s->ntx); tx++)
             missing |= !tile_present(d, s, ty * s->ntx + tx);
+    /* Without missing tiles every sample gets written (a corrupt block is
+     * cleared, a failed decode releases the picture): no zeroed samples. */
+    int zeroed = 0;
+    rc = htc_picture_setup(s, &g, &d->settings.allocator, pic, missing ? 1 : 2, &zeroed);
+    if (rc < 0)
+        goto done;
+    pic_ready = 1;
     if (missing && !zeroed)
         memset(pic->buffer, 0, pic->buffer_size);
     for (uint32_t ty = ty0; ty < HTC_MIN(ty1, s->nty); ty++) {
@@ -215,10 +219,31 @@ int htc_decode(HtcDecoder *d, const HtcStream *s, const HtcDecodeParams *p, HtcP
             const uint32_t ti = ty * s->ntx + tx;
             if (!tile_present(d, s, ti))
                 continue;
-            for (uint32_t c = 0; c < nc; c++)
+            for (uint32_t c = 0; c < nc; c++) {
                 tc[c].needed = 0;
-            for (uint32_t i = 0; i < g.num_out; i++)
-                tc[g.comps[i]].needed = 1;
+                tc[c].out_base = NULL;
+            }
+            for (uint32_t i = 0; i < g.num_out; i++) {
+                HtcTileComp *o = &tc[g.comps[i]];
+                /* a component in one output plane may go straight there */
+                o->out_base = o->needed ? NULL : (uint8_t *)pic->planes[i].data;
+                o->needed = 1;
+                if (o->out_base) {
+                    const HtcComponent *cp = &s->comps[g.comps[i]];
+                    uint32_t px0, py0, px1, py1;
+                    htc_decode_comp_rect(s, &g, g.comps[i], &px0, &py0, &px1, &py1);
+                    o->out_row_stride = pic->planes[i].row_stride;
+                    o->out_pixel_stride = pic->planes[i].pixel_stride;
+                    o->out_bytes = (uint32_t)g.bytes_per_sample;
+                    o->out_x0 = px0;
+                    o->out_y0 = py0;
+                    o->out_w = px1 - px0;
+                    o->out_h = py1 - py0;
+                    o->precision = cp->precision;
+                    o->is_signed = cp->is_signed;
+                    o->sample_type = g.sample_type;
+                }
+            }
             const HtcTile *t = &s->tiles[ti];
             if (p->apply_mct && nc >= 3 && t->cod[0].mct &&
                 (tc[0].needed || tc[1].needed || tc[2].needed))

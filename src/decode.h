@@ -55,7 +55,9 @@ void htc_decode_comp_rect(const HtcStream *s, const HtcDecodeGeom *g, uint32_t c
                           uint32_t *y0, uint32_t *x1, uint32_t *y1);
 /* Fills pic's planes (allocating the plane array, and the samples when
  * alloc_samples and pic->buffer is NULL) (picture.c); *samples_zeroed
- * (may be NULL) says the samples are known to be zero already. */
+ * (may be NULL) says the samples are known to be zero already.
+ * alloc_samples 2: the caller writes every sample, so the samples need not
+ * come as zero pages (calloc clears blocks it reuses from the heap). */
 int htc_picture_setup(const HtcStream *s, const HtcDecodeGeom *g, const HtcAllocator *a,
                       HtcPicture *pic, int alloc_samples, int *samples_zeroed);
 
@@ -68,6 +70,19 @@ typedef struct HtcTileComp {
     ptrdiff_t stride;          /* elements */
     int is_float;
     int needed;
+    /* Offered by the caller (out_base NULL: not offered): the output plane
+     * of this component, whose top-left sample is (out_x0, out_y0) of the
+     * component grid and which spans out_w x out_h samples. When the tile-
+     * component lies inside it, htc_decode_tile may convert the last DWT
+     * level straight into it and sets `written` (else clears it). */
+    uint8_t *out_base;
+    ptrdiff_t out_row_stride;  /* bytes */
+    uint32_t out_pixel_stride; /* samples */
+    uint32_t out_bytes;        /* bytes a sample */
+    uint32_t out_x0, out_y0, out_w, out_h;
+    uint32_t precision;
+    int is_signed, sample_type;
+    int written;
 } HtcTileComp;
 
 /* Decodes tile `tile` into tc[0 .. num_components-1] (those marked needed)

@@ -240,6 +240,18 @@ static void region_needs(int64_t x0, int64_t y0, int64_t x1, int64_t y1, uint32_
     need[0][0] = (NeedRect){ x0, y0, x1, y1 };
 }
 
+/* Whether the last 5/3 level of tile-component o (its rectangle `last`)
+ * may be converted straight into the output plane the caller offered: the
+ * whole tile-component inside the plane, no colour transform after the
+ * DWT, and both sides at least 2 long (htc_idwt53_last_out). */
+static int fuse_output(const HtcTileComp *o, int reversible, int in_mct, const HtcRect *last)
+{
+    return o->out_base && reversible && !in_mct && last->x1 - last->x0 >= 2 &&
+           last->y1 - last->y0 >= 2 && o->x0 >= o->out_x0 && o->y0 >= o->out_y0 &&
+           o->x1 - o->out_x0 <= o->out_w && o->y1 - o->out_y0 <= o->out_h &&
+           o->x1 - o->x0 == last->x1 - last->x0 && o->y1 - o->y0 == last->y1 - last->y0;
+}
+
 int htc_decode_tile(HtcDecoder *d, const HtcStream *s, uint32_t tile, const HtcDecodeParams *p,
                     const HtcDecodeGeom *g, HtcTileComp *tc)
 {
@@ -252,6 +264,7 @@ int htc_decode_tile(HtcDecoder *d, const HtcStream *s, uint32_t tile, const HtcD
         return htc_fail(ctx, HTC_ENOMEM, "component list");
     int rc = 0;
     for (uint32_t c = 0; c < nc; c++) {
+        tc[c].written = 0;
         keep[c] = (uint8_t)(tc[c].needed != 0);
         if (keep[c] && p->reduce > t->cod[c].levels) {
             rc = htc_fail(ctx, HTC_ERANGE, "reduce %u above the %u levels of tile %u component %u",
@@ -363,6 +376,7 @@ done_need:
         goto done;
 
     /* Inverse DWT of every kept component. */
+    const int mct = p->apply_mct && t->cod[0].mct && nc >= 3 && keep[0] && keep[1] && keep[2];
     for (uint32_t c = 0; c < nc; c++) {
         if (!keep[c])
             continue;
@@ -379,17 +393,40 @@ done_need:
             res[r].x1 = rg.x1;
             res[r].y1 = rg.y1;
         }
-        rc = ensure(&d->ctx, &d->dwt_tmp, &d->dwt_tmp_size, htc_idwt_scratch_size(res, levels));
+        const HtcRect *last = &res[levels];
+        const int fuse = fuse_output(&tc[c], t->cod[c].reversible, mct && c < 3, last);
+        size_t tmp_size = htc_idwt_scratch_size(res, levels), work_size = 0;
+        if (fuse) {
+            tmp_size = HTC_MAX(tmp_size, htc_idwt53_out_scratch(last->x1 - last->x0));
+            tmp_size = (tmp_size + 63) & ~(size_t)63;
+            work_size = htc_idwt53_out_work(res, levels, HTC_IDWT_STREAM_MIN);
+        }
+        rc = ensure(&d->ctx, &d->dwt_tmp, &d->dwt_tmp_size, tmp_size + work_size);
         if (rc < 0)
             goto done;
-        if (t->cod[c].reversible)
+        if (fuse) {
+            /* the large levels stream row by row, the last one straight
+             * into the picture */
+            const HtcTileComp *o = &tc[c];
+            uint8_t *dst = o->out_base + (size_t)(o->y0 - o->out_y0) * o->out_row_stride +
+                           (size_t)(o->x0 - o->out_x0) * o->out_pixel_stride * o->out_bytes;
+            rc = htc_idwt53_out(htc_transform_dsp(), o->data, o->stride, res, levels,
+                                HTC_IDWT_STREAM_MIN, d->dwt_tmp,
+                                (uint8_t *)d->dwt_tmp + tmp_size, o->precision, o->is_signed,
+                                o->sample_type, dst, o->out_row_stride, o->out_pixel_stride);
+            if (rc < 0) {
+                rc = htc_fail(ctx, rc, "output conversion of component %u", c);
+                goto done;
+            }
+            tc[c].written = 1;
+        } else if (t->cod[c].reversible)
             htc_idwt53(tc[c].data, tc[c].stride, res, levels, d->dwt_tmp);
         else
             htc_idwt97((float *)tc[c].data, tc[c].stride, res, levels, d->dwt_tmp);
     }
 
     /* Inverse multiple component transform (G.2, G.3) on components 0-2. */
-    if (p->apply_mct && t->cod[0].mct && nc >= 3 && keep[0] && keep[1] && keep[2]) {
+    if (mct) {
         const uint32_t w = tc[0].x1 - tc[0].x0, h = tc[0].y1 - tc[0].y0;
         for (uint32_t c = 1; c < 3; c++)
             if (tc[c].x1 - tc[c].x0 != w || tc[c].y1 - tc[c].y0 != h ||

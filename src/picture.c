@@ -110,7 +110,7 @@ void htc_decode_comp_rect(const HtcStream *s, const HtcDecodeGeom *g, uint32_t c
 /* With the C library, calloc: large pictures come as untouched zero pages,
  * so parts never written (missing tiles, failed decodes) cost nothing.
  * *base gets the 64-byte aligned start. */
-static void *pic_alloc(const HtcAllocator *a, size_t size, uint8_t **base, int *zeroed)
+static void *pic_alloc(const HtcAllocator *a, size_t size, int want_zero, uint8_t **base, int *zeroed)
 {
     if (a && a->alloc) {
         *zeroed = 0;
@@ -119,8 +119,11 @@ static void *pic_alloc(const HtcAllocator *a, size_t size, uint8_t **base, int *
     }
     if (size > SIZE_MAX - 64)
         return NULL;
-    uint8_t *p = calloc(1, size + 64);
-    *zeroed = 1;
+    /* calloc only when zeros may be wanted: once glibc serves a large
+     * block from its heap (after a first one was freed it raises its mmap
+     * threshold), calloc clears it, a 29 MB memset for a mammogram. */
+    uint8_t *p = want_zero ? calloc(1, size + 64) : malloc(size + 64);
+    *zeroed = want_zero;
     *base = p ? (uint8_t *)(((uintptr_t)p + 63) & ~(uintptr_t)63) : NULL;
     return p;
 }
@@ -171,7 +174,8 @@ int htc_picture_setup(const HtcStream *s, const HtcDecodeGeom *g, const HtcAlloc
                         (unsigned long long)total);
     uint8_t *block = NULL;
     int zeroed = 0;
-    void *ref = pic_alloc(a, planes_bytes + (own_samples ? (size_t)total : 0), &block, &zeroed);
+    void *ref = pic_alloc(a, planes_bytes + (own_samples ? (size_t)total : 0), alloc_samples != 2,
+                          &block, &zeroed);
     if (!ref)
         return htc_fail(ctx, HTC_ENOMEM, "picture of %llu bytes", (unsigned long long)total);
     pic->planes = (HtcPlane *)block;

@@ -52,25 +52,32 @@ void htc_ht_dsp_init(HtcHtDSP *dsp, uint32_t flags)
     flags &= htc_cpu_flags_raw();
     if (flags & HTC_CPU_AVX2)
         dsp->magsgn_row = htc_ht_magsgn_row_avx2;
+    if ((flags & HTC_CPU_AVX2) && (flags & HTC_CPU_AVX512))
+        dsp->magsgn_row = htc_ht_magsgn_row_avx512;
 #else
     (void)flags;
 #endif
 }
 
-/* One table per combination of the ISA bits that matter here. */
-static HtcHtDSP tables[2];
+/* One table per combination of the ISA bits that matter here: none, AVX2,
+ * AVX2 + AVX-512. */
+static HtcHtDSP tables[3];
 static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
 
 static void init_tables(void)
 {
     htc_ht_dsp_init(&tables[0], 0);
     htc_ht_dsp_init(&tables[1], HTC_CPU_AVX2);
+    htc_ht_dsp_init(&tables[2], HTC_CPU_AVX2 | HTC_CPU_AVX512);
 }
 
 const HtcHtDSP *htc_ht_dsp_for(uint32_t cpu_mask)
 {
     pthread_once(&tables_once, init_tables);
-    return &tables[(htc_cpu_flags() & cpu_mask & HTC_CPU_AVX2) ? 1 : 0];
+    const uint32_t f = htc_cpu_flags() & cpu_mask;
+    if (!(f & HTC_CPU_AVX2))
+        return &tables[0];
+    return &tables[(f & HTC_CPU_AVX512) ? 2 : 1];
 }
 
 const HtcHtDSP *htc_ht_dsp(void) { return htc_ht_dsp_for(HTC_CPU_ALL); }

@@ -28,6 +28,9 @@ HTC_HD void htc_ht_magsgn_row_c(const uint8_t *ms, size_t *pos, const uint16_t *
 void htc_ht_magsgn_row_avx2(const uint8_t *ms, size_t *pos, const uint16_t *q, const uint8_t *U,
                             uint32_t nq, uint32_t p, int32_t *o, ptrdiff_t stride, uint32_t w,
                             uint32_t yin, uint32_t *vb);
+void htc_ht_magsgn_row_avx512(const uint8_t *ms, size_t *pos, const uint16_t *q, const uint8_t *U,
+                              uint32_t nq, uint32_t p, int32_t *o, ptrdiff_t stride, uint32_t w,
+                              uint32_t yin, uint32_t *vb);
 #endif
 
 /* Fills dsp for these HTC_CPU_* flags (and what this machine has). */

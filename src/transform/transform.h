@@ -125,6 +125,39 @@ void htc_idwt97_level_h(const HtcTransformDSP *dsp, float *buf, ptrdiff_t stride
 void htc_idwt97_level_v(const HtcTransformDSP *dsp, float *buf, ptrdiff_t stride,
                         const HtcRect *rect, uint32_t col0, uint32_t col1, void *tmp);
 
+/* The last level of a 5/3 inverse DWT (rect = res[num_levels], levels
+ * before it done in buf) fused with htc_convert_i32_with of the whole
+ * result (w x h samples into dst, as that function says): the same output
+ * as htc_idwt53_level_h + htc_idwt53_level_v + the conversion, without
+ * writing buf (dwt_stream.c). Needs w >= 2 and h >= 2 (else HTC_EINVAL,
+ * nothing written) and tmp of htc_idwt53_out_scratch(w) bytes. */
+size_t htc_idwt53_out_scratch(uint32_t w);
+int htc_idwt53_last_out(const HtcTransformDSP *dsp, const int32_t *buf, ptrdiff_t stride,
+                        const HtcRect *rect, void *tmp, uint32_t precision, int is_signed,
+                        int sample_type, void *dst, ptrdiff_t dst_row_stride, uint32_t pixel_stride);
+/* The same with the LL band of the level read from ll (ll_stride) instead
+ * of buf; and one level into dst (int32, dst_stride) instead of the output. */
+int htc_idwt53_last_out_ll(const HtcTransformDSP *dsp, const int32_t *buf, ptrdiff_t stride,
+                           const int32_t *ll, ptrdiff_t ll_stride, const HtcRect *rect, void *tmp,
+                           uint32_t precision, int is_signed, int sample_type, void *dst,
+                           ptrdiff_t dst_row_stride, uint32_t pixel_stride);
+int htc_idwt53_level_into(const HtcTransformDSP *dsp, const int32_t *buf, ptrdiff_t stride,
+                          const int32_t *ll, ptrdiff_t ll_stride, const HtcRect *rect, void *tmp,
+                          int32_t *dst, ptrdiff_t dst_stride);
+/* All num_levels levels with the output conversion of the last (as
+ * htc_idwt53_with + htc_convert_i32_with): the levels below the last of at
+ * least min_samples samples (and those above them) are streamed too, each
+ * into a work buffer the next one reads its LL band from; the smaller ones
+ * are undone in place in buf. tmp: max(htc_idwt_scratch_size,
+ * htc_idwt53_out_scratch(w)) bytes; work: htc_idwt53_out_work bytes (same
+ * min_samples). Needs the last level at least 2x2. */
+#define HTC_IDWT_STREAM_MIN ((uint64_t)1 << 19) /* 2 MiB of int32: past L2 */
+size_t htc_idwt53_out_work(const HtcRect *res, uint32_t num_levels, uint64_t min_samples);
+int htc_idwt53_out(const HtcTransformDSP *dsp, int32_t *buf, ptrdiff_t stride, const HtcRect *res,
+                   uint32_t num_levels, uint64_t min_samples, void *tmp, void *work,
+                   uint32_t precision, int is_signed, int sample_type, void *dst,
+                   ptrdiff_t dst_row_stride, uint32_t pixel_stride);
+
 /* One level's 1D lifting on a line (the plain C reference, also for the
  * tests): in holds the low samples then the high ones (nl = low count), out
  * (not in) gets the interleaved result; odd says the first output sample is

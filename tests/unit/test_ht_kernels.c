@@ -91,12 +91,16 @@ static uint8_t scratch[HTC_BLOCK_SCRATCH_SIZE];
 int main(void)
 {
     HtcHtDSP c, isa[2];
-    const char *isa_name[2] = {"avx2", NULL};
+    const char *isa_name[2] = {"avx2", "avx512"};
     uint32_t nisa = 0;
     htc_ht_dsp_init(&c, 0);
     if (htc_cpu_flags_raw() & HTC_CPU_AVX2) {
         htc_ht_dsp_init(&isa[nisa], HTC_CPU_AVX2);
         nisa++;
+        if (htc_cpu_flags_raw() & HTC_CPU_AVX512) {
+            htc_ht_dsp_init(&isa[nisa], HTC_CPU_AVX2 | HTC_CPU_AVX512);
+            nisa++;
+        }
     }
     if (!nisa)
         printf("test_ht_kernels: no AVX2 on this CPU, only the C kernels run\n");
