@@ -50,17 +50,24 @@ void htc_tagtree_reset(HtcTagTree *t)
     }
 }
 
-int htc_tagtree_decode(HtcTagTree *t, uint32_t leaf, uint32_t threshold, HtcBitFn bit,
-                       void *reader)
+/* The nodes from the leaf up to the root (path[depth - 1]); at most 32
+ * levels for 2^32 leaves. */
+static int path_to(const HtcTagTree *t, uint32_t leaf, uint32_t path[40])
 {
-    /* Path from the root down to the leaf (at most 32 levels for 2^32 leaves). */
-    uint32_t path[40];
     int depth = 0;
     uint32_t n = leaf;
     while (n != UINT32_MAX && depth < 40) {
         path[depth++] = n;
         n = t->nodes[n].parent;
     }
+    return depth;
+}
+
+int htc_tagtree_decode(HtcTagTree *t, uint32_t leaf, uint32_t threshold, HtcBitFn bit,
+                       void *reader)
+{
+    uint32_t path[40];
+    const int depth = path_to(t, leaf, path);
     uint32_t low = 0;
     for (int i = depth - 1; i >= 0; i--) {
         HtcTagNode *node = &t->nodes[path[i]];
@@ -90,12 +97,7 @@ int64_t htc_tagtree_value(HtcTagTree *t, uint32_t leaf, uint32_t limit, HtcBitFn
      * come only once its parent is known), but walks the path once per
      * threshold: most of tier 2's time on large precincts. */
     uint32_t path[40];
-    int depth = 0;
-    uint32_t n = leaf;
-    while (n != UINT32_MAX && depth < 40) {
-        path[depth++] = n;
-        n = t->nodes[n].parent;
-    }
+    const int depth = path_to(t, leaf, path);
     const uint64_t cap = (uint64_t)limit + 1;
     uint32_t low = 0;
     for (int i = depth - 1; i >= 0; i--) {
