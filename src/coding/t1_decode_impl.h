@@ -41,8 +41,14 @@
 
 /* HTC_HD: src/cuda/gpu_t1.cuh compiles this file for the GPU too. */
 #if defined(__CUDACC__)
+/* on the GPU the calls the CPU keeps apart (so that gcc holds the coder in
+ * registers) cost more than they give: inlined there unless asked not to */
 #define T1_INLINE static __forceinline__ HTC_HD
+#ifdef HTC_T1_GPU_NOINLINE
 #define T1_NOINLINE static __noinline__ HTC_HD
+#else
+#define T1_NOINLINE static inline HTC_HD
+#endif
 #elif defined(__GNUC__)
 #define T1_INLINE static inline __attribute__((always_inline))
 #define T1_NOINLINE static __attribute__((noinline))
