@@ -362,6 +362,23 @@ __global__ void k_idwt_v(const GpuDwtDesc *descs, int32_t *buf, const int32_t *t
         gpu_idwt53_stream(tmp + o, d.stride, buf + o, d.stride, d.h, d.yodd);
 }
 
+/* The byte pool from the raw codestreams, a warp a run (runs are a few
+ * hundred bytes to a few KB: a warp's byte loads read whole sectors). */
+__global__ void __launch_bounds__(256) k_gather(const GpuGather *ops, uint32_t n, const uint8_t *raw,
+                                                uint8_t *pool)
+{
+    const uint32_t lane = threadIdx.x & 31;
+    const uint32_t i = blockIdx.x * 8 + (threadIdx.x >> 5);
+    if (i >= n)
+        return;
+    const GpuGather g = ops[i];
+    const uint8_t *src = raw + g.src;
+    uint8_t *dst = pool + g.dst;
+    const uint32_t total = g.len + g.pad;
+    for (uint32_t b = lane; b < total; b += 32)
+        dst[b] = b < g.len ? src[b] : 0;
+}
+
 __global__ void k_mct(const GpuMctDesc *descs, int32_t *arena)
 {
     const GpuMctDesc d = descs[blockIdx.y];
@@ -448,6 +465,10 @@ __global__ void k_convert(const GpuCvtDesc *descs, const int32_t *arena)
 #define GPU_CHUNK_BYTES ((size_t)64 << 20)
 #endif
 #define GPU_MAX_PARTS 64
+/* Bytes of a chunk's codestreams per host copy and DMA: large enough for
+ * full link speed (1 MB: 47 GB/s pinned on the H100 machine), small enough
+ * to spread one image over the threads. */
+#define GPU_RAW_PIECE ((size_t)1 << 20)
 #define GPU_ALIGN(x) (((x) + 255) & ~(size_t)255)
 
 /* A growable array on the host. */
@@ -537,36 +558,24 @@ typedef struct ItemState {
     uint32_t part;             /* the plan part that planned it */
     size_t staging_off;        /* host output: its place in the chunk's staging buffer */
     size_t first_job, num_jobs; /* its jobs in the chunk's table */
+    size_t raw_off;            /* its bytes in the slot's raw buffer */
 } ItemState;
 
-/* One run of a code-block's bytes for the pinned pool, copied after the
- * plan (spread over all threads by bytes, so one large image's 7 MB do not
- * sit on the one thread that planned it). */
-typedef struct CopyOp {
-    const uint8_t *src;        /* in the item's codestream */
-    uint64_t dst;              /* in the part's pool */
-    uint64_t at;               /* bytes of the part's runs before this one */
-    uint32_t len;
-    uint32_t pad;              /* zero bytes after it (a block's last run: HTC_BLOCK_PAD and alignment) */
-} CopyOp;
-
 /* One host thread's share of a chunk's plan: the items it took, planned
- * into its own vectors and its own pinned byte pool, with offsets relative
- * to its share; sealing adds the shares' prefixes. Kept between chunks. */
+ * into its own vectors, with pool, arena and table offsets relative to its
+ * share; sealing adds the shares' prefixes. Kept between chunks. */
 typedef struct PlanPart {
     HtcDecoder *d;             /* the GPU decoder (read only here) */
     HtcDecoder *cpu;           /* this part's CPU decoder for fallbacks */
     int device;                /* the CUDA device this share is planned for */
     HtcJobTable jt;
-    Vec gjobs, levels, mcts, cvts, copies;
-    PinBuf pin;
-    size_t pinned_used;
-    size_t copy_bytes;         /* sum of the copies' lengths */
+    Vec gjobs, levels, mcts, cvts, gathers;
+    size_t pool_used;          /* bytes of the device pool its blocks take */
     size_t arena_elems, staging;
     uint32_t max_levels;
     int has_t1;                /* Part 1 blocks planned: the chunk's scratch is GPU_T1_SCRATCH a job */
     /* prefixes in the chunk, at sealing */
-    size_t job0, pool0, arena0, staging0, mct0, cvt0, copy0;
+    size_t job0, pool0, arena0, staging0, mct0, cvt0, gather0;
 } PlanPart;
 
 /* One slot of the pipeline: a chunk's host plan, device buffers and stream. */
@@ -584,9 +593,10 @@ typedef struct Slot {
     size_t index;              /* its number in the batch */
     uint32_t np;               /* plan parts used */
     PlanPart parts[GPU_MAX_PARTS];
-    DevBuf pool, tabs, status, scratch, arena, tmp, staging;
-    PinBuf htabs, hstatus, hstaging;
-    size_t nj, pool_bytes, staging_bytes, copy_bytes;
+    DevBuf raw, pool, tabs, status, scratch, arena, tmp, staging;
+    PinBuf hraw, htabs, hstatus, hstaging;
+    size_t raw_bytes;          /* the chunk's codestreams, back to back */
+    size_t nj, pool_bytes, staging_bytes, ngather;
     size_t scratch_size;       /* per job: GPU_HT_SCRATCH, or GPU_T1_SCRATCH with Part 1 blocks */
     int has_t1;
     double plan_ms, submit_ms;
@@ -731,13 +741,11 @@ extern "C" void htc_gpu_free(void *p)
 
 static void part_free(PlanPart *pp)
 {
-    if (pp->pin.p)
-        cudaFreeHost(pp->pin.p);
     free(pp->gjobs.p);
     free(pp->levels.p);
     free(pp->mcts.p);
     free(pp->cvts.p);
-    free(pp->copies.p);
+    free(pp->gathers.p);
     if (pp->cpu)
         htc_decoder_close(&pp->cpu);
     if (pp->d)
@@ -755,11 +763,11 @@ static void slot_free(Slot *s)
 {
     if (s->stream)
         cudaStreamSynchronize(s->stream);
-    DevBuf *bufs[] = { &s->pool, &s->tabs, &s->status, &s->scratch, &s->arena, &s->tmp, &s->staging };
+    DevBuf *bufs[] = { &s->raw, &s->pool, &s->tabs, &s->status, &s->scratch, &s->arena, &s->tmp, &s->staging };
     for (size_t i = 0; i < sizeof(bufs) / sizeof(bufs[0]); i++)
         if (bufs[i]->p)
             cudaFree(bufs[i]->p);
-    PinBuf *pins[] = { &s->htabs, &s->hstatus, &s->hstaging };
+    PinBuf *pins[] = { &s->hraw, &s->htabs, &s->hstatus, &s->hstaging };
     for (size_t i = 0; i < sizeof(pins) / sizeof(pins[0]); i++)
         if (pins[i]->p)
             cudaFreeHost(pins[i]->p);
@@ -827,7 +835,7 @@ static GpuState *gpu_state(HtcDecoder *d, uint32_t k, int *rc)
             pp->levels.elem = sizeof(LevelDesc);
             pp->mcts.elem = sizeof(GpuMctDesc);
             pp->cvts.elem = sizeof(GpuCvtDesc);
-            pp->copies.elem = sizeof(CopyOp);
+            pp->gathers.elem = sizeof(GpuGather);
             htc_job_table_init(&pp->jt);
         }
     }
@@ -901,8 +909,11 @@ static int tile_complete(const HtcDecoder *d, const HtcStream *s, uint32_t ti)
 /* Plans one tile of one item: tier 2, its jobs and their bytes, its
  * tile-component areas, DWT levels, colour transform and output areas.
  * HTC_EUNSUPPORTED sends the item to the CPU path. */
+/* raw_cs: where the item's codestream starts in the slot's raw bytes;
+ * cs_avail: its bytes there from that point. */
 static int plan_tile(PlanPart *pl, const HtcStream *s, const HtcDecodeParams *p, const HtcDecodeGeom *geo,
-                     const HtcPicture *pic, uint8_t *out_base, int staged, uint32_t ti)
+                     const HtcPicture *pic, uint8_t *out_base, int staged, uint32_t ti, uint64_t raw_cs,
+                     size_t cs_avail)
 {
     const HtcContext *ctx = &s->ctx;
     const HtcTile *t = &s->tiles[ti];
@@ -989,29 +1000,25 @@ static int plan_tile(PlanPart *pl, const HtcStream *s, const HtcDecodeParams *p,
             return HTC_EUNSUPPORTED;
         pl->has_t1 |= !j->is_ht;
         const size_t need = ((size_t)j->data_length + HTC_BLOCK_PAD + 15) & ~(size_t)15;
-        if (pin_reserve(&pl->pin, pl->pinned_used + need, pl->pinned_used, (size_t)4 << 20) < 0)
-            return htc_fail(ctx, HTC_ENOMEM, "pinned pool of %zu bytes", pl->pinned_used + need);
         size_t o = 0;
         for (uint32_t q = 0; q < j->num_chunks; q++) {
             const HtcChunk *ch = &jt->chunks[j->first_chunk + q];
             if (!ch->length)
                 continue;
-            CopyOp *op = (CopyOp *)vec_add(&pl->copies);
+            if (ch->offset > cs_avail || ch->length > cs_avail - ch->offset)
+                return HTC_EUNSUPPORTED; /* not in the bytes that went to the device */
+            GpuGather *op = (GpuGather *)vec_add(&pl->gathers);
             if (!op)
                 return htc_fail(ctx, HTC_ENOMEM, "GPU plan");
-            op->src = s->cs + ch->offset;
-            op->dst = pl->pinned_used + o;
-            op->at = pl->copy_bytes;
+            op->src = raw_cs + ch->offset;
+            op->dst = pl->pool_used + o;
             op->len = ch->length;
             op->pad = 0;
-            pl->copy_bytes += ch->length;
             o += ch->length;
         }
         if (o != j->data_length || !o)
             return HTC_EUNSUPPORTED; /* chunks that do not add up: the CPU path judges the item */
-        /* Zeroed with the copy, by the thread that writes the run's end
-         * (not here: a store into a line nobody has touched yet). */
-        ((CopyOp *)pl->copies.p)[pl->copies.n - 1].pad = (uint32_t)(need - j->data_length);
+        ((GpuGather *)pl->gathers.p)[pl->gathers.n - 1].pad = (uint32_t)(need - j->data_length);
         GpuJob *gj = (GpuJob *)vec_add(&pl->gjobs);
         if (!gj)
             return htc_fail(ctx, HTC_ENOMEM, "GPU plan");
@@ -1019,8 +1026,8 @@ static int plan_tile(PlanPart *pl, const HtcStream *s, const HtcDecodeParams *p,
          * padding zero: the table goes to the device as bytes). */
         GpuJob job;
         memset(&job, 0, sizeof(job));
-        job.data_off = pl->pinned_used;
-        pl->pinned_used += need;
+        job.data_off = pl->pool_used;
+        pl->pool_used += need;
         const uint32_t stride = tg[j->comp].x1 - tg[j->comp].x0;
         job.coef_off = tco[j->comp] + (uint64_t)j->out_y * stride + j->out_x;
         job.stride = stride;
@@ -1146,6 +1153,11 @@ static int cpu_item(PlanPart *pp, ItemState *st, HtcBatchItem *it, void *caller_
 }
 
 /* Parses, lays out and plans one item into pp (or decodes it on the CPU). */
+static size_t item_bytes(const HtcBatchItem *it)
+{
+    return it->stream ? it->stream->cs_size : it->size;
+}
+
 static void plan_item(PlanPart *pp, HtcBatchItem *it, ItemState *is)
 {
     HtcDecoder *d = pp->d;
@@ -1213,15 +1225,24 @@ static void plan_item(PlanPart *pp, HtcBatchItem *it, ItemState *is)
             out_base = (uint8_t *)(uintptr_t)is->staging_off; /* made an address at sealing */
         }
         const size_t j0 = pp->gjobs.n, l0 = pp->levels.n, m0 = pp->mcts.n, c0 = pp->cvts.n;
-        const size_t a0 = pp->arena_elems, p0 = pp->pinned_used, o0 = pp->copies.n, b0 = pp->copy_bytes;
+        const size_t a0 = pp->arena_elems, p0 = pp->pool_used, o0 = pp->gathers.n;
         const uint32_t ml0 = pp->max_levels;
         is->first_job = j0;
         const HtcStream *s = is->s;
+        /* The codestream inside the item's bytes, as they lie in the raw
+         * buffer (a wrapper's codestream is a part of them). */
+        const uint8_t *base = it->stream ? it->stream->cs : (const uint8_t *)it->data;
+        const size_t size = item_bytes(it);
+        const int inside = s->cs >= base && (size_t)(s->cs - base) <= size;
+        const size_t cs_at = inside ? (size_t)(s->cs - base) : 0;
+        if (!inside)
+            irc = HTC_EUNSUPPORTED;
         const uint32_t tx0 = (geo.gx0 - s->tx0) / s->tw, tx1 = (geo.gx1 - 1 - s->tx0) / s->tw + 1;
         const uint32_t ty0 = (geo.gy0 - s->ty0) / s->th, ty1 = (geo.gy1 - 1 - s->ty0) / s->th + 1;
         for (uint32_t ty = ty0; ty < HTC_MIN(ty1, s->nty) && irc >= 0; ty++)
             for (uint32_t tx = tx0; tx < HTC_MIN(tx1, s->ntx) && irc >= 0; tx++)
-                irc = plan_tile(pp, s, is->p, &geo, pic, out_base, !is->device_out, ty * s->ntx + tx);
+                irc = plan_tile(pp, s, is->p, &geo, pic, out_base, !is->device_out, ty * s->ntx + tx,
+                                is->raw_off + cs_at, size - cs_at);
         if (irc >= 0) {
             is->gpu = 1;
             is->num_jobs = pp->gjobs.n - j0;
@@ -1233,9 +1254,8 @@ static void plan_item(PlanPart *pp, HtcBatchItem *it, ItemState *is)
         pp->mcts.n = m0;
         pp->cvts.n = c0;
         pp->arena_elems = a0;
-        pp->pinned_used = p0;
-        pp->copies.n = o0;
-        pp->copy_bytes = b0;
+        pp->pool_used = p0;
+        pp->gathers.n = o0;
         pp->max_levels = ml0;
         if (!is->device_out)
             pp->staging = is->staging_off;
@@ -1283,6 +1303,9 @@ typedef struct Batch {
     size_t f0, f1;             /* its old chunk, to finish (none when equal) */
     size_t p0, p1;             /* the new chunk, to plan into its parts */
     size_t next;               /* the next item of the new chunk to plan (atomic) */
+    size_t raw_next;           /* the next piece of its raw bytes to copy (atomic) */
+    size_t raw_pieces;
+    int raw_err;               /* a piece's copy to the device failed (atomic) */
     int rc;                    /* the call's status: the first whole-chunk failure */
     int timing;
     uint32_t threads;          /* host threads for this batch */
@@ -1426,6 +1449,40 @@ static void finish_item(Batch *b, Slot *s, size_t i)
 /* A pass of the pool over a slot: task k finishes its share of the old
  * chunk, then plans items of the new chunk (taken one at a time, so the
  * shares even out) into part k. */
+/* Pieces of the new chunk's raw bytes, taken one at a time: each copied
+ * from its items' codestreams into the slot's pinned raw buffer and sent
+ * on to the device at once, so the copies overlap the plan. */
+static void raw_copy(Batch *b, Slot *s)
+{
+    for (;;) {
+        const size_t q = __atomic_fetch_add(&b->raw_next, 1, __ATOMIC_RELAXED);
+        if (q >= b->raw_pieces)
+            return;
+        const size_t lo = q * GPU_RAW_PIECE, hi = HTC_MIN(lo + GPU_RAW_PIECE, s->raw_bytes);
+        size_t l = b->p0, r = b->p1;
+        while (l < r) { /* the first item that ends after lo */
+            const size_t m = l + (r - l) / 2;
+            if (b->st[m].raw_off + item_bytes(&b->items[m]) <= lo)
+                l = m + 1;
+            else
+                r = m;
+        }
+        for (size_t i = l; i < b->p1 && b->st[i].raw_off < hi; i++) {
+            const HtcBatchItem *it = &b->items[i];
+            const uint8_t *src = it->stream ? it->stream->cs : (const uint8_t *)it->data;
+            const size_t at = b->st[i].raw_off, end = at + item_bytes(it);
+            const size_t x0 = HTC_MAX(lo, at), x1 = HTC_MIN(hi, end);
+            if (x1 > x0)
+                memcpy(s->hraw.p + x0, src + (x0 - at), x1 - x0);
+        }
+        if (cudaMemcpyAsync((uint8_t *)s->raw.p + lo, s->hraw.p + lo, hi - lo, cudaMemcpyHostToDevice, s->stream) !=
+            cudaSuccess) {
+            cudaGetLastError();
+            __atomic_store_n(&b->raw_err, 1, __ATOMIC_RELAXED);
+        }
+    }
+}
+
 static void chunk_task(void *arg, uint32_t k, uint32_t nk)
 {
     Batch *b = (Batch *)arg;
@@ -1436,10 +1493,14 @@ static void chunk_task(void *arg, uint32_t k, uint32_t nk)
             finish_item(b, s, i);
     }
     if (b->p1 > b->p0 && k < s->np) {
+        /* With every thread planning, the copies go first: the device has
+         * the bytes sooner. With spare threads, those copy meanwhile. */
+        if (s->np == nk)
+            raw_copy(b, s);
         PlanPart *pp = &s->parts[k];
-        pp->gjobs.n = pp->levels.n = pp->mcts.n = pp->cvts.n = pp->copies.n = 0;
+        pp->gjobs.n = pp->levels.n = pp->mcts.n = pp->cvts.n = pp->gathers.n = 0;
         pp->has_t1 = 0;
-        pp->pinned_used = pp->arena_elems = pp->staging = pp->copy_bytes = 0;
+        pp->pool_used = pp->arena_elems = pp->staging = 0;
         pp->max_levels = 0;
         for (;;) {
             const size_t i = __atomic_fetch_add(&b->next, 1, __ATOMIC_RELAXED);
@@ -1449,76 +1510,52 @@ static void chunk_task(void *arg, uint32_t k, uint32_t nk)
             plan_item(pp, &b->items[i], &b->st[i]);
         }
     }
+    raw_copy(b, s);
 }
 
 /* Offsets of the chunk's tables in the slot's one table buffer. */
 typedef struct TabLayout {
-    size_t dwt, mct, cvt, total;
+    size_t dwt, mct, cvt, gat, total;
 } TabLayout;
 
-static TabLayout tab_layout(size_t nj, size_t nl, size_t nm, size_t ncv)
+static TabLayout tab_layout(size_t nj, size_t nl, size_t nm, size_t ncv, size_t ng)
 {
     TabLayout t;
     t.dwt = GPU_ALIGN(nj * sizeof(GpuJob));
     t.mct = t.dwt + GPU_ALIGN(nl * sizeof(GpuDwtDesc));
     t.cvt = t.mct + GPU_ALIGN(nm * sizeof(GpuMctDesc));
-    t.total = t.cvt + GPU_ALIGN(ncv * sizeof(GpuCvtDesc));
+    t.gat = t.cvt + GPU_ALIGN(ncv * sizeof(GpuCvtDesc));
+    t.total = t.gat + GPU_ALIGN(ng * sizeof(GpuGather));
     return t;
 }
 
-/* Share k of nk of the chunk's byte copies into the parts' pinned pools:
- * the bytes [total * k / nk, total * (k + 1) / nk) of all parts' runs in
- * order, cut inside a run where a share ends. */
-static void copy_share(Slot *s, uint32_t k, uint32_t nk)
-{
-    const size_t total = s->copy_bytes;
-    const size_t lo = total * k / nk, hi = total * (k + 1) / nk;
-    for (uint32_t q = 0; q < s->np && lo < hi; q++) {
-        PlanPart *pp = &s->parts[q];
-        const size_t p_lo = pp->copy0, p_hi = pp->copy0 + pp->copy_bytes;
-        if (p_hi <= lo || p_lo >= hi)
-            continue;
-        const size_t a = HTC_MAX(lo, p_lo) - p_lo, e = HTC_MIN(hi, p_hi) - p_lo;
-        const CopyOp *op = (const CopyOp *)pp->copies.p;
-        size_t l = 0, r = pp->copies.n;
-        while (l < r) { /* the first run that ends after a */
-            const size_t m = l + (r - l) / 2;
-            if (op[m].at + op[m].len <= a)
-                l = m + 1;
-            else
-                r = m;
-        }
-        for (size_t i = l; i < pp->copies.n && op[i].at < e; i++) {
-            const size_t end = (size_t)op[i].at + op[i].len;
-            const size_t x0 = HTC_MAX(a, (size_t)op[i].at), x1 = HTC_MIN(e, end);
-            uint8_t *d = pp->pin.p + op[i].dst;
-            memcpy(d + (x0 - op[i].at), op[i].src + (x0 - op[i].at), x1 - x0);
-            if (x1 == end && op[i].pad)
-                memset(d + op[i].len, 0, op[i].pad);
-        }
-    }
-}
-
-/* Sealing, task k: its share of the byte copies; and for k < np, part k's
- * offsets made chunk-wide (and staged outputs device addresses), its jobs,
- * colour and output descriptors written into the slot's pinned table, its
- * items' job and staging places moved. */
+/* Sealing, task k < np: part k's offsets made chunk-wide (and staged
+ * outputs device addresses), its jobs, gathers, colour and output
+ * descriptors written into the slot's pinned table, its items' job and
+ * staging places moved. */
 static void seal_task(void *arg, uint32_t k, uint32_t nk)
 {
+    (void)nk;
     Batch *b = (Batch *)arg;
     Slot *s = b->slot;
-    copy_share(s, k, nk);
     if (k >= s->np)
         return;
     PlanPart *pp = &s->parts[k];
-    size_t nj = 0, nl = 0, nm = 0, ncv = 0;
+    size_t nj = 0, nl = 0, nm = 0, ncv = 0, ng = 0;
     for (uint32_t q = 0; q < s->np; q++) {
         nj += s->parts[q].gjobs.n;
         nl += s->parts[q].levels.n;
         nm += s->parts[q].mcts.n;
         ncv += s->parts[q].cvts.n;
+        ng += s->parts[q].gathers.n;
     }
-    const TabLayout t = tab_layout(nj, nl, nm, ncv);
+    const TabLayout t = tab_layout(nj, nl, nm, ncv, ng);
+    GpuGather *gd = (GpuGather *)(s->htabs.p + t.gat) + pp->gather0;
+    const GpuGather *pg = (const GpuGather *)pp->gathers.p;
+    for (size_t q = 0; q < pp->gathers.n; q++) {
+        gd[q] = pg[q];
+        gd[q].dst += pp->pool0;
+    }
     GpuJob *jobs = (GpuJob *)s->htabs.p + pp->job0;
     const GpuJob *gj = (const GpuJob *)pp->gjobs.p;
     for (size_t q = 0; q < pp->gjobs.n; q++) {
@@ -1560,15 +1597,15 @@ static void chunk_submit(Batch *b, Slot *s)
 {
     s->submitted = s->ran = s->fail = 0;
     s->fail_msg[0] = 0;
-    size_t nj = 0, pool = 0, arena = 0, staging = 0, nl = 0, nm = 0, ncv = 0, copy = 0;
+    size_t nj = 0, pool = 0, arena = 0, staging = 0, nl = 0, nm = 0, ncv = 0, ng = 0;
     uint32_t out_rows = 1; /* rows of the tallest colour or output area */
     uint32_t max_levels = 0;
     s->has_t1 = 0;
     for (uint32_t k = 0; k < s->np; k++) {
         PlanPart *pp = &s->parts[k];
         s->has_t1 |= pp->has_t1;
-        pp->copy0 = copy;
-        copy += pp->copy_bytes;
+        pp->gather0 = ng;
+        ng += pp->gathers.n;
         pp->job0 = nj;
         pp->pool0 = pool;
         pp->arena0 = arena;
@@ -1576,7 +1613,7 @@ static void chunk_submit(Batch *b, Slot *s)
         pp->mct0 = nm;
         pp->cvt0 = ncv;
         nj += pp->gjobs.n;
-        pool += pp->pinned_used;
+        pool += pp->pool_used;
         arena += pp->arena_elems;
         staging += pp->staging;
         nl += pp->levels.n;
@@ -1590,19 +1627,23 @@ static void chunk_submit(Batch *b, Slot *s)
     }
     s->nj = nj;
     s->scratch_size = s->has_t1 ? GPU_T1_SCRATCH : GPU_HT_SCRATCH;
-    s->copy_bytes = copy;
+    s->ngather = ng;
     s->pool_bytes = pool;
     s->staging_bytes = staging;
     if (nj == 0 && ncv == 0)
         return; /* nothing for the GPU in this chunk */
     char msg[160];
-    if (nj > UINT32_MAX) {
+    if (nj > UINT32_MAX || ng > UINT32_MAX) {
         slot_fail(b, s, HTC_ERANGE, "GPU chunk of more than 2^32 code-blocks");
+        return;
+    }
+    if (__atomic_load_n(&b->raw_err, __ATOMIC_RELAXED)) {
+        slot_fail(b, s, HTC_EDEVICE, "GPU batch: copying the codestreams to the device failed");
         return;
     }
     /* 1. Buffers. The slot's previous chunk is finished: nothing of the
      * slot is in use on the device. Host outputs land in a staging area. */
-    const TabLayout t = tab_layout(nj, nl, nm, ncv);
+    const TabLayout t = tab_layout(nj, nl, nm, ncv, ng);
     const size_t arena_bytes = (arena ? arena : 1) * sizeof(int32_t);
     struct {
         DevBuf *b;
@@ -1633,12 +1674,9 @@ static void chunk_submit(Batch *b, Slot *s)
         slot_fail(b, s, HTC_ENOMEM, msg);
         return;
     }
-    /* 2. Sealing and the byte copies, on the pool (the copies on as many
-     * threads as there are quarter megabytes, up to the batch's threads);
-     * then the DWT levels grouped by level (counting sort, parts in order)
-     * into the table. */
-    const uint32_t ncopy = (uint32_t)HTC_MIN((size_t)b->threads, copy / ((size_t)256 << 10) + 1);
-    pool_run(&b->g->pool, HTC_MAX(s->np, ncopy), seal_task, b);
+    /* 2. Sealing, on the pool; then the DWT levels grouped by level
+     * (counting sort, parts in order) into the table. */
+    pool_run(&b->g->pool, s->np, seal_task, b);
     size_t start[HTC_MAX_LEVELS + 2] = { 0 };
     uint32_t max_w[HTC_MAX_LEVELS + 2] = { 0 }, max_h[HTC_MAX_LEVELS + 2] = { 0 };
     uint8_t max_is97[HTC_MAX_LEVELS + 2] = { 0 };
@@ -1684,14 +1722,16 @@ static void chunk_submit(Batch *b, Slot *s)
     cudaError_t e = cudaSuccess;
     if (ev)
         cudaEventRecord(s->ev[0], sm);
-    for (uint32_t k = 0; k < s->np && e == cudaSuccess; k++)
-        if (s->parts[k].pinned_used)
-            e = cudaMemcpyAsync((uint8_t *)s->pool.p + s->parts[k].pool0, s->parts[k].pin.p,
-                                s->parts[k].pinned_used, cudaMemcpyHostToDevice, sm);
+    /* (the raw codestreams went onto the stream during the plan) */
     if (e == cudaSuccess)
         e = cudaMemcpyAsync(s->tabs.p, s->htabs.p, t.total, cudaMemcpyHostToDevice, sm);
     if (e == cudaSuccess)
         e = cudaMemsetAsync(s->arena.p, 0, arena_bytes, sm);
+    if (e == cudaSuccess && ng) {
+        k_gather<<<blocks_for(ng, 8), 256, 0, sm>>>((const GpuGather *)((uint8_t *)s->tabs.p + t.gat), (uint32_t)ng,
+                                                   (const uint8_t *)s->raw.p, (uint8_t *)s->pool.p);
+        e = cudaGetLastError();
+    }
     if (ev)
         cudaEventRecord(s->ev[1], sm);
     if (e == cudaSuccess && nj)
@@ -1758,17 +1798,13 @@ static void slot_wait(Batch *b, Slot *s)
         b->gpu_ms += sum;
         fprintf(stderr,
                 "gpu chunk %zu (items %zu-%zu, slot %d): host plan %.3f ms (%u threads, with finishing the "
-                "slot's previous chunk), seal+submit %.3f ms; device %.3f ms: copies in %.3f, blocks %.3f, "
-                "DWT %.3f, colour+output %.3f, copies out %.3f ms; %zu blocks, %.1f MB pool\n",
+                "slot's previous chunk), seal+submit %.3f ms; device %.3f ms: tables+gather %.3f, blocks %.3f, "
+                "DWT %.3f, colour+output %.3f, copies out %.3f ms; %zu blocks, %.1f MB pool, %.1f MB raw\n",
                 s->index, s->i0, s->i1 - 1, (int)(s - b->g->slot), s->plan_ms, s->np, s->submit_ms, sum, ms[0],
-                ms[1], ms[2], ms[3], ms[4], s->nj, s->pool_bytes / 1e6);
+                ms[1], ms[2], ms[3], ms[4], s->nj, s->pool_bytes / 1e6, s->raw_bytes / 1e6);
     }
 }
 
-static size_t item_bytes(const HtcBatchItem *it)
-{
-    return it->stream ? it->stream->cs_size : it->size;
-}
 
 /* Items per chunk: HTC_GPU_CHUNK (0: the whole batch), else GPU_CHUNK_ITEMS. */
 static size_t chunk_items_setting(void)
@@ -1850,19 +1886,27 @@ static int batch_on(HtcDecoder *d, uint32_t dk, HtcBatchItem *items, size_t n, u
         b.p1 = end;
         b.next = pos;
         const uint32_t np = (uint32_t)HTC_MAX(HTC_MIN((size_t)threads, (cn + 3) / 4), (size_t)1);
-        /* Each part's pinned pool sized for a generous share of the chunk's
-         * bytes before the pass: growing one mid-batch (cudaHostAlloc, and
-         * cudaFreeHost, which waits for the whole device) stalls its thread
-         * for milliseconds. The slot's previous chunk is done with them. */
-        const size_t share = bytes / np + bytes / (2 * (size_t)np) + ((size_t)64 << 10);
         for (uint32_t k = 0; k < np; k++) {
             s->parts[k].d = d;
             s->parts[k].device = g->device;
-            if (s->parts[k].pin.size < share)
-                pin_reserve(&s->parts[k].pin, share, 0, (size_t)4 << 20); /* a failure shows at the plan */
         }
         s->np = np;
-        pool_run(&g->pool, np, chunk_task, &b);
+        /* The chunk's codestreams back to back, for the raw copies. The
+         * slot's previous chunk is done with its buffers. */
+        for (size_t i = pos; i < end; i++)
+            st[i].raw_off = (size_t)(i == pos ? 0 : st[i - 1].raw_off + item_bytes(&items[i - 1]));
+        s->raw_bytes = bytes;
+        b.raw_next = 0;
+        b.raw_err = 0;
+        b.raw_pieces = (bytes + GPU_RAW_PIECE - 1) / GPU_RAW_PIECE;
+        if (pin_reserve(&s->hraw, bytes ? bytes : 1, 0, (size_t)4 << 20) < 0 ||
+            dev_reserve(&s->raw, bytes ? bytes : 1) != cudaSuccess) {
+            cudaGetLastError();
+            b.raw_pieces = 0;
+            b.raw_err = 1; /* the chunk fails at its submission */
+        }
+        const size_t copiers = HTC_MIN((size_t)threads, b.raw_pieces);
+        pool_run(&g->pool, (uint32_t)HTC_MAX((size_t)np, copiers), chunk_task, &b);
         s->pending = 0;
         const double t1 = host_ms();
         s->i0 = pos;
@@ -1875,6 +1919,13 @@ static int batch_on(HtcDecoder *d, uint32_t dk, HtcBatchItem *items, size_t n, u
         /* Seal and submit; the next chunk is planned while this one runs. */
         b.p0 = b.p1 = 0;
         chunk_submit(&b, s);
+        if (!s->submitted && b.raw_pieces) {
+            /* Nothing went on after the raw copies: let them end before the
+             * slot's pinned buffer is written again. */
+            cudaStreamSynchronize(s->stream);
+            cudaGetLastError();
+        }
+        b.raw_pieces = 0;
         s->submit_ms = host_ms() - t1;
         s->pending = 1;
         pos = end;
@@ -1902,7 +1953,7 @@ static int batch_on(HtcDecoder *d, uint32_t dk, HtcBatchItem *items, size_t n, u
         fprintf(stderr,
                 "gpu batch of %zu: %zu chunks over %d slots, %.3f ms wall; host plan %.3f ms in all (%u threads; "
                 "first chunk %.3f, never hidden), host waited for the device %.3f ms, host plan hidden behind "
-                "the device about %.3f ms; device busy %.3f ms (sums over chunks); device: copies in %.3f, "
+                "the device about %.3f ms; device busy %.3f ms (sums over chunks); device: tables+gather %.3f, "
                 "blocks %.3f, DWT %.3f, colour+output %.3f, copies out %.3f ms\n",
                 n, b.chunks, GPU_SLOTS, wall, b.plan_ms, threads, b.first_plan_ms, b.wait_ms, hidden, b.gpu_ms,
                 b.stage_ms[0], b.stage_ms[1], b.stage_ms[2], b.stage_ms[3], b.stage_ms[4]);

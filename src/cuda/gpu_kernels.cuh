@@ -34,4 +34,13 @@ typedef struct GpuCvtDesc {
     uint8_t bytes, is_float, out_float, staged; /* staged: dst is an offset in the staging buffer */
 } GpuCvtDesc;
 
+/* One run of a code-block's bytes: the chunk's codestreams go to the
+ * device whole, and this run is gathered from them into its block's place
+ * in the byte pool (then `pad` zero bytes, after a block's last run). */
+typedef struct GpuGather {
+    uint64_t src;              /* in the slot's raw codestream bytes */
+    uint64_t dst;              /* in the slot's byte pool */
+    uint32_t len, pad;
+} GpuGather;
+
 #endif /* HTC_GPU_KERNELS_CUH */

@@ -60,7 +60,7 @@ typedef struct GpuJob {
     float delta;
 } GpuJob;
 
-enum Kind { K_UNKNOWN, K_HT, K_H, K_HSMEM, K_VSCATTER, K_VSTEP, K_V, K_MCT, K_CVT, K_T1, K_NOP };
+enum Kind { K_UNKNOWN, K_HT, K_H, K_HSMEM, K_VSCATTER, K_VSTEP, K_V, K_MCT, K_CVT, K_T1, K_NOP, K_GATHER };
 
 struct Op {
     int type; /* 0 copy, 1 set, 2 kernel, 3 event */
@@ -127,6 +127,16 @@ static void run_kernel(const Op &o)
     switch (o.kind) {
     case K_NOP: /* k_ht_vlc, k_ht_warp: k_ht_blocks here decodes every HT block */
         break;
+    case K_GATHER: {
+        const GpuGather *ops = (const GpuGather *)o.a[0];
+        const uint8_t *raw = (const uint8_t *)o.a[2];
+        uint8_t *pool = (uint8_t *)o.a[3];
+        for (uint32_t i = 0; i < (uint32_t)o.a[1]; i++) {
+            memcpy(pool + ops[i].dst, raw + ops[i].src, ops[i].len);
+            memset(pool + ops[i].dst + ops[i].len, 0, ops[i].pad);
+        }
+        break;
+    }
     case K_HT:
     case K_T1: {
         const GpuJob *jobs = (const GpuJob *)o.a[0];
@@ -439,6 +449,8 @@ void __cudaRegisterFunction(void **h, const char *hostFun, char *devFun, const c
         k = K_MCT;
     else if (strstr(name, "9k_convert"))
         k = K_CVT;
+    else if (strstr(name, "8k_gather"))
+        k = K_GATHER;
     if (num_kernels < 64) {
         kernels[num_kernels].fun = hostFun;
         kernels[num_kernels].kind = k;
@@ -486,6 +498,7 @@ cudaError_t __cudaLaunchKernel(cudaKernel_t kernel, dim3 grid, dim3 block, void 
         { 8, 8, 0 },                   /* k_convert */
         { 8, 4, 8, 8, 8, 8, 8, 0 },    /* k_t1_blocks */
         { 0 },                         /* k_ht_vlc, k_ht_warp */
+        { 8, 4, 8, 8, 0 },             /* k_gather */
     };
     for (int i = 0; i < 8 && sizes[o.kind][i]; i++) {
         uint64_t v = 0;

@@ -1,0 +1,124 @@
+// bench/h2d_bw.cu: what the device machine's host link and memory give, so
+// the GPU pipeline's copy times can be read against them. Prints GB/s of
+// host-to-device copies (pinned and pageable, several sizes), host memcpy
+// into pinned memory on 1..N threads, and device-to-device copies.
+//
+//   nvcc -O2 -o h2d_bw bench/h2d_bw.cu && ./h2d_bw
+#include <cuda_runtime.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static double now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+}
+
+static float h2d_ms(void *dst, const void *src, size_t n, cudaStream_t s, int reps)
+{
+    cudaEvent_t a, b;
+    cudaEventCreate(&a);
+    cudaEventCreate(&b);
+    cudaMemcpyAsync(dst, src, n, cudaMemcpyHostToDevice, s); // warm
+    cudaStreamSynchronize(s);
+    cudaEventRecord(a, s);
+    for (int r = 0; r < reps; r++)
+        cudaMemcpyAsync(dst, src, n, cudaMemcpyHostToDevice, s);
+    cudaEventRecord(b, s);
+    cudaEventSynchronize(b);
+    float ms = 0;
+    cudaEventElapsedTime(&ms, a, b);
+    cudaEventDestroy(a);
+    cudaEventDestroy(b);
+    return ms / reps;
+}
+
+typedef struct Cp {
+    unsigned char *dst;
+    const unsigned char *src;
+    size_t n;
+} Cp;
+
+static void *cp_main(void *arg)
+{
+    Cp *c = (Cp *)arg;
+    memcpy(c->dst, c->src, c->n);
+    return NULL;
+}
+
+int main(void)
+{
+    const size_t max = (size_t)160 << 20;
+    unsigned char *pin, *page, *dev, *dev2;
+    if (cudaHostAlloc((void **)&pin, max, cudaHostAllocDefault) != cudaSuccess || cudaMalloc(&dev, max) ||
+        cudaMalloc(&dev2, max)) {
+        printf("allocation failed\n");
+        return 1;
+    }
+    page = (unsigned char *)malloc(max);
+    memset(page, 1, max);
+    memset(pin, 2, max);
+    cudaStream_t s[4];
+    for (int i = 0; i < 4; i++)
+        cudaStreamCreateWithFlags(&s[i], cudaStreamNonBlocking);
+    const size_t sizes[] = { (size_t)256 << 10, (size_t)1 << 20, (size_t)7 << 20, (size_t)40 << 20,
+                             (size_t)160 << 20 };
+    for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+        const size_t n = sizes[k];
+        const float p = h2d_ms(dev, pin, n, s[0], 10);
+        const float q = h2d_ms(dev, page, n, s[0], 3);
+        printf("H2D %7.2f MB: pinned %.3f ms = %.1f GB/s; pageable %.3f ms = %.1f GB/s\n", n / 1e6, p, n / p / 1e6,
+               q, n / q / 1e6);
+    }
+    // Two and four streams at once, 40 MB each split.
+    for (int ns = 2; ns <= 4; ns *= 2) {
+        const size_t n = (size_t)40 << 20, part = n / ns;
+        cudaDeviceSynchronize();
+        const double t0 = now_ms();
+        for (int r = 0; r < 10; r++)
+            for (int i = 0; i < ns; i++)
+                cudaMemcpyAsync(dev + i * part, pin + i * part, part, cudaMemcpyHostToDevice, s[i]);
+        cudaDeviceSynchronize();
+        const double ms = (now_ms() - t0) / 10;
+        printf("H2D 40 MB over %d streams: %.3f ms = %.1f GB/s\n", ns, ms, n / ms / 1e6);
+    }
+    {
+        cudaEvent_t a, b;
+        cudaEventCreate(&a);
+        cudaEventCreate(&b);
+        cudaEventRecord(a, s[0]);
+        for (int r = 0; r < 10; r++)
+            cudaMemcpyAsync(dev2, dev, (size_t)40 << 20, cudaMemcpyDeviceToDevice, s[0]);
+        cudaEventRecord(b, s[0]);
+        cudaEventSynchronize(b);
+        float ms = 0;
+        cudaEventElapsedTime(&ms, a, b);
+        printf("D2D 40 MB: %.3f ms = %.1f GB/s\n", ms / 10, 40.0 * 1.048576 / (ms / 10));
+    }
+    for (int nt = 1; nt <= 16; nt *= 2) {
+        const size_t n = (size_t)40 << 20;
+        pthread_t th[16];
+        Cp c[16];
+        double best = 1e9;
+        for (int r = 0; r < 5; r++) {
+            const double t0 = now_ms();
+            for (int i = 0; i < nt; i++) {
+                c[i].dst = pin + n / nt * i;
+                c[i].src = page + n / nt * i;
+                c[i].n = n / nt;
+                pthread_create(&th[i], NULL, cp_main, &c[i]);
+            }
+            for (int i = 0; i < nt; i++)
+                pthread_join(th[i], NULL);
+            const double ms = now_ms() - t0;
+            if (ms < best)
+                best = ms;
+        }
+        printf("host memcpy 40 MB into pinned, %2d threads: %.3f ms = %.1f GB/s\n", nt, best, n / best / 1e6);
+    }
+    return 0;
+}
