@@ -307,11 +307,12 @@ static HTC_HD inline uint32_t htc_ht_mel_bit(HtcHtMel *m)
 static HTC_HD inline void htc_ht_mel_next(HtcHtMel *m)
 {
 #ifdef __CUDA_ARCH__
-    const uint8_t mel_e[13] = {0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 4, 5};
+    /* the exponents as nibbles: a local array would be built at each call */
+    const uint32_t e = (uint32_t)(0x5433222111000ull >> (4 * m->k)) & 0xF;
 #else
     static const uint8_t mel_e[13] = {0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 4, 5};
-#endif
     const uint32_t e = mel_e[m->k];
+#endif
     if (htc_ht_mel_bit(m)) {
         m->cnt = 1u << e;
         m->one = 0;

@@ -28,6 +28,8 @@
 #define HTW_RING_WORDS 512     /* unstuffed MagSgn bits in flight: 16 Kibit */
 #define HTW_RING_MASK (HTW_RING_WORDS - 1)
 #define HTW_FULL 0xFFFFFFFFu
+#define HTW_RHO_ROW (HTW_MAX_QW + 6) /* a thread's two rows: 35 words, an odd count, no bank conflicts */
+#define HTW_VLC_THREADS 128
 
 typedef struct HtwShared {
     uint32_t ring[HTW_RING_WORDS];
@@ -133,17 +135,15 @@ static __device__ inline void htw_pair_uvlc(uint32_t e, uint64_t *bits, uint32_t
 /* The serial part (one thread): the MEL and VLC streams of the whole
  * block, as the VLC loop of htc_ht_cleanup_with, without kappa; quad
  * (qx, qy) goes to quads[qy * htw_qstride(qw) + qx] as entry | u << 16. */
-static __device__ void htw_vlc_block(const uint8_t *seg, uint32_t lcup, uint32_t scup, uint32_t qw, uint32_t qh,
-                                     uint32_t *quads)
+static __device__ void htw_vlc_block(const HtcHtTables *t, const uint8_t *seg, uint32_t lcup, uint32_t scup,
+                                     uint32_t qw, uint32_t qh, uint32_t *quads, uint8_t (*rho_buf)[HTW_RHO_ROW])
 {
-    const HtcHtTables *t = &gpu_ht_tables;
     const uint32_t qs = htw_qstride(qw);
     HtcHtMel mel;
     htc_ht_mel_init(&mel, seg + lcup - scup, scup - 1);
     HtcHtRev r;
     htc_ht_vlc_init(&r, seg, lcup, scup);
     /* rho of the row above and this one, with a zero quad on each side */
-    uint8_t rho_buf[2][HTW_MAX_QW + 4];
     rho_buf[0][0] = rho_buf[1][0] = 0;
     for (uint32_t qy = 0; qy < qh; qy++) {
         const uint8_t *rho_up = rho_buf[(qy + 1) & 1] + 1;
@@ -264,10 +264,21 @@ static __device__ int htw_plan(const GpuJob *j, const uint8_t *data, uint32_t *o
     return 0;
 }
 
-/* The serial part of every block the warp path takes, a thread a block. */
-__global__ void __launch_bounds__(128) k_ht_vlc(const GpuJob *jobs, uint32_t n, const uint8_t *pool,
-                                                uint8_t *scratch, size_t scratch_size)
+/* The serial part of every block the warp path takes, a thread a block.
+ * Its look-ups are the chain every quad waits on: the tables and the rho
+ * rows sit in shared memory (lower latency than L1 and local memory). */
+__global__ void __launch_bounds__(HTW_VLC_THREADS) k_ht_vlc(const GpuJob *jobs, uint32_t n, const uint8_t *pool,
+                                                            uint8_t *scratch, size_t scratch_size)
 {
+    __shared__ HtcHtTables tabs;
+    __shared__ uint8_t rho[HTW_VLC_THREADS][2][HTW_RHO_ROW];
+    {
+        const uint32_t *src = (const uint32_t *)&gpu_ht_tables;
+        uint32_t *dst = (uint32_t *)&tabs;
+        for (uint32_t k = threadIdx.x; k < sizeof(HtcHtTables) / 4; k += blockDim.x)
+            dst[k] = src[k];
+        __syncthreads();
+    }
     const uint32_t i = blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= n)
         return;
@@ -276,9 +287,10 @@ __global__ void __launch_bounds__(128) k_ht_vlc(const GpuJob *jobs, uint32_t n, 
     uint32_t off, lcup, scup, plane;
     if (htw_plan(&j, data, &off, &lcup, &scup, &plane) < 0)
         return;
-    htw_vlc_block(data + off, lcup, scup, (j.w + 1) / 2, (j.h + 1) / 2,
-                  (uint32_t *)(scratch + (size_t)i * scratch_size));
+    htw_vlc_block(&tabs, data + off, lcup, scup, (j.w + 1) / 2, (j.h + 1) / 2,
+                  (uint32_t *)(scratch + (size_t)i * scratch_size), rho[threadIdx.x]);
 }
+static_assert(sizeof(HtcHtTables) % 4 == 0, "tables copied as words");
 
 /* MagSgn (and dequantisation) of the blocks k_ht_vlc took, a warp a block. */
 __global__ void __launch_bounds__(32 * HTW_WARPS) k_ht_warp(const GpuJob *jobs, uint32_t n, const uint8_t *pool,
