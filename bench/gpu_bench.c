@@ -58,7 +58,7 @@ static uint8_t *load(const char *path, size_t *size)
 
 int main(int argc, char **argv)
 {
-    int count = 0, repeat = 10, check = 0, devices = 1;
+    int count = 0, repeat = 10, check = 0, devices = 1, no_cpu = 0;
     unsigned threads = 0;
     const char *files[4096];
     int nfiles = 0;
@@ -71,13 +71,15 @@ int main(int argc, char **argv)
             threads = (unsigned)atoi(argv[++i]);
         else if (!strcmp(argv[i], "--devices") && i + 1 < argc)
             devices = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--no-cpu"))
+            no_cpu = 1;
         else if (!strcmp(argv[i], "--check"))
             check = 1;
         else if (nfiles < 4096)
             files[nfiles++] = argv[i];
     }
     if (!nfiles) {
-        fprintf(stderr, "usage: htc_gpu_bench [--count N] [--repeat R] [--threads T] [--check] FILE...\n");
+        fprintf(stderr, "usage: htc_gpu_bench [--count N] [--repeat R] [--threads T] [--devices D] [--check] [--no-cpu] FILE...\n");
         return 2;
     }
     if (htc_cuda_device_count() <= 0) {
@@ -204,6 +206,8 @@ int main(int argc, char **argv)
         if (r >= 0)
             gt[r] = t1 - t0;
 
+        if (no_cpu)
+            continue;
         for (int i = 0; i < count; i++) {
             memset(&items[i], 0, sizeof(items[i]));
             items[i].data = data[i % nfiles];
@@ -226,9 +230,11 @@ int main(int argc, char **argv)
            mismatches, failures);
     printf("%-28s %10s %12s %12s\n", "path", "median ms", "images/s", "Msamples/s");
     printf("%-28s %10.3f %12.1f %12.1f\n", "GPU (device output)", g, count / (g / 1e3), samples / (g * 1e3));
-    printf("%-28s %10.3f %12.1f %12.1f\n", "CPU (host output)", c, count / (c / 1e3), samples / (c * 1e3));
-    printf("GPU / CPU speed: %.2fx (CPU threads: %u = %s)\n", c / g, threads,
-           threads ? "as given" : "all cores");
+    if (!no_cpu) {
+        printf("%-28s %10.3f %12.1f %12.1f\n", "CPU (host output)", c, count / (c / 1e3), samples / (c * 1e3));
+        printf("GPU / CPU speed: %.2fx (CPU threads: %u = %s)\n", c / g, threads,
+               threads ? "as given" : "all cores");
+    }
     for (int i = 0; i < count; i++)
         cudaFree(dbuf[i]);
     htc_decoder_close(&gpu);

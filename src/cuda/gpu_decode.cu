@@ -275,16 +275,30 @@ __global__ void __launch_bounds__(128) k_idwt_h_warp(const GpuDwtDesc *descs, co
     gpu_hor_sr_row(d, buf, tmp, rows[wid], y, lane, 32, SyncWarp());
 }
 
+/* Output rows straight into an output plane (a tile-component's last level). */
+struct GpuPutOut {
+    const GpuCvtDesc *c;
+    uint32_t x;
+    __device__ void operator()(uint32_t r, int32_t v) const { gpu_cvt_put_int(*c, x, r, v); }
+};
+
 /* VER_SR of a 5/3 level in one launch: a thread a pair of output rows of
- * one column, from the columns of tmp (gpu_idwt53_pair). */
-__global__ void k_idwt_v53(const GpuDwtDesc *descs, int32_t *buf, const int32_t *tmp)
+ * one column, from the columns of tmp (gpu_idwt53_pair). A tile-component's
+ * last level with d.cvt writes its output plane, not the arena: the arena
+ * would only be read back once by k_convert. */
+__global__ void k_idwt_v53(const GpuDwtDesc *descs, int32_t *buf, const int32_t *tmp, const GpuCvtDesc *cvts)
 {
     const GpuDwtDesc d = descs[blockIdx.z];
     const uint32_t x = blockIdx.x * blockDim.x + threadIdx.x, k = blockIdx.y;
     if (x >= d.w || d.h == 0 || d.is97)
         return;
     const size_t o = d.off + x;
-    gpu_idwt53_pair(tmp + o, d.stride, buf + o, d.stride, d.h, d.yodd, k);
+    if (d.cvt) {
+        const GpuPutOut put = { &cvts[d.cvt - 1], x };
+        gpu_idwt53_pair_to(tmp + o, d.stride, d.h, d.yodd, k, put);
+    } else {
+        gpu_idwt53_pair(tmp + o, d.stride, buf + o, d.stride, d.h, d.yodd, k);
+    }
 }
 
 /* VER_SR of one level in parallel over every sample: the columns of tmp
@@ -420,6 +434,8 @@ __global__ void k_mct(const GpuMctDesc *descs, int32_t *arena)
 __global__ void k_convert(const GpuCvtDesc *descs, const int32_t *arena)
 {
     const GpuCvtDesc d = descs[blockIdx.y];
+    if (d.fused)
+        return; /* its last DWT level wrote it */
     /* rows over the grid, samples of a row over the threads: no division */
     for (uint32_t y = blockIdx.x; y < d.h; y += gridDim.x)
     for (uint32_t x = threadIdx.x; x < d.w; x += blockDim.x) {
@@ -434,21 +450,7 @@ __global__ void k_convert(const GpuCvtDesc *descs, const int32_t *arena)
             const int32_t s = arena[so];
             v = s < d.lo ? d.lo : s > d.hi ? d.hi : s;
         }
-        uint8_t *p = d.dst + (int64_t)y * d.dst_row_stride + (size_t)x * d.pixel_stride * d.bytes;
-        if (d.out_float) {
-            const float f = (float)(v + (int64_t)(uint32_t)d.shift);
-            memcpy(p, &f, 4);
-        } else {
-            const uint32_t u = (uint32_t)v + (uint32_t)d.shift;
-            if (d.bytes == 1) {
-                *p = (uint8_t)u;
-            } else if (d.bytes == 2) {
-                const uint16_t s16 = (uint16_t)u;
-                memcpy(p, &s16, 2);
-            } else {
-                memcpy(p, &u, 4);
-            }
-        }
+        gpu_cvt_store(d, x, y, v);
     }
 }
 
@@ -935,6 +937,8 @@ static int plan_tile(PlanPart *pl, const HtcStream *s, const HtcDecodeParams *p,
         return HTC_EUNSUPPORTED; /* the CPU path zero-fills missing tiles */
     uint8_t keep[64] = { 0 };
     uint64_t tco[64];
+    size_t last_level[64];     /* its last DWT level in pl->levels, or SIZE_MAX */
+    uint32_t outs[64] = { 0 }; /* output planes it goes to */
     HtcResGeom tg[64];
     for (uint32_t i = 0; i < geo->num_out; i++)
         keep[geo->comps[i]] = 1;
@@ -955,6 +959,7 @@ static int plan_tile(PlanPart *pl, const HtcStream *s, const HtcDecodeParams *p,
         pl->arena_elems += (size_t)(tg[c].x1 - tg[c].x0) * (tg[c].y1 - tg[c].y0);
         pl->arena_elems = (pl->arena_elems + 31) & ~(size_t)31;
         const uint32_t L = nl - p->reduce;
+        last_level[c] = L ? pl->levels.n + L - 1 : SIZE_MAX;
         for (uint32_t r = 1; r <= L; r++) {
             HtcResGeom rg;
             htc_t2_res_rect(s, t, c, nl, r, &rg);
@@ -962,6 +967,7 @@ static int plan_tile(PlanPart *pl, const HtcStream *s, const HtcDecodeParams *p,
             if (!ld)
                 return htc_fail(ctx, HTC_ENOMEM, "GPU plan");
             ld->d.pad = 0;
+            ld->d.cvt = 0;
             ld->d.off = tco[c];
             ld->d.stride = tg[c].x1 - tg[c].x0;
             ld->d.w = rg.x1 - rg.x0;
@@ -1060,7 +1066,12 @@ static int plan_tile(PlanPart *pl, const HtcStream *s, const HtcDecodeParams *p,
         *gj = job;
     }
 
-    /* This tile-component cut into each output plane. */
+    /* This tile-component cut into each output plane. A 5/3 tile-component
+     * going whole into one plane, without a colour transform, is written
+     * there by its last DWT level (the link is undone at submission where
+     * that level runs another kernel). */
+    for (uint32_t i = 0; i < geo->num_out; i++)
+        outs[geo->comps[i]]++;
     for (uint32_t i = 0; i < geo->num_out; i++) {
         const uint32_t c = geo->comps[i];
         uint32_t px0, py0, px1, py1;
@@ -1089,6 +1100,14 @@ static int plan_tile(PlanPart *pl, const HtcStream *s, const HtcDecodeParams *p,
         const HtcComponent *cp = &s->comps[c];
         if (cvt_range(cv, cp->precision, cp->is_signed, geo->sample_type) < 0)
             return htc_fail(ctx, HTC_EUNSUPPORTED, "output of %u-bit samples", cp->precision);
+        if (!mct && outs[c] == 1 && last_level[c] != SIZE_MAX) {
+            GpuDwtDesc *ld = &((LevelDesc *)pl->levels.p)[last_level[c]].d;
+            if (!ld->is97 && !cv->is_float && cv->src_off == tco[c] && cv->src_stride == ld->stride &&
+                cv->w == ld->w && cv->h == ld->h) {
+                ld->cvt = (uint32_t)pl->cvts.n; /* its index + 1, in this part */
+                cv->fused = 1;
+            }
+        }
     }
     return 0;
 }
@@ -1350,7 +1369,10 @@ static cudaError_t launch_blocks(GpuState *g, Slot *s, cudaStream_t sm, const Gp
     k_ht_blocks<<<blocks_for(nj, GPU_THREADS), GPU_THREADS, 0, sm>>>(
         jobs, nj, pool, (int32_t *)s->arena.p, (int *)s->status.p, scratch, ss, !per_thread);
     if (!per_thread) {
-        /* few blocks (one image): small CUDA blocks, so that every SM gets some */
+        /* Few blocks (one image): small CUDA blocks, so that every SM gets
+         * some. (A warp a block, lane 0 alone, was slower: H100 mammogram
+         * 430 -> 480 us; the divergence of 32 blocks in a warp costs less
+         * than one block's chain gains.) */
         const uint32_t vt = nj < 132u * 128 ? 32 : 128;
         k_ht_vlc<<<blocks_for(nj, vt), vt, 0, sm>>>(jobs, nj, pool, scratch, ss);
         k_ht_warp<<<blocks_for(nj, HTW_WARPS), 32 * HTW_WARPS, 0, sm>>>(
@@ -1358,6 +1380,10 @@ static cudaError_t launch_blocks(GpuState *g, Slot *s, cudaStream_t sm, const Gp
     }
     return cudaGetLastError();
 }
+
+/* Whether a level's vertical pass is k_idwt_v53 (the only one that writes
+ * outputs itself), from the level's tallest and any 9/7 member. */
+static int v53_level(uint32_t max_h, uint8_t any97) { return !any97 && max_h <= 131068; }
 
 /* The inverse DWT levels, colour transforms and output conversion of a
  * chunk, enqueued on sm. */
@@ -1385,8 +1411,9 @@ static cudaError_t launch_rest(Slot *s, cudaStream_t sm, const GpuDwtDesc *dwt, 
             /* 5/3: a thread a pair of rows of a column. 9/7, few columns
              * in flight (one large image): every sample in parallel; many (a
              * batch): a thread a column is cheaper. */
-            if (!max_is97[r] && max_h[r] <= 131068) {
-                k_idwt_v53<<<dim3(blocks_for(max_w[r], 64), (max_h[r] + 1) / 2, cnt), 64, 0, sm>>>(dd, arena, tmp);
+            if (v53_level(max_h[r], max_is97[r])) {
+                k_idwt_v53<<<dim3(blocks_for(max_w[r], 64), (max_h[r] + 1) / 2, cnt), 64, 0, sm>>>(dd, arena, tmp,
+                                                                                                 cvt);
             } else if (max_h[r] <= 65535 && (uint64_t)cnt * max_w[r] < 65536) {
                 const dim3 grid(blocks_for(max_w[r], 64), max_h[r], cnt);
                 const dim3 half(blocks_for(max_w[r], 64), (max_h[r] + 1) / 2, cnt);
@@ -1576,8 +1603,11 @@ static void seal_task(void *arg, uint32_t k, uint32_t nk)
         jobs[q] = j;
     }
     LevelDesc *ld = (LevelDesc *)pp->levels.p;
-    for (size_t q = 0; q < pp->levels.n; q++)
+    for (size_t q = 0; q < pp->levels.n; q++) {
         ld[q].d.off += pp->arena0;
+        if (ld[q].d.cvt)
+            ld[q].d.cvt += (uint32_t)pp->cvt0;
+    }
     GpuMctDesc *md = (GpuMctDesc *)(s->htabs.p + t.mct) + pp->mct0;
     const GpuMctDesc *pm = (const GpuMctDesc *)pp->mcts.p;
     for (size_t q = 0; q < pp->mcts.n; q++) {
@@ -1655,6 +1685,7 @@ static void chunk_submit(Batch *b, Slot *s)
     /* 1. Buffers. The slot's previous chunk is finished: nothing of the
      * slot is in use on the device. Host outputs land in a staging area. */
     const TabLayout t = tab_layout(nj, nl, nm, ncv, ng);
+    size_t ncv_launch = ncv;
     const size_t arena_bytes = (arena ? arena : 1) * sizeof(int32_t);
     struct {
         DevBuf *b;
@@ -1713,6 +1744,21 @@ static void chunk_submit(Batch *b, Slot *s)
                 max_is97[r] |= ld[q].d.is97;
             }
         }
+        GpuCvtDesc *cvtab = (GpuCvtDesc *)(s->htabs.p + t.cvt);
+        for (uint32_t r = 1; r <= HTC_MAX_LEVELS; r++)
+            if (!v53_level(max_h[r], max_is97[r]))
+                for (size_t q = start[r]; q < start[r + 1]; q++)
+                    if (sorted[q].cvt) {
+                        cvtab[sorted[q].cvt - 1].fused = 0;
+                        sorted[q].cvt = 0;
+                    }
+        /* k_convert's grid over fused outputs alone would be all empty
+         * blocks (80 us for 256 CT slices): then it is not launched */
+        size_t unfused = 0;
+        for (size_t q = 0; q < ncv; q++)
+            unfused += !cvtab[q].fused;
+        if (!unfused)
+            ncv_launch = 0;
     }
     /* 3. Copies in, kernels, copies out, the event. */
     cudaStream_t sm = s->stream;
@@ -1752,7 +1798,7 @@ static void chunk_submit(Batch *b, Slot *s)
     if (e == cudaSuccess)
         e = launch_rest(s, sm, (const GpuDwtDesc *)((uint8_t *)s->tabs.p + t.dwt), start, max_w, max_h, max_is97,
                         max_levels, (const GpuMctDesc *)((uint8_t *)s->tabs.p + t.mct), nm,
-                        (const GpuCvtDesc *)((uint8_t *)s->tabs.p + t.cvt), ncv, out_rows, ev ? s->ev[3] : NULL);
+                        (const GpuCvtDesc *)((uint8_t *)s->tabs.p + t.cvt), ncv_launch, out_rows, ev ? s->ev[3] : NULL);
     if (ev)
         cudaEventRecord(s->ev[4], sm);
     if (e == cudaSuccess && staging)
@@ -1884,8 +1930,12 @@ static int batch_on(HtcDecoder *d, uint32_t dk, HtcBatchItem *items, size_t n, u
         Slot *s = &g->slot[cur];
         if (s->pending)
             slot_wait(&b, s);
+        /* The first chunk's plan is never hidden: a quarter chunk starts the
+         * device sooner, and the host then stays ahead of it. */
+        const size_t div = pos == 0 && nch > 1 ? 4 : 1;
+        const size_t wi = HTC_MAX(want_items / div, (size_t)1), wb = want_bytes / div;
         size_t end = pos, bytes = 0;
-        while (end < n && end - pos < want_items && (end == pos || bytes < want_bytes))
+        while (end < n && end - pos < wi && (end == pos || bytes < wb))
             bytes += item_bytes(&items[end++]);
         const size_t cn = end - pos;
         /* Plan (and finish the slot's previous chunk). */

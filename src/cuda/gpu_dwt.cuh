@@ -107,15 +107,17 @@ static __host__ __device__ inline void gpu_idwt53_stream(const int32_t *__restri
     }
 }
 
+#ifdef __cplusplus /* templates: the CUDA build and the mock runtime */
 /* Output samples 2k and 2k + 1 (those below n) of gpu_idwt53_line, from the
  * input alone: each is the same expression of the same inputs as there, so
  * every pair of a column can be computed at once. */
-static __host__ __device__ inline void gpu_idwt53_pair(const int32_t *in, ptrdiff_t is, int32_t *out, ptrdiff_t os,
-                                                       uint32_t n, int odd, uint32_t k)
+template <class Put>
+static __host__ __device__ inline void gpu_idwt53_pair_to(const int32_t *in, ptrdiff_t is, uint32_t n, int odd,
+                                                          uint32_t k, const Put &put)
 {
     if (n == 1) {
         if (k == 0)
-            out[0] = odd ? in[0] / 2 : in[0];
+            put(0, odd ? in[0] / 2 : in[0]);
         return;
     }
     const uint32_t nl = odd ? n / 2 : (n + 1) / 2, nh = n - nl;
@@ -127,14 +129,14 @@ static __host__ __device__ inline void gpu_idwt53_pair(const int32_t *in, ptrdif
             return;
         const int32_t hk = HI(k < nh ? k : nh - 1);
         const int32_t e = gpu_sub(LO(k), gpu_add(gpu_add(HI(k ? k - 1 : 0), hk), 2) >> 2);
-        out[(ptrdiff_t)(2 * k) * os] = e;
+        put(2 * k, e);
         if (k < nh) {
             int32_t e1 = e;
             if (k + 1 < nl) {
                 const int32_t h1 = HI(k + 1 < nh ? k + 1 : nh - 1);
                 e1 = gpu_sub(LO(k + 1), gpu_add(gpu_add(hk, h1), 2) >> 2);
             }
-            out[(ptrdiff_t)(2 * k + 1) * os] = gpu_add(HI(k), gpu_add(e, e1) >> 1);
+            put(2 * k + 1, gpu_add(HI(k), gpu_add(e, e1) >> 1));
         }
     } else {
         /* D(i) = OUT(2i + 1), from the low samples; OUT(2i) from the high */
@@ -145,12 +147,28 @@ static __host__ __device__ inline void gpu_idwt53_pair(const int32_t *in, ptrdif
         const int32_t dm = km == kd ? d
                                     : gpu_sub(LO(km), gpu_add(gpu_add(HI(km), HI(km + 1 < nh ? km + 1 : nh - 1)), 2) >> 2);
         if (k < nl)
-            out[(ptrdiff_t)(2 * k + 1) * os] = d;
-        out[(ptrdiff_t)(2 * k) * os] = gpu_add(HI(k), gpu_add(dm, d) >> 1);
+            put(2 * k + 1, d);
+        put(2 * k, gpu_add(HI(k), gpu_add(dm, d) >> 1));
     }
 #undef LO
 #undef HI
 }
+
+/* Output rows into an arena column. */
+struct GpuPutRows {
+    int32_t *out;
+    ptrdiff_t os;
+    __host__ __device__ void operator()(uint32_t r, int32_t v) const { out[(ptrdiff_t)r * os] = v; }
+};
+
+static __host__ __device__ inline void gpu_idwt53_pair(const int32_t *in, ptrdiff_t is, int32_t *out, ptrdiff_t os,
+                                                       uint32_t n, int odd, uint32_t k)
+{
+    const GpuPutRows put = { out, os };
+    gpu_idwt53_pair_to(in, is, n, odd, k, put);
+}
+#endif
+
 
 static __host__ __device__ inline void gpu_lift97(float *x, ptrdiff_t os, uint32_t n, uint32_t first, float c)
 {

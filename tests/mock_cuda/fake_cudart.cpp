@@ -60,7 +60,7 @@ typedef struct GpuJob {
     float delta;
 } GpuJob;
 
-enum Kind { K_UNKNOWN, K_HT, K_H, K_HSMEM, K_VSCATTER, K_VSTEP, K_V, K_MCT, K_CVT, K_T1, K_NOP, K_GATHER };
+enum Kind { K_UNKNOWN, K_HT, K_H, K_HSMEM, K_VSCATTER, K_VSTEP, K_V, K_MCT, K_CVT, K_T1, K_NOP, K_GATHER, K_V53 };
 
 struct Op {
     int type; /* 0 copy, 1 set, 2 kernel, 3 event */
@@ -255,6 +255,24 @@ static void run_kernel(const Op &o)
         }
         break;
     }
+    case K_V53: {
+        /* the vertical pass; a last level with d.cvt then writes its plane */
+        const GpuDwtDesc *ds = (const GpuDwtDesc *)o.a[0];
+        int32_t *buf = (int32_t *)o.a[1], *tmp = (int32_t *)o.a[2];
+        const GpuCvtDesc *cvts = (const GpuCvtDesc *)o.a[3];
+        for (uint32_t k = 0; k < o.grid.z; k++) {
+            const GpuDwtDesc d = ds[k];
+            if (d.h == 0 || d.is97)
+                continue;
+            for (uint32_t x = 0; x < d.w; x++)
+                gpu_idwt53_line(tmp + d.off + x, d.stride, buf + d.off + x, d.stride, d.h, d.yodd);
+            if (d.cvt)
+                for (uint32_t y = 0; y < d.h; y++)
+                    for (uint32_t x = 0; x < d.w; x++)
+                        gpu_cvt_put_int(cvts[d.cvt - 1], x, y, buf[d.off + (size_t)y * d.stride + x]);
+        }
+        break;
+    }
     case K_VSTEP:
         break;
     case K_MCT: {
@@ -292,6 +310,8 @@ static void run_kernel(const Op &o)
         const int32_t *arena = (const int32_t *)o.a[1];
         for (uint32_t k = 0; k < o.grid.y; k++) {
             const GpuCvtDesc d = ds[k];
+            if (d.fused)
+                continue;
             for (size_t i = 0; i < (size_t)d.w * d.h; i++) {
                 const uint32_t y = (uint32_t)(i / d.w), x = (uint32_t)(i % d.w);
                 const size_t so = d.src_off + (size_t)y * d.src_stride + x;
@@ -306,21 +326,7 @@ static void run_kernel(const Op &o)
                     const int32_t s = arena[so];
                     v = s < d.lo ? d.lo : s > d.hi ? d.hi : s;
                 }
-                uint8_t *p = d.dst + (int64_t)y * d.dst_row_stride + (size_t)x * d.pixel_stride * d.bytes;
-                if (d.out_float) {
-                    const float f = (float)(v + (int64_t)(uint32_t)d.shift);
-                    memcpy(p, &f, 4);
-                } else {
-                    const uint32_t u = (uint32_t)v + (uint32_t)d.shift;
-                    if (d.bytes == 1) {
-                        *p = (uint8_t)u;
-                    } else if (d.bytes == 2) {
-                        const uint16_t s16 = (uint16_t)u;
-                        memcpy(p, &s16, 2);
-                    } else {
-                        memcpy(p, &u, 4);
-                    }
-                }
+                gpu_cvt_store(d, x, y, v);
             }
         }
         break;
@@ -434,7 +440,7 @@ void __cudaRegisterFunction(void **h, const char *hostFun, char *devFun, const c
     else if (strstr(name, "13k_idwt_h_warp"))
         k = K_HSMEM;
     else if (strstr(name, "10k_idwt_v53"))
-        k = K_VSCATTER;
+        k = K_V53;
     else if (strstr(name, "13k_idwt_h_smem"))
         k = K_HSMEM;
     else if (strstr(name, "8k_idwt_h"))
@@ -499,6 +505,7 @@ cudaError_t __cudaLaunchKernel(cudaKernel_t kernel, dim3 grid, dim3 block, void 
         { 8, 4, 8, 8, 8, 8, 8, 0 },    /* k_t1_blocks */
         { 0 },                         /* k_ht_vlc, k_ht_warp */
         { 8, 4, 8, 8, 0 },             /* k_gather */
+        { 8, 8, 8, 8, 0 },             /* k_idwt_v53 */
     };
     for (int i = 0; i < 8 && sizes[o.kind][i]; i++) {
         uint64_t v = 0;
