@@ -59,7 +59,7 @@ void htc_ht_dsp_init(HtcHtDSP *dsp, uint32_t flags)
 #ifndef __CUDACC__ /* the GPU build's copy of this file keeps the HTC_HD cleanup */
         /* two phases pay only with a SIMD U row kernel (scalar kappa off
          * the chain costs more than it saves) */
-        dsp->cleanup = htc_ht_cleanup_cpu;
+        dsp->cleanup = htc_ht_cleanup_cpu_avx2;
 #endif
     }
     if ((flags & HTC_CPU_AVX2) && (flags & HTC_CPU_AVX512)) {
