@@ -1,12 +1,15 @@
 /* htcodec: the HT cleanup pass for the CPU, in two phases. The VLC, MEL
  * and U-VLC streams of the whole block are decoded first into one CxtVLC
- * entry and one U-VLC value u per quad: that loop is the serial part of the
- * pass (each quad pair's table look-ups wait on the last pair's lengths),
- * and with nothing else in it the core runs it at the speed of that chain.
- * Then each quad row gets its exponent bounds U = u + kappa (from the row
- * above's exponents: no longer on the serial chain) and its MagSgn row
- * kernel. Same results, status and reads as htc_ht_cleanup_with (the
- * HTC_HD version the GPU runs), which test_ht_kernels checks.
+ * entry and one U-VLC value u per quad: the serial part of the pass (each
+ * quad pair's table look-ups wait on the last pair's lengths), now a loop
+ * with nothing else in it. Then each quad row gets its exponent bounds
+ * U = u + kappa (kappa from the row above's exponents, by a SIMD row kernel
+ * of the DSP table: no longer scalar code inside the serial loop) and its
+ * MagSgn row kernel. Same results, status and reads as htc_ht_cleanup_with
+ * (the HTC_HD version the GPU and the plain C table run), which
+ * test_ht_kernels checks on corpus blocks and damaged copies of them. The
+ * loop itself is in coding/ht_cleanup_impl.h, compiled here and in
+ * x86/ht_cleanup_avx2.c (BMI2).
  *
  * Differences in how the chain is walked, all bit-exact:
  * - the CxtVLC tables have 32-bit entries: the code-word length alone in
@@ -18,10 +21,15 @@
  * - the 64-bit VLC register is refilled in the middle of a pair (after the
  *   two CxtVLC code-words, beside the U-VLC look-up) instead of in front of
  *   the next pair's first look-up;
- * - kappa comes from a row kernel of the DSP table (HtcHtURowFn: SIMD on
- *   x86) between the two phases, not from scalar code in the chain.
- * Measured on the mammogram's 3138 blocks (test_ht_kernels HTC_BENCH):
- * the VLC phase alone is 53 % of the HTC_HD pass's time. */
+ * - the MEL symbol in use lives in a register, the contexts from the row
+ *   above are worked out once per row (a vectorised loop).
+ * Measured (mammogram, 3138 blocks, AVX-512 tables, best of 25): the whole
+ * pass 43.0-44.0 -> 37.2-37.7 ms, of which the VLC phase ~23 ms. That phase
+ * runs at ~35 cycles a quad pair on this VM's Xeon; two blocks' VLC phases
+ * interleaved in one loop (two independent chains) were no faster, nor were
+ * 7 % fewer instructions (BMI2) measurably so: it is bound neither by the
+ * chain's latency alone nor by instruction count alone (notes in
+ * bench/RESULTS.md). */
 #include <pthread.h>
 
 #include "coding/ht_cleanup_impl.h"
