@@ -103,8 +103,13 @@ HTC_HD int htc_ht_decode_block_with(const HtcHtDSP *dsp, const HtcBlockParams *p
                                                                     : HTC_HT_REFINE_SCRATCH];
 #endif
     void *s = scratch && scratch_size >= sizeof(local) ? scratch : local;
+#ifdef __CUDA_ARCH__
     int rc = htc_ht_cleanup_with(dsp, p->data + off, lcup, w, h, plane, p->mb - plane + 1, out,
                                  stride, s);
+#else
+    int rc = (dsp->cleanup ? dsp->cleanup : htc_ht_cleanup_with)(
+        dsp, p->data + off, lcup, w, h, plane, p->mb - plane + 1, out, stride, s);
+#endif
     if (rc < 0) {
         clear_block(out, stride, w, h);
         return htc_fail(NULL, rc,

@@ -22,6 +22,18 @@ HTC_HD int htc_ht_cleanup_with(const struct HtcHtDSP *dsp, const uint8_t *seg, u
                         uint32_t w, uint32_t h, uint32_t p, uint32_t umax, int32_t *out,
                         ptrdiff_t stride, void *scratch);
 
+/* The same on the CPU only (coding/ht_cleanup_cpu.c): the VLC of the whole
+ * block first, then MagSgn row by row; identical results. */
+int htc_ht_cleanup_cpu(const struct HtcHtDSP *dsp, const uint8_t *seg, uint32_t lcup, uint32_t w,
+                       uint32_t h, uint32_t p, uint32_t umax, int32_t *out, ptrdiff_t stride,
+                       void *scratch);
+#if defined(__x86_64__)
+/* The same compiled with BMI2 (x86/ht_cleanup_avx2.c). */
+int htc_ht_cleanup_cpu_avx2(const struct HtcHtDSP *dsp, const uint8_t *seg, uint32_t lcup,
+                            uint32_t w, uint32_t h, uint32_t p, uint32_t umax, int32_t *out,
+                            ptrdiff_t stride, void *scratch);
+#endif
+
 /* HT SigProp (and MagRef when passes == 2) passes on the refinement segment
  * [seg, seg + len), adding bit-plane p - 1 (p >= 1) to the cleanup's
  * output. scratch: at least HTC_HT_REFINE_SCRATCH bytes. */

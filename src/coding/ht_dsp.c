@@ -3,6 +3,7 @@
 #include <pthread.h>
 
 #include "coding/ht_bits.h"
+#include "coding/ht_decode.h"
 #include "coding/ht_dsp.h"
 #include "coding/ht_tables.h"
 #include "cpu.h"
@@ -48,12 +49,23 @@ HTC_HD void htc_ht_magsgn_row_c(const uint8_t *ms, size_t *pos, const uint16_t *
 void htc_ht_dsp_init(HtcHtDSP *dsp, uint32_t flags)
 {
     dsp->magsgn_row = htc_ht_magsgn_row_c;
+    dsp->u_row = htc_ht_u_row_c;
+    dsp->cleanup = NULL; /* htc_ht_cleanup_with */
 #if defined(__x86_64__)
     flags &= htc_cpu_flags_raw();
-    if (flags & HTC_CPU_AVX2)
+    if (flags & HTC_CPU_AVX2) {
         dsp->magsgn_row = htc_ht_magsgn_row_avx2;
-    if ((flags & HTC_CPU_AVX2) && (flags & HTC_CPU_AVX512))
+        dsp->u_row = htc_ht_u_row_avx2;
+#ifndef __CUDACC__ /* the GPU build's copy of this file keeps the HTC_HD cleanup */
+        /* two phases pay only with a SIMD U row kernel (scalar kappa off
+         * the chain costs more than it saves) */
+        dsp->cleanup = htc_ht_cleanup_cpu_avx2;
+#endif
+    }
+    if ((flags & HTC_CPU_AVX2) && (flags & HTC_CPU_AVX512)) {
         dsp->magsgn_row = htc_ht_magsgn_row_avx512;
+        dsp->u_row = htc_ht_u_row_avx512;
+    }
 #else
     (void)flags;
 #endif

@@ -17,14 +17,39 @@ typedef void (*HtcHtMagSgnRowFn)(const uint8_t *ms, size_t *pos, const uint16_t 
                                  const uint8_t *U, uint32_t nq, uint32_t p, int32_t *o,
                                  ptrdiff_t stride, uint32_t w, uint32_t yin, uint32_t *vb);
 
+/* Exponent bounds of one row of nq quads (not the initial row): U[i] =
+ * u[i] + kappa_i, kappa_i = 1 where quad i has at most one significant
+ * sample (rho of entry q[i]), else max(1, E - 1), E the bit length of
+ * e_up[2i - 1] | e_up[2i] | e_up[2i + 1] | e_up[2i + 2] | 1 (e_up: v | 1 of
+ * the bottom samples of the row above, readable from index -1 to 2 nq + 1).
+ * Returns non-zero when some U[i] exceeds umax. With e_up all zero, U[i] =
+ * u[i] + 1, the initial row's bound. */
+typedef uint32_t (*HtcHtURowFn)(const uint16_t *q, const uint8_t *u, const uint32_t *e_up,
+                                uint32_t nq, uint32_t umax, uint8_t *U);
+
+struct HtcHtDSP;
+/* The whole cleanup pass (htc_ht_cleanup_with's contract); NULL: that
+ * function itself. */
+typedef int (*HtcHtCleanupFn)(const struct HtcHtDSP *dsp, const uint8_t *seg, uint32_t lcup,
+                              uint32_t w, uint32_t h, uint32_t p, uint32_t umax, int32_t *out,
+                              ptrdiff_t stride, void *scratch);
+
 typedef struct HtcHtDSP {
     HtcHtMagSgnRowFn magsgn_row;
+    HtcHtURowFn u_row;
+    HtcHtCleanupFn cleanup;
 } HtcHtDSP;
 
 HTC_HD void htc_ht_magsgn_row_c(const uint8_t *ms, size_t *pos, const uint16_t *q, const uint8_t *U,
                          uint32_t nq, uint32_t p, int32_t *o, ptrdiff_t stride, uint32_t w,
                          uint32_t yin, uint32_t *vb);
+uint32_t htc_ht_u_row_c(const uint16_t *q, const uint8_t *u, const uint32_t *e_up, uint32_t nq,
+                        uint32_t umax, uint8_t *U);
 #if defined(__x86_64__)
+uint32_t htc_ht_u_row_avx2(const uint16_t *q, const uint8_t *u, const uint32_t *e_up, uint32_t nq,
+                           uint32_t umax, uint8_t *U);
+uint32_t htc_ht_u_row_avx512(const uint16_t *q, const uint8_t *u, const uint32_t *e_up,
+                             uint32_t nq, uint32_t umax, uint8_t *U);
 void htc_ht_magsgn_row_avx2(const uint8_t *ms, size_t *pos, const uint16_t *q, const uint8_t *U,
                             uint32_t nq, uint32_t p, int32_t *o, ptrdiff_t stride, uint32_t w,
                             uint32_t yin, uint32_t *vb);

@@ -95,3 +95,55 @@ void htc_ht_magsgn_row_avx512(const uint8_t *ms, size_t *pos, const uint16_t *q,
         htc_ht_magsgn_row_avx2(ms, pos, q + i, U + i, nq - i, p, o + 2 * i, stride, w - 2 * i, yin,
                                vb + 2 * i);
 }
+
+/* U of a row, sixteen quads a step. The exponents above were stored by
+ * the MagSgn kernels moments before (32- and 16-byte stores at multiples
+ * of 8 and 4 entries): they are read back in 16-byte pieces at multiples
+ * of 4, which a store can forward to (a wider or shifted load spanning two
+ * stores waits until they reach the cache), the neighbours' values moved
+ * into place in registers; bit lengths from the exponent of a float
+ * conversion rounded toward zero. */
+static inline __m512i load16x4(const uint32_t *e)
+{
+    const __m256i lo = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)e)),
+                                               _mm_loadu_si128((const __m128i *)(e + 4)), 1);
+    const __m256i hi = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)(e + 8))),
+                                               _mm_loadu_si128((const __m128i *)(e + 12)), 1);
+    return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
+}
+
+uint32_t htc_ht_u_row_avx512(const uint16_t *q, const uint8_t *u, const uint32_t *e_up,
+                             uint32_t nq, uint32_t umax, uint8_t *U)
+{
+    const __m512i one = _mm512_set1_epi32(1);
+    const __m512i c126 = _mm512_set1_epi32(126);
+    const __m512i c15 = _mm512_set1_epi32(15);
+    const __m512i vmax = _mm512_set1_epi32((int)umax);
+    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const __m512i odd = _mm512_add_epi32(even, one);
+    uint32_t bad = 0, i = 0;
+    /* reads e_up from index 2 i - 1 to 2 i + 32 <= 2 nq */
+    for (; i + 16 <= nq; i += 16) {
+        const uint32_t *e = e_up + 2 * i;
+        const __m512i a = load16x4(e), b = load16x4(e + 16);
+        const __m512i ev = _mm512_permutex2var_epi32(a, even, b); /* e[2j] */
+        const __m512i od = _mm512_permutex2var_epi32(a, odd, b);  /* e[2j + 1] */
+        const __m512i left = _mm512_alignr_epi32(od, _mm512_set1_epi32((int)e[-1]), 15);
+        const __m512i right = _mm512_alignr_epi32(_mm512_set1_epi32((int)e[32]), ev, 1);
+        const __m512i x = _mm512_or_si512(_mm512_or_si512(_mm512_or_si512(ev, od), _mm512_or_si512(left, right)), one);
+        const __m512i f = _mm512_castps_si512(
+            _mm512_cvt_roundepu32_ps(x, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC));
+        const __m512i len = _mm512_sub_epi32(_mm512_srli_epi32(f, 23), c126);
+        const __m512i k = _mm512_max_epi32(_mm512_sub_epi32(len, one), one);
+        const __m512i qv = _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(q + i)));
+        const __m512i rho = _mm512_and_si512(_mm512_srli_epi32(qv, 4), c15);
+        const __mmask16 multi = _mm512_test_epi32_mask(rho, _mm512_sub_epi32(rho, one));
+        const __m512i uv = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(u + i)));
+        const __m512i v = _mm512_add_epi32(uv, _mm512_mask_blend_epi32(multi, one, k));
+        bad |= (uint32_t)_mm512_cmpgt_epu32_mask(v, vmax);
+        _mm_storeu_si128((__m128i *)(U + i), _mm512_cvtepi32_epi8(v));
+    }
+    if (i < nq)
+        bad |= htc_ht_u_row_avx2(q + i, u + i, e_up + 2 * i, nq - i, umax, U + i);
+    return bad;
+}

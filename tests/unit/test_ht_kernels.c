@@ -1,8 +1,12 @@
 /* HT kernels: every ISA version of the MagSgn row kernel must give what
  * the plain C one gives (samples, bottom-row exponents, bit position), on
  * random and extreme quads (all significant, none, U = 32, p = 0 and 31,
- * buffers of 0x00 and 0xFF, widths and heights at the block's edges), and
- * whole HT blocks of the corpus must decode identically with each table.
+ * buffers of 0x00 and 0xFF, widths and heights at the block's edges); so
+ * must the exponent-bound (U) row kernel (exponents of every bit length,
+ * 0 and all ones, every rho, umax at and around the values); whole HT
+ * blocks of the corpus, and damaged copies of them, must decode
+ * identically with each table and with the CPU's two-phase cleanup
+ * (coding/ht_cleanup_cpu.c) against the HTC_HD one the GPU runs.
  * HTC_BENCH=1 adds timings of whole blocks (corpus CT and MR images) per
  * table. Skips the ISA parts on CPUs without them. */
 #include <stdio.h>
@@ -79,6 +83,36 @@ static int row_case(const HtcHtDSP *ref, const HtcHtDSP *alt, uint32_t nq, uint3
     return same;
 }
 
+/* One random U row: returns 1 when alt gives what ref gives. */
+static int urow_case(const HtcHtDSP *ref, const HtcHtDSP *alt, uint32_t nq, int kind)
+{
+    uint16_t q[512 + 16];
+    uint8_t u[512 + 16], U1[512 + 16], U2[512 + 16];
+    uint32_t e[1024 + 8];
+    for (uint32_t i = 0; i < nq; i++) {
+        q[i] = (uint16_t)(kind == 1 ? 0xFFFF : rnd() & 0xFFFF);
+        u[i] = (uint8_t)(kind == 2 ? 38 : rnd() % 39);
+    }
+    for (uint32_t i = 0; i < 2 * nq + 3; i++) {
+        const uint32_t bits = rnd() % 33;
+        uint32_t v = bits == 32 ? 0xFFFFFFFFu : bits ? (1u << (bits - 1)) | (rnd() & ((1u << (bits - 1)) - 1)) : 0;
+        if (kind == 3)
+            v = rnd() & 1 ? 0xFFFFFFFFu : 0;
+        if (kind == 4)
+            v = 0;
+        e[i] = v;
+    }
+    const uint32_t umax = kind == 2 ? 70 : 1 + rnd() % 40;
+    memset(U1, 0xAA, sizeof(U1));
+    memset(U2, 0xAA, sizeof(U2));
+    const uint32_t b1 = ref->u_row(q, u, e + 1, nq, umax, U1) != 0;
+    const uint32_t b2 = alt->u_row(q, u, e + 1, nq, umax, U2) != 0;
+    const int same = b1 == b2 && !memcmp(U1, U2, sizeof(U1));
+    if (!same)
+        fprintf(stderr, "U row kernel differs: nq %u kind %d umax %u\n", nq, kind, umax);
+    return same;
+}
+
 static double now(void)
 {
     struct timespec ts;
@@ -119,6 +153,31 @@ int main(void)
         CHECK_EQ_INT(bad, 0);
     }
 
+    for (uint32_t k = 0; k < nisa; k++) {
+        uint32_t bad = 0, n = 0;
+        for (int iter = 0; iter < 3000; iter++) {
+            const uint32_t nq = iter < 40 ? 1 + (uint32_t)iter : 1 + rnd() % 512;
+            bad += !urow_case(&c, &isa[k], nq, iter % 5);
+            n++;
+        }
+        printf("%s U row kernel: %u of %u cases identical\n", isa_name[k], n - bad, n);
+        CHECK_EQ_INT(bad, 0);
+    }
+    /* the U row kernel's values themselves, on known cases */
+    {
+        const uint16_t q[3] = {0x0030, 0x0010, 0x00F0}; /* rho 3, 1, 15 */
+        const uint8_t u[3] = {2, 2, 2};
+        uint32_t e[8] = {0, 0x10, 0, 0, 0, 0, 0, 0x80000000u};
+        uint8_t U[3];
+        /* quad 0: OR 0x10 -> E 5, kappa 4; quad 1: one sample, kappa 1;
+         * quad 2: OR of e[4..7] = 0x80000000 -> E 32, kappa 31 */
+        CHECK_EQ_INT(c.u_row(q, u, e + 1, 3, 33, U), 0);
+        CHECK_EQ_INT(U[0], 6);
+        CHECK_EQ_INT(U[1], 3);
+        CHECK_EQ_INT(U[2], 33);
+        CHECK(c.u_row(q, u, e + 1, 3, 32, U) != 0);
+    }
+
     /* whole blocks of the corpus */
     static const char *const files[] = {
         "htj2k/medical/CT1.j2c", "htj2k/medical/MR1.j2c", "htj2k/conformance/ds0_ht_07_b11.j2k",
@@ -133,6 +192,48 @@ int main(void)
         HtBlockSet set;
         if (!ht_blocks_load(path, &set))
             continue;
+        for (uint32_t k = 0; k <= nisa; k++) {
+            /* the HTC_HD cleanup against the table's own (two-phase) one */
+            HtcHtDSP ref = k ? isa[k - 1] : c, cfast = c;
+            cfast.cleanup = htc_ht_cleanup_cpu; /* the C table keeps the HTC_HD one */
+            const HtcHtDSP *fast = k ? &isa[k - 1] : &cfast;
+            ref.cleanup = NULL;
+            uint32_t diff = 0, errs = 0;
+            for (uint32_t i = 0; i < set.count; i++) {
+                HtcBlockParams b = set.blocks[i];
+                for (int dmg = 0; dmg < 3; dmg++) {
+                    uint8_t *copy = NULL;
+                    if (dmg) {
+                        /* a damaged copy: bytes changed at random places */
+                        size_t len = 0;
+                        for (uint32_t sg = 0; sg < b.num_segments; sg++)
+                            len += b.seg_len[sg];
+                        copy = malloc(len + HTC_BLOCK_PAD);
+                        memcpy(copy, set.blocks[i].data, len + HTC_BLOCK_PAD);
+                        for (int f2 = 0; f2 < 1 + dmg * 3 && len; f2++)
+                            copy[rnd() % len] = (uint8_t)rnd();
+                        b.data = copy;
+                    }
+                    uint32_t u1 = 0, u2 = 1;
+                    memset(out1, 0x11, sizeof(out1));
+                    memset(out2, 0x11, sizeof(out2));
+                    const int r1 = htc_ht_decode_block_with(&ref, &b, out1, b.width, &u1, scratch, sizeof(scratch));
+                    const int r2 = htc_ht_decode_block_with(fast, &b, out2, b.width, &u2, scratch, sizeof(scratch));
+                    diff += r1 != r2 || u1 != u2 ||
+                            memcmp(out1, out2, sizeof(int32_t) * b.width * b.height) != 0;
+                    errs += r1 < 0;
+                    free(copy);
+                    b.data = set.blocks[i].data;
+                }
+            }
+            if (diff)
+                fprintf(stderr, "%s: %u of %u blocks differ, two-phase cleanup (%s)\n", files[f], diff,
+                        3 * set.count, k ? isa_name[k - 1] : "c");
+            if (k == 0)
+                printf("%s: %u blocks and %u damaged copies (%u errors), two-phase cleanup identical: %s\n",
+                       files[f], set.count, 2 * set.count, errs, diff ? "no" : "yes");
+            CHECK_EQ_INT(diff, 0);
+        }
         for (uint32_t k = 0; k < nisa; k++) {
             uint32_t diff = 0;
             for (uint32_t i = 0; i < set.count; i++) {
@@ -149,8 +250,11 @@ int main(void)
             CHECK_EQ_INT(diff, 0);
         }
         if (bench) {
-            for (uint32_t k = 0; k <= nisa; k++) {
-                const HtcHtDSP *d = k ? &isa[k - 1] : &c;
+            /* the last table with the HTC_HD cleanup too ("... hd") */
+            HtcHtDSP hd = nisa ? isa[nisa - 1] : c;
+            hd.cleanup = NULL;
+            for (uint32_t k = 0; k <= nisa + 1; k++) {
+                const HtcHtDSP *d = k > nisa ? &hd : k ? &isa[k - 1] : &c;
                 double best = 1e9;
                 for (int r = 0; r < 30; r++) {
                     const double t0 = now();
@@ -163,7 +267,9 @@ int main(void)
                     if (t < best)
                         best = t;
                 }
-                printf("bench %s %s: %.3f ms, %.2f ns/sample\n", files[f], k ? isa_name[k - 1] : "c",
+                printf("bench %s %s%s: %.3f ms, %.2f ns/sample\n", files[f],
+                       k > nisa ? (nisa ? isa_name[nisa - 1] : "c") : k ? isa_name[k - 1] : "c",
+                       k > nisa ? " hd" : "",
                        best * 1e3, best * 1e9 / (double)set.samples);
             }
         }
