@@ -30,6 +30,10 @@ struct HtcDecoder {
     int32_t **tc_buf;
     size_t *tc_cap;            /* bytes */
     uint32_t num_tc;
+    /* htc_decode_batch: one single-thread decoder per pool thread (index 0:
+     * the caller), opened on first use and kept with their scratch between
+     * calls (decode_batch.c); num_threads entries, NULL until a batch. */
+    struct HtcDecoder **batch;
     void *gpu;                 /* GPU backend state (src/cuda/), NULL until used */
 };
 
@@ -92,6 +96,11 @@ typedef struct HtcTileComp {
 int htc_decode_tile(HtcDecoder *d, const HtcStream *s, uint32_t tile, const HtcDecodeParams *p,
                     const HtcDecodeGeom *g, HtcTileComp *tc);
 void htc_decoder_buffers_free(HtcDecoder *d);
+/* Bytes of scratch the decoder keeps between decodes (tile-component
+ * buffers, DWT scratch, job table, code-block scratch), and a release of
+ * all of it when that exceeds keep (decode_tile.c). */
+size_t htc_decoder_kept_bytes(const HtcDecoder *d);
+void htc_decoder_trim(HtcDecoder *d, size_t keep);
 
 /* Decodes job jobs[list[i]] into tc (decode_tile.c), with the scratch of
  * one thread. Thread-safe for distinct jobs. */
@@ -105,5 +114,15 @@ void htc_workbuf_free(const HtcContext *ctx, HtcWorkBuf *w);
 int htc_pool_run(HtcDecoder *d, const HtcStream *s, const HtcJobTable *jt, const uint32_t *list,
                  uint32_t n, HtcTileComp *tc);
 void htc_pool_close(HtcDecoder *d);
+/* Runs fn(arg, i) on every thread of the decoder's pool at once, i = 0 on
+ * the caller and 1 .. n-1 on the workers (started if need be), and returns
+ * n after all have returned; n = 1 when there are no workers (fn ran on the
+ * caller alone) (decode_pool.c). */
+uint32_t htc_pool_run_each(HtcDecoder *d, void (*fn)(void *arg, uint32_t index), void *arg);
+
+/* htc_decode_batch on the CPU and the release of its per-thread decoders
+ * (decode_batch.c). */
+int htc_decode_batch_cpu(HtcDecoder *d, HtcBatchItem *items, size_t n);
+void htc_batch_close(HtcDecoder *d);
 
 #endif /* HTC_DECODE_H */
