@@ -17,6 +17,7 @@ void htc_decoder_default_settings(HtcDecoderSettings *s)
     s->device_id = 0;
     s->num_devices = 1;
     s->cpu_mask = HTC_CPU_ALL;
+    s->picture_cache = (uint64_t)256 << 20;
     htc_limits_default(&s->limits);
 }
 
@@ -63,11 +64,22 @@ void htc_decoder_close(HtcDecoder **pd)
     htc_gpu_close(d);
     htc_pool_close(d);
     htc_batch_close(d);
+    if (d->pic_cache_shared)
+        htc_pic_cache_unref(d->pic_cache);
+    else
+        htc_pic_cache_close(d->pic_cache);
     htc_workbuf_free(&ctx, &d->work);
     htc_free(&ctx, d->dwt_tmp);
     htc_decoder_buffers_free(d);
     htc_free(&ctx, d);
     *pd = NULL;
+}
+
+HtcPicCache *htc_decoder_pic_cache(HtcDecoder *d)
+{
+    if (!d->pic_cache && d->settings.picture_cache && !d->settings.allocator.alloc)
+        d->pic_cache = htc_pic_cache_open((size_t)HTC_MIN(d->settings.picture_cache, (uint64_t)SIZE_MAX / 2));
+    return d->pic_cache;
 }
 
 void htc_decode_default_params(HtcDecodeParams *p)
@@ -207,7 +219,9 @@ int htc_decode(HtcDecoder *d, const HtcStream *s, const HtcDecodeParams *p, HtcP
     /* Without missing tiles every sample gets written (a corrupt block is
      * cleared, a failed decode releases the picture): no zeroed samples. */
     int zeroed = 0;
-    rc = htc_picture_setup(s, &g, &d->settings.allocator, pic, missing ? 1 : 2, &zeroed);
+    rc = htc_picture_setup_cached(s, &g, &d->settings.allocator,
+                                  pic->buffer ? NULL : htc_decoder_pic_cache(d), pic,
+                                  missing ? 1 : 2, &zeroed);
     if (rc < 0)
         goto done;
     pic_ready = 1;

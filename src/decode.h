@@ -16,6 +16,22 @@ typedef struct HtcWorkBuf {
 
 struct HtcPool;
 
+/* Released pictures kept for reuse (picture_cache.c). */
+typedef struct HtcPicCache HtcPicCache;
+HtcPicCache *htc_pic_cache_open(size_t cap);
+HtcPicCache *htc_pic_cache_ref(HtcPicCache *c);
+void htc_pic_cache_unref(HtcPicCache *c);
+/* The owner's end: frees the kept blocks, drops the owner's reference;
+ * pictures still out free their blocks when released. */
+void htc_pic_cache_close(HtcPicCache *c);
+size_t htc_pic_cache_kept(HtcPicCache *c);
+/* A block of at least size bytes (64-byte aligned at *base) for a picture,
+ * kept or new, with *release set to route its release back; NULL when the
+ * cache does not serve this size (small) or memory is short. *from_cache:
+ * a kept block (its bytes are not zero). */
+void *htc_pic_cache_get(HtcPicCache *c, size_t size, uint8_t **base, int *from_cache,
+                        HtcAllocator *release);
+
 struct HtcDecoder {
     HtcDecoderSettings settings;
     HtcContext ctx;
@@ -35,6 +51,11 @@ struct HtcDecoder {
      * calls (decode_batch.c); num_threads entries, NULL until a batch. */
     struct HtcDecoder **batch;
     void *gpu;                 /* GPU backend state (src/cuda/), NULL until used */
+    /* Released pictures kept for reuse (settings.picture_cache bytes; NULL:
+     * none, or not made yet); shared with the batch decoders, whose
+     * pic_cache_shared is set (the parent closes it). */
+    HtcPicCache *pic_cache;
+    int pic_cache_shared;
 };
 
 /* The output geometry of one decode: per output plane, the component and
@@ -64,6 +85,13 @@ void htc_decode_comp_rect(const HtcStream *s, const HtcDecodeGeom *g, uint32_t c
  * come as zero pages (calloc clears blocks it reuses from the heap). */
 int htc_picture_setup(const HtcStream *s, const HtcDecodeGeom *g, const HtcAllocator *a,
                       HtcPicture *pic, int alloc_samples, int *samples_zeroed);
+/* The same, with the samples' block from cache when it serves it (NULL: none). */
+int htc_picture_setup_cached(const HtcStream *s, const HtcDecodeGeom *g, const HtcAllocator *a,
+                             HtcPicCache *cache, HtcPicture *pic, int alloc_samples,
+                             int *samples_zeroed);
+/* The decoder's picture cache, made on first use when its settings ask for
+ * one and the C library allocates (NULL otherwise) (decode.c). */
+HtcPicCache *htc_decoder_pic_cache(HtcDecoder *d);
 
 /* One tile-component after the inverse DWT (and colour transform): its
  * rectangle on the reduced component grid and its samples (int32 for 5/3,

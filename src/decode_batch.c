@@ -62,7 +62,12 @@ static void batch_worker(void *arg, uint32_t index)
         if (!d && orc >= 0) {
             HtcDecoderSettings st = b->parent->settings;
             st.threads = 1;
+            st.picture_cache = 0; /* the parent's, below */
             orc = htc_decoder_open(&d, &st);
+            if (orc >= 0 && b->parent->pic_cache) {
+                d->pic_cache = htc_pic_cache_ref(b->parent->pic_cache);
+                d->pic_cache_shared = 1;
+            }
             b->parent->batch[index] = d; /* this thread's slot alone */
         }
         if (orc < 0) {
@@ -89,6 +94,7 @@ int htc_decode_batch_cpu(HtcDecoder *d, HtcBatchItem *items, size_t n)
         if (!d->batch)
             return htc_fail(&d->ctx, HTC_ENOMEM, "batch decoders");
     }
+    htc_decoder_pic_cache(d); /* made here, shared by the threads' decoders */
     BatchRun b;
     b.parent = d;
     b.items = items;
