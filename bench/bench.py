@@ -19,7 +19,8 @@ How each decoder is timed (read this before quoting a ratio):
   OpenJPH in process (preferred when available): bench/ojph_inproc.cpp, our own small
          program on OpenJPH's public API, decodes each file from memory R times in one process
          into a buffer in htc's .raw layout, as `htc bench` does (no start-up to subtract),
-         median wall and CPU time; its sha256 is checked against htc's. It needs OpenJPH's
+         median wall and CPU time, right after htc's one-thread run of the same file (back to
+         back); its sha256 is checked against htc's. It needs OpenJPH's
          headers (libopenjph-dev 0.9): --ojph-root DIR or $HTC_OJPH_ROOT names an unpacked
          root (DIR/usr/include/openjph, and libopenjph.so.0.9 under DIR/usr/lib/x86_64-linux-gnu
          or installed; bench/ojph_setup makes one under build/ojph), else / is tried. The
@@ -244,6 +245,23 @@ def main():
         return 20 if mb < 1 else 5 if mb < 8 else 3
 
     results = {f: {"file": os.path.relpath(f, DATA) if f.startswith(DATA) else f} for f in files}
+    # OpenJPH in process: built first, run right after htc on each file (back to back)
+    inproc = None
+    if not args.no_anchors and not args.ojph_expand:
+        outdir = os.path.dirname(os.path.abspath(args.htc)) if os.path.isdir(
+            os.path.dirname(os.path.abspath(args.htc))) else tmp
+        inproc, why = ojph_inproc_build(args.ojph_root or "/", outdir)
+        if not inproc and args.ojph_root:
+            print("OpenJPH in process: not available (%s)" % why)
+    if inproc:
+        print("OpenJPH: timed in process by %s" % why)
+    elif not args.no_anchors and shutil.which("ojph_expand"):
+        print("OpenJPH: timed as ojph_expand processes minus a start-up estimate"
+              " (no in-process tool: see --ojph-root)")
+    machine["ojph_method"] = "in-process" if inproc else "ojph_expand"
+    tools = [] if args.no_anchors else [t for t, exe in (("ojph", "ojph_expand"), ("opj", "opj_decompress"),
+                                                           ("grk", "grk_decompress"))
+                                        if shutil.which(exe) or (t == "ojph" and inproc)]
     # htc: one process per thread count and repeat class
     for t in thread_counts:
         for f in files:
@@ -262,40 +280,20 @@ def main():
                 results[f]["sha_check"] = ("ok" if ref == obj["sha256"] else
                                            "lossy" if os.path.basename(f) in LOSSY else
                                            "DIFF" if ref else "n/a")
+            if t == 1 and inproc and is_ht(f) and os.path.splitext(f)[1] == ".j2c":
+                r = subprocess.run([inproc, f, "--json", "--repeat", str(reps(f))], stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, text=True)
+                try:
+                    o = json.loads(r.stdout)[0]
+                except (ValueError, IndexError):
+                    o = {"error": (r.stderr or r.stdout).strip()[-200:] or "ojph_inproc failed"}
+                if "sha256" in o:
+                    o["same_as_htc"] = o["sha256"] == obj.get("sha256")
+                    if not o["same_as_htc"]:
+                        print("warning: OpenJPH's samples differ from htc's on %s" % os.path.basename(f))
+                o["method"] = "in-process"
+                results[f]["ojph_1"] = o
     # anchors
-    inproc = None
-    if not args.no_anchors and not args.ojph_expand:
-        outdir = os.path.dirname(os.path.abspath(args.htc)) if os.path.isdir(
-            os.path.dirname(os.path.abspath(args.htc))) else tmp
-        inproc, why = ojph_inproc_build(args.ojph_root or "/", outdir)
-        if not inproc and args.ojph_root:
-            print("OpenJPH in process: not available (%s)" % why)
-    if inproc:
-        print("OpenJPH: timed in process by %s" % why)
-    elif not args.no_anchors and shutil.which("ojph_expand"):
-        print("OpenJPH: timed as ojph_expand processes minus a start-up estimate"
-              " (no in-process tool: see --ojph-root)")
-    machine["ojph_method"] = "in-process" if inproc else "ojph_expand"
-    tools = [] if args.no_anchors else [t for t, exe in (("ojph", "ojph_expand"), ("opj", "opj_decompress"),
-                                                           ("grk", "grk_decompress"))
-                                        if shutil.which(exe) or (t == "ojph" and inproc)]
-    if inproc:
-        for f in files:
-            if not is_ht(f) or os.path.splitext(f)[1] != ".j2c":
-                continue
-            r = subprocess.run([inproc, f, "--json", "--repeat", str(reps(f))], stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
-            try:
-                obj = json.loads(r.stdout)[0]
-            except (ValueError, IndexError):
-                obj = {"error": (r.stderr or r.stdout).strip()[-200:] or "ojph_inproc failed"}
-            if "sha256" in obj:
-                h = results[f].get("htc_1", {}).get("sha256")
-                obj["same_as_htc"] = h == obj["sha256"]
-                if h and not obj["same_as_htc"]:
-                    print("warning: OpenJPH's samples differ from htc's on %s" % os.path.basename(f))
-            obj["method"] = "in-process"
-            results[f]["ojph_1"] = obj
     startup, startup_iqr, startup_cpu = {}, {}, {}
     if tools:
         tiny_ht, tiny_p1 = tiny_files(tmp)
