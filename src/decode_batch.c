@@ -7,6 +7,7 @@
  * megabytes of scratch per thread; each keeps at most HTC_BATCH_KEEP_BYTES
  * past a call. Which thread decodes an item does not change its result. */
 #include <stdatomic.h>
+#include <stdlib.h>
 
 #include "decode.h"
 
@@ -42,6 +43,7 @@ static void batch_item(HtcDecoder *d, HtcBatchItem *it)
 typedef struct BatchRun {
     HtcDecoder *parent;
     HtcBatchItem *items;
+    const size_t *order;       /* the order items are taken in (NULL: as given) */
     size_t n;
     /* alone on its cache line: the workers' only shared write */
     _Alignas(64) atomic_size_t next;
@@ -56,9 +58,10 @@ static void batch_worker(void *arg, uint32_t index)
     HtcDecoder *d = b->parent->batch[index];
     int orc = 0;
     for (;;) {
-        const size_t i = atomic_fetch_add_explicit(&b->next, 1, memory_order_relaxed);
-        if (i >= b->n)
+        const size_t k = atomic_fetch_add_explicit(&b->next, 1, memory_order_relaxed);
+        if (k >= b->n)
             break;
+        const size_t i = b->order ? b->order[k] : k;
         if (!d && orc >= 0) {
             HtcDecoderSettings st = b->parent->settings;
             st.threads = 1;
@@ -81,6 +84,53 @@ static void batch_worker(void *arg, uint32_t index)
         htc_decoder_trim(d, HTC_BATCH_KEEP_BYTES);
 }
 
+/* Compressed bytes of an item: what its decode time grows with. */
+static size_t item_bytes(const HtcBatchItem *it)
+{
+    return it->stream ? it->stream->cs_size : it->size;
+}
+
+typedef struct OrderKey {
+    size_t bytes, index;
+} OrderKey;
+
+static int cmp_larger_first(const void *pa, const void *pb)
+{
+    const OrderKey *a = pa, *b = pb;
+    if (a->bytes != b->bytes)
+        return a->bytes > b->bytes ? -1 : 1;
+    return a->index < b->index ? -1 : a->index > b->index;
+}
+
+/* Larger items first (longest processing time first): the threads then end
+ * together, instead of one thread decoding a large image the others wait
+ * for when it comes last. NULL (items in the given order) when the items
+ * are already in that order or memory is short. */
+static size_t *larger_first(const HtcContext *ctx, const HtcBatchItem *items, size_t n)
+{
+    int sorted = 1;
+    for (size_t i = 1; i < n && sorted; i++)
+        sorted = item_bytes(&items[i - 1]) >= item_bytes(&items[i]);
+    if (sorted || n > SIZE_MAX / sizeof(OrderKey))
+        return NULL;
+    OrderKey *key = htc_malloc(ctx, n * sizeof(OrderKey));
+    size_t *order = htc_malloc(ctx, n * sizeof(size_t));
+    if (key && order) {
+        for (size_t i = 0; i < n; i++) {
+            key[i].bytes = item_bytes(&items[i]);
+            key[i].index = i;
+        }
+        qsort(key, n, sizeof(*key), cmp_larger_first);
+        for (size_t k = 0; k < n; k++)
+            order[k] = key[k].index;
+    } else {
+        htc_free(ctx, order);
+        order = NULL;
+    }
+    htc_free(ctx, key);
+    return order;
+}
+
 int htc_decode_batch_cpu(HtcDecoder *d, HtcBatchItem *items, size_t n)
 {
     if (d->num_threads <= 1 || n <= 1) {
@@ -98,9 +148,11 @@ int htc_decode_batch_cpu(HtcDecoder *d, HtcBatchItem *items, size_t n)
     BatchRun b;
     b.parent = d;
     b.items = items;
+    b.order = larger_first(&d->ctx, items, n);
     b.n = n;
     atomic_init(&b.next, 0);
     htc_pool_run_each(d, batch_worker, &b);
+    htc_free(&d->ctx, (void *)b.order);
     return 0;
 }
 

@@ -241,12 +241,13 @@ int main(void)
         CHECK_EQ_INT(run_batch(d, srcs, pick, n, 0), 0);
         check_kept(d, (size_t)32 << 20);
         CHECK(d->batch != NULL);
-        /* call 2: the large image among them, caller buffers for half */
+        /* call 2: the large image last (taken first: larger items go
+         * first), caller buffers for half */
         n = 0;
-        if (have_big)
-            pick[n++] = (int)big;
         for (size_t i = 0; i < nsrc; i++)
             pick[n++] = (int)i;
+        if (have_big)
+            pick[n++] = (int)big;
         CHECK_EQ_INT(run_batch(d, srcs, pick, n, 1), 0);
         check_kept(d, (size_t)32 << 20);
         if (st.picture_cache && d->pic_cache)
