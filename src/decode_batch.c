@@ -5,7 +5,9 @@
  * decoder, so that a stream of batches does not pay, per call, for thread
  * creation, decoder set-up and the first touch (page faults, zeroing) of
  * megabytes of scratch per thread; each keeps at most HTC_BATCH_KEEP_BYTES
- * past a call. Which thread decodes an item does not change its result. */
+ * past a call. Items larger than a thread's share of the batch are decoded
+ * first, one at a time on all threads; the rest are taken larger first.
+ * Which thread decodes an item does not change its result. */
 #include <stdatomic.h>
 #include <stdlib.h>
 
@@ -40,11 +42,18 @@ static void batch_item(HtcDecoder *d, HtcBatchItem *it)
     htc_stream_close(&own);
 }
 
+/* Compressed bytes of an item: what its decode time grows with. */
+static size_t item_bytes(const HtcBatchItem *it)
+{
+    return it->stream ? it->stream->cs_size : it->size;
+}
+
 typedef struct BatchRun {
     HtcDecoder *parent;
     HtcBatchItem *items;
     const size_t *order;       /* the order items are taken in (NULL: as given) */
-    size_t n;
+    size_t n;                  /* entries of order, else items */
+    size_t share;              /* items above these bytes were decoded before (order NULL) */
     /* alone on its cache line: the workers' only shared write */
     _Alignas(64) atomic_size_t next;
 } BatchRun;
@@ -62,6 +71,8 @@ static void batch_worker(void *arg, uint32_t index)
         if (k >= b->n)
             break;
         const size_t i = b->order ? b->order[k] : k;
+        if (!b->order && item_bytes(&b->items[i]) > b->share)
+            continue;
         if (!d && orc >= 0) {
             HtcDecoderSettings st = b->parent->settings;
             st.threads = 1;
@@ -84,12 +95,6 @@ static void batch_worker(void *arg, uint32_t index)
         htc_decoder_trim(d, HTC_BATCH_KEEP_BYTES);
 }
 
-/* Compressed bytes of an item: what its decode time grows with. */
-static size_t item_bytes(const HtcBatchItem *it)
-{
-    return it->stream ? it->stream->cs_size : it->size;
-}
-
 typedef struct OrderKey {
     size_t bytes, index;
 } OrderKey;
@@ -102,33 +107,23 @@ static int cmp_larger_first(const void *pa, const void *pb)
     return a->index < b->index ? -1 : a->index > b->index;
 }
 
-/* Larger items first (longest processing time first): the threads then end
- * together, instead of one thread decoding a large image the others wait
- * for when it comes last. NULL (items in the given order) when the items
- * are already in that order or memory is short. */
-static size_t *larger_first(const HtcContext *ctx, const HtcBatchItem *items, size_t n)
+/* The items in the order the threads take them: larger first (longest
+ * processing time first: the threads then end together, instead of one
+ * thread decoding a large image the others wait for when it comes last).
+ * NULL when memory is short (then as given). */
+static OrderKey *larger_first(const HtcContext *ctx, const HtcBatchItem *items, size_t n)
 {
-    int sorted = 1;
-    for (size_t i = 1; i < n && sorted; i++)
-        sorted = item_bytes(&items[i - 1]) >= item_bytes(&items[i]);
-    if (sorted || n > SIZE_MAX / sizeof(OrderKey))
+    if (n > SIZE_MAX / sizeof(OrderKey))
         return NULL;
     OrderKey *key = htc_malloc(ctx, n * sizeof(OrderKey));
-    size_t *order = htc_malloc(ctx, n * sizeof(size_t));
-    if (key && order) {
-        for (size_t i = 0; i < n; i++) {
-            key[i].bytes = item_bytes(&items[i]);
-            key[i].index = i;
-        }
-        qsort(key, n, sizeof(*key), cmp_larger_first);
-        for (size_t k = 0; k < n; k++)
-            order[k] = key[k].index;
-    } else {
-        htc_free(ctx, order);
-        order = NULL;
+    if (!key)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        key[i].bytes = item_bytes(&items[i]);
+        key[i].index = i;
     }
-    htc_free(ctx, key);
-    return order;
+    qsort(key, n, sizeof(*key), cmp_larger_first);
+    return key;
 }
 
 int htc_decode_batch_cpu(HtcDecoder *d, HtcBatchItem *items, size_t n)
@@ -145,14 +140,39 @@ int htc_decode_batch_cpu(HtcDecoder *d, HtcBatchItem *items, size_t n)
             return htc_fail(&d->ctx, HTC_ENOMEM, "batch decoders");
     }
     htc_decoder_pic_cache(d); /* made here, shared by the threads' decoders */
+    OrderKey *key = larger_first(&d->ctx, items, n);
+    size_t first = 0, share = SIZE_MAX;
+    if (key) {
+        /* An item larger than a thread's share of the batch, and much larger
+         * than most (8 times the median: a mammogram among CT slices), would
+         * keep one thread busy long after the others are done: such items
+         * are decoded first, one at a time, with all threads on their
+         * code-blocks. Similar items stay one a thread, which scales better. */
+        uint64_t total = 0;
+        for (size_t i = 0; i < n; i++)
+            total += key[i].bytes;
+        const size_t median = key[n / 2].bytes;
+        share = (size_t)HTC_MAX(total / d->num_threads, (uint64_t)median * 8);
+        while (first < n && key[first].bytes > share)
+            batch_item(d, &items[key[first++].index]);
+        if (first == n) {
+            htc_free(&d->ctx, key);
+            return 0;
+        }
+        /* the order array over the rest, in place of the keys */
+        size_t *order = (size_t *)key;
+        for (size_t k = first; k < n; k++)
+            order[k - first] = key[k].index; /* slot k - first lies in key[(k - first) / 2], read */
+    }
     BatchRun b;
     b.parent = d;
     b.items = items;
-    b.order = larger_first(&d->ctx, items, n);
-    b.n = n;
+    b.share = share;
+    b.order = (const size_t *)key;
+    b.n = n - first;
     atomic_init(&b.next, 0);
     htc_pool_run_each(d, batch_worker, &b);
-    htc_free(&d->ctx, (void *)b.order);
+    htc_free(&d->ctx, key);
     return 0;
 }
 
