@@ -77,8 +77,12 @@ void htc_decoder_close(HtcDecoder **pd)
 
 HtcPicCache *htc_decoder_pic_cache(HtcDecoder *d)
 {
-    if (!d->pic_cache && d->settings.picture_cache && !d->settings.allocator.alloc)
-        d->pic_cache = htc_pic_cache_open((size_t)HTC_MIN(d->settings.picture_cache, (uint64_t)SIZE_MAX / 2));
+    /* never more than one decode may use (limits.max_memory, 0 = no limit) */
+    uint64_t cap = HTC_MIN(d->settings.picture_cache, (uint64_t)SIZE_MAX / 2);
+    if (d->settings.limits.max_memory)
+        cap = HTC_MIN(cap, d->settings.limits.max_memory);
+    if (!d->pic_cache && cap && !d->settings.allocator.alloc)
+        d->pic_cache = htc_pic_cache_open((size_t)cap);
     return d->pic_cache;
 }
 

@@ -32,7 +32,8 @@ typedef struct HtcDecoderSettings {
      * library's allocator) that the decoder keeps to serve its later decodes
      * and batches: their pages stay mapped, so a stream of batches does not
      * page-fault and zero its output again. Kept until reused or the decoder
-     * closes; 0 = none. Default 256 MiB. Pictures may outlive the decoder. */
+     * closes; 0 = none; at most limits.max_memory. Default 256 MiB.
+     * Pictures may outlive the decoder. */
     uint64_t picture_cache;
     uint8_t reserved[56];
 } HtcDecoderSettings;

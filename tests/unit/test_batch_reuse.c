@@ -221,6 +221,20 @@ int main(void)
         }
         htc_decoder_close(&d);
     }
+    /* the cache never keeps more than limits.max_memory: ten 512 KB
+     * pictures released together, 4 MiB kept at most */
+    {
+        HtcDecoder *d = NULL;
+        htc_decoder_default_settings(&st);
+        st.threads = 2;
+        st.limits.max_memory = (uint64_t)4 << 20;
+        CHECK_EQ_INT(htc_decoder_open(&d, &st), 0);
+        int pick[10] = { 0 };
+        CHECK_EQ_INT(run_batch(d, srcs, pick, 10, 0), 0);
+        CHECK(d->pic_cache && htc_pic_cache_kept(d->pic_cache) > 0 &&
+              htc_pic_cache_kept(d->pic_cache) <= st.limits.max_memory);
+        htc_decoder_close(&d);
+    }
     static const uint64_t caches[3] = { (uint64_t)256 << 20, 0, (uint64_t)1 << 20 };
     for (uint32_t threads = 2, round = 0; threads <= 5; threads++, round++) {
         if (threads == 4)
