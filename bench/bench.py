@@ -16,8 +16,18 @@ How each decoder is timed (read this before quoting a ratio):
          output, tens of ms for the 200 MB WSI), worth remembering on small ratios.
          Their own printed timers (ojph "Elapsed time", opj/grk "decode time") are recorded
          in the JSON too.
+  OpenJPH in process (preferred when available): bench/ojph_inproc.cpp, our own small
+         program on OpenJPH's public API, decodes each file from memory R times in one process
+         into a buffer in htc's .raw layout, as `htc bench` does (no start-up to subtract),
+         median wall and CPU time, right after htc's one-thread run of the same file (back to
+         back); its sha256 is checked against htc's. It needs OpenJPH's
+         headers (libopenjph-dev 0.9): --ojph-root DIR or $HTC_OJPH_ROOT names an unpacked
+         root (DIR/usr/include/openjph, and libopenjph.so.0.9 under DIR/usr/lib/x86_64-linux-gnu
+         or installed; bench/ojph_setup makes one under build/ojph), else / is tried. The
+         program is built with g++ into the htc binary's folder. Without it, ojph_expand
+         processes as above; the first lines of the output say which was used.
   Threads: htc and grk/opj run with 1 thread and with N (default: all cores);
-         ojph_expand is single-threaded.
+         OpenJPH is single-threaded.
   CPU time: on a loaded machine wall times swing; the single-thread table compares CPU time
          (user + system; htc's from CLOCK_PROCESS_CPUTIME_ID in process, the anchors' from
          wait4() minus their start-up's), which contention hardly moves.
@@ -144,6 +154,40 @@ def anchor_cmds(tool, src, tmp, threads, ncomp, ht):
     return ["grk_decompress", "-i", src, "-o", os.path.join(tmp, "out.raw"), "-H", str(threads)]
 
 
+def ojph_inproc_build(root, outdir):
+    """Builds bench/ojph_inproc.cpp against OpenJPH under root (an unpacked libopenjph-dev,
+    or /); returns (path of the program, a description) or (None, why not)."""
+    inc = os.path.join(root, "usr", "include")
+    if not os.path.exists(os.path.join(inc, "openjph", "ojph_codestream.h")):
+        return None, "no OpenJPH headers under %s" % os.path.join(inc, "openjph")
+    lib = None
+    for d in (os.path.join(root, "usr", "lib", "x86_64-linux-gnu"), os.path.join(root, "usr", "lib"),
+              "/usr/lib/x86_64-linux-gnu", "/usr/lib", "/usr/local/lib"):
+        if os.path.exists(os.path.join(d, "libopenjph.so.0.9")):
+            lib = os.path.join(d, "libopenjph.so.0.9")
+            break
+    if not lib:
+        return None, "no libopenjph.so.0.9 (libopenjph0.9) under %s or the system's folders" % root
+    src = os.path.join(ROOT, "bench", "ojph_inproc.cpp")
+    exe = os.path.join(outdir, "ojph_inproc")
+    stamp = exe + ".from"
+    what = "%s %s" % (os.path.realpath(inc), os.path.realpath(lib))
+    fresh = (os.path.exists(exe) and os.path.getmtime(exe) >= os.path.getmtime(src) and
+             os.path.exists(stamp) and open(stamp).read() == what)
+    if not fresh:
+        cxx = shutil.which("g++") or shutil.which("c++")
+        if not cxx:
+            return None, "no C++ compiler"
+        cmd = [cxx, "-O2", "-std=c++14", "-I" + inc, src, lib, "-Wl,-rpath," + os.path.dirname(lib),
+               "-o", exe]
+        r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        if r.returncode != 0:
+            return None, "build failed: %s" % r.stdout.strip()[-300:]
+        with open(stamp, "w") as f:
+            f.write(what)
+    return exe, "bench/ojph_inproc (OpenJPH's headers %s, library %s)" % (inc, lib)
+
+
 def tiny_files(tmp):
     """8x8 HTJ2K and Part 1 streams for the start-up estimate."""
     pgm = os.path.join(tmp, "tiny.pgm")
@@ -166,6 +210,11 @@ def main():
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--device", default="cpu", choices=["cpu", "gpu"], help="htc's device")
     ap.add_argument("--no-anchors", action="store_true")
+    ap.add_argument("--ojph-root", default=os.environ.get("HTC_OJPH_ROOT", ""),
+                    help="unpacked libopenjph-dev (+ libopenjph0.9) root for the in-process OpenJPH "
+                         "timing (default $HTC_OJPH_ROOT, else /)")
+    ap.add_argument("--ojph-expand", action="store_true",
+                    help="time OpenJPH with ojph_expand processes even when the in-process tool builds")
     ap.add_argument("--json", help="write every figure here")
     args = ap.parse_args()
 
@@ -196,6 +245,23 @@ def main():
         return 20 if mb < 1 else 5 if mb < 8 else 3
 
     results = {f: {"file": os.path.relpath(f, DATA) if f.startswith(DATA) else f} for f in files}
+    # OpenJPH in process: built first, run right after htc on each file (back to back)
+    inproc = None
+    if not args.no_anchors and not args.ojph_expand:
+        outdir = os.path.dirname(os.path.abspath(args.htc)) if os.path.isdir(
+            os.path.dirname(os.path.abspath(args.htc))) else tmp
+        inproc, why = ojph_inproc_build(args.ojph_root or "/", outdir)
+        if not inproc and args.ojph_root:
+            print("OpenJPH in process: not available (%s)" % why)
+    if inproc:
+        print("OpenJPH: timed in process by %s" % why)
+    elif not args.no_anchors and shutil.which("ojph_expand"):
+        print("OpenJPH: timed as ojph_expand processes minus a start-up estimate"
+              " (no in-process tool: see --ojph-root)")
+    machine["ojph_method"] = "in-process" if inproc else "ojph_expand"
+    tools = [] if args.no_anchors else [t for t, exe in (("ojph", "ojph_expand"), ("opj", "opj_decompress"),
+                                                           ("grk", "grk_decompress"))
+                                        if shutil.which(exe) or (t == "ojph" and inproc)]
     # htc: one process per thread count and repeat class
     for t in thread_counts:
         for f in files:
@@ -214,13 +280,26 @@ def main():
                 results[f]["sha_check"] = ("ok" if ref == obj["sha256"] else
                                            "lossy" if os.path.basename(f) in LOSSY else
                                            "DIFF" if ref else "n/a")
+            if t == 1 and inproc and is_ht(f) and os.path.splitext(f)[1] == ".j2c":
+                r = subprocess.run([inproc, f, "--json", "--repeat", str(reps(f))], stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, text=True)
+                try:
+                    o = json.loads(r.stdout)[0]
+                except (ValueError, IndexError):
+                    o = {"error": (r.stderr or r.stdout).strip()[-200:] or "ojph_inproc failed"}
+                if "sha256" in o:
+                    o["same_as_htc"] = o["sha256"] == obj.get("sha256")
+                    if not o["same_as_htc"]:
+                        print("warning: OpenJPH's samples differ from htc's on %s" % os.path.basename(f))
+                o["method"] = "in-process"
+                results[f]["ojph_1"] = o
     # anchors
-    tools = [] if args.no_anchors else [t for t, exe in (("ojph", "ojph_expand"), ("opj", "opj_decompress"),
-                                                           ("grk", "grk_decompress")) if shutil.which(exe)]
     startup, startup_iqr, startup_cpu = {}, {}, {}
     if tools:
         tiny_ht, tiny_p1 = tiny_files(tmp)
         for tool in tools:
+            if tool == "ojph" and inproc:
+                continue
             for t in ([1] if tool == "ojph" else thread_counts):
                 for kind, tiny in (("ht", tiny_ht), ("p1", tiny_p1)):
                     cmd = anchor_cmds(tool, tiny, tmp, t, 1, kind == "ht")
@@ -235,8 +314,10 @@ def main():
             ht, nc = is_ht(f), components(f)
             for tool in tools:
                 for t in ([1] if tool == "ojph" else thread_counts):
+                    if tool == "ojph" and "ojph_1" in results[f]:
+                        continue  # timed in process
                     cmd = anchor_cmds(tool, f, tmp, t, nc, ht)
-                    if not cmd:
+                    if not cmd or not shutil.which(cmd[0]):
                         continue
                     extra = []
                     s, out = run_timed(cmd, reps(f), extra)
@@ -262,7 +343,8 @@ def main():
     for tool in tools:
         for t in ([1] if tool == "ojph" else thread_counts):
             cols.append(("%s_%d" % (tool, t), "%s %dT" % (tool, t)))
-    print("\nmedian decode time, ms (anchors: wall time minus start-up; see the header of bench/bench.py)")
+    print("\nmedian decode time, ms (anchors: wall time minus start-up%s; see the header of bench/bench.py)"
+          % (", OpenJPH in process" if inproc else ""))
     head = "%-44s %-16s" % ("file", "size") + "".join("%11s" % c[1] for c in cols) + "  sha256"
     print(head)
     for f in files:

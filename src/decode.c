@@ -1,7 +1,5 @@
 /* htcodec: the decoder object and the decode entry points. Tiles touching
  * the asked area are decoded one after another and cut into the picture. */
-#include <pthread.h>
-#include <stdatomic.h>
 #include <unistd.h>
 
 #include "decode.h"
@@ -19,6 +17,7 @@ void htc_decoder_default_settings(HtcDecoderSettings *s)
     s->device_id = 0;
     s->num_devices = 1;
     s->cpu_mask = HTC_CPU_ALL;
+    s->picture_cache = (uint64_t)256 << 20;
     htc_limits_default(&s->limits);
 }
 
@@ -64,11 +63,27 @@ void htc_decoder_close(HtcDecoder **pd)
     htc_job_table_free(&ctx, &d->jobs);
     htc_gpu_close(d);
     htc_pool_close(d);
+    htc_batch_close(d);
+    if (d->pic_cache_shared)
+        htc_pic_cache_unref(d->pic_cache);
+    else
+        htc_pic_cache_close(d->pic_cache);
     htc_workbuf_free(&ctx, &d->work);
     htc_free(&ctx, d->dwt_tmp);
     htc_decoder_buffers_free(d);
     htc_free(&ctx, d);
     *pd = NULL;
+}
+
+HtcPicCache *htc_decoder_pic_cache(HtcDecoder *d)
+{
+    /* never more than one decode may use (limits.max_memory, 0 = no limit) */
+    uint64_t cap = HTC_MIN(d->settings.picture_cache, (uint64_t)SIZE_MAX / 2);
+    if (d->settings.limits.max_memory)
+        cap = HTC_MIN(cap, d->settings.limits.max_memory);
+    if (!d->pic_cache && cap && !d->settings.allocator.alloc)
+        d->pic_cache = htc_pic_cache_open((size_t)cap);
+    return d->pic_cache;
 }
 
 void htc_decode_default_params(HtcDecodeParams *p)
@@ -208,7 +223,9 @@ int htc_decode(HtcDecoder *d, const HtcStream *s, const HtcDecodeParams *p, HtcP
     /* Without missing tiles every sample gets written (a corrupt block is
      * cleared, a failed decode releases the picture): no zeroed samples. */
     int zeroed = 0;
-    rc = htc_picture_setup(s, &g, &d->settings.allocator, pic, missing ? 1 : 2, &zeroed);
+    rc = htc_picture_setup_cached(s, &g, &d->settings.allocator,
+                                  pic->buffer ? NULL : htc_decoder_pic_cache(d), pic,
+                                  missing ? 1 : 2, &zeroed);
     if (rc < 0)
         goto done;
     pic_ready = 1;
@@ -264,87 +281,11 @@ done:
     return rc;
 }
 
-static void batch_item(HtcDecoder *d, HtcBatchItem *it)
-{
-    const HtcStream *s = it->stream;
-    HtcStream *own = NULL;
-    it->message[0] = 0;
-    int rc = 0;
-    if (!s) {
-        HtcStreamSettings ss;
-        htc_stream_default_settings(&ss);
-        ss.limits = d->settings.limits;
-        ss.allocator = d->settings.allocator;
-        ss.log = d->settings.log;
-        ss.log_opaque = d->settings.log_opaque;
-        rc = htc_stream_open_memory(&own, it->data, it->size, &ss);
-        s = own;
-    }
-    if (rc >= 0)
-        rc = htc_decode(d, s, it->params, &it->picture);
-    it->status = rc < 0 ? rc : 0;
-    if (rc < 0)
-        htc_copy_last_error(it->message, sizeof(it->message));
-    htc_stream_close(&own);
-}
-
-/* Several items at once: each worker thread decodes whole items with a
- * decoder of its own (one thread each), which suits many small images. */
-typedef struct BatchRun {
-    HtcDecoder *parent;
-    HtcBatchItem *items;
-    size_t n;
-    atomic_size_t next;
-} BatchRun;
-
-static void *batch_worker(void *arg)
-{
-    BatchRun *b = arg;
-    HtcDecoderSettings st = b->parent->settings;
-    st.threads = 1;
-    HtcDecoder *d = NULL;
-    const int orc = htc_decoder_open(&d, &st);
-    for (;;) {
-        const size_t i = atomic_fetch_add(&b->next, 1);
-        if (i >= b->n)
-            break;
-        if (orc < 0) {
-            b->items[i].status = orc;
-            htc_copy_last_error(b->items[i].message, sizeof(b->items[i].message));
-            continue;
-        }
-        batch_item(d, &b->items[i]);
-    }
-    htc_decoder_close(&d);
-    return NULL;
-}
-
 int htc_decode_batch(HtcDecoder *d, HtcBatchItem *items, size_t n)
 {
     if (!d || (!items && n))
         return htc_fail(NULL, HTC_EINVAL, "htc_decode_batch: NULL argument");
     if (d->settings.device == HTC_DEVICE_GPU)
         return htc_gpu_decode_batch(d, items, n); /* one plan, one set of launches */
-    const uint32_t nt = (uint32_t)HTC_MIN((size_t)d->num_threads, n);
-    if (nt <= 1) {
-        for (size_t i = 0; i < n; i++)
-            batch_item(d, &items[i]);
-        return 0;
-    }
-    BatchRun b;
-    b.parent = d;
-    b.items = items;
-    b.n = n;
-    atomic_init(&b.next, 0);
-    pthread_t th[64];
-    uint32_t started = 0;
-    for (uint32_t i = 1; i < nt && i < 64; i++) {
-        if (pthread_create(&th[started], NULL, batch_worker, &b) != 0)
-            break;
-        started++;
-    }
-    batch_worker(&b);
-    for (uint32_t i = 0; i < started; i++)
-        pthread_join(th[i], NULL);
-    return 0;
+    return htc_decode_batch_cpu(d, items, n);
 }

@@ -16,6 +16,22 @@ typedef struct HtcWorkBuf {
 
 struct HtcPool;
 
+/* Released pictures kept for reuse (picture_cache.c). */
+typedef struct HtcPicCache HtcPicCache;
+HtcPicCache *htc_pic_cache_open(size_t cap);
+HtcPicCache *htc_pic_cache_ref(HtcPicCache *c);
+void htc_pic_cache_unref(HtcPicCache *c);
+/* The owner's end: frees the kept blocks, drops the owner's reference;
+ * pictures still out free their blocks when released. */
+void htc_pic_cache_close(HtcPicCache *c);
+size_t htc_pic_cache_kept(HtcPicCache *c);
+/* A block of at least size bytes (64-byte aligned at *base) for a picture,
+ * kept or new, with *release set to route its release back; NULL when the
+ * cache does not serve this size (small) or memory is short. *from_cache:
+ * a kept block (its bytes are not zero). */
+void *htc_pic_cache_get(HtcPicCache *c, size_t size, uint8_t **base, int *from_cache,
+                        HtcAllocator *release);
+
 struct HtcDecoder {
     HtcDecoderSettings settings;
     HtcContext ctx;
@@ -30,7 +46,16 @@ struct HtcDecoder {
     int32_t **tc_buf;
     size_t *tc_cap;            /* bytes */
     uint32_t num_tc;
+    /* htc_decode_batch: one single-thread decoder per pool thread (index 0:
+     * the caller), opened on first use and kept with their scratch between
+     * calls (decode_batch.c); num_threads entries, NULL until a batch. */
+    struct HtcDecoder **batch;
     void *gpu;                 /* GPU backend state (src/cuda/), NULL until used */
+    /* Released pictures kept for reuse (settings.picture_cache bytes; NULL:
+     * none, or not made yet); shared with the batch decoders, whose
+     * pic_cache_shared is set (the parent closes it). */
+    HtcPicCache *pic_cache;
+    int pic_cache_shared;
 };
 
 /* The output geometry of one decode: per output plane, the component and
@@ -60,6 +85,13 @@ void htc_decode_comp_rect(const HtcStream *s, const HtcDecodeGeom *g, uint32_t c
  * come as zero pages (calloc clears blocks it reuses from the heap). */
 int htc_picture_setup(const HtcStream *s, const HtcDecodeGeom *g, const HtcAllocator *a,
                       HtcPicture *pic, int alloc_samples, int *samples_zeroed);
+/* The same, with the samples' block from cache when it serves it (NULL: none). */
+int htc_picture_setup_cached(const HtcStream *s, const HtcDecodeGeom *g, const HtcAllocator *a,
+                             HtcPicCache *cache, HtcPicture *pic, int alloc_samples,
+                             int *samples_zeroed);
+/* The decoder's picture cache, made on first use when its settings ask for
+ * one and the C library allocates (NULL otherwise) (decode.c). */
+HtcPicCache *htc_decoder_pic_cache(HtcDecoder *d);
 
 /* One tile-component after the inverse DWT (and colour transform): its
  * rectangle on the reduced component grid and its samples (int32 for 5/3,
@@ -92,6 +124,11 @@ typedef struct HtcTileComp {
 int htc_decode_tile(HtcDecoder *d, const HtcStream *s, uint32_t tile, const HtcDecodeParams *p,
                     const HtcDecodeGeom *g, HtcTileComp *tc);
 void htc_decoder_buffers_free(HtcDecoder *d);
+/* Bytes of scratch the decoder keeps between decodes (tile-component
+ * buffers, DWT scratch, job table, code-block scratch), and a release of
+ * all of it when that exceeds keep (decode_tile.c). */
+size_t htc_decoder_kept_bytes(const HtcDecoder *d);
+void htc_decoder_trim(HtcDecoder *d, size_t keep);
 
 /* Decodes job jobs[list[i]] into tc (decode_tile.c), with the scratch of
  * one thread. Thread-safe for distinct jobs. */
@@ -105,5 +142,15 @@ void htc_workbuf_free(const HtcContext *ctx, HtcWorkBuf *w);
 int htc_pool_run(HtcDecoder *d, const HtcStream *s, const HtcJobTable *jt, const uint32_t *list,
                  uint32_t n, HtcTileComp *tc);
 void htc_pool_close(HtcDecoder *d);
+/* Runs fn(arg, i) on every thread of the decoder's pool at once, i = 0 on
+ * the caller and 1 .. n-1 on the workers (started if need be), and returns
+ * n after all have returned; n = 1 when there are no workers (fn ran on the
+ * caller alone) (decode_pool.c). */
+uint32_t htc_pool_run_each(HtcDecoder *d, void (*fn)(void *arg, uint32_t index), void *arg);
+
+/* htc_decode_batch on the CPU and the release of its per-thread decoders
+ * (decode_batch.c). */
+int htc_decode_batch_cpu(HtcDecoder *d, HtcBatchItem *items, size_t n);
+void htc_batch_close(HtcDecoder *d);
 
 #endif /* HTC_DECODE_H */

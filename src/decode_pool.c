@@ -1,6 +1,7 @@
-/* htcodec: the decoder's worker threads for code-block jobs. The caller
- * works too; workers sleep between runs. Jobs write disjoint rectangles of
- * the tile buffers, so the result does not depend on the thread count. */
+/* htcodec: the decoder's worker threads, for code-block jobs and for batch
+ * items (decode_batch.c). The caller works too; workers sleep between runs
+ * and live as long as the decoder. Jobs write disjoint rectangles of the
+ * tile buffers, so the result does not depend on the thread count. */
 #include <pthread.h>
 #include <stdatomic.h>
 
@@ -28,6 +29,8 @@ typedef struct HtcPool {
     const uint32_t *list;
     uint32_t n;
     HtcTileComp *tc;
+    void (*fn)(void *arg, uint32_t index); /* a run of htc_pool_run_each, else NULL */
+    void *fn_arg;
     atomic_uint next;
     atomic_int failed;
     int err;
@@ -69,7 +72,10 @@ static void *worker_main(void *arg)
             break;
         seen = p->generation;
         pthread_mutex_unlock(&p->mu);
-        run_jobs(p, &w->buf);
+        if (p->fn)
+            p->fn(p->fn_arg, (uint32_t)(w - p->workers) + 1);
+        else
+            run_jobs(p, &w->buf);
         pthread_mutex_lock(&p->mu);
         if (--p->active == 0)
             pthread_cond_signal(&p->done);
@@ -140,6 +146,7 @@ int htc_pool_run(HtcDecoder *d, const HtcStream *s, const HtcJobTable *jt, const
     p->list = list;
     p->n = n;
     p->tc = tc;
+    p->fn = NULL;
     atomic_store(&p->next, 0u);
     atomic_store(&p->failed, 0);
     p->err = 0;
@@ -159,4 +166,32 @@ int htc_pool_run(HtcDecoder *d, const HtcStream *s, const HtcJobTable *jt, const
     if (err < 0)
         return htc_fail(&s->ctx, err, "%s", p->msg);
     return 0;
+}
+
+uint32_t htc_pool_run_each(HtcDecoder *d, void (*fn)(void *arg, uint32_t index), void *arg)
+{
+    if (d->num_threads > 1 && !d->pool)
+        d->pool = pool_open(d);
+    HtcPool *p = d->pool;
+    if (!p || p->num_workers == 0) {
+        fn(arg, 0);
+        return 1;
+    }
+    pthread_mutex_lock(&p->mu);
+    p->fn = fn;
+    p->fn_arg = arg;
+    p->active = p->num_workers;
+    p->generation++;
+    pthread_cond_broadcast(&p->wake);
+    pthread_mutex_unlock(&p->mu);
+
+    fn(arg, 0);
+
+    pthread_mutex_lock(&p->mu);
+    while (p->active > 0)
+        pthread_cond_wait(&p->done, &p->mu);
+    p->fn = NULL;
+    const uint32_t n = p->num_workers + 1;
+    pthread_mutex_unlock(&p->mu);
+    return n;
 }

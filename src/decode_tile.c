@@ -16,6 +16,28 @@ void htc_decoder_buffers_free(HtcDecoder *d)
     d->num_tc = 0;
 }
 
+size_t htc_decoder_kept_bytes(const HtcDecoder *d)
+{
+    size_t n = d->dwt_tmp_size + d->work.blockdata_size;
+    for (uint32_t c = 0; c < d->num_tc; c++)
+        n += d->tc_cap[c];
+    n += (size_t)d->jobs.cap_jobs * sizeof(HtcBlockJob) + (size_t)d->jobs.cap_chunks * sizeof(HtcChunk) +
+         (size_t)d->jobs.cap_segs * sizeof(HtcJobSegment);
+    return n;
+}
+
+void htc_decoder_trim(HtcDecoder *d, size_t keep)
+{
+    if (htc_decoder_kept_bytes(d) <= keep)
+        return;
+    htc_decoder_buffers_free(d);
+    htc_free(&d->ctx, d->dwt_tmp);
+    d->dwt_tmp = NULL;
+    d->dwt_tmp_size = 0;
+    htc_job_table_free(&d->ctx, &d->jobs);
+    htc_workbuf_free(&d->ctx, &d->work);
+}
+
 /* The decoder's buffer for component c, at least `bytes`; not cleared:
  * every code-block of the kept bands is written (decoded or zeroed). */
 static int32_t *tc_buffer(HtcDecoder *d, uint32_t nc, uint32_t c, size_t bytes)

@@ -109,9 +109,25 @@ void htc_decode_comp_rect(const HtcStream *s, const HtcDecodeGeom *g, uint32_t c
 
 /* With the C library, calloc: large pictures come as untouched zero pages,
  * so parts never written (missing tiles, failed decodes) cost nothing.
- * *base gets the 64-byte aligned start. */
-static void *pic_alloc(const HtcAllocator *a, size_t size, int want_zero, uint8_t **base, int *zeroed)
+ * *base gets the 64-byte aligned start. With a cache (the C library's
+ * allocator only), a kept block when one fits: its bytes are the last
+ * picture's, so *zeroed stays 0 and the caller clears what it needs.
+ * *release gets the allocator that frees the block. */
+static void *pic_alloc(const HtcAllocator *a, HtcPicCache *cache, size_t size, int want_zero,
+                       uint8_t **base, int *zeroed, HtcAllocator *release)
 {
+    if (a)
+        *release = *a;
+    if (cache && !(a && a->alloc)) {
+        int reused = 0;
+        void *ref = htc_pic_cache_get(cache, size, base, &reused, release);
+        if (ref) {
+            *zeroed = !reused && want_zero;
+            if (*zeroed)
+                memset(*base, 0, size);
+            return ref;
+        }
+    }
     if (a && a->alloc) {
         *zeroed = 0;
         *base = a->alloc(a->opaque, size, 64);
@@ -140,6 +156,13 @@ static void pic_free(const HtcAllocator *a, void *ptr)
 
 int htc_picture_setup(const HtcStream *s, const HtcDecodeGeom *g, const HtcAllocator *a,
                       HtcPicture *pic, int alloc_samples, int *samples_zeroed)
+{
+    return htc_picture_setup_cached(s, g, a, NULL, pic, alloc_samples, samples_zeroed);
+}
+
+int htc_picture_setup_cached(const HtcStream *s, const HtcDecodeGeom *g, const HtcAllocator *a,
+                             HtcPicCache *cache, HtcPicture *pic, int alloc_samples,
+                             int *samples_zeroed)
 {
     if (samples_zeroed)
         *samples_zeroed = 0;
@@ -174,8 +197,10 @@ int htc_picture_setup(const HtcStream *s, const HtcDecodeGeom *g, const HtcAlloc
                         (unsigned long long)total);
     uint8_t *block = NULL;
     int zeroed = 0;
-    void *ref = pic_alloc(a, planes_bytes + (own_samples ? (size_t)total : 0), alloc_samples != 2,
-                          &block, &zeroed);
+    HtcAllocator release;
+    memset(&release, 0, sizeof(release));
+    void *ref = pic_alloc(a, cache, planes_bytes + (own_samples ? (size_t)total : 0),
+                          alloc_samples != 2, &block, &zeroed, &release);
     if (!ref)
         return htc_fail(ctx, HTC_ENOMEM, "picture of %llu bytes", (unsigned long long)total);
     pic->planes = (HtcPlane *)block;
@@ -183,8 +208,7 @@ int htc_picture_setup(const HtcStream *s, const HtcDecodeGeom *g, const HtcAlloc
     pic->alloc_ref = ref;
     if (samples_zeroed)
         *samples_zeroed = own_samples && zeroed;
-    if (a)
-        pic->allocator = *a;
+    pic->allocator = release;
     pic->caller_owned = caller_buf != NULL;
     pic->buffer = own_samples ? block + planes_bytes : caller_buf;
     pic->buffer_size = (size_t)total;

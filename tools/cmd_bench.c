@@ -1,7 +1,7 @@
 /* htc bench: decode speed without process start-up.
  *
  *   htc bench FILE... [--threads N] [--repeat R] [--warmup W] [--device cpu|gpu]
- *                     [--parse-once | --batch] [--json]
+ *                     [--parse-once | --batch [--prealloc]] [--json]
  *
  * Each file is read into memory once. One decoder (and its thread pool) serves
  * every run. A timed run is, by default, parse + decode: open the stream from
@@ -12,12 +12,18 @@
  * (default 10), samples per second over that median, the median CPU time of the
  * process (all threads; the fairer figure on a loaded machine), and the sha256 of the
  * samples in the .raw layout of `htc decode` (writers.h). --batch times all files
- * together, one htc_decode_batch call a run (the many-small-images case).
+ * together, one htc_decode_batch call a run (the many-small-images case); with
+ * --prealloc the batch decodes into caller-owned output buffers, one block for all
+ * items allocated and touched once before the runs (as a pipeline decoding into a
+ * preallocated tensor does), instead of pictures the library allocates each run.
+ * The batch figures also give the process's page faults and context switches per
+ * run (getrusage, all threads), divided by the number of items.
  * Exit status: 0 ok, 1 a file failed, 2 usage. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -28,9 +34,10 @@
 static void usage(void)
 {
     fprintf(stderr, "usage: htc bench FILE... [--threads N] [--repeat R] [--warmup W] "
-                    "[--device cpu|gpu] [--parse-once | --batch] [--json]\n"
+                    "[--device cpu|gpu] [--parse-once | --batch [--prealloc]] [--json]\n"
                     "  times parse + decode from memory (--parse-once: decode only; --batch: all\n"
-                    "  files in one htc_decode_batch call a run); threads 0 = all cores\n");
+                    "  files in one htc_decode_batch call a run; --prealloc: into output buffers\n"
+                    "  allocated once by the caller); threads 0 = all cores\n");
 }
 
 static double now_ms(void)
@@ -101,7 +108,20 @@ typedef struct BenchResult {
 typedef struct BenchOptions {
     unsigned long repeat, warmup;
     int parse_once;
+    int prealloc;              /* --batch into caller-owned buffers */
 } BenchOptions;
+
+/* Minor + major page faults and context switches of the process so far. */
+static void kernel_counts(double *faults, double *switches)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0) {
+        *faults = *switches = 0;
+        return;
+    }
+    *faults = (double)ru.ru_minflt + (double)ru.ru_majflt;
+    *switches = (double)ru.ru_nvcsw + (double)ru.ru_nivcsw;
+}
 
 /* One timed run; *pic is filled (release it). */
 static int run_once(HtcDecoder *dec, HtcStream **keep, const uint8_t *data, size_t size,
@@ -213,6 +233,45 @@ static double median_of(double *v, unsigned long n)
     return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
+/* --prealloc: one block for every item's samples, each item's part 64-byte aligned
+ * at off[i] (sizes from htc_decode_layout), written once so that its pages are
+ * mapped before the timed runs. NULL on failure (a message printed). */
+static uint8_t *batch_buffers(uint8_t *const *data, const size_t *size, int n,
+                              const char **files, const HtcDecodeParams *p, size_t *off,
+                              size_t *len)
+{
+    size_t total = 0;
+    for (int i = 0; i < n; i++) {
+        HtcStream *s = NULL;
+        HtcPicture pic;
+        memset(&pic, 0, sizeof(pic));
+        int rc = htc_stream_open_memory(&s, data[i], size[i], NULL);
+        if (rc >= 0)
+            rc = htc_decode_layout(s, p, &pic);
+        htc_stream_close(&s);
+        if (rc < 0) {
+            fprintf(stderr, "htc bench: %s: %s\n", files[i],
+                    *htc_last_error() ? htc_last_error() : htc_strerror(rc));
+            htc_picture_release(&pic);
+            return NULL;
+        }
+        off[i] = total;
+        len[i] = pic.buffer_size;
+        htc_picture_release(&pic);
+        if (len[i] > SIZE_MAX / 2 - total) {
+            fprintf(stderr, "htc bench: output buffers too large\n");
+            return NULL;
+        }
+        total += (len[i] + 63) & ~(size_t)63;
+    }
+    uint8_t *block = aligned_alloc(64, total ? total : 64);
+    if (!block)
+        fprintf(stderr, "htc bench: out of memory for %zu bytes of output\n", total);
+    else
+        memset(block, 0, total);
+    return block;
+}
+
 /* --batch: every file in one htc_decode_batch call per run (each item parsed from memory
  * inside the call). One result: images and samples per second over the median run; the
  * sha256 covers every item's samples in the .raw layout, in the order given. */
@@ -221,9 +280,13 @@ static int bench_batch(HtcDecoder *dec, const char **files, int n, const BenchOp
 {
     uint8_t **data = calloc((size_t)n, sizeof(*data));
     size_t *size = calloc((size_t)n, sizeof(*size));
+    size_t *off = calloc(2 * (size_t)n, sizeof(*off));
+    size_t *len = off ? off + n : NULL;
     HtcBatchItem *items = calloc((size_t)n, sizeof(*items));
-    double *times = calloc(2 * o->repeat, sizeof(*times));
-    int rc = data && size && items && times ? 0 : HTC_ENOMEM;
+    double *times = calloc(4 * o->repeat, sizeof(*times));
+    double *faults = times ? times + 2 * o->repeat : NULL, *switches = faults ? faults + o->repeat : NULL;
+    uint8_t *block = NULL;
+    int rc = data && size && off && items && times ? 0 : HTC_ENOMEM;
     for (int i = 0; i < n && !rc; i++)
         if ((rc = htc_cli_read_file(files[i], &data[i], &size[i])) < 0)
             fprintf(stderr, "htc bench: %s: cannot read: %s\n", files[i],
@@ -233,6 +296,8 @@ static int bench_batch(HtcDecoder *dec, const char **files, int n, const BenchOp
     p.sample_type = HTC_SAMPLE_AUTO;
     p.layout = HTC_LAYOUT_PLANAR;
     p.memory = HTC_MEMORY_HOST;
+    if (!rc && o->prealloc && !(block = batch_buffers(data, size, n, files, &p, off, len)))
+        rc = HTC_ENOMEM;
     HtcSha256 sha;
     htc_sha256_init(&sha);
     uint64_t samples = 0;
@@ -243,10 +308,17 @@ static int bench_batch(HtcDecoder *dec, const char **files, int n, const BenchOp
             items[i].data = data[i];
             items[i].size = size[i];
             items[i].params = &p;
+            if (block) {
+                items[i].picture.buffer = block + off[i];
+                items[i].picture.buffer_size = len[i];
+            }
         }
+        double f0, s0, f1, s1;
+        kernel_counts(&f0, &s0);
         const double c0 = cpu_ms(), t0 = now_ms();
         rc = htc_decode_batch(dec, items, (size_t)n);
         const double t = now_ms() - t0, c = cpu_ms() - c0;
+        kernel_counts(&f1, &s1);
         for (int i = 0; i < n; i++) {
             if (items[i].status < 0 && rc >= 0) {
                 fprintf(stderr, "htc bench: %s: %s\n", files[i],
@@ -264,6 +336,8 @@ static int bench_batch(HtcDecoder *dec, const char **files, int n, const BenchOp
         if (r >= o->warmup) {
             times[r - o->warmup] = t;
             times[o->repeat + r - o->warmup] = c;
+            faults[r - o->warmup] = (f1 - f0) / n;
+            switches[r - o->warmup] = s1 - s0;
         }
     }
     if (rc >= 0) {
@@ -273,28 +347,35 @@ static int bench_batch(HtcDecoder *dec, const char **files, int n, const BenchOp
         htc_sha256_hex(digest, hex);
         const double cpu = median_of(times + o->repeat, o->repeat);
         const double med = median_of(times, o->repeat);
+        const double flt = median_of(faults, o->repeat), csw = median_of(switches, o->repeat);
         const double ips = med > 0 ? 1e3 * n / med : 0, msps = med > 0 ? (double)samples / (med * 1e3) : 0;
+        const char *out = o->prealloc ? "caller's buffers" : "library's pictures";
         if (json)
             printf("[\n  {\"file\": \"batch of %d\", \"batch\": %d, \"samples\": %llu, "
                    "\"threads\": %u, \"device\": \"%s\", \"repeat\": %lu, "
-                   "\"timed\": \"htc_decode_batch (parse+decode)\", \"median_ms\": %.4f, "
-                   "\"min_ms\": %.4f, \"median_cpu_ms\": %.4f, \"images_per_s\": %.2f, "
-                   "\"msamples_per_s\": %.3f, \"sha256\": \"%s\"}\n]\n",
-                   n, n, (unsigned long long)samples, threads, device, o->repeat, med, times[0],
-                   cpu, ips, msps, hex);
+                   "\"timed\": \"htc_decode_batch (parse+decode)\", \"output\": \"%s\", "
+                   "\"median_ms\": %.4f, \"min_ms\": %.4f, \"median_cpu_ms\": %.4f, "
+                   "\"images_per_s\": %.2f, \"msamples_per_s\": %.3f, "
+                   "\"page_faults_per_item\": %.2f, \"context_switches_per_run\": %.0f, "
+                   "\"sha256\": \"%s\"}\n]\n",
+                   n, n, (unsigned long long)samples, threads, device, o->repeat, out, med, times[0],
+                   cpu, ips, msps, flt, csw, hex);
         else
             printf("batch of %d files: median %.3f ms (min %.3f), %.1f images/s, %.1f Msamples/s\n"
                    "sha256 of all samples (.raw layout, in order): %s\n"
-                   "(htc_decode_batch, parse+decode, %u thread%s, %s, median of %lu runs after %lu "
-                   "warm-up)\n", n, med, times[0], ips, msps, hex, threads, threads == 1 ? "" : "s",
-                   device, o->repeat, o->warmup);
+                   "(htc_decode_batch, parse+decode into the %s, %u thread%s, %s, median of %lu runs "
+                   "after %lu warm-up; CPU %.3f ms, %.2f page faults an item, %.0f context switches "
+                   "a run)\n", n, med, times[0], ips, msps, hex, out, threads, threads == 1 ? "" : "s",
+                   device, o->repeat, o->warmup, cpu, flt, csw);
     }
     for (int i = 0; data && i < n; i++)
         free(data[i]);
     free(data);
     free(size);
+    free(off);
     free(items);
     free(times);
+    free(block);
     return rc < 0 ? 1 : 0;
 }
 
@@ -302,7 +383,7 @@ int htc_cmd_bench(int argc, char **argv)
 {
     HtcDecoderSettings ds;
     htc_decoder_default_settings(&ds);
-    BenchOptions o = {10, 1, 0};
+    BenchOptions o = {10, 1, 0, 0};
     int json = 0, nfiles = 0, batch = 0;
     const char **files = calloc((size_t)argc + 1, sizeof(*files));
     if (!files)
@@ -323,6 +404,10 @@ int htc_cmd_bench(int argc, char **argv)
         }
         if (!strcmp(a, "--batch")) {
             batch = 1;
+            continue;
+        }
+        if (!strcmp(a, "--prealloc")) {
+            o.prealloc = 1;
             continue;
         }
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -387,6 +472,13 @@ int htc_cmd_bench(int argc, char **argv)
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     const unsigned threads = ds.threads ? ds.threads : (unsigned)(cores > 0 ? cores : 1);
     const char *device = ds.device == HTC_DEVICE_GPU ? "gpu" : "cpu";
+    if (o.prealloc && !batch) {
+        fprintf(stderr, "htc bench: --prealloc goes with --batch\n");
+        usage();
+        htc_decoder_close(&dec);
+        free(files);
+        return 2;
+    }
     if (batch) {
         const int status = bench_batch(dec, files, nfiles, &o, json, threads, device);
         htc_decoder_close(&dec);

@@ -28,7 +28,14 @@ typedef struct HtcDecoderSettings {
     HtcLogCallback log;        /* default: NULL */
     void *log_opaque;          /* default: NULL */
     int allow_truncated;       /* decode what is there in cut streams; default 0 */
-    uint8_t reserved[64];
+    /* Bytes of released pictures (those the library allocated, with the C
+     * library's allocator) that the decoder keeps to serve its later decodes
+     * and batches: their pages stay mapped, so a stream of batches does not
+     * page-fault and zero its output again. Kept until reused or the decoder
+     * closes; 0 = none; at most limits.max_memory. Default 256 MiB.
+     * Pictures may outlive the decoder. */
+    uint64_t picture_cache;
+    uint8_t reserved[56];
 } HtcDecoderSettings;
 
 #define HTC_CPU_SSE41 0x1u

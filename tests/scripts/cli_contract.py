@@ -189,6 +189,17 @@ def main():
         if os.path.exists(t("ct.raw")) and os.path.exists(t("us.raw")) else None
     check(rc == 0 and len(rows) == 1 and rows[0].get("batch") == 2 and rows[0].get("sha256") == want,
           "bench --batch: exit %d, %s" % (rc, so.strip()[:200]))
+    # --prealloc: the same samples, decoded into buffers the caller allocated once
+    rc, so, err = htc("bench", ct_ht, us1, "--batch", "--prealloc", "--json", "--repeat", "2", "--threads", "2")
+    try:
+        rows = json.loads(so)
+    except ValueError:
+        rows = []
+    check(rc == 0 and len(rows) == 1 and rows[0].get("sha256") == want and
+          rows[0].get("output") == "caller's buffers" and "page_faults_per_item" in rows[0],
+          "bench --batch --prealloc: exit %d, %s" % (rc, so.strip()[:200]))
+    rc, _, _ = htc("bench", ct_ht, "--prealloc", "--repeat", "1")
+    check(rc == 2, "bench --prealloc without --batch: exit %d, want 2" % rc)
 
     # DICOM input, when the DICOM layer is in
     dcm = os.path.join(DATA, "dicom/htj2k/CT1_JPH.dcm")
