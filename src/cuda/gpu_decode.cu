@@ -30,6 +30,10 @@ extern "C" {
 #include "cuda/gpu_kernels.cuh"
 
 #define GPU_MAX_SEGS 8
+/* Pairs of output rows a thread of k_idwt_v53 makes. */
+#ifndef GPU_V53_PAIRS
+#define GPU_V53_PAIRS 4
+#endif
 /* Scratch a job of a chunk with Part 1 blocks gets (gpu_t1_scratch_need). */
 #define GPU_T1_SCRATCH ((size_t)64 << 10)
 /* Threads a CUDA block for the code-block kernel, and the blocks an SM
@@ -282,22 +286,24 @@ struct GpuPutOut {
     __device__ void operator()(uint32_t r, int32_t v) const { gpu_cvt_put_int(*c, x, r, v); }
 };
 
-/* VER_SR of a 5/3 level in one launch: a thread a pair of output rows of
- * one column, from the columns of tmp (gpu_idwt53_pair). A tile-component's
- * last level with d.cvt writes its output plane, not the arena: the arena
- * would only be read back once by k_convert. */
+/* VER_SR of a 5/3 level in one launch: a thread GPU_V53_PAIRS pairs of
+ * output rows of one column, from the columns of tmp (gpu_idwt53_pairs_to:
+ * a pair one after the other loads two inputs, alone five or six). A
+ * tile-component's last level with d.cvt writes its output plane, not the
+ * arena: the arena would only be read back once by k_convert. */
 __global__ void k_idwt_v53(const GpuDwtDesc *descs, int32_t *buf, const int32_t *tmp, const GpuCvtDesc *cvts)
 {
     const GpuDwtDesc d = descs[blockIdx.z];
-    const uint32_t x = blockIdx.x * blockDim.x + threadIdx.x, k = blockIdx.y;
+    const uint32_t x = blockIdx.x * blockDim.x + threadIdx.x, k = blockIdx.y * GPU_V53_PAIRS;
     if (x >= d.w || d.h == 0 || d.is97)
         return;
     const size_t o = d.off + x;
     if (d.cvt) {
         const GpuPutOut put = { &cvts[d.cvt - 1], x };
-        gpu_idwt53_pair_to(tmp + o, d.stride, d.h, d.yodd, k, put);
+        gpu_idwt53_pairs_to(tmp + o, d.stride, d.h, d.yodd, k, k + GPU_V53_PAIRS, put);
     } else {
-        gpu_idwt53_pair(tmp + o, d.stride, buf + o, d.stride, d.h, d.yodd, k);
+        const GpuPutRows put = { buf + o, d.stride };
+        gpu_idwt53_pairs_to(tmp + o, d.stride, d.h, d.yodd, k, k + GPU_V53_PAIRS, put);
     }
 }
 
@@ -1412,8 +1418,8 @@ static cudaError_t launch_rest(Slot *s, cudaStream_t sm, const GpuDwtDesc *dwt, 
              * in flight (one large image): every sample in parallel; many (a
              * batch): a thread a column is cheaper. */
             if (v53_level(max_h[r], max_is97[r])) {
-                k_idwt_v53<<<dim3(blocks_for(max_w[r], 64), (max_h[r] + 1) / 2, cnt), 64, 0, sm>>>(dd, arena, tmp,
-                                                                                                 cvt);
+                const uint32_t runs = blocks_for((max_h[r] + 1) / 2, GPU_V53_PAIRS);
+                k_idwt_v53<<<dim3(blocks_for(max_w[r], 64), runs, cnt), 64, 0, sm>>>(dd, arena, tmp, cvt);
             } else if (max_h[r] <= 65535 && (uint64_t)cnt * max_w[r] < 65536) {
                 const dim3 grid(blocks_for(max_w[r], 64), max_h[r], cnt);
                 const dim3 half(blocks_for(max_w[r], 64), (max_h[r] + 1) / 2, cnt);

@@ -154,21 +154,76 @@ static __host__ __device__ inline void gpu_idwt53_pair_to(const int32_t *in, ptr
 #undef HI
 }
 
+/* The pairs k in [ka, kb) of gpu_idwt53_pair_to, one after the other: each
+ * pair's expressions as there (the same values), but the low-pass result
+ * and the high sample the next pair shares are carried over, so a pair
+ * loads two inputs instead of five or six. */
+template <class Put>
+static __host__ __device__ inline void gpu_idwt53_pairs_to(const int32_t *in, ptrdiff_t is, uint32_t n, int odd,
+                                                           uint32_t ka, uint32_t kb, const Put &put)
+{
+    if (n == 1) {
+        if (ka == 0 && kb > 0)
+            put(0, odd ? in[0] / 2 : in[0]);
+        return;
+    }
+    const uint32_t nl = odd ? n / 2 : (n + 1) / 2, nh = n - nl;
+#define LO(i) in[(ptrdiff_t)(i) * is]
+#define HI(i) in[(ptrdiff_t)(nl + (i)) * is]
+    if (!odd) {
+        /* E(k) = LO(k) - ((HI(k - 1) + HI(k) + 2) >> 2), indices clamped;
+         * OUT(2k) = E(k), OUT(2k + 1) = HI(k) + ((E(k) + E(k + 1)) >> 1) */
+        if (kb > nl)
+            kb = nl;
+        if (ka >= kb)
+            return;
+        int32_t hk = HI(ka < nh ? ka : nh - 1);
+        int32_t e = gpu_sub(LO(ka), gpu_add(gpu_add(HI(ka ? ka - 1 : 0), hk), 2) >> 2);
+        for (uint32_t k = ka; k < kb; k++) {
+            put(2 * k, e);
+            if (k >= nh)
+                break; /* k = nl - 1: the last pair */
+            int32_t e1 = e, h1 = hk;
+            if (k + 1 < nl) {
+                h1 = HI(k + 1 < nh ? k + 1 : nh - 1);
+                e1 = gpu_sub(LO(k + 1), gpu_add(gpu_add(hk, h1), 2) >> 2);
+            }
+            put(2 * k + 1, gpu_add(hk, gpu_add(e, e1) >> 1)); /* hk = HI(k): k < nh */
+            e = e1;
+            hk = h1;
+        }
+    } else {
+        /* D(j) = LO(j) - ((HI(j) + HI(j + 1) + 2) >> 2), indices clamped;
+         * OUT(2k + 1) = D(k) for k < nl, OUT(2k) = HI(k) + ((D(k - 1) + D(k)) >> 1),
+         * D's index clamped to [0, nl - 1] */
+        if (kb > nh)
+            kb = nh;
+        if (ka >= kb)
+            return;
+        const uint32_t km0 = ka ? ka - 1 : 0;
+        int32_t dm = gpu_sub(LO(km0), gpu_add(gpu_add(HI(km0), HI(km0 + 1 < nh ? km0 + 1 : nh - 1)), 2) >> 2);
+        for (uint32_t k = ka; k < kb; k++) {
+            const uint32_t kd = k < nl ? k : nl - 1;
+            const int32_t d = kd == (k ? k - 1 : 0)
+                                  ? dm
+                                  : gpu_sub(LO(kd), gpu_add(gpu_add(HI(kd), HI(kd + 1 < nh ? kd + 1 : nh - 1)), 2) >> 2);
+            if (k < nl)
+                put(2 * k + 1, d);
+            put(2 * k, gpu_add(HI(k), gpu_add(dm, d) >> 1));
+            dm = d;
+        }
+    }
+#undef LO
+#undef HI
+}
+
 /* Output rows into an arena column. */
 struct GpuPutRows {
     int32_t *out;
     ptrdiff_t os;
     __host__ __device__ void operator()(uint32_t r, int32_t v) const { out[(ptrdiff_t)r * os] = v; }
 };
-
-static __host__ __device__ inline void gpu_idwt53_pair(const int32_t *in, ptrdiff_t is, int32_t *out, ptrdiff_t os,
-                                                       uint32_t n, int odd, uint32_t k)
-{
-    const GpuPutRows put = { out, os };
-    gpu_idwt53_pair_to(in, is, n, odd, k, put);
-}
 #endif
-
 
 static __host__ __device__ inline void gpu_lift97(float *x, ptrdiff_t os, uint32_t n, uint32_t first, float c)
 {
