@@ -50,71 +50,69 @@ void htc_tagtree_reset(HtcTagTree *t)
     }
 }
 
-/* The nodes from the leaf up to the root (path[depth - 1]); at most 32
- * levels for 2^32 leaves. */
-static int path_to(const HtcTagTree *t, uint32_t leaf, uint32_t path[40])
+/* The unknown nodes from the leaf up (path[depth - 1] is the highest),
+ * and the value of the lowest known node above them (0 when none is).
+ *
+ * A node's bits come only once its parent is known, so the known nodes of a
+ * path are the ones above some point, and each is at least its parent: the
+ * walk from the root would pass the known ones without reading or changing
+ * anything, and start the unknown ones from the lowest known value. */
+static int unknown_path(const HtcTagTree *t, uint32_t leaf, uint32_t path[40], uint32_t *low)
 {
+    const HtcTagNode *nodes = t->nodes;
     int depth = 0;
     uint32_t n = leaf;
-    while (n != UINT32_MAX && depth < 40) {
+    while (n != UINT32_MAX && !nodes[n].known && depth < 40) {
         path[depth++] = n;
-        n = t->nodes[n].parent;
+        n = nodes[n].parent;
     }
+    *low = n != UINT32_MAX && nodes[n].known ? nodes[n].value : 0;
     return depth;
 }
 
-int htc_tagtree_decode(HtcTagTree *t, uint32_t leaf, uint32_t threshold, HtcBitFn bit,
-                       void *reader)
+int htc_tagtree_decode(HtcTagTree *t, uint32_t leaf, uint32_t threshold, HtcT2Bits *br)
 {
-    uint32_t path[40];
-    const int depth = path_to(t, leaf, path);
-    uint32_t low = 0;
+    uint32_t path[40], low;
+    const int depth = unknown_path(t, leaf, path, &low);
+    if (low >= threshold)
+        return 0;
     for (int i = depth - 1; i >= 0; i--) {
         HtcTagNode *node = &t->nodes[path[i]];
         if (node->value < low)
             node->value = low;
-        while (!node->known && node->value < threshold) {
-            const int b = bit(reader);
-            if (b < 0)
-                return b;
-            if (b)
-                node->known = 1;
-            else
-                node->value++;
-        }
-        low = node->value;
         if (node->value >= threshold)
             return 0;
+        /* Zeros raise the value, a one makes it known. */
+        const int r = htc_t2_bits_zero_run(br, threshold - node->value, &node->value);
+        if (r <= 0)
+            return r;
+        node->known = 1;
+        low = node->value;
     }
-    return t->nodes[leaf].known && t->nodes[leaf].value < threshold;
+    return 1;
 }
 
-int64_t htc_tagtree_value(HtcTagTree *t, uint32_t leaf, uint32_t limit, HtcBitFn bit,
-                          void *reader)
+int64_t htc_tagtree_value(HtcTagTree *t, uint32_t leaf, uint32_t limit, HtcT2Bits *br)
 {
-    /* One walk from the root down. Decoding against thresholds 1, 2, ...,
-     * limit + 1 in turn reads the same bits in the same order (a node's bits
-     * come only once its parent is known), but walks the path once per
-     * threshold: most of tier 2's time on large precincts. */
-    uint32_t path[40];
-    const int depth = path_to(t, leaf, path);
-    const uint64_t cap = (uint64_t)limit + 1;
-    uint32_t low = 0;
+    /* One walk from the root down, as decoding against thresholds 1, 2, ...,
+     * limit + 1 in turn would read the same bits in the same order (a node's
+     * bits come only once its parent is known); a value that would pass
+     * limit is corrupt. */
+    uint32_t path[40], low;
+    const int depth = unknown_path(t, leaf, path, &low);
+    const uint64_t cap = (uint64_t)HTC_MIN(limit, UINT32_MAX - 1u) + 1;
     for (int i = depth - 1; i >= 0; i--) {
         HtcTagNode *node = &t->nodes[path[i]];
         if (node->value < low)
             node->value = low;
-        while (!node->known) {
-            if (node->value >= cap)
-                return HTC_ECORRUPT;
-            const int b = bit(reader);
-            if (b < 0)
-                return b;
-            if (b)
-                node->known = 1;
-            else
-                node->value++;
-        }
+        if (node->value >= cap)
+            return HTC_ECORRUPT;
+        const int r = htc_t2_bits_zero_run(br, (uint32_t)(cap - node->value), &node->value);
+        if (r < 0)
+            return r;
+        if (r == 0)
+            return HTC_ECORRUPT;
+        node->known = 1;
         low = node->value;
     }
     const HtcTagNode *lf = &t->nodes[leaf];

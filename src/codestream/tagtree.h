@@ -8,6 +8,8 @@
 
 #include <stdint.h>
 
+#include "codestream/tier2_bits.h"
+
 typedef struct HtcTagNode {
     uint32_t value;            /* lower bound, or the value once known */
     uint32_t parent;           /* index of the parent node, UINT32_MAX at the root */
@@ -20,9 +22,6 @@ typedef struct HtcTagTree {
     uint32_t num_nodes;
 } HtcTagTree;
 
-/* Reads one bit of a packet header: 0 or 1, or a negative status. */
-typedef int (*HtcBitFn)(void *reader);
-
 /* Nodes a w x h tree needs (0 when w or h is 0). */
 uint32_t htc_tagtree_num_nodes(uint32_t w, uint32_t h);
 
@@ -31,14 +30,12 @@ void htc_tagtree_init(HtcTagTree *t, HtcTagNode *nodes, uint32_t w, uint32_t h);
 void htc_tagtree_reset(HtcTagTree *t);
 
 /* Decodes leaf `leaf` against threshold: returns 1 when its value is below
- * threshold (then *value, if given, holds it once known), 0 when it is at
- * least threshold, or a negative status from the bit reader. */
-int htc_tagtree_decode(HtcTagTree *t, uint32_t leaf, uint32_t threshold, HtcBitFn bit,
-                       void *reader);
+ * threshold, 0 when it is at least threshold, or a negative status from
+ * the bit reader. */
+int htc_tagtree_decode(HtcTagTree *t, uint32_t leaf, uint32_t threshold, HtcT2Bits *br);
 
 /* Decodes leaf's value completely (the zero bit-plane tree); returns the
  * value, or a negative status. limit guards against endless one-bits. */
-int64_t htc_tagtree_value(HtcTagTree *t, uint32_t leaf, uint32_t limit, HtcBitFn bit,
-                          void *reader);
+int64_t htc_tagtree_value(HtcTagTree *t, uint32_t leaf, uint32_t limit, HtcT2Bits *br);
 
 #endif /* HTC_TAGTREE_H */

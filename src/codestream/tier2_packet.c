@@ -7,49 +7,26 @@
 #include "codestream/tier2_internal.h"
 #include "coding/block.h"
 
-/* ---- bytes: the tile's data as one logical stream over its tile-parts ---- */
+/* ---- bytes (tier2_bits.h has the stream and the bit reader) ---- */
 
-typedef struct ByteStream {
-    const uint8_t *base;
-    const HtcSpan *spans;
-    uint32_t nspans;
-    uint32_t si;               /* current span */
-    uint64_t pos;              /* offset inside it */
-} ByteStream;
-
-static void bs_norm(ByteStream *b)
-{
-    while (b->si < b->nspans && b->pos >= b->spans[b->si].length) {
-        b->si++;
-        b->pos = 0;
-    }
-}
-
-static int bs_get(ByteStream *b)
-{
-    bs_norm(b);
-    if (b->si >= b->nspans)
-        return -1;
-    return b->base[b->spans[b->si].offset + b->pos++];
-}
-
-static int bs_at_end(ByteStream *b)
-{
-    bs_norm(b);
-    return b->si >= b->nspans;
-}
+typedef HtcT2Bytes ByteStream;
 
 /* Whether the next two bytes are 0xFF, m (without consuming them). */
 static int bs_peek_marker(ByteStream *b, uint8_t m)
 {
+    htc_t2_bytes_norm(b);
+    if (b->si < b->nspans && b->spans[b->si].length - b->pos >= 2) {
+        const uint8_t *q = b->base + b->spans[b->si].offset + b->pos;
+        return q[0] == 0xFF && q[1] == m;
+    }
     ByteStream c = *b;
-    return bs_get(&c) == 0xFF && bs_get(&c) == m;
+    return htc_t2_bytes_get(&c) == 0xFF && htc_t2_bytes_get(&c) == m;
 }
 
 static int bs_skip(ByteStream *b, uint64_t n)
 {
     while (n) {
-        bs_norm(b);
+        htc_t2_bytes_norm(b);
         if (b->si >= b->nspans)
             return -1;
         const uint64_t left = b->spans[b->si].length - b->pos;
@@ -60,65 +37,73 @@ static int bs_skip(ByteStream *b, uint64_t n)
     return 0;
 }
 
-/* ---- bits (B.10.1: a byte after 0xFF carries 7 bits) ---- */
-
-typedef struct BitReader {
-    ByteStream *bs;
-    uint32_t byte;
-    int nbits;
-    int last_ff;
-} BitReader;
-
-static int br_bit(void *opaque)
+/* B.10.6 number of coding passes: 0, 10, 11xx, 1111xxxxx, 111111111xxxxxxx,
+ * from one look at the next 16 bits when there are as many. */
+static int64_t read_num_passes(HtcT2Bits *br)
 {
-    BitReader *br = opaque;
-    if (br->nbits == 0) {
-        const int c = bs_get(br->bs);
-        if (c < 0)
-            return HTC_ETRUNCATED;
-        br->nbits = br->last_ff ? 7 : 8;
-        br->last_ff = c == 0xFF;
-        br->byte = (uint32_t)c;
+    if (br->nbits < 16)
+        htc_t2_bits_refill(br);
+    if (br->nbits >= 16) {
+        const uint32_t w = (uint32_t)(br->win >> 48);
+        uint32_t n, v;
+        if (!(w & 0x8000)) {
+            n = 1;
+            v = 1;
+        } else if (!(w & 0x4000)) {
+            n = 2;
+            v = 2;
+        } else if (((w >> 12) & 3) != 3) {
+            n = 4;
+            v = 3 + ((w >> 12) & 3);
+        } else if (((w >> 7) & 31) != 31) {
+            n = 9;
+            v = 6 + ((w >> 7) & 31);
+        } else {
+            n = 16;
+            v = 37 + (w & 127);
+        }
+        htc_t2_bits_skip(br, n);
+        return v;
     }
-    br->nbits--;
-    return (int)((br->byte >> br->nbits) & 1);
-}
-
-static int64_t br_bits(BitReader *br, uint32_t n)
-{
-    uint32_t v = 0;
-    for (uint32_t i = 0; i < n; i++) {
-        const int b = br_bit(br);
-        if (b < 0)
-            return b;
-        v = v << 1 | (uint32_t)b;
-    }
-    return v;
-}
-
-static void br_align(BitReader *br)
-{
-    br->nbits = 0;
-    if (br->last_ff)
-        (void)bs_get(br->bs); /* the stuffed bit's byte */
-    br->last_ff = 0;
-}
-
-/* B.10.6 number of coding passes. */
-static int64_t read_num_passes(BitReader *br)
-{
-    int b = br_bit(br);
+    int b = htc_t2_bits_bit(br);
     if (b <= 0)
         return b < 0 ? b : 1;
-    if ((b = br_bit(br)) <= 0)
+    if ((b = htc_t2_bits_bit(br)) <= 0)
         return b < 0 ? b : 2;
-    int64_t v = br_bits(br, 2);
+    int64_t v = htc_t2_bits_get(br, 2);
     if (v < 0 || v < 3)
         return v < 0 ? v : 3 + v;
-    if ((v = br_bits(br, 5)) < 0 || v < 31)
+    if ((v = htc_t2_bits_get(br, 5)) < 0 || v < 31)
         return v < 0 ? v : 6 + v;
-    v = br_bits(br, 7);
+    v = htc_t2_bits_get(br, 7);
     return v < 0 ? v : 37 + v;
+}
+
+/* Lblock increments (B.10.7.1): one bits up to a zero; ECORRUPT once Lblock
+ * would pass 36 (before the data runs out, as a bit at a time would). */
+static int read_lblock(HtcT2Bits *br, uint8_t *lblock)
+{
+    uint32_t lb = *lblock;
+    for (;;) {
+        if (!br->nbits) {
+            htc_t2_bits_refill(br);
+            if (!br->nbits)
+                return HTC_ETRUNCATED;
+        }
+        /* The bits below the window's are zero, so ~win ends the run there. */
+        const uint32_t ones = ~br->win ? (uint32_t)__builtin_clzll(~br->win) : 64;
+        if (ones < br->nbits) {
+            if (lb + ones > 36)
+                return HTC_ECORRUPT;
+            htc_t2_bits_skip(br, ones + 1);
+            *lblock = (uint8_t)(lb + ones);
+            return 0;
+        }
+        lb += br->nbits;
+        if (lb > 36)
+            return HTC_ECORRUPT;
+        htc_t2_bits_skip(br, br->nbits);
+    }
 }
 
 static uint32_t floorlog2(uint32_t v)
@@ -231,7 +216,7 @@ static uint32_t part1_next_max(uint32_t style, uint32_t prev)
 }
 
 /* Part 1 code-block contribution of n passes (B.10.7). */
-static int part1_contrib(T2 *t2, BitReader *br, HtcT2Block *bl, uint32_t block, uint32_t n,
+static int part1_contrib(T2 *t2, HtcT2Bits *br, HtcT2Block *bl, uint32_t block, uint32_t n,
                          uint32_t style, int keep)
 {
     while (n) {
@@ -244,7 +229,7 @@ static int part1_contrib(T2 *t2, BitReader *br, HtcT2Block *bl, uint32_t block, 
         const uint32_t bits = bl->lblock + floorlog2(take);
         if (bits > 32)
             return htc_fail(t2->ctx, HTC_ECORRUPT, "packet header: %u length bits", bits);
-        const int64_t len = br_bits(br, bits);
+        const int64_t len = htc_t2_bits_get(br, bits);
         if (len < 0)
             return (int)len;
         uint32_t seg = HTC_T2_NONE;
@@ -268,7 +253,7 @@ static int part1_contrib(T2 *t2, BitReader *br, HtcT2Block *bl, uint32_t block, 
 
 /* HT code-block contribution once its first cleanup pass is known
  * (15444-15 B.3): cleanup passes alone, refinement passes in pairs. */
-static int ht_contrib(T2 *t2, BitReader *br, HtcT2Block *bl, uint32_t block, uint32_t n,
+static int ht_contrib(T2 *t2, HtcT2Bits *br, HtcT2Block *bl, uint32_t block, uint32_t n,
                       uint32_t first, int keep)
 {
     uint32_t i = first;        /* index of the next pass */
@@ -287,7 +272,7 @@ static int ht_contrib(T2 *t2, BitReader *br, HtcT2Block *bl, uint32_t block, uin
         }
         if (bits > 32)
             return htc_fail(t2->ctx, HTC_ECORRUPT, "packet header: %u length bits", bits);
-        const int64_t len = br_bits(br, bits);
+        const int64_t len = htc_t2_bits_get(br, bits);
         if (len < 0)
             return (int)len;
         uint32_t seg = HTC_T2_NONE;
@@ -331,7 +316,7 @@ static int ht_contrib(T2 *t2, BitReader *br, HtcT2Block *bl, uint32_t block, uin
 
 /* First contributions of an HT code-block before its first cleanup pass:
  * placeholder passes, or (mixed mode) the block turns out to be Part 1. */
-static int ht_first(T2 *t2, BitReader *br, HtcT2Block *bl, uint32_t block, uint32_t n,
+static int ht_first(T2 *t2, HtcT2Bits *br, HtcT2Block *bl, uint32_t block, uint32_t n,
                     uint32_t style, int keep)
 {
     const uint32_t i = bl->num_passes;
@@ -342,7 +327,7 @@ static int ht_first(T2 *t2, BitReader *br, HtcT2Block *bl, uint32_t block, uint3
     if (full_bits > 32)
         return htc_fail(t2->ctx, HTC_ECORRUPT, "packet header: %u length bits", full_bits);
     uint32_t bits = seg >= 1 ? bl->lblock + floorlog2((uint32_t)seg) : full_bits;
-    int64_t len = br_bits(br, bits);
+    int64_t len = htc_t2_bits_get(br, bits);
     if (len < 0)
         return (int)len;
     if (seg >= 1 && len != 0) {
@@ -365,12 +350,12 @@ static int ht_first(T2 *t2, BitReader *br, HtcT2Block *bl, uint32_t block, uint3
             return ht_contrib(t2, br, bl, block, n - (uint32_t)seg, i + (uint32_t)seg, keep);
         }
         /* Mixed mode, a Part 1 block: the length has all its bits. */
-        const int64_t more = br_bits(br, full_bits - bits);
+        const int64_t more = htc_t2_bits_get(br, full_bits - bits);
         if (more < 0)
             return (int)more;
         len = len << (full_bits - bits) | more;
     } else if (bits < full_bits) {
-        const int64_t more = br_bits(br, full_bits - bits);
+        const int64_t more = htc_t2_bits_get(br, full_bits - bits);
         if (more < 0)
             return (int)more;
         len = len << (full_bits - bits) | more;
@@ -402,7 +387,7 @@ static int body_take(T2 *t2, HtcT2Block *bl, uint32_t seg, uint32_t len, int *cu
 {
     ByteStream *b = &t2->body;
     while (len) {
-        bs_norm(b);
+        htc_t2_bytes_norm(b);
         if (b->si >= b->nspans) {
             *cut = 1;
             return 0;
@@ -446,15 +431,16 @@ static int read_packet(void *opaque, uint32_t c, uint32_t r, uint32_t p, uint32_
     ByteStream *hs = t2->use_packed ? &t2->packed : &t2->body;
 
     int inc = 0;
-    if (bs_at_end(hs))
+    if (htc_t2_bytes_at_end(hs))
         return T2_STOP; /* the data ends between packets: the rest are empty */
     if (t2->sop && bs_peek_marker(&t2->body, 0x91)) {
         if (bs_skip(&t2->body, 6) < 0)
             goto truncated;
     }
-    BitReader br = { hs, 0, 0, 0 };
+    HtcT2Bits br;
+    htc_t2_bits_start(&br, hs);
     t2->npend = 0;
-    int bit = br_bit(&br);
+    int bit = htc_t2_bits_bit(&br);
     if (bit < 0)
         goto truncated;
     if (bit) {
@@ -465,9 +451,9 @@ static int read_packet(void *opaque, uint32_t c, uint32_t r, uint32_t p, uint32_
                 const uint32_t bi = pr->first_block + k;
                 HtcT2Block *bl = &tt->blocks[bi];
                 if (!bl->included)
-                    inc = htc_tagtree_decode(&pr->incl, k, l + 1, br_bit, &br);
+                    inc = htc_tagtree_decode(&pr->incl, k, l + 1, &br);
                 else
-                    inc = br_bit(&br);
+                    inc = htc_t2_bits_bit(&br);
                 if (inc < 0)
                     goto fail_inc;
                 if (!inc)
@@ -476,7 +462,7 @@ static int read_packet(void *opaque, uint32_t c, uint32_t r, uint32_t p, uint32_
                     bl->frozen = 1;
                 const int keep = keep_cr && !bl->frozen;
                 if (!bl->included) {
-                    const int64_t z = htc_tagtree_value(&pr->zbp, k, 255, br_bit, &br);
+                    const int64_t z = htc_tagtree_value(&pr->zbp, k, 255, &br);
                     if (z < 0) {
                         inc = (int)z;
                         goto fail_inc;
@@ -491,18 +477,12 @@ static int read_packet(void *opaque, uint32_t c, uint32_t r, uint32_t p, uint32_
                     inc = (int)np;
                     goto fail_inc;
                 }
-                for (;;) {
-                    const int b1 = br_bit(&br);
-                    if (b1 < 0) {
-                        inc = b1;
-                        goto fail_inc;
-                    }
-                    if (!b1)
-                        break;
-                    if (++bl->lblock > 36)
-                        return htc_fail(t2->ctx, HTC_ECORRUPT, "packet header: Lblock above 36 (tile %u)",
-                                        tt->t->index);
-                }
+                inc = read_lblock(&br, &bl->lblock);
+                if (inc == HTC_ECORRUPT)
+                    return htc_fail(t2->ctx, HTC_ECORRUPT, "packet header: Lblock above 36 (tile %u)",
+                                    tt->t->index);
+                if (inc < 0)
+                    goto fail_inc;
                 if (bl->num_passes + (uint32_t)np > 512)
                     return htc_fail(t2->ctx, HTC_ECORRUPT, "packet header: %u coding passes in a code-block",
                                     bl->num_passes + (uint32_t)np);
@@ -522,7 +502,7 @@ static int read_packet(void *opaque, uint32_t c, uint32_t r, uint32_t p, uint32_
             }
         }
     }
-    br_align(&br);
+    htc_t2_bits_align(&br);
     if (t2->eph && bs_peek_marker(hs, 0x92))
         bs_skip(hs, 2);
     for (uint32_t i = 0; i < t2->npend; i++) {
