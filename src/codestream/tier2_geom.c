@@ -151,7 +151,7 @@ static int layout_res(HtcT2Tile *tt, uint32_t c, uint32_t r, int fill, uint64_t 
     return 0;
 }
 
-int htc_t2_tile_build(const HtcStream *s, uint32_t tile, HtcT2Tile *tt)
+int htc_t2_tile_build(const HtcStream *s, uint32_t tile, HtcT2Scratch *sc, HtcT2Tile *tt)
 {
     const HtcContext *ctx = &s->ctx;
     memset(tt, 0, sizeof(*tt));
@@ -160,9 +160,10 @@ int htc_t2_tile_build(const HtcStream *s, uint32_t tile, HtcT2Tile *tt)
     tt->s = s;
     tt->t = &s->tiles[tile];
     tt->num_comps = s->num_components;
-    tt->comps = htc_calloc(ctx, s->num_components, sizeof(HtcT2Comp));
+    tt->comps = htc_t2_mem_get(ctx, &sc->comps, (size_t)s->num_components * sizeof(HtcT2Comp));
     if (!tt->comps)
         return htc_fail(ctx, HTC_ENOMEM, "tier 2: %u components", s->num_components);
+    memset(tt->comps, 0, (size_t)s->num_components * sizeof(HtcT2Comp));
     uint64_t nres = 0;
     for (uint32_t c = 0; c < tt->num_comps; c++) {
         const uint32_t nl = tt->t->cod[c].levels;
@@ -170,7 +171,7 @@ int htc_t2_tile_build(const HtcStream *s, uint32_t tile, HtcT2Tile *tt)
             return htc_fail(ctx, HTC_ECORRUPT, "tile %u component %u: %u levels", tile, c, nl);
         nres += nl + 1;
     }
-    tt->res_pool = htc_calloc(ctx, nres, sizeof(HtcT2Res));
+    tt->res_pool = htc_t2_mem_get(ctx, &sc->res, (size_t)nres * sizeof(HtcT2Res));
     if (!tt->res_pool)
         return htc_fail(ctx, HTC_ENOMEM, "tier 2: %llu resolutions", (unsigned long long)nres);
     nres = 0;
@@ -201,9 +202,10 @@ int htc_t2_tile_build(const HtcStream *s, uint32_t tile, HtcT2Tile *tt)
     tt->num_blocks = (uint32_t)nblock;
     tt->num_nodes = (uint32_t)nnode;
     tt->num_prec_units = (uint32_t)nunits;
-    tt->precs = htc_calloc(ctx, nprec ? nprec : 1, sizeof(HtcT2Prec));
-    tt->blocks = htc_calloc(ctx, nblock ? nblock : 1, sizeof(HtcT2Block));
-    tt->nodes = htc_calloc(ctx, nnode ? nnode : 1, sizeof(HtcTagNode));
+    /* Every field of these is set below. */
+    tt->precs = htc_t2_mem_get(ctx, &sc->precs, (size_t)nprec * sizeof(HtcT2Prec));
+    tt->blocks = htc_t2_mem_get(ctx, &sc->blocks, (size_t)nblock * sizeof(HtcT2Block));
+    tt->nodes = htc_t2_mem_get(ctx, &sc->nodes, (size_t)nnode * sizeof(HtcTagNode));
     if (!tt->precs || !tt->blocks || !tt->nodes)
         return htc_fail(ctx, HTC_ENOMEM, "tier 2: tile %u tables (%llu bytes)", tile,
                         (unsigned long long)bytes);
@@ -212,14 +214,4 @@ int htc_t2_tile_build(const HtcStream *s, uint32_t tile, HtcT2Tile *tt)
         for (uint32_t r = 0; r <= tt->comps[c].nl; r++)
             HTC_CHECK(layout_res(tt, c, r, 1, &nprec, &nblock, &nnode, &nunits));
     return 0;
-}
-
-void htc_t2_tile_free(const HtcContext *ctx, HtcT2Tile *tt)
-{
-    htc_free(ctx, tt->comps);
-    htc_free(ctx, tt->res_pool);
-    htc_free(ctx, tt->precs);
-    htc_free(ctx, tt->blocks);
-    htc_free(ctx, tt->nodes);
-    memset(tt, 0, sizeof(*tt));
 }

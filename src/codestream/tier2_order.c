@@ -123,7 +123,8 @@ static int run_poc(Iter *it, const HtcPoc *poc, PrecKey *keys, uint32_t nkeys)
     }
 }
 
-int htc_t2_iterate(const HtcContext *ctx, const HtcT2Tile *tt, HtcPacketFn fn, void *opaque)
+int htc_t2_iterate(const HtcContext *ctx, const HtcT2Tile *tt, HtcT2Scratch *sc, HtcPacketFn fn,
+                   void *opaque)
 {
     const HtcTile *t = tt->t;
     const HtcStream *s = tt->s;
@@ -141,19 +142,17 @@ int htc_t2_iterate(const HtcContext *ctx, const HtcT2Tile *tt, HtcPacketFn fn, v
         npoc = 1;
     }
     Iter it = { tt, NULL, fn, opaque };
-    it.done = htc_calloc(ctx, tt->num_prec_units ? tt->num_prec_units : 1, sizeof(uint16_t));
+    it.done = htc_t2_mem_get(ctx, &sc->done, (size_t)tt->num_prec_units * sizeof(uint16_t));
     PrecKey *keys = NULL;
     uint32_t nkeys = 0;
     int need_keys = 0;
     for (uint32_t i = 0; i < npoc; i++)
         need_keys |= pocs[i].progression >= HTC_RPCL;
     if (need_keys)
-        keys = htc_malloc(ctx, (size_t)(tt->num_prec_units ? tt->num_prec_units : 1) * sizeof(PrecKey));
-    if (!it.done || (need_keys && !keys)) {
-        htc_free(ctx, it.done);
-        htc_free(ctx, keys);
+        keys = htc_t2_mem_get(ctx, &sc->keys, (size_t)tt->num_prec_units * sizeof(PrecKey));
+    if (!it.done || (need_keys && !keys))
         return htc_fail(ctx, HTC_ENOMEM, "tier 2: packet order tables");
-    }
+    memset(it.done, 0, (size_t)tt->num_prec_units * sizeof(uint16_t));
     if (need_keys) {
         for (uint32_t c = 0; c < tt->num_comps; c++) {
             const HtcT2Comp *tc = &tt->comps[c];
@@ -188,7 +187,5 @@ int htc_t2_iterate(const HtcContext *ctx, const HtcT2Tile *tt, HtcPacketFn fn, v
         }
         rc = run_poc(&it, &pocs[i], keys, nkeys);
     }
-    htc_free(ctx, it.done);
-    htc_free(ctx, keys);
     return rc;
 }

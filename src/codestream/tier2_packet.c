@@ -628,7 +628,17 @@ int htc_t2_decode_tile(const HtcStream *s, uint32_t tile, HtcT2Options *opt, Htc
     T2 t2;
     memset(&t2, 0, sizeof(t2));
     opt->truncated = 0;
-    int rc = htc_t2_tile_build(s, tile, &tt);
+    HtcT2Scratch *sc = htc_t2_scratch(ctx, jt);
+    if (!sc)
+        return htc_fail(ctx, HTC_ENOMEM, "tier 2: working memory");
+    /* The growing tables keep their memory between calls. */
+    t2.segs = sc->segs;
+    t2.capsegs = sc->cap_segs;
+    t2.chunks = sc->chunks;
+    t2.capchunks = sc->cap_chunks;
+    t2.pend = sc->pend;
+    t2.cappend = sc->cap_pend;
+    int rc = htc_t2_tile_build(s, tile, sc, &tt);
     if (rc < 0)
         goto done;
     const HtcTile *t = tt.t;
@@ -638,7 +648,7 @@ int htc_t2_decode_tile(const HtcStream *s, uint32_t tile, HtcT2Options *opt, Htc
     t2.opt = opt;
     t2.sop = (t->cod[0].scod & 2) != 0;
     t2.eph = (t->cod[0].scod & 4) != 0;
-    t2.spans = htc_calloc(ctx, t->num_parts ? t->num_parts : 1, sizeof(HtcSpan));
+    t2.spans = htc_t2_mem_get(ctx, &sc->spans, (size_t)t->num_parts * sizeof(HtcSpan));
     if (!t2.spans) {
         rc = htc_fail(ctx, HTC_ENOMEM, "tier 2: tile-part list");
         goto done;
@@ -662,16 +672,17 @@ int htc_t2_decode_tile(const HtcStream *s, uint32_t tile, HtcT2Options *opt, Htc
         t2.packed.spans = &t2.packed_span;
         t2.packed.nspans = 1;
     }
-    rc = htc_t2_iterate(ctx, &tt, read_packet, &t2);
+    rc = htc_t2_iterate(ctx, &tt, sc, read_packet, &t2);
     if (rc == T2_STOP)
         rc = 0;
     if (rc >= 0)
         rc = emit_jobs(&t2, jt);
 done:
-    htc_free(ctx, t2.spans);
-    htc_free(ctx, t2.segs);
-    htc_free(ctx, t2.chunks);
-    htc_free(ctx, t2.pend);
-    htc_t2_tile_free(ctx, &tt);
+    sc->segs = t2.segs;
+    sc->cap_segs = t2.capsegs;
+    sc->chunks = t2.chunks;
+    sc->cap_chunks = t2.capchunks;
+    sc->pend = t2.pend;
+    sc->cap_pend = t2.cappend;
     return rc;
 }
