@@ -142,10 +142,8 @@ typedef struct T2 {
 
 #define T2_STOP 1
 
-static int grow(const HtcContext *ctx, void **arr, uint32_t *cap, uint32_t need, size_t elem)
+static int grow_slow(const HtcContext *ctx, void **arr, uint32_t *cap, uint32_t need, size_t elem)
 {
-    if (need <= *cap)
-        return 0;
     uint64_t nc = *cap ? (uint64_t)*cap * 2 : 64;
     while (nc < need)
         nc *= 2;
@@ -157,6 +155,11 @@ static int grow(const HtcContext *ctx, void **arr, uint32_t *cap, uint32_t need,
     *arr = p;
     *cap = (uint32_t)nc;
     return 0;
+}
+
+static inline int grow(const HtcContext *ctx, void **arr, uint32_t *cap, uint32_t need, size_t elem)
+{
+    return need <= *cap ? 0 : grow_slow(ctx, arr, cap, need, elem);
 }
 
 static int pending_add(T2 *t2, uint32_t block, uint32_t seg, uint32_t length)
@@ -539,17 +542,42 @@ static int emit_jobs(T2 *t2, HtcJobTable *jt)
         const HtcCod *cod = &t->cod[c];
         const HtcQcd *q = &t->qcd[c];
         const uint32_t roi = t->roi_shift ? t->roi_shift[c] : 0;
+        const uint32_t style_ht = cod->cblk_style;
+        const uint32_t style_p1 = cod->cblk_style & HTC_CBLK_HT ? cod->cblk_style & 0x3Fu : cod->cblk_style;
         for (uint32_t r = 0; r <= tc->nl; r++) {
             const HtcT2Res *res = &tc->res[r];
+            const int emit_empty = t2->opt->emit_empty && r + t2->opt->reduce <= tc->nl &&
+                                   (!t2->opt->comp_keep || t2->opt->comp_keep[c]);
+            /* What the jobs of each band share. */
+            HtcBlockJob base[3];
+            for (uint32_t b = 0; b < res->num_bands; b++) {
+                const HtcT2Band *band = &res->bands[b];
+                HtcBlockJob *j = &base[b];
+                memset(j, 0, sizeof(*j));
+                j->tile = t->index;
+                j->comp = (uint16_t)c;
+                j->res = (uint8_t)r;
+                j->band = band->orient;
+                j->band_index = band->index;
+                j->reversible = cod->reversible;
+                const uint32_t bi = HTC_MIN((uint32_t)band->index, (uint32_t)HTC_MAX_BANDS - 1);
+                const uint32_t eps = q->exponent[bi];
+                j->roi_shift = roi;
+                j->mb = q->guard_bits + eps + roi;
+                j->mb = j->mb ? j->mb - 1 : 0;
+                const int gain = band->orient == 0 ? 0 : band->orient == 3 ? 2 : 1;
+                const int rb = (int)s->comps[c].precision + gain;
+                j->delta = ldexpf(1.0f + q->mantissa[bi] / 2048.0f, rb - (int)eps);
+            }
             for (uint32_t p = 0; p < res->pw * res->ph; p++) {
                 for (uint32_t b = 0; b < res->num_bands; b++) {
                     const HtcT2Band *band = &res->bands[b];
                     const HtcT2Prec *pr = &res->precs[p * res->num_bands + b];
-                    for (uint32_t k = 0; k < pr->cw * pr->ch; k++) {
-                        HtcT2Block *bl = &tt->blocks[pr->first_block + k];
+                    const uint32_t nb = pr->cw * pr->ch;
+                    for (uint32_t k = 0; k < nb; k++) {
+                        const HtcT2Block *bl = &tt->blocks[pr->first_block + k];
                         const int empty = bl->first_seg == HTC_T2_NONE || (bl->phase != 0 && !bl->has_primary);
-                        if (empty && !(t2->opt->emit_empty && r + t2->opt->reduce <= tc->nl &&
-                                       (!t2->opt->comp_keep || t2->opt->comp_keep[c])))
+                        if (empty && !emit_empty)
                             continue;
                         uint32_t nsegs = 0;
                         for (uint32_t si = empty ? HTC_T2_NONE : bl->first_seg; si != HTC_T2_NONE;
@@ -563,35 +591,19 @@ static int emit_jobs(T2 *t2, HtcJobTable *jt)
                         HTC_CHECK(grow(ctx, (void **)&jt->segs, &jt->cap_segs, jt->num_segs + nsegs,
                                        sizeof(HtcJobSegment)));
                         HtcBlockJob *j = &jt->jobs[jt->num_jobs++];
-                        memset(j, 0, sizeof(*j));
-                        j->tile = t->index;
-                        j->comp = (uint16_t)c;
-                        j->res = (uint8_t)r;
-                        j->band = band->orient;
-                        j->band_index = band->index;
+                        *j = base[b];
                         j->is_ht = bl->phase != 0;
-                        j->reversible = cod->reversible;
-                        j->cblk_style = j->is_ht ? cod->cblk_style
-                                                 : (cod->cblk_style & HTC_CBLK_HT ? cod->cblk_style & 0x3Fu
-                                                                                  : cod->cblk_style);
+                        j->cblk_style = j->is_ht ? style_ht : style_p1;
                         j->x0 = bl->x0;
                         j->y0 = bl->y0;
                         j->x1 = bl->x1;
                         j->y1 = bl->y1;
                         j->out_x = band->out_x + (bl->x0 - band->x0);
                         j->out_y = band->out_y + (bl->y0 - band->y0);
-                        const uint32_t bi = HTC_MIN((uint32_t)band->index, (uint32_t)HTC_MAX_BANDS - 1);
-                        const uint32_t eps = q->exponent[bi];
-                        j->roi_shift = roi;
-                        j->mb = q->guard_bits + eps + roi;
-                        j->mb = j->mb ? j->mb - 1 : 0;
                         j->zero_planes = bl->zero_planes;
-                        const int gain = band->orient == 0 ? 0 : band->orient == 3 ? 2 : 1;
-                        const int rb = (int)s->comps[c].precision + gain;
-                        j->delta = ldexpf(1.0f + q->mantissa[bi] / 2048.0f, rb - (int)eps);
                         j->first_seg = jt->num_segs;
                         j->first_chunk = jt->num_chunks;
-                        uint32_t ci = bl->first_chunk;
+                        uint32_t ci = bl->first_chunk, passes = 0, length = 0;
                         for (uint32_t si = empty ? HTC_T2_NONE : bl->first_seg; si != HTC_T2_NONE;
                              si = t2->segs[si].next) {
                             const HtcT2Seg *sg = &t2->segs[si];
@@ -599,8 +611,8 @@ static int emit_jobs(T2 *t2, HtcJobTable *jt)
                             js->length = sg->length;
                             js->passes = sg->passes;
                             js->num_chunks = sg->num_chunks;
-                            j->num_passes += sg->passes;
-                            j->data_length += sg->length;
+                            passes += sg->passes;
+                            length += sg->length;
                             HTC_CHECK(grow(ctx, (void **)&jt->chunks, &jt->cap_chunks,
                                            jt->num_chunks + sg->num_chunks, sizeof(HtcChunk)));
                             for (uint32_t n = 0; n < sg->num_chunks && ci != HTC_T2_NONE; n++) {
@@ -610,9 +622,11 @@ static int emit_jobs(T2 *t2, HtcJobTable *jt)
                                 ci = t2->chunks[ci].next;
                             }
                         }
+                        j->num_passes = passes;
+                        j->data_length = length;
                         j->num_segs = nsegs;
                         j->num_chunks = jt->num_chunks - j->first_chunk;
-                        jt->max_block_bytes = HTC_MAX(jt->max_block_bytes, j->data_length);
+                        jt->max_block_bytes = HTC_MAX(jt->max_block_bytes, length);
                     }
                 }
             }
