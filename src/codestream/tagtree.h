@@ -29,13 +29,85 @@ uint32_t htc_tagtree_num_nodes(uint32_t w, uint32_t h);
 void htc_tagtree_init(HtcTagTree *t, HtcTagNode *nodes, uint32_t w, uint32_t h);
 void htc_tagtree_reset(HtcTagTree *t);
 
+/* The decoders are inline: tier 2 calls them for every code-block.
+ *
+ * The unknown nodes from the leaf up (path[depth - 1] is the highest), and
+ * the value of the lowest known node above them (0 when none is). A node's
+ * bits come only once its parent is known, so the known nodes of a path are
+ * the ones above some point, and each is at least its parent: the walk from
+ * the root would pass the known ones without reading or changing anything,
+ * and start the unknown ones from the lowest known value. */
+static inline int htc_tagtree_unknown_path(const HtcTagTree *t, uint32_t leaf, uint32_t path[40],
+                                           uint32_t *low)
+{
+    const HtcTagNode *nodes = t->nodes;
+    int depth = 0;
+    uint32_t n = leaf;
+    while (!nodes[n].known) {
+        path[depth++] = n;
+        n = nodes[n].parent;
+        if (n == UINT32_MAX || depth == 40) {
+            *low = 0;
+            return depth;
+        }
+    }
+    *low = nodes[n].value;
+    return depth;
+}
+
 /* Decodes leaf `leaf` against threshold: returns 1 when its value is below
  * threshold, 0 when it is at least threshold, or a negative status from
  * the bit reader. */
-int htc_tagtree_decode(HtcTagTree *t, uint32_t leaf, uint32_t threshold, HtcT2Bits *br);
+static inline int htc_tagtree_decode(HtcTagTree *t, uint32_t leaf, uint32_t threshold, HtcT2Bits *br)
+{
+    uint32_t path[40], low;
+    const int depth = htc_tagtree_unknown_path(t, leaf, path, &low);
+    if (low >= threshold)
+        return 0;
+    for (int i = depth - 1; i >= 0; i--) {
+        HtcTagNode *node = &t->nodes[path[i]];
+        if (node->value < low)
+            node->value = low;
+        if (node->value >= threshold)
+            return 0;
+        /* Zeros raise the value, a one makes it known. */
+        const int r = htc_t2_bits_zero_run(br, threshold - node->value, &node->value);
+        if (r <= 0)
+            return r;
+        node->known = 1;
+        low = node->value;
+    }
+    return 1;
+}
 
-/* Decodes leaf's value completely (the zero bit-plane tree); returns the
- * value, or a negative status. limit guards against endless one-bits. */
-int64_t htc_tagtree_value(HtcTagTree *t, uint32_t leaf, uint32_t limit, HtcT2Bits *br);
+/* Decodes leaf's value completely (the zero bit-plane tree), in one walk
+ * from the root down, as decoding against thresholds 1, 2, ..., limit + 1 in
+ * turn would read the same bits in the same order (a node's bits come only
+ * once its parent is known); returns the value, or a negative status
+ * (HTC_ECORRUPT for a value above limit, which must be below UINT32_MAX). */
+static inline int64_t htc_tagtree_value(HtcTagTree *t, uint32_t leaf, uint32_t limit, HtcT2Bits *br)
+{
+    uint32_t path[40], low;
+    const int depth = htc_tagtree_unknown_path(t, leaf, path, &low);
+    const uint32_t cap = limit + 1;
+    for (int i = depth - 1; i >= 0; i--) {
+        HtcTagNode *node = &t->nodes[path[i]];
+        if (node->value < low)
+            node->value = low;
+        if (node->value >= cap)
+            return HTC_ECORRUPT;
+        const int r = htc_t2_bits_zero_run(br, cap - node->value, &node->value);
+        if (r < 0)
+            return r;
+        if (r == 0)
+            return HTC_ECORRUPT;
+        node->known = 1;
+        low = node->value;
+    }
+    const HtcTagNode *lf = &t->nodes[leaf];
+    if (!lf->known || lf->value > limit)
+        return HTC_ECORRUPT;
+    return lf->value;
+}
 
 #endif /* HTC_TAGTREE_H */

@@ -162,7 +162,7 @@ static inline int grow(const HtcContext *ctx, void **arr, uint32_t *cap, uint32_
     return need <= *cap ? 0 : grow_slow(ctx, arr, cap, need, elem);
 }
 
-static int pending_add(T2 *t2, uint32_t block, uint32_t seg, uint32_t length)
+static inline int pending_add(T2 *t2, uint32_t block, uint32_t seg, uint32_t length)
 {
     HTC_CHECK(grow(t2->ctx, (void **)&t2->pend, &t2->cappend, t2->npend + 1, sizeof(Pending)));
     Pending *p = &t2->pend[t2->npend++];
@@ -173,7 +173,7 @@ static int pending_add(T2 *t2, uint32_t block, uint32_t seg, uint32_t length)
 }
 
 /* A new kept segment at the end of the block's list; returns its index. */
-static int64_t seg_new(T2 *t2, HtcT2Block *bl, uint32_t passes)
+static inline int64_t seg_new(T2 *t2, HtcT2Block *bl, uint32_t passes)
 {
     HTC_CHECK(grow(t2->ctx, (void **)&t2->segs, &t2->capsegs, t2->nsegs + 1, sizeof(HtcT2Seg)));
     const uint32_t i = t2->nsegs++;
