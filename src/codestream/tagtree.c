@@ -31,21 +31,39 @@ void htc_tagtree_init(HtcTagTree *t, HtcTagNode *nodes, uint32_t w, uint32_t h)
     while (!(lw == 1 && lh == 1)) {
         const uint32_t pw = (lw + 1) >> 1, ph = (lh + 1) >> 1;
         const uint32_t pbase = base + lw * lh;
-        for (uint32_t y = 0; y < lh; y++)
-            for (uint32_t x = 0; x < lw; x++)
-                nodes[base + y * lw + x].parent = pbase + (y >> 1) * pw + (x >> 1);
+        HtcTagNode *n = nodes + base;
+        for (uint32_t y = 0; y < lh; y++) {
+            const uint32_t prow = pbase + (y >> 1) * pw;
+            for (uint32_t x = 0; x < lw; x++, n++) {
+                n->value = 0;
+                n->parent = prow + (x >> 1);
+                n->bound = (uint32_t)(n - nodes);
+                n->known = 0;
+            }
+        }
         base = pbase;
         lw = pw;
         lh = ph;
     }
+    nodes[base].value = 0;
     nodes[base].parent = UINT32_MAX;
-    htc_tagtree_reset(t);
+    nodes[base].bound = base;
+    nodes[base].known = 0;
+}
+
+void htc_tagtree_init_like(HtcTagTree *t, HtcTagNode *nodes, const HtcTagTree *like)
+{
+    *t = *like;
+    t->nodes = nodes;
+    if (t->num_nodes)
+        memcpy(nodes, like->nodes, (size_t)t->num_nodes * sizeof(HtcTagNode));
 }
 
 void htc_tagtree_reset(HtcTagTree *t)
 {
     for (uint32_t i = 0; i < t->num_nodes; i++) {
         t->nodes[i].value = 0;
+        t->nodes[i].bound = i;
         t->nodes[i].known = 0;
     }
 }

@@ -13,6 +13,8 @@
 typedef struct HtcTagNode {
     uint32_t value;            /* lower bound, or the value once known */
     uint32_t parent;           /* index of the parent node, UINT32_MAX at the root */
+    uint32_t bound;            /* leaves: the node whose value answered the last
+                                  htc_tagtree_decode with 0 (the leaf itself at first) */
     uint8_t known;             /* value is final */
 } HtcTagNode;
 
@@ -28,6 +30,9 @@ uint32_t htc_tagtree_num_nodes(uint32_t w, uint32_t h);
 /* Lays the tree out in nodes (htc_tagtree_num_nodes entries) and resets it. */
 void htc_tagtree_init(HtcTagTree *t, HtcTagNode *nodes, uint32_t w, uint32_t h);
 void htc_tagtree_reset(HtcTagTree *t);
+/* Lays out a tree of like's shape in nodes (num_nodes of like), as like's
+ * nodes are now: a copy of a tree just laid out is laid out and reset. */
+void htc_tagtree_init_like(HtcTagTree *t, HtcTagNode *nodes, const HtcTagTree *like);
 
 /* The decoders are inline: tier 2 calls them for every code-block.
  *
@@ -57,23 +62,45 @@ static inline int htc_tagtree_unknown_path(const HtcTagTree *t, uint32_t leaf, u
 
 /* Decodes leaf `leaf` against threshold: returns 1 when its value is below
  * threshold, 0 when it is at least threshold, or a negative status from
- * the bit reader. */
+ * the bit reader.
+ *
+ * An answer 0 comes from a node on the path whose value reached threshold,
+ * with known nodes above it; the leaf keeps its index. While that node's
+ * value is at least a later call's threshold, the answer is 0 at once: the
+ * walk from the root would meet that node (still the first unknown one) or,
+ * once it is known, the first unknown one below it (raised to at least its
+ * value) before reading any bit. So a code-block left out of many layers
+ * walks its path only in the layers whose bits its own path carries. */
 static inline int htc_tagtree_decode(HtcTagTree *t, uint32_t leaf, uint32_t threshold, HtcT2Bits *br)
 {
+    HtcTagNode *lf = &t->nodes[leaf];
+    if (t->nodes[lf->bound].value >= threshold)
+        return lf->known ? lf->value < threshold : 0;
     uint32_t path[40], low;
     const int depth = htc_tagtree_unknown_path(t, leaf, path, &low);
-    if (low >= threshold)
+    if (low >= threshold) {
+        /* the known node that gave low: the parent of the highest unknown one
+         * (none only for threshold 0) */
+        const uint32_t k = depth ? t->nodes[path[depth - 1]].parent : leaf;
+        lf->bound = k != UINT32_MAX ? k : leaf;
         return 0;
+    }
     for (int i = depth - 1; i >= 0; i--) {
         HtcTagNode *node = &t->nodes[path[i]];
         if (node->value < low)
             node->value = low;
-        if (node->value >= threshold)
+        if (node->value >= threshold) {
+            lf->bound = path[i];
             return 0;
+        }
         /* Zeros raise the value, a one makes it known. */
         const int r = htc_t2_bits_zero_run(br, threshold - node->value, &node->value);
-        if (r <= 0)
+        if (r < 0)
             return r;
+        if (r == 0) {
+            lf->bound = path[i];
+            return 0;
+        }
         node->known = 1;
         low = node->value;
     }

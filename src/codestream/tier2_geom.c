@@ -128,7 +128,7 @@ static int layout_res(HtcT2Tile *tt, uint32_t c, uint32_t r, int fill, uint64_t 
                 pr->ch = ch;
                 pr->first_block = (uint32_t)*nblock;
                 htc_tagtree_init(&pr->incl, tt->nodes + *nnode, cw, ch);
-                htc_tagtree_init(&pr->zbp, tt->nodes + *nnode + nn, cw, ch);
+                htc_tagtree_init_like(&pr->zbp, tt->nodes + *nnode + nn, &pr->incl);
                 for (uint32_t j = 0; j < ch; j++) {
                     for (uint32_t i = 0; i < cw; i++) {
                         HtcT2Block *bl = &tt->blocks[*nblock + (uint64_t)j * cw + i];
