@@ -76,6 +76,19 @@ static inline int htc_tagtree_decode(HtcTagTree *t, uint32_t leaf, uint32_t thre
     HtcTagNode *lf = &t->nodes[leaf];
     if (t->nodes[lf->bound].value >= threshold)
         return lf->known ? lf->value < threshold : 0;
+    if (!lf->known && lf->parent != UINT32_MAX && t->nodes[lf->parent].known) {
+        /* Most often only the leaf is unknown (its siblings made the parent known). */
+        const uint32_t low = t->nodes[lf->parent].value;
+        if (lf->value < low)
+            lf->value = low;
+        if (lf->value >= threshold)
+            return 0; /* bound: the leaf itself */
+        const int r = htc_t2_bits_zero_run(br, threshold - lf->value, &lf->value);
+        if (r <= 0)
+            return r;
+        lf->known = 1;
+        return 1;
+    }
     uint32_t path[40], low;
     const int depth = htc_tagtree_unknown_path(t, leaf, path, &low);
     if (low >= threshold) {
@@ -114,9 +127,25 @@ static inline int htc_tagtree_decode(HtcTagTree *t, uint32_t leaf, uint32_t thre
  * (HTC_ECORRUPT for a value above limit, which must be below UINT32_MAX). */
 static inline int64_t htc_tagtree_value(HtcTagTree *t, uint32_t leaf, uint32_t limit, HtcT2Bits *br)
 {
+    const uint32_t cap = limit + 1;
+    HtcTagNode *lf = &t->nodes[leaf];
+    if (!lf->known && lf->parent != UINT32_MAX && t->nodes[lf->parent].known) {
+        /* Most often only the leaf is unknown. */
+        const uint32_t low = t->nodes[lf->parent].value;
+        if (lf->value < low)
+            lf->value = low;
+        if (lf->value >= cap)
+            return HTC_ECORRUPT;
+        const int r = htc_t2_bits_zero_run(br, cap - lf->value, &lf->value);
+        if (r < 0)
+            return r;
+        if (r == 0)
+            return HTC_ECORRUPT;
+        lf->known = 1;
+        return lf->value;
+    }
     uint32_t path[40], low;
     const int depth = htc_tagtree_unknown_path(t, leaf, path, &low);
-    const uint32_t cap = limit + 1;
     for (int i = depth - 1; i >= 0; i--) {
         HtcTagNode *node = &t->nodes[path[i]];
         if (node->value < low)
@@ -131,7 +160,6 @@ static inline int64_t htc_tagtree_value(HtcTagTree *t, uint32_t leaf, uint32_t l
         node->known = 1;
         low = node->value;
     }
-    const HtcTagNode *lf = &t->nodes[leaf];
     if (!lf->known || lf->value > limit)
         return HTC_ECORRUPT;
     return lf->value;

@@ -20,6 +20,14 @@
 
 #include "codestream/codestream.h"
 
+/* The small readers go inline wherever they are used (a call costs as much
+ * as a read). */
+#if defined(__GNUC__)
+#define HTC_T2_INLINE static inline __attribute__((always_inline))
+#else
+#define HTC_T2_INLINE static inline
+#endif
+
 /* ---- bytes ---- */
 
 typedef struct HtcT2Bytes {
@@ -157,7 +165,7 @@ static inline void htc_t2_bits_refill(HtcT2Bits *br)
     }
 }
 
-static inline void htc_t2_bits_skip(HtcT2Bits *br, uint32_t n) /* n <= nbits */
+HTC_T2_INLINE void htc_t2_bits_skip(HtcT2Bits *br, uint32_t n) /* n <= nbits */
 {
     br->win = n < 64 ? br->win << n : 0;
     br->nbits -= n;
@@ -180,7 +188,7 @@ static inline int64_t htc_t2_bits_get_slow(HtcT2Bits *br, uint32_t n)
     return (int64_t)v;
 }
 
-static inline int64_t htc_t2_bits_get(HtcT2Bits *br, uint32_t n)
+HTC_T2_INLINE int64_t htc_t2_bits_get(HtcT2Bits *br, uint32_t n)
 {
     if (br->nbits < n) {
         htc_t2_bits_refill(br);
@@ -197,7 +205,7 @@ static inline int64_t htc_t2_bits_get(HtcT2Bits *br, uint32_t n)
 /* Reads zero bits up to `room` of them (room > 0), or fewer ended by a one
  * bit; adds the zeros to *count. Returns 1 when a one ended the run, 0 when
  * room zeros were read, or HTC_ETRUNCATED. (A tag tree node's value.) */
-static inline int htc_t2_bits_zero_run(HtcT2Bits *br, uint32_t room, uint32_t *count)
+HTC_T2_INLINE int htc_t2_bits_zero_run(HtcT2Bits *br, uint32_t room, uint32_t *count)
 {
     for (;;) {
         if (!br->nbits) {
@@ -224,7 +232,7 @@ static inline int htc_t2_bits_zero_run(HtcT2Bits *br, uint32_t room, uint32_t *c
 }
 
 /* One bit: 0, 1 or HTC_ETRUNCATED. */
-static inline int htc_t2_bits_bit(HtcT2Bits *br)
+HTC_T2_INLINE int htc_t2_bits_bit(HtcT2Bits *br)
 {
     if (!br->nbits) {
         htc_t2_bits_refill(br);

@@ -350,6 +350,8 @@ static int ht_first(T2 *t2, HtcT2Bits *br, HtcT2Block *bl, uint32_t block, uint3
                 sg = (uint32_t)si;
             }
             HTC_CHECK(pending_add(t2, block, sg, (uint32_t)len));
+            if (n == (uint32_t)seg)
+                return 0;
             return ht_contrib(t2, br, bl, block, n - (uint32_t)seg, i + (uint32_t)seg, keep);
         }
         /* Mixed mode, a Part 1 block: the length has all its bits. */
