@@ -7,6 +7,8 @@ uint32_t htc_tagtree_num_nodes(uint32_t w, uint32_t h)
 {
     if (!w || !h)
         return 0;
+    if (w == 1 && h == 1)
+        return 1;
     uint64_t n = 0;
     for (;;) {
         n += (uint64_t)w * h;

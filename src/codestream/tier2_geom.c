@@ -29,7 +29,7 @@ static uint32_t band_coord(uint32_t v, uint32_t nb, uint32_t o)
 {
     const int64_t a = (int64_t)v - (nb ? ((int64_t)o << (nb - 1)) : 0);
     const int64_t d = (int64_t)1 << nb;
-    int64_t q = a >= 0 ? (a + d - 1) / d : -((-a) / d);
+    int64_t q = a >= 0 ? (a + d - 1) >> nb : -((-a) >> nb); /* division by d, rounded as C's */
     return q < 0 ? 0 : (uint32_t)q;
 }
 
@@ -98,8 +98,11 @@ static int layout_res(HtcT2Tile *tt, uint32_t c, uint32_t r, int fill, uint64_t 
                         t->index, c, r, (unsigned long long)np);
     if (fill)
         res->precs = tt->precs + *nprec;
-    for (uint32_t p = 0; p < np; p++) {
-        const uint32_t pi = p % res->pw, pj = p / res->pw;
+    for (uint32_t p = 0, pi = 0, pj = 0; p < np; p++) {
+        if (pi == res->pw) {
+            pi = 0;
+            pj++;
+        }
         for (uint32_t b = 0; b < res->num_bands; b++) {
             const HtcT2Band *band = &res->bands[b];
             /* The precinct in band coordinates, clipped to the band. */
@@ -147,6 +150,7 @@ static int layout_res(HtcT2Tile *tt, uint32_t c, uint32_t r, int fill, uint64_t 
             *nblock += nb;
             *nnode += 2 * (uint64_t)nn;
         }
+        pi++;
     }
     return 0;
 }
