@@ -165,9 +165,9 @@ static inline void htc_t2_bits_refill(HtcT2Bits *br)
     }
 }
 
-HTC_T2_INLINE void htc_t2_bits_skip(HtcT2Bits *br, uint32_t n) /* n <= nbits */
+HTC_T2_INLINE void htc_t2_bits_skip(HtcT2Bits *br, uint32_t n) /* 1 <= n <= nbits */
 {
-    br->win = n < 64 ? br->win << n : 0;
+    br->win = br->win << (n - 1) << 1; /* n may be 64 */
     br->nbits -= n;
 }
 
@@ -207,6 +207,8 @@ HTC_T2_INLINE int64_t htc_t2_bits_get(HtcT2Bits *br, uint32_t n)
  * room zeros were read, or HTC_ETRUNCATED. (A tag tree node's value.) */
 HTC_T2_INLINE int htc_t2_bits_zero_run(HtcT2Bits *br, uint32_t room, uint32_t *count)
 {
+    if (!room)
+        return 0;
     for (;;) {
         if (!br->nbits) {
             htc_t2_bits_refill(br);

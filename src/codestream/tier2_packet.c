@@ -6,6 +6,7 @@
 
 #include "codestream/tier2_internal.h"
 #include "coding/block.h"
+#include "hd.h"
 
 /* ---- bytes (tier2_bits.h has the stream and the bit reader) ---- */
 
@@ -106,12 +107,9 @@ static int read_lblock(HtcT2Bits *br, uint8_t *lblock)
     }
 }
 
-static uint32_t floorlog2(uint32_t v)
+static inline uint32_t floorlog2(uint32_t v)
 {
-    uint32_t l = 0;
-    while (v >>= 1)
-        l++;
-    return l;
+    return v ? 31 - htc_clz32(v) : 0;
 }
 
 /* ---- the state of one tile's tier 2 ---- */
