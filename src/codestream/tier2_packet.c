@@ -530,6 +530,30 @@ truncated:
                     tt->t->index, l, r, c, p);
 }
 
+/* The fields of a job that all code-blocks of a band share. */
+static void band_job(const HtcStream *s, const HtcTile *t, uint32_t c, uint32_t r, const HtcT2Band *band,
+                     HtcBlockJob *j)
+{
+    const HtcCod *cod = &t->cod[c];
+    const HtcQcd *q = &t->qcd[c];
+    const uint32_t roi = t->roi_shift ? t->roi_shift[c] : 0;
+    memset(j, 0, sizeof(*j));
+    j->tile = t->index;
+    j->comp = (uint16_t)c;
+    j->res = (uint8_t)r;
+    j->band = band->orient;
+    j->band_index = band->index;
+    j->reversible = cod->reversible;
+    const uint32_t bi = HTC_MIN((uint32_t)band->index, (uint32_t)HTC_MAX_BANDS - 1);
+    const uint32_t eps = q->exponent[bi];
+    j->roi_shift = roi;
+    j->mb = q->guard_bits + eps + roi;
+    j->mb = j->mb ? j->mb - 1 : 0;
+    const int gain = band->orient == 0 ? 0 : band->orient == 3 ? 2 : 1;
+    const int rb = (int)s->comps[c].precision + gain;
+    j->delta = ldexpf(1.0f + q->mantissa[bi] / 2048.0f, rb - (int)eps);
+}
+
 /* Moves the kept blocks of the tile into the job table. */
 static int emit_jobs(T2 *t2, HtcJobTable *jt)
 {
@@ -540,35 +564,15 @@ static int emit_jobs(T2 *t2, HtcJobTable *jt)
     for (uint32_t c = 0; c < tt->num_comps; c++) {
         const HtcT2Comp *tc = &tt->comps[c];
         const HtcCod *cod = &t->cod[c];
-        const HtcQcd *q = &t->qcd[c];
-        const uint32_t roi = t->roi_shift ? t->roi_shift[c] : 0;
         const uint32_t style_ht = cod->cblk_style;
         const uint32_t style_p1 = cod->cblk_style & HTC_CBLK_HT ? cod->cblk_style & 0x3Fu : cod->cblk_style;
         for (uint32_t r = 0; r <= tc->nl; r++) {
             const HtcT2Res *res = &tc->res[r];
             const int emit_empty = t2->opt->emit_empty && r + t2->opt->reduce <= tc->nl &&
                                    (!t2->opt->comp_keep || t2->opt->comp_keep[c]);
-            /* What the jobs of each band share. */
+            /* What the jobs of each band share, made for its first job. */
             HtcBlockJob base[3];
-            for (uint32_t b = 0; b < res->num_bands; b++) {
-                const HtcT2Band *band = &res->bands[b];
-                HtcBlockJob *j = &base[b];
-                memset(j, 0, sizeof(*j));
-                j->tile = t->index;
-                j->comp = (uint16_t)c;
-                j->res = (uint8_t)r;
-                j->band = band->orient;
-                j->band_index = band->index;
-                j->reversible = cod->reversible;
-                const uint32_t bi = HTC_MIN((uint32_t)band->index, (uint32_t)HTC_MAX_BANDS - 1);
-                const uint32_t eps = q->exponent[bi];
-                j->roi_shift = roi;
-                j->mb = q->guard_bits + eps + roi;
-                j->mb = j->mb ? j->mb - 1 : 0;
-                const int gain = band->orient == 0 ? 0 : band->orient == 3 ? 2 : 1;
-                const int rb = (int)s->comps[c].precision + gain;
-                j->delta = ldexpf(1.0f + q->mantissa[bi] / 2048.0f, rb - (int)eps);
-            }
+            uint8_t have_base[3] = { 0, 0, 0 };
             for (uint32_t p = 0; p < res->pw * res->ph; p++) {
                 for (uint32_t b = 0; b < res->num_bands; b++) {
                     const HtcT2Band *band = &res->bands[b];
@@ -579,6 +583,10 @@ static int emit_jobs(T2 *t2, HtcJobTable *jt)
                         const int empty = bl->first_seg == HTC_T2_NONE || (bl->phase != 0 && !bl->has_primary);
                         if (empty && !emit_empty)
                             continue;
+                        if (!have_base[b]) {
+                            band_job(s, t, c, r, band, &base[b]);
+                            have_base[b] = 1;
+                        }
                         uint32_t nsegs = 0;
                         for (uint32_t si = empty ? HTC_T2_NONE : bl->first_seg; si != HTC_T2_NONE;
                              si = t2->segs[si].next)
