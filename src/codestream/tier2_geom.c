@@ -50,12 +50,15 @@ static int layout_res(HtcT2Tile *tt, uint32_t c, uint32_t r, int fill, uint64_t 
     HtcT2Comp *tc = &tt->comps[c];
     HtcT2Res *res = &tc->res[r];
     const uint32_t nl = tc->nl;
-    uint32_t tcx0, tcy0, tcx1, tcy1;
-    htc_t2_tile_comp_rect(s, t, c, &tcx0, &tcy0, &tcx1, &tcy1);
+    const uint32_t tcx0 = tc->rect.x0, tcy0 = tc->rect.y0, tcx1 = tc->rect.x1, tcy1 = tc->rect.y1;
 
     if (!fill) {
         memset(res, 0, sizeof(*res));
-        htc_t2_res_rect(s, t, c, nl, r, &res->rect);
+        /* htc_t2_res_rect, from the tile-component worked out once */
+        res->rect.x0 = htc_ceil_div_pow2(tcx0, nl - r);
+        res->rect.y0 = htc_ceil_div_pow2(tcy0, nl - r);
+        res->rect.x1 = htc_ceil_div_pow2(tcx1, nl - r);
+        res->rect.y1 = htc_ceil_div_pow2(tcy1, nl - r);
         res->ppx = cod->ppx[r];
         res->ppy = cod->ppy[r];
         if (res->ppx > 31 || res->ppy > 31)
@@ -190,6 +193,8 @@ int htc_t2_tile_build(const HtcStream *s, uint32_t tile, HtcT2Scratch *sc, HtcT2
         if (nl > HTC_MAX_LEVELS)
             return htc_fail(ctx, HTC_ECORRUPT, "tile %u component %u: %u levels", tile, c, nl);
         tt->comps[c].nl = nl;
+        HtcResGeom *g = &tt->comps[c].rect;
+        htc_t2_tile_comp_rect(s, tt->t, c, &g->x0, &g->y0, &g->x1, &g->y1);
         for (uint32_t r = 0; r <= nl; r++) {
             const uint64_t first = nunits;
             HTC_CHECK(layout_res(tt, c, r, 0, &nprec, &nblock, &nnode, &nunits));

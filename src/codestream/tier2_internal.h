@@ -67,6 +67,7 @@ typedef struct HtcT2Res {
 
 typedef struct HtcT2Comp {
     uint32_t nl;
+    HtcResGeom rect;           /* the tile-component (B-12) */
     HtcT2Res *res;             /* nl + 1 entries (in HtcT2Tile.res_pool) */
 } HtcT2Comp;
 
