@@ -128,7 +128,7 @@ static inline void htc_t2_bits_next_span(HtcT2Bits *br)
 static inline void htc_t2_bits_refill(HtcT2Bits *br)
 {
     while (br->nbits <= 56) {
-        if (br->end - br->p >= 8 && !br->last_ff) {
+        if (br->p != br->end && br->end - br->p >= 8 && !br->last_ff) { /* (p, end may be NULL) */
             const uint64_t x = htc_t2_bits_load64(br->p);
             /* 0x80 in each byte of x that is 0xFF, exactly. */
             const uint64_t lo7 = 0x7F7F7F7F7F7F7F7Full;
