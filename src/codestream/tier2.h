@@ -53,6 +53,8 @@ typedef struct HtcBlockJob {
     float delta;               /* step size (irreversible) */
 } HtcBlockJob;
 
+struct HtcT2Scratch;
+
 typedef struct HtcJobTable {
     HtcBlockJob *jobs;
     uint32_t num_jobs, cap_jobs;
@@ -61,6 +63,8 @@ typedef struct HtcJobTable {
     HtcJobSegment *segs;
     uint32_t num_segs, cap_segs;
     uint32_t max_block_bytes;  /* largest data_length */
+    struct HtcT2Scratch *scratch; /* tier 2's working memory, kept between calls
+                                     (tier2_internal.h); NULL until first used */
 } HtcJobTable;
 
 /* Options of one tier-2 run. */

@@ -29,7 +29,7 @@ static uint32_t band_coord(uint32_t v, uint32_t nb, uint32_t o)
 {
     const int64_t a = (int64_t)v - (nb ? ((int64_t)o << (nb - 1)) : 0);
     const int64_t d = (int64_t)1 << nb;
-    int64_t q = a >= 0 ? (a + d - 1) / d : -((-a) / d);
+    int64_t q = a >= 0 ? (a + d - 1) >> nb : -((-a) >> nb); /* division by d, rounded as C's */
     return q < 0 ? 0 : (uint32_t)q;
 }
 
@@ -50,12 +50,15 @@ static int layout_res(HtcT2Tile *tt, uint32_t c, uint32_t r, int fill, uint64_t 
     HtcT2Comp *tc = &tt->comps[c];
     HtcT2Res *res = &tc->res[r];
     const uint32_t nl = tc->nl;
-    uint32_t tcx0, tcy0, tcx1, tcy1;
-    htc_t2_tile_comp_rect(s, t, c, &tcx0, &tcy0, &tcx1, &tcy1);
+    const uint32_t tcx0 = tc->rect.x0, tcy0 = tc->rect.y0, tcx1 = tc->rect.x1, tcy1 = tc->rect.y1;
 
     if (!fill) {
         memset(res, 0, sizeof(*res));
-        htc_t2_res_rect(s, t, c, nl, r, &res->rect);
+        /* htc_t2_res_rect, from the tile-component worked out once */
+        res->rect.x0 = htc_ceil_div_pow2(tcx0, nl - r);
+        res->rect.y0 = htc_ceil_div_pow2(tcy0, nl - r);
+        res->rect.x1 = htc_ceil_div_pow2(tcx1, nl - r);
+        res->rect.y1 = htc_ceil_div_pow2(tcy1, nl - r);
         res->ppx = cod->ppx[r];
         res->ppy = cod->ppy[r];
         if (res->ppx > 31 || res->ppy > 31)
@@ -98,8 +101,11 @@ static int layout_res(HtcT2Tile *tt, uint32_t c, uint32_t r, int fill, uint64_t 
                         t->index, c, r, (unsigned long long)np);
     if (fill)
         res->precs = tt->precs + *nprec;
-    for (uint32_t p = 0; p < np; p++) {
-        const uint32_t pi = p % res->pw, pj = p / res->pw;
+    for (uint32_t p = 0, pi = 0, pj = 0; p < np; p++) {
+        if (pi == res->pw) {
+            pi = 0;
+            pj++;
+        }
         for (uint32_t b = 0; b < res->num_bands; b++) {
             const HtcT2Band *band = &res->bands[b];
             /* The precinct in band coordinates, clipped to the band. */
@@ -128,7 +134,7 @@ static int layout_res(HtcT2Tile *tt, uint32_t c, uint32_t r, int fill, uint64_t 
                 pr->ch = ch;
                 pr->first_block = (uint32_t)*nblock;
                 htc_tagtree_init(&pr->incl, tt->nodes + *nnode, cw, ch);
-                htc_tagtree_init(&pr->zbp, tt->nodes + *nnode + nn, cw, ch);
+                htc_tagtree_init_like(&pr->zbp, tt->nodes + *nnode + nn, &pr->incl);
                 for (uint32_t j = 0; j < ch; j++) {
                     for (uint32_t i = 0; i < cw; i++) {
                         HtcT2Block *bl = &tt->blocks[*nblock + (uint64_t)j * cw + i];
@@ -147,11 +153,12 @@ static int layout_res(HtcT2Tile *tt, uint32_t c, uint32_t r, int fill, uint64_t 
             *nblock += nb;
             *nnode += 2 * (uint64_t)nn;
         }
+        pi++;
     }
     return 0;
 }
 
-int htc_t2_tile_build(const HtcStream *s, uint32_t tile, HtcT2Tile *tt)
+int htc_t2_tile_build(const HtcStream *s, uint32_t tile, HtcT2Scratch *sc, HtcT2Tile *tt)
 {
     const HtcContext *ctx = &s->ctx;
     memset(tt, 0, sizeof(*tt));
@@ -160,9 +167,10 @@ int htc_t2_tile_build(const HtcStream *s, uint32_t tile, HtcT2Tile *tt)
     tt->s = s;
     tt->t = &s->tiles[tile];
     tt->num_comps = s->num_components;
-    tt->comps = htc_calloc(ctx, s->num_components, sizeof(HtcT2Comp));
+    tt->comps = htc_t2_mem_get(ctx, &sc->comps, (size_t)s->num_components * sizeof(HtcT2Comp));
     if (!tt->comps)
         return htc_fail(ctx, HTC_ENOMEM, "tier 2: %u components", s->num_components);
+    memset(tt->comps, 0, (size_t)s->num_components * sizeof(HtcT2Comp));
     uint64_t nres = 0;
     for (uint32_t c = 0; c < tt->num_comps; c++) {
         const uint32_t nl = tt->t->cod[c].levels;
@@ -170,7 +178,7 @@ int htc_t2_tile_build(const HtcStream *s, uint32_t tile, HtcT2Tile *tt)
             return htc_fail(ctx, HTC_ECORRUPT, "tile %u component %u: %u levels", tile, c, nl);
         nres += nl + 1;
     }
-    tt->res_pool = htc_calloc(ctx, nres, sizeof(HtcT2Res));
+    tt->res_pool = htc_t2_mem_get(ctx, &sc->res, (size_t)nres * sizeof(HtcT2Res));
     if (!tt->res_pool)
         return htc_fail(ctx, HTC_ENOMEM, "tier 2: %llu resolutions", (unsigned long long)nres);
     nres = 0;
@@ -185,6 +193,8 @@ int htc_t2_tile_build(const HtcStream *s, uint32_t tile, HtcT2Tile *tt)
         if (nl > HTC_MAX_LEVELS)
             return htc_fail(ctx, HTC_ECORRUPT, "tile %u component %u: %u levels", tile, c, nl);
         tt->comps[c].nl = nl;
+        HtcResGeom *g = &tt->comps[c].rect;
+        htc_t2_tile_comp_rect(s, tt->t, c, &g->x0, &g->y0, &g->x1, &g->y1);
         for (uint32_t r = 0; r <= nl; r++) {
             const uint64_t first = nunits;
             HTC_CHECK(layout_res(tt, c, r, 0, &nprec, &nblock, &nnode, &nunits));
@@ -201,9 +211,10 @@ int htc_t2_tile_build(const HtcStream *s, uint32_t tile, HtcT2Tile *tt)
     tt->num_blocks = (uint32_t)nblock;
     tt->num_nodes = (uint32_t)nnode;
     tt->num_prec_units = (uint32_t)nunits;
-    tt->precs = htc_calloc(ctx, nprec ? nprec : 1, sizeof(HtcT2Prec));
-    tt->blocks = htc_calloc(ctx, nblock ? nblock : 1, sizeof(HtcT2Block));
-    tt->nodes = htc_calloc(ctx, nnode ? nnode : 1, sizeof(HtcTagNode));
+    /* Every field of these is set below. */
+    tt->precs = htc_t2_mem_get(ctx, &sc->precs, (size_t)nprec * sizeof(HtcT2Prec));
+    tt->blocks = htc_t2_mem_get(ctx, &sc->blocks, (size_t)nblock * sizeof(HtcT2Block));
+    tt->nodes = htc_t2_mem_get(ctx, &sc->nodes, (size_t)nnode * sizeof(HtcTagNode));
     if (!tt->precs || !tt->blocks || !tt->nodes)
         return htc_fail(ctx, HTC_ENOMEM, "tier 2: tile %u tables (%llu bytes)", tile,
                         (unsigned long long)bytes);
@@ -212,14 +223,4 @@ int htc_t2_tile_build(const HtcStream *s, uint32_t tile, HtcT2Tile *tt)
         for (uint32_t r = 0; r <= tt->comps[c].nl; r++)
             HTC_CHECK(layout_res(tt, c, r, 1, &nprec, &nblock, &nnode, &nunits));
     return 0;
-}
-
-void htc_t2_tile_free(const HtcContext *ctx, HtcT2Tile *tt)
-{
-    htc_free(ctx, tt->comps);
-    htc_free(ctx, tt->res_pool);
-    htc_free(ctx, tt->precs);
-    htc_free(ctx, tt->blocks);
-    htc_free(ctx, tt->nodes);
-    memset(tt, 0, sizeof(*tt));
 }

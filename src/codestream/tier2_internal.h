@@ -1,5 +1,5 @@
 /* htcodec: what the tier-2 files share (tier2_geom.c, tier2_order.c,
- * tier2_packet.c, tier2.c). */
+ * tier2_packet.c, tier2_jobs.c). */
 #ifndef HTC_TIER2_INTERNAL_H
 #define HTC_TIER2_INTERNAL_H
 
@@ -67,6 +67,7 @@ typedef struct HtcT2Res {
 
 typedef struct HtcT2Comp {
     uint32_t nl;
+    HtcResGeom rect;           /* the tile-component (B-12) */
     HtcT2Res *res;             /* nl + 1 entries (in HtcT2Tile.res_pool) */
 } HtcT2Comp;
 
@@ -85,13 +86,41 @@ typedef struct HtcT2Tile {
     uint32_t num_nodes;
 } HtcT2Tile;
 
-/* Builds the geometry of tile t (tier2_geom.c). */
-int htc_t2_tile_build(const HtcStream *s, uint32_t tile, HtcT2Tile *out);
-void htc_t2_tile_free(const HtcContext *ctx, HtcT2Tile *t);
+/* One block of working memory that keeps its size between calls. */
+typedef struct HtcT2Mem {
+    void *p;
+    size_t size;
+} HtcT2Mem;
+
+/* Tier 2's working memory, kept in the job table between calls so that a
+ * tile's tier 2 allocates nothing once a tile as large has been seen
+ * (tier2_jobs.c). The growing tables keep their capacity; their contents
+ * are the current call's. */
+typedef struct HtcT2Scratch {
+    HtcT2Mem comps, res, precs, blocks, nodes; /* the tile's geometry (tier2_geom.c) */
+    HtcT2Mem done, keys;                       /* packet order (tier2_order.c) */
+    HtcT2Mem spans;                            /* tile-part data (tier2_packet.c) */
+    HtcT2Seg *segs;                            /* kept segments, chunks, and the */
+    uint32_t cap_segs;                         /* contributions of one packet */
+    HtcT2Chunk *chunks;
+    uint32_t cap_chunks;
+    void *pend;
+    uint32_t cap_pend;
+} HtcT2Scratch;
+
+/* At least bytes of memory in m (its old contents are lost); NULL when
+ * there is no memory. */
+void *htc_t2_mem_get(const HtcContext *ctx, HtcT2Mem *m, size_t bytes);
+/* The table's scratch, made on first use; NULL when there is no memory. */
+HtcT2Scratch *htc_t2_scratch(const HtcContext *ctx, HtcJobTable *jt);
+
+/* Builds the geometry of tile t (tier2_geom.c) in the scratch's memory. */
+int htc_t2_tile_build(const HtcStream *s, uint32_t tile, HtcT2Scratch *sc, HtcT2Tile *out);
 
 /* Calls fn for every packet of the tile in codestream order (B.12, POC);
  * stops at the first non-zero return and gives it back (tier2_order.c). */
 typedef int (*HtcPacketFn)(void *opaque, uint32_t c, uint32_t r, uint32_t p, uint32_t l);
-int htc_t2_iterate(const HtcContext *ctx, const HtcT2Tile *tt, HtcPacketFn fn, void *opaque);
+int htc_t2_iterate(const HtcContext *ctx, const HtcT2Tile *tt, HtcT2Scratch *sc, HtcPacketFn fn,
+                   void *opaque);
 
 #endif /* HTC_TIER2_INTERNAL_H */

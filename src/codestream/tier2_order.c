@@ -5,8 +5,6 @@
  * precinct gets that point as a key and the precincts are sorted by the
  * order's keys, which gives the same sequence as the loop without walking
  * every grid point. */
-#include <stdlib.h>
-
 #include "codestream/tier2_internal.h"
 
 typedef struct PrecKey {
@@ -14,34 +12,64 @@ typedef struct PrecKey {
     uint32_t c, r, p;
 } PrecKey;
 
-static int cmp_rpcl(const void *a, const void *b)
+/* Whether u comes before v in progression prog (RPCL, PCRL or CPRL). */
+static inline int key_before(const PrecKey *u, const PrecKey *v, int prog)
 {
-    const PrecKey *u = a, *v = b;
-    if (u->r != v->r) return u->r < v->r ? -1 : 1;
-    if (u->y != v->y) return u->y < v->y ? -1 : 1;
-    if (u->x != v->x) return u->x < v->x ? -1 : 1;
-    if (u->c != v->c) return u->c < v->c ? -1 : 1;
-    return 0;
+    if (prog == HTC_RPCL) {
+        if (u->r != v->r) return u->r < v->r;
+        if (u->y != v->y) return u->y < v->y;
+        if (u->x != v->x) return u->x < v->x;
+        return u->c < v->c;
+    }
+    if (prog == HTC_PCRL) {
+        if (u->y != v->y) return u->y < v->y;
+        if (u->x != v->x) return u->x < v->x;
+        if (u->c != v->c) return u->c < v->c;
+        return u->r < v->r;
+    }
+    if (u->c != v->c) return u->c < v->c;
+    if (u->y != v->y) return u->y < v->y;
+    if (u->x != v->x) return u->x < v->x;
+    return u->r < v->r;
 }
 
-static int cmp_pcrl(const void *a, const void *b)
+/* Stable sort of keys (equal keys keep their order, as the merge sort of
+ * the C library did): insertion sort of runs of 8, then merges through tmp. */
+static void sort_keys(PrecKey *keys, PrecKey *tmp, uint32_t n, int prog)
 {
-    const PrecKey *u = a, *v = b;
-    if (u->y != v->y) return u->y < v->y ? -1 : 1;
-    if (u->x != v->x) return u->x < v->x ? -1 : 1;
-    if (u->c != v->c) return u->c < v->c ? -1 : 1;
-    if (u->r != v->r) return u->r < v->r ? -1 : 1;
-    return 0;
-}
-
-static int cmp_cprl(const void *a, const void *b)
-{
-    const PrecKey *u = a, *v = b;
-    if (u->c != v->c) return u->c < v->c ? -1 : 1;
-    if (u->y != v->y) return u->y < v->y ? -1 : 1;
-    if (u->x != v->x) return u->x < v->x ? -1 : 1;
-    if (u->r != v->r) return u->r < v->r ? -1 : 1;
-    return 0;
+    const uint32_t run = 8;
+    for (uint32_t a = 0; a < n; a += run) {
+        const uint32_t e = HTC_MIN(a + run, n);
+        for (uint32_t i = a + 1; i < e; i++) {
+            const PrecKey k = keys[i];
+            uint32_t j = i;
+            while (j > a && key_before(&k, &keys[j - 1], prog)) {
+                keys[j] = keys[j - 1];
+                j--;
+            }
+            keys[j] = k;
+        }
+    }
+    PrecKey *src = keys, *dst = tmp;
+    for (uint32_t w = run; w < n; w *= 2) {
+        for (uint32_t a = 0; a < n; a += 2 * w) {
+            const uint32_t m = HTC_MIN(a + w, n), e = HTC_MIN(a + 2 * w, n);
+            uint32_t i = a, j = m, o = a;
+            while (i < m && j < e)
+                dst[o++] = key_before(&src[j], &src[i], prog) ? src[j++] : src[i++];
+            while (i < m)
+                dst[o++] = src[i++];
+            while (j < e)
+                dst[o++] = src[j++];
+        }
+        PrecKey *x = src;
+        src = dst;
+        dst = x;
+        if (w > UINT32_MAX / 4)
+            break;
+    }
+    if (src != keys)
+        memcpy(keys, src, (size_t)n * sizeof(PrecKey));
 }
 
 /* The reference-grid point where the B.12 loop meets precinct index k
@@ -123,7 +151,8 @@ static int run_poc(Iter *it, const HtcPoc *poc, PrecKey *keys, uint32_t nkeys)
     }
 }
 
-int htc_t2_iterate(const HtcContext *ctx, const HtcT2Tile *tt, HtcPacketFn fn, void *opaque)
+int htc_t2_iterate(const HtcContext *ctx, const HtcT2Tile *tt, HtcT2Scratch *sc, HtcPacketFn fn,
+                   void *opaque)
 {
     const HtcTile *t = tt->t;
     const HtcStream *s = tt->s;
@@ -141,19 +170,17 @@ int htc_t2_iterate(const HtcContext *ctx, const HtcT2Tile *tt, HtcPacketFn fn, v
         npoc = 1;
     }
     Iter it = { tt, NULL, fn, opaque };
-    it.done = htc_calloc(ctx, tt->num_prec_units ? tt->num_prec_units : 1, sizeof(uint16_t));
+    it.done = htc_t2_mem_get(ctx, &sc->done, (size_t)tt->num_prec_units * sizeof(uint16_t));
     PrecKey *keys = NULL;
     uint32_t nkeys = 0;
     int need_keys = 0;
     for (uint32_t i = 0; i < npoc; i++)
         need_keys |= pocs[i].progression >= HTC_RPCL;
-    if (need_keys)
-        keys = htc_malloc(ctx, (size_t)(tt->num_prec_units ? tt->num_prec_units : 1) * sizeof(PrecKey));
-    if (!it.done || (need_keys && !keys)) {
-        htc_free(ctx, it.done);
-        htc_free(ctx, keys);
+    if (need_keys) /* the keys, and as many again to sort them */
+        keys = htc_t2_mem_get(ctx, &sc->keys, 2 * (size_t)tt->num_prec_units * sizeof(PrecKey));
+    if (!it.done || (need_keys && !keys))
         return htc_fail(ctx, HTC_ENOMEM, "tier 2: packet order tables");
-    }
+    memset(it.done, 0, (size_t)tt->num_prec_units * sizeof(uint16_t));
     if (need_keys) {
         for (uint32_t c = 0; c < tt->num_comps; c++) {
             const HtcT2Comp *tc = &tt->comps[c];
@@ -182,13 +209,10 @@ int htc_t2_iterate(const HtcContext *ctx, const HtcT2Tile *tt, HtcPacketFn fn, v
             break;
         }
         if (prog >= HTC_RPCL && sorted_as != prog) {
-            qsort(keys, nkeys, sizeof(PrecKey),
-                  prog == HTC_RPCL ? cmp_rpcl : prog == HTC_PCRL ? cmp_pcrl : cmp_cprl);
+            sort_keys(keys, keys + nkeys, nkeys, prog);
             sorted_as = prog;
         }
         rc = run_poc(&it, &pocs[i], keys, nkeys);
     }
-    htc_free(ctx, it.done);
-    htc_free(ctx, keys);
     return rc;
 }

@@ -6,50 +6,28 @@
 
 #include "codestream/tier2_internal.h"
 #include "coding/block.h"
+#include "hd.h"
 
-/* ---- bytes: the tile's data as one logical stream over its tile-parts ---- */
+/* ---- bytes (tier2_bits.h has the stream and the bit reader) ---- */
 
-typedef struct ByteStream {
-    const uint8_t *base;
-    const HtcSpan *spans;
-    uint32_t nspans;
-    uint32_t si;               /* current span */
-    uint64_t pos;              /* offset inside it */
-} ByteStream;
-
-static void bs_norm(ByteStream *b)
-{
-    while (b->si < b->nspans && b->pos >= b->spans[b->si].length) {
-        b->si++;
-        b->pos = 0;
-    }
-}
-
-static int bs_get(ByteStream *b)
-{
-    bs_norm(b);
-    if (b->si >= b->nspans)
-        return -1;
-    return b->base[b->spans[b->si].offset + b->pos++];
-}
-
-static int bs_at_end(ByteStream *b)
-{
-    bs_norm(b);
-    return b->si >= b->nspans;
-}
+typedef HtcT2Bytes ByteStream;
 
 /* Whether the next two bytes are 0xFF, m (without consuming them). */
 static int bs_peek_marker(ByteStream *b, uint8_t m)
 {
+    htc_t2_bytes_norm(b);
+    if (b->si < b->nspans && b->spans[b->si].length - b->pos >= 2) {
+        const uint8_t *q = b->base + b->spans[b->si].offset + b->pos;
+        return q[0] == 0xFF && q[1] == m;
+    }
     ByteStream c = *b;
-    return bs_get(&c) == 0xFF && bs_get(&c) == m;
+    return htc_t2_bytes_get(&c) == 0xFF && htc_t2_bytes_get(&c) == m;
 }
 
 static int bs_skip(ByteStream *b, uint64_t n)
 {
     while (n) {
-        bs_norm(b);
+        htc_t2_bytes_norm(b);
         if (b->si >= b->nspans)
             return -1;
         const uint64_t left = b->spans[b->si].length - b->pos;
@@ -60,73 +38,78 @@ static int bs_skip(ByteStream *b, uint64_t n)
     return 0;
 }
 
-/* ---- bits (B.10.1: a byte after 0xFF carries 7 bits) ---- */
-
-typedef struct BitReader {
-    ByteStream *bs;
-    uint32_t byte;
-    int nbits;
-    int last_ff;
-} BitReader;
-
-static int br_bit(void *opaque)
+/* B.10.6 number of coding passes: 0, 10, 11xx, 1111xxxxx, 111111111xxxxxxx,
+ * from one look at the next 16 bits when there are as many. */
+static int64_t read_num_passes(HtcT2Bits *br)
 {
-    BitReader *br = opaque;
-    if (br->nbits == 0) {
-        const int c = bs_get(br->bs);
-        if (c < 0)
-            return HTC_ETRUNCATED;
-        br->nbits = br->last_ff ? 7 : 8;
-        br->last_ff = c == 0xFF;
-        br->byte = (uint32_t)c;
+    if (br->nbits < 16)
+        htc_t2_bits_refill(br);
+    if (br->nbits >= 16) {
+        const uint32_t w = (uint32_t)(br->win >> 48);
+        uint32_t n, v;
+        if (!(w & 0x8000)) {
+            n = 1;
+            v = 1;
+        } else if (!(w & 0x4000)) {
+            n = 2;
+            v = 2;
+        } else if (((w >> 12) & 3) != 3) {
+            n = 4;
+            v = 3 + ((w >> 12) & 3);
+        } else if (((w >> 7) & 31) != 31) {
+            n = 9;
+            v = 6 + ((w >> 7) & 31);
+        } else {
+            n = 16;
+            v = 37 + (w & 127);
+        }
+        htc_t2_bits_skip(br, n);
+        return v;
     }
-    br->nbits--;
-    return (int)((br->byte >> br->nbits) & 1);
-}
-
-static int64_t br_bits(BitReader *br, uint32_t n)
-{
-    uint32_t v = 0;
-    for (uint32_t i = 0; i < n; i++) {
-        const int b = br_bit(br);
-        if (b < 0)
-            return b;
-        v = v << 1 | (uint32_t)b;
-    }
-    return v;
-}
-
-static void br_align(BitReader *br)
-{
-    br->nbits = 0;
-    if (br->last_ff)
-        (void)bs_get(br->bs); /* the stuffed bit's byte */
-    br->last_ff = 0;
-}
-
-/* B.10.6 number of coding passes. */
-static int64_t read_num_passes(BitReader *br)
-{
-    int b = br_bit(br);
+    int b = htc_t2_bits_bit(br);
     if (b <= 0)
         return b < 0 ? b : 1;
-    if ((b = br_bit(br)) <= 0)
+    if ((b = htc_t2_bits_bit(br)) <= 0)
         return b < 0 ? b : 2;
-    int64_t v = br_bits(br, 2);
+    int64_t v = htc_t2_bits_get(br, 2);
     if (v < 0 || v < 3)
         return v < 0 ? v : 3 + v;
-    if ((v = br_bits(br, 5)) < 0 || v < 31)
+    if ((v = htc_t2_bits_get(br, 5)) < 0 || v < 31)
         return v < 0 ? v : 6 + v;
-    v = br_bits(br, 7);
+    v = htc_t2_bits_get(br, 7);
     return v < 0 ? v : 37 + v;
 }
 
-static uint32_t floorlog2(uint32_t v)
+/* Lblock increments (B.10.7.1): one bits up to a zero; ECORRUPT once Lblock
+ * would pass 36 (before the data runs out, as a bit at a time would). */
+static int read_lblock(HtcT2Bits *br, uint8_t *lblock)
 {
-    uint32_t l = 0;
-    while (v >>= 1)
-        l++;
-    return l;
+    uint32_t lb = *lblock;
+    for (;;) {
+        if (!br->nbits) {
+            htc_t2_bits_refill(br);
+            if (!br->nbits)
+                return HTC_ETRUNCATED;
+        }
+        /* The bits below the window's are zero, so ~win ends the run there. */
+        const uint32_t ones = ~br->win ? (uint32_t)__builtin_clzll(~br->win) : 64;
+        if (ones < br->nbits) {
+            if (lb + ones > 36)
+                return HTC_ECORRUPT;
+            htc_t2_bits_skip(br, ones + 1);
+            *lblock = (uint8_t)(lb + ones);
+            return 0;
+        }
+        lb += br->nbits;
+        if (lb > 36)
+            return HTC_ECORRUPT;
+        htc_t2_bits_skip(br, br->nbits);
+    }
+}
+
+static inline uint32_t floorlog2(uint32_t v)
+{
+    return v ? 31 - htc_clz32(v) : 0;
 }
 
 /* ---- the state of one tile's tier 2 ---- */
@@ -157,10 +140,8 @@ typedef struct T2 {
 
 #define T2_STOP 1
 
-static int grow(const HtcContext *ctx, void **arr, uint32_t *cap, uint32_t need, size_t elem)
+static int grow_slow(const HtcContext *ctx, void **arr, uint32_t *cap, uint32_t need, size_t elem)
 {
-    if (need <= *cap)
-        return 0;
     uint64_t nc = *cap ? (uint64_t)*cap * 2 : 64;
     while (nc < need)
         nc *= 2;
@@ -174,7 +155,12 @@ static int grow(const HtcContext *ctx, void **arr, uint32_t *cap, uint32_t need,
     return 0;
 }
 
-static int pending_add(T2 *t2, uint32_t block, uint32_t seg, uint32_t length)
+static inline int grow(const HtcContext *ctx, void **arr, uint32_t *cap, uint32_t need, size_t elem)
+{
+    return need <= *cap ? 0 : grow_slow(ctx, arr, cap, need, elem);
+}
+
+static inline int pending_add(T2 *t2, uint32_t block, uint32_t seg, uint32_t length)
 {
     HTC_CHECK(grow(t2->ctx, (void **)&t2->pend, &t2->cappend, t2->npend + 1, sizeof(Pending)));
     Pending *p = &t2->pend[t2->npend++];
@@ -185,7 +171,7 @@ static int pending_add(T2 *t2, uint32_t block, uint32_t seg, uint32_t length)
 }
 
 /* A new kept segment at the end of the block's list; returns its index. */
-static int64_t seg_new(T2 *t2, HtcT2Block *bl, uint32_t passes)
+static inline int64_t seg_new(T2 *t2, HtcT2Block *bl, uint32_t passes)
 {
     HTC_CHECK(grow(t2->ctx, (void **)&t2->segs, &t2->capsegs, t2->nsegs + 1, sizeof(HtcT2Seg)));
     const uint32_t i = t2->nsegs++;
@@ -231,7 +217,7 @@ static uint32_t part1_next_max(uint32_t style, uint32_t prev)
 }
 
 /* Part 1 code-block contribution of n passes (B.10.7). */
-static int part1_contrib(T2 *t2, BitReader *br, HtcT2Block *bl, uint32_t block, uint32_t n,
+static int part1_contrib(T2 *t2, HtcT2Bits *br, HtcT2Block *bl, uint32_t block, uint32_t n,
                          uint32_t style, int keep)
 {
     while (n) {
@@ -244,7 +230,7 @@ static int part1_contrib(T2 *t2, BitReader *br, HtcT2Block *bl, uint32_t block, 
         const uint32_t bits = bl->lblock + floorlog2(take);
         if (bits > 32)
             return htc_fail(t2->ctx, HTC_ECORRUPT, "packet header: %u length bits", bits);
-        const int64_t len = br_bits(br, bits);
+        const int64_t len = htc_t2_bits_get(br, bits);
         if (len < 0)
             return (int)len;
         uint32_t seg = HTC_T2_NONE;
@@ -268,7 +254,7 @@ static int part1_contrib(T2 *t2, BitReader *br, HtcT2Block *bl, uint32_t block, 
 
 /* HT code-block contribution once its first cleanup pass is known
  * (15444-15 B.3): cleanup passes alone, refinement passes in pairs. */
-static int ht_contrib(T2 *t2, BitReader *br, HtcT2Block *bl, uint32_t block, uint32_t n,
+static int ht_contrib(T2 *t2, HtcT2Bits *br, HtcT2Block *bl, uint32_t block, uint32_t n,
                       uint32_t first, int keep)
 {
     uint32_t i = first;        /* index of the next pass */
@@ -287,7 +273,7 @@ static int ht_contrib(T2 *t2, BitReader *br, HtcT2Block *bl, uint32_t block, uin
         }
         if (bits > 32)
             return htc_fail(t2->ctx, HTC_ECORRUPT, "packet header: %u length bits", bits);
-        const int64_t len = br_bits(br, bits);
+        const int64_t len = htc_t2_bits_get(br, bits);
         if (len < 0)
             return (int)len;
         uint32_t seg = HTC_T2_NONE;
@@ -331,7 +317,7 @@ static int ht_contrib(T2 *t2, BitReader *br, HtcT2Block *bl, uint32_t block, uin
 
 /* First contributions of an HT code-block before its first cleanup pass:
  * placeholder passes, or (mixed mode) the block turns out to be Part 1. */
-static int ht_first(T2 *t2, BitReader *br, HtcT2Block *bl, uint32_t block, uint32_t n,
+static int ht_first(T2 *t2, HtcT2Bits *br, HtcT2Block *bl, uint32_t block, uint32_t n,
                     uint32_t style, int keep)
 {
     const uint32_t i = bl->num_passes;
@@ -342,7 +328,7 @@ static int ht_first(T2 *t2, BitReader *br, HtcT2Block *bl, uint32_t block, uint3
     if (full_bits > 32)
         return htc_fail(t2->ctx, HTC_ECORRUPT, "packet header: %u length bits", full_bits);
     uint32_t bits = seg >= 1 ? bl->lblock + floorlog2((uint32_t)seg) : full_bits;
-    int64_t len = br_bits(br, bits);
+    int64_t len = htc_t2_bits_get(br, bits);
     if (len < 0)
         return (int)len;
     if (seg >= 1 && len != 0) {
@@ -362,15 +348,17 @@ static int ht_first(T2 *t2, BitReader *br, HtcT2Block *bl, uint32_t block, uint3
                 sg = (uint32_t)si;
             }
             HTC_CHECK(pending_add(t2, block, sg, (uint32_t)len));
+            if (n == (uint32_t)seg)
+                return 0;
             return ht_contrib(t2, br, bl, block, n - (uint32_t)seg, i + (uint32_t)seg, keep);
         }
         /* Mixed mode, a Part 1 block: the length has all its bits. */
-        const int64_t more = br_bits(br, full_bits - bits);
+        const int64_t more = htc_t2_bits_get(br, full_bits - bits);
         if (more < 0)
             return (int)more;
         len = len << (full_bits - bits) | more;
     } else if (bits < full_bits) {
-        const int64_t more = br_bits(br, full_bits - bits);
+        const int64_t more = htc_t2_bits_get(br, full_bits - bits);
         if (more < 0)
             return (int)more;
         len = len << (full_bits - bits) | more;
@@ -402,7 +390,7 @@ static int body_take(T2 *t2, HtcT2Block *bl, uint32_t seg, uint32_t len, int *cu
 {
     ByteStream *b = &t2->body;
     while (len) {
-        bs_norm(b);
+        htc_t2_bytes_norm(b);
         if (b->si >= b->nspans) {
             *cut = 1;
             return 0;
@@ -446,15 +434,16 @@ static int read_packet(void *opaque, uint32_t c, uint32_t r, uint32_t p, uint32_
     ByteStream *hs = t2->use_packed ? &t2->packed : &t2->body;
 
     int inc = 0;
-    if (bs_at_end(hs))
+    if (htc_t2_bytes_at_end(hs))
         return T2_STOP; /* the data ends between packets: the rest are empty */
     if (t2->sop && bs_peek_marker(&t2->body, 0x91)) {
         if (bs_skip(&t2->body, 6) < 0)
             goto truncated;
     }
-    BitReader br = { hs, 0, 0, 0 };
+    HtcT2Bits br;
+    htc_t2_bits_start(&br, hs);
     t2->npend = 0;
-    int bit = br_bit(&br);
+    int bit = htc_t2_bits_bit(&br);
     if (bit < 0)
         goto truncated;
     if (bit) {
@@ -465,9 +454,9 @@ static int read_packet(void *opaque, uint32_t c, uint32_t r, uint32_t p, uint32_
                 const uint32_t bi = pr->first_block + k;
                 HtcT2Block *bl = &tt->blocks[bi];
                 if (!bl->included)
-                    inc = htc_tagtree_decode(&pr->incl, k, l + 1, br_bit, &br);
+                    inc = htc_tagtree_decode(&pr->incl, k, l + 1, &br);
                 else
-                    inc = br_bit(&br);
+                    inc = htc_t2_bits_bit(&br);
                 if (inc < 0)
                     goto fail_inc;
                 if (!inc)
@@ -476,7 +465,7 @@ static int read_packet(void *opaque, uint32_t c, uint32_t r, uint32_t p, uint32_
                     bl->frozen = 1;
                 const int keep = keep_cr && !bl->frozen;
                 if (!bl->included) {
-                    const int64_t z = htc_tagtree_value(&pr->zbp, k, 255, br_bit, &br);
+                    const int64_t z = htc_tagtree_value(&pr->zbp, k, 255, &br);
                     if (z < 0) {
                         inc = (int)z;
                         goto fail_inc;
@@ -491,18 +480,12 @@ static int read_packet(void *opaque, uint32_t c, uint32_t r, uint32_t p, uint32_
                     inc = (int)np;
                     goto fail_inc;
                 }
-                for (;;) {
-                    const int b1 = br_bit(&br);
-                    if (b1 < 0) {
-                        inc = b1;
-                        goto fail_inc;
-                    }
-                    if (!b1)
-                        break;
-                    if (++bl->lblock > 36)
-                        return htc_fail(t2->ctx, HTC_ECORRUPT, "packet header: Lblock above 36 (tile %u)",
-                                        tt->t->index);
-                }
+                inc = read_lblock(&br, &bl->lblock);
+                if (inc == HTC_ECORRUPT)
+                    return htc_fail(t2->ctx, HTC_ECORRUPT, "packet header: Lblock above 36 (tile %u)",
+                                    tt->t->index);
+                if (inc < 0)
+                    goto fail_inc;
                 if (bl->num_passes + (uint32_t)np > 512)
                     return htc_fail(t2->ctx, HTC_ECORRUPT, "packet header: %u coding passes in a code-block",
                                     bl->num_passes + (uint32_t)np);
@@ -522,7 +505,7 @@ static int read_packet(void *opaque, uint32_t c, uint32_t r, uint32_t p, uint32_
             }
         }
     }
-    br_align(&br);
+    htc_t2_bits_align(&br);
     if (t2->eph && bs_peek_marker(hs, 0x92))
         bs_skip(hs, 2);
     for (uint32_t i = 0; i < t2->npend; i++) {
@@ -547,6 +530,30 @@ truncated:
                     tt->t->index, l, r, c, p);
 }
 
+/* The fields of a job that all code-blocks of a band share. */
+static void band_job(const HtcStream *s, const HtcTile *t, uint32_t c, uint32_t r, const HtcT2Band *band,
+                     HtcBlockJob *j)
+{
+    const HtcCod *cod = &t->cod[c];
+    const HtcQcd *q = &t->qcd[c];
+    const uint32_t roi = t->roi_shift ? t->roi_shift[c] : 0;
+    memset(j, 0, sizeof(*j));
+    j->tile = t->index;
+    j->comp = (uint16_t)c;
+    j->res = (uint8_t)r;
+    j->band = band->orient;
+    j->band_index = band->index;
+    j->reversible = cod->reversible;
+    const uint32_t bi = HTC_MIN((uint32_t)band->index, (uint32_t)HTC_MAX_BANDS - 1);
+    const uint32_t eps = q->exponent[bi];
+    j->roi_shift = roi;
+    j->mb = q->guard_bits + eps + roi;
+    j->mb = j->mb ? j->mb - 1 : 0;
+    const int gain = band->orient == 0 ? 0 : band->orient == 3 ? 2 : 1;
+    const int rb = (int)s->comps[c].precision + gain;
+    j->delta = ldexpf(1.0f + q->mantissa[bi] / 2048.0f, rb - (int)eps);
+}
+
 /* Moves the kept blocks of the tile into the job table. */
 static int emit_jobs(T2 *t2, HtcJobTable *jt)
 {
@@ -557,20 +564,29 @@ static int emit_jobs(T2 *t2, HtcJobTable *jt)
     for (uint32_t c = 0; c < tt->num_comps; c++) {
         const HtcT2Comp *tc = &tt->comps[c];
         const HtcCod *cod = &t->cod[c];
-        const HtcQcd *q = &t->qcd[c];
-        const uint32_t roi = t->roi_shift ? t->roi_shift[c] : 0;
+        const uint32_t style_ht = cod->cblk_style;
+        const uint32_t style_p1 = cod->cblk_style & HTC_CBLK_HT ? cod->cblk_style & 0x3Fu : cod->cblk_style;
         for (uint32_t r = 0; r <= tc->nl; r++) {
             const HtcT2Res *res = &tc->res[r];
+            const int emit_empty = t2->opt->emit_empty && r + t2->opt->reduce <= tc->nl &&
+                                   (!t2->opt->comp_keep || t2->opt->comp_keep[c]);
+            /* What the jobs of each band share, made for its first job. */
+            HtcBlockJob base[3];
+            uint8_t have_base[3] = { 0, 0, 0 };
             for (uint32_t p = 0; p < res->pw * res->ph; p++) {
                 for (uint32_t b = 0; b < res->num_bands; b++) {
                     const HtcT2Band *band = &res->bands[b];
                     const HtcT2Prec *pr = &res->precs[p * res->num_bands + b];
-                    for (uint32_t k = 0; k < pr->cw * pr->ch; k++) {
-                        HtcT2Block *bl = &tt->blocks[pr->first_block + k];
+                    const uint32_t nb = pr->cw * pr->ch;
+                    for (uint32_t k = 0; k < nb; k++) {
+                        const HtcT2Block *bl = &tt->blocks[pr->first_block + k];
                         const int empty = bl->first_seg == HTC_T2_NONE || (bl->phase != 0 && !bl->has_primary);
-                        if (empty && !(t2->opt->emit_empty && r + t2->opt->reduce <= tc->nl &&
-                                       (!t2->opt->comp_keep || t2->opt->comp_keep[c])))
+                        if (empty && !emit_empty)
                             continue;
+                        if (!have_base[b]) {
+                            band_job(s, t, c, r, band, &base[b]);
+                            have_base[b] = 1;
+                        }
                         uint32_t nsegs = 0;
                         for (uint32_t si = empty ? HTC_T2_NONE : bl->first_seg; si != HTC_T2_NONE;
                              si = t2->segs[si].next)
@@ -583,35 +599,19 @@ static int emit_jobs(T2 *t2, HtcJobTable *jt)
                         HTC_CHECK(grow(ctx, (void **)&jt->segs, &jt->cap_segs, jt->num_segs + nsegs,
                                        sizeof(HtcJobSegment)));
                         HtcBlockJob *j = &jt->jobs[jt->num_jobs++];
-                        memset(j, 0, sizeof(*j));
-                        j->tile = t->index;
-                        j->comp = (uint16_t)c;
-                        j->res = (uint8_t)r;
-                        j->band = band->orient;
-                        j->band_index = band->index;
+                        *j = base[b];
                         j->is_ht = bl->phase != 0;
-                        j->reversible = cod->reversible;
-                        j->cblk_style = j->is_ht ? cod->cblk_style
-                                                 : (cod->cblk_style & HTC_CBLK_HT ? cod->cblk_style & 0x3Fu
-                                                                                  : cod->cblk_style);
+                        j->cblk_style = j->is_ht ? style_ht : style_p1;
                         j->x0 = bl->x0;
                         j->y0 = bl->y0;
                         j->x1 = bl->x1;
                         j->y1 = bl->y1;
                         j->out_x = band->out_x + (bl->x0 - band->x0);
                         j->out_y = band->out_y + (bl->y0 - band->y0);
-                        const uint32_t bi = HTC_MIN((uint32_t)band->index, (uint32_t)HTC_MAX_BANDS - 1);
-                        const uint32_t eps = q->exponent[bi];
-                        j->roi_shift = roi;
-                        j->mb = q->guard_bits + eps + roi;
-                        j->mb = j->mb ? j->mb - 1 : 0;
                         j->zero_planes = bl->zero_planes;
-                        const int gain = band->orient == 0 ? 0 : band->orient == 3 ? 2 : 1;
-                        const int rb = (int)s->comps[c].precision + gain;
-                        j->delta = ldexpf(1.0f + q->mantissa[bi] / 2048.0f, rb - (int)eps);
                         j->first_seg = jt->num_segs;
                         j->first_chunk = jt->num_chunks;
-                        uint32_t ci = bl->first_chunk;
+                        uint32_t ci = bl->first_chunk, passes = 0, length = 0;
                         for (uint32_t si = empty ? HTC_T2_NONE : bl->first_seg; si != HTC_T2_NONE;
                              si = t2->segs[si].next) {
                             const HtcT2Seg *sg = &t2->segs[si];
@@ -619,8 +619,8 @@ static int emit_jobs(T2 *t2, HtcJobTable *jt)
                             js->length = sg->length;
                             js->passes = sg->passes;
                             js->num_chunks = sg->num_chunks;
-                            j->num_passes += sg->passes;
-                            j->data_length += sg->length;
+                            passes += sg->passes;
+                            length += sg->length;
                             HTC_CHECK(grow(ctx, (void **)&jt->chunks, &jt->cap_chunks,
                                            jt->num_chunks + sg->num_chunks, sizeof(HtcChunk)));
                             for (uint32_t n = 0; n < sg->num_chunks && ci != HTC_T2_NONE; n++) {
@@ -630,9 +630,11 @@ static int emit_jobs(T2 *t2, HtcJobTable *jt)
                                 ci = t2->chunks[ci].next;
                             }
                         }
+                        j->num_passes = passes;
+                        j->data_length = length;
                         j->num_segs = nsegs;
                         j->num_chunks = jt->num_chunks - j->first_chunk;
-                        jt->max_block_bytes = HTC_MAX(jt->max_block_bytes, j->data_length);
+                        jt->max_block_bytes = HTC_MAX(jt->max_block_bytes, length);
                     }
                 }
             }
@@ -648,7 +650,17 @@ int htc_t2_decode_tile(const HtcStream *s, uint32_t tile, HtcT2Options *opt, Htc
     T2 t2;
     memset(&t2, 0, sizeof(t2));
     opt->truncated = 0;
-    int rc = htc_t2_tile_build(s, tile, &tt);
+    HtcT2Scratch *sc = htc_t2_scratch(ctx, jt);
+    if (!sc)
+        return htc_fail(ctx, HTC_ENOMEM, "tier 2: working memory");
+    /* The growing tables keep their memory between calls. */
+    t2.segs = sc->segs;
+    t2.capsegs = sc->cap_segs;
+    t2.chunks = sc->chunks;
+    t2.capchunks = sc->cap_chunks;
+    t2.pend = sc->pend;
+    t2.cappend = sc->cap_pend;
+    int rc = htc_t2_tile_build(s, tile, sc, &tt);
     if (rc < 0)
         goto done;
     const HtcTile *t = tt.t;
@@ -658,7 +670,7 @@ int htc_t2_decode_tile(const HtcStream *s, uint32_t tile, HtcT2Options *opt, Htc
     t2.opt = opt;
     t2.sop = (t->cod[0].scod & 2) != 0;
     t2.eph = (t->cod[0].scod & 4) != 0;
-    t2.spans = htc_calloc(ctx, t->num_parts ? t->num_parts : 1, sizeof(HtcSpan));
+    t2.spans = htc_t2_mem_get(ctx, &sc->spans, (size_t)t->num_parts * sizeof(HtcSpan));
     if (!t2.spans) {
         rc = htc_fail(ctx, HTC_ENOMEM, "tier 2: tile-part list");
         goto done;
@@ -682,16 +694,17 @@ int htc_t2_decode_tile(const HtcStream *s, uint32_t tile, HtcT2Options *opt, Htc
         t2.packed.spans = &t2.packed_span;
         t2.packed.nspans = 1;
     }
-    rc = htc_t2_iterate(ctx, &tt, read_packet, &t2);
+    rc = htc_t2_iterate(ctx, &tt, sc, read_packet, &t2);
     if (rc == T2_STOP)
         rc = 0;
     if (rc >= 0)
         rc = emit_jobs(&t2, jt);
 done:
-    htc_free(ctx, t2.spans);
-    htc_free(ctx, t2.segs);
-    htc_free(ctx, t2.chunks);
-    htc_free(ctx, t2.pend);
-    htc_t2_tile_free(ctx, &tt);
+    sc->segs = t2.segs;
+    sc->cap_segs = t2.capsegs;
+    sc->chunks = t2.chunks;
+    sc->cap_chunks = t2.capchunks;
+    sc->pend = t2.pend;
+    sc->cap_pend = t2.cappend;
     return rc;
 }

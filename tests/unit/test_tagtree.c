@@ -1,7 +1,9 @@
 /* Tag trees (B.10.2): a small reference encoder in this test writes the
  * bits for random value arrays, as inclusion trees (thresholds layer by
- * layer) and as zero bit-plane trees (full values); the decoder must give
- * back every value. Also the node counts and a reader that runs dry. */
+ * layer) and as zero bit-plane trees (full values), packed into bytes as a
+ * packet header is (7 bits after a 0xFF byte); the decoder must give back
+ * every value and end just after the last byte. Also the node counts and a
+ * reader that runs dry. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,12 +23,52 @@ typedef struct Bits {
     size_t n, pos;
 } Bits;
 
-static int bits_read(void *opaque)
+/* The bits as packet header bytes; returns their number. */
+static size_t pack(const Bits *b, uint8_t *out)
 {
-    Bits *b = opaque;
-    if (b->pos >= b->n)
-        return HTC_ETRUNCATED;
-    return b->b[b->pos++];
+    size_t n = 0;
+    uint32_t cur = 0, used = 0, width = 8;
+    for (size_t i = 0; i < b->n; i++) {
+        cur = cur << 1 | b->b[i];
+        if (++used == width) {
+            out[n++] = (uint8_t)cur;
+            width = cur == 0xFF ? 7 : 8;
+            cur = used = 0;
+        }
+    }
+    if (used) {
+        out[n++] = (uint8_t)(cur << (width - used));
+        width = out[n - 1] == 0xFF ? 7 : 8;
+    }
+    if (width == 7)
+        out[n++] = 0; /* a header does not end on 0xFF */
+    return n;
+}
+
+/* A reader over bytes[0, n). */
+typedef struct Reader {
+    HtcSpan span;
+    HtcT2Bytes bs;
+    HtcT2Bits br;
+} Reader;
+
+static void reader_start(Reader *r, const uint8_t *bytes, size_t n)
+{
+    r->span.offset = 0;
+    r->span.length = n;
+    r->bs.base = bytes;
+    r->bs.spans = &r->span;
+    r->bs.nspans = 1;
+    r->bs.si = 0;
+    r->bs.pos = 0;
+    htc_t2_bits_start(&r->br, &r->bs);
+}
+
+/* Where the stream stands after the header ends. */
+static uint64_t reader_end(Reader *r)
+{
+    htc_t2_bits_align(&r->br);
+    return r->bs.pos;
 }
 
 /* Builds the encoder's tree over leaves v (w x h): same layout as the decoder. */
@@ -102,6 +144,8 @@ int main(void)
     CHECK_EQ_INT(htc_tagtree_num_nodes(64, 1), 64 + 32 + 16 + 8 + 4 + 2 + 1);
 
     static Bits bits;
+    static uint8_t bytes[1 << 14];
+    Reader rd;
     srand(5);
     for (int trial = 0; trial < 200; trial++) {
         const uint32_t w = 1 + (uint32_t)rand() % 17, h = 1 + (uint32_t)rand() % 13;
@@ -126,11 +170,13 @@ int main(void)
         htc_tagtree_init(&t, nodes, w, h);
         uint32_t first[17 * 13];
         memset(inc, 0, sizeof(inc));
+        size_t nbytes = pack(&bits, bytes);
+        reader_start(&rd, bytes, nbytes);
         int bad = 0;
         for (uint32_t l = 0; l <= maxv; l++)
             for (uint32_t i = 0; i < w * h; i++)
                 if (!inc[i]) {
-                    const int r = htc_tagtree_decode(&t, i, l + 1, bits_read, &bits);
+                    const int r = htc_tagtree_decode(&t, i, l + 1, &rd.br);
                     if (r < 0)
                         bad++;
                     if (r == 1) {
@@ -141,7 +187,7 @@ int main(void)
         for (uint32_t i = 0; i < w * h; i++)
             bad += !inc[i] || first[i] != v[i];
         CHECK_EQ_INT(bad, 0);
-        CHECK_EQ_INT(bits.pos, bits.n);
+        CHECK_EQ_INT(reader_end(&rd), nbytes);
 
         /* Zero bit-planes: each leaf's value in full, raster order. */
         enc_build(&e, v, w, h);
@@ -151,11 +197,13 @@ int main(void)
                 enc_leaf(&e, i, th, &bits);
         enc_free(&e);
         htc_tagtree_reset(&t);
+        nbytes = pack(&bits, bytes);
+        reader_start(&rd, bytes, nbytes);
         bad = 0;
         for (uint32_t i = 0; i < w * h; i++)
-            bad += htc_tagtree_value(&t, i, 64, bits_read, &bits) != (int64_t)v[i];
+            bad += htc_tagtree_value(&t, i, 64, &rd.br) != (int64_t)v[i];
         CHECK_EQ_INT(bad, 0);
-        CHECK_EQ_INT(bits.pos, bits.n);
+        CHECK_EQ_INT(reader_end(&rd), nbytes);
         free(nodes);
     }
 
@@ -163,12 +211,15 @@ int main(void)
     HtcTagNode nodes[5];
     HtcTagTree t;
     htc_tagtree_init(&t, nodes, 2, 2);
-    bits.n = bits.pos = 0;
-    CHECK_EQ_INT(htc_tagtree_decode(&t, 3, 2, bits_read, &bits), HTC_ETRUNCATED);
-    bits.n = 100;
-    bits.pos = 0;
-    memset(bits.b, 0, 100);
+    reader_start(&rd, bytes, 0);
+    CHECK_EQ_INT(htc_tagtree_decode(&t, 3, 2, &rd.br), HTC_ETRUNCATED);
+    memset(bytes, 0, 13);
+    reader_start(&rd, bytes, 13);
     htc_tagtree_reset(&t);
-    CHECK_EQ_INT(htc_tagtree_value(&t, 0, 20, bits_read, &bits), HTC_ECORRUPT);
+    CHECK_EQ_INT(htc_tagtree_value(&t, 0, 20, &rd.br), HTC_ECORRUPT);
+    /* Eight zeros, then the data ends before limit 20 is reached. */
+    reader_start(&rd, bytes, 1);
+    htc_tagtree_reset(&t);
+    CHECK_EQ_INT(htc_tagtree_value(&t, 0, 20, &rd.br), HTC_ETRUNCATED);
     return test_summary("test_tagtree");
 }
