@@ -1,14 +1,16 @@
 /* htcodec: the GPU backend. Host side: a batch is cut into chunks of items;
  * each item of a chunk is parsed and run through tier 2 on the host's
- * threads, its code-blocks' bytes go into pinned pools and its jobs into
- * one table. Device side, per chunk, on the stream of one of two slots (so
- * that the host plans the next chunk meanwhile): the code-block kernels
+ * threads and its jobs go into one table, while the other threads copy the
+ * chunk's codestreams to the device whole. Device side, per chunk, on the
+ * stream of one of GPU_SLOTS slots (so that the host plans the next chunks
+ * meanwhile): k_gather lays the code-blocks' bytes out, the code-block kernels
  * (HT cleanup-only blocks: k_ht_vlc + k_ht_warp, gpu_ht_warp.cuh; other HT
  * blocks: k_ht_blocks, the CPU's HT decoder compiled for the GPU; Part 1
  * blocks: k_t1_blocks, the CPU's EBCOT decoder compiled for the GPU) decode
  * and dequantise, one set of launches per DWT level undoes that level for
- * every tile-component of the chunk, one launch applies the colour
- * transforms and one writes the output type and layout. Items the GPU cannot
+ * every tile-component of the chunk (the last 5/3 level writing the output
+ * where nothing comes after it), one launch applies the colour transforms
+ * and one writes the other outputs. Items the GPU cannot
  * take (regions of interest, incomplete tiles, very long Part 1 blocks) are
  * decoded by the CPU path and copied up. */
 #include <cuda_runtime.h>
@@ -470,9 +472,12 @@ __global__ void k_convert(const GpuCvtDesc *descs, const int32_t *arena)
  * stream, the host threads plan chunk c+1 into the next slot. Before a slot
  * takes a new chunk, its event is waited for and its old chunk finished
  * (job statuses read, host outputs copied out of its pinned staging), by
- * the same threads in the same pass as the new plan. */
+ * the same threads in the same pass as the new plan. Three slots: a
+ * chunk's serial VLC kernel is one code-block's latency with the SMs
+ * mostly idle, which a third chunk's kernels fill (H100, 2048 CT slices:
+ * 15.1 ms with two slots, 12.6 with three, 13.2 with four). */
 #ifndef GPU_SLOTS
-#define GPU_SLOTS 2
+#define GPU_SLOTS 3
 #endif
 /* Chunks of 128 CT slices left the block kernels too few threads to hide
  * their latency (H200: 1024 slices in 8 chunks 19 ms, in 4 chunks 13.6 ms,
