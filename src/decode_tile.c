@@ -1,5 +1,7 @@
 /* htcodec: one tile through the pipeline: tier 2 -> code-block jobs ->
  * tier 1 (HT or MQ) -> RGN, dequantisation -> inverse DWT -> inverse MCT. */
+#include <stdlib.h>
+
 #include "decode.h"
 
 #include "coding/block.h"
@@ -252,6 +254,57 @@ static int fuse_output(const HtcTileComp *o, int reversible, int in_mct, const H
            o->x1 - o->x0 == last->x1 - last->x0 && o->y1 - o->y0 == last->y1 - last->y0;
 }
 
+/* Decoding by strips (one thread): the code-blocks of a component's last
+ * resolution are decoded when the streamed last DWT level first reads
+ * their rows, so that the level reads them back from cache, not memory
+ * (a 3064x4774 tile is 58 MB of int32). The order of the blocks changes
+ * no sample: they cover disjoint rectangles. */
+typedef struct Pull {
+    const HtcStream *s;
+    const HtcJobTable *jt;
+    HtcTileComp *tc;
+    HtcWorkBuf *wb;
+    const uint64_t *key[2];    /* (out_y << 32 | job index), rising: HL; LH and HH */
+    uint32_t n[2], next[2];
+    uint32_t nl;               /* the level's low rows (the HL band's) */
+    int err;                   /* a code-block's error (its message set) */
+} Pull;
+
+static int pull_rows(void *opaque, uint32_t row)
+{
+    Pull *p = opaque;
+    const int h = row >= p->nl;
+    while (p->next[h] < p->n[h] && (uint32_t)(p->key[h][p->next[h]] >> 32) <= row) {
+        const HtcBlockJob *j = &p->jt->jobs[(uint32_t)p->key[h][p->next[h]]];
+        p->next[h]++;
+        const int rc = htc_decode_job(p->s, p->jt, j, p->tc, p->wb);
+        if (rc < 0)
+            return p->err = rc;
+    }
+    return 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    const uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Component c's rectangles of resolutions 0..levels. */
+static void comp_res(const HtcStream *s, const HtcTile *t, uint32_t c, uint32_t levels,
+                     HtcRect *res)
+{
+    const uint32_t nl = t->cod[c].levels;
+    for (uint32_t r = 0; r <= levels; r++) {
+        HtcResGeom rg;
+        htc_t2_res_rect(s, t, c, nl, r, &rg);
+        res[r].x0 = rg.x0;
+        res[r].y0 = rg.y0;
+        res[r].x1 = rg.x1;
+        res[r].y1 = rg.y1;
+    }
+}
+
 int htc_decode_tile(HtcDecoder *d, const HtcStream *s, uint32_t tile, const HtcDecodeParams *p,
                     const HtcDecodeGeom *g, HtcTileComp *tc)
 {
@@ -263,6 +316,8 @@ int htc_decode_tile(HtcDecoder *d, const HtcStream *s, uint32_t tile, const HtcD
     if (!keep)
         return htc_fail(ctx, HTC_ENOMEM, "component list");
     int rc = 0;
+    uint64_t *deferred_list = NULL, *deferred = NULL; /* sorted per component below */
+    uint32_t num_deferred = 0;
     for (uint32_t c = 0; c < nc; c++) {
         tc[c].written = 0;
         keep[c] = (uint8_t)(tc[c].needed != 0);
@@ -273,6 +328,7 @@ int htc_decode_tile(HtcDecoder *d, const HtcStream *s, uint32_t tile, const HtcD
         }
     }
 
+    const int mct = p->apply_mct && t->cod[0].mct && nc >= 3 && keep[0] && keep[1] && keep[2];
     HtcT2Options opt;
     memset(&opt, 0, sizeof(opt));
     opt.max_layers = p->layers;
@@ -321,6 +377,7 @@ int htc_decode_tile(HtcDecoder *d, const HtcStream *s, uint32_t tile, const HtcD
      * this when the area covers the tile-component. */
     NeedRect(*need)[HTC_MAX_LEVELS + 1][4] = NULL;
     uint8_t *partial = NULL;
+
     if (g) {
         need = htc_malloc(ctx, (size_t)nc * sizeof(*need));
         partial = htc_calloc(ctx, nc, 1);
@@ -343,8 +400,22 @@ int htc_decode_tile(HtcDecoder *d, const HtcStream *s, uint32_t tile, const HtcD
             region_needs(ax0, ay0, ax1, ay1, t->cod[c].levels - p->reduce, t->cod[c].reversible, need[c]);
         }
     }
+    /* Components decoded by strips: one thread, the whole large
+     * tile-component, its last 5/3 level streamed into the output. */
+    for (uint32_t c = 0; c < nc; c++) {
+        const uint32_t levels = keep[c] ? t->cod[c].levels - p->reduce : 0;
+        if (d->num_threads > 1 || levels == 0 || (partial && partial[c]))
+            continue;
+        HtcRect res[HTC_MAX_LEVELS + 1];
+        comp_res(s, t, c, levels, res);
+        const HtcRect *last = &res[levels];
+        if (fuse_output(&tc[c], t->cod[c].reversible, mct && c < 3, last) &&
+            (uint64_t)(last->x1 - last->x0) * (last->y1 - last->y0) >= HTC_IDWT_STREAM_MIN)
+            keep[c] = 2;
+    }
     /* The jobs to run: kept components and resolutions, and only the
-     * code-blocks the asked area needs. */
+     * code-blocks the asked area needs; the last resolution's of
+     * components decoded by strips wait (deferred). */
     {
         uint32_t *list = htc_malloc(ctx, (size_t)(d->jobs.num_jobs ? d->jobs.num_jobs : 1) * sizeof(uint32_t));
         if (!list) {
@@ -352,6 +423,7 @@ int htc_decode_tile(HtcDecoder *d, const HtcStream *s, uint32_t tile, const HtcD
             goto done_need;
         }
         uint32_t n = 0;
+        num_deferred = d->jobs.num_jobs; /* deferred jobs fill the list from its end */
         for (uint32_t i = 0; i < d->jobs.num_jobs; i++) {
             const HtcBlockJob *j = &d->jobs.jobs[i];
             if (j->comp >= nc || !keep[j->comp] || j->res + p->reduce > t->cod[j->comp].levels)
@@ -364,9 +436,23 @@ int htc_decode_tile(HtcDecoder *d, const HtcStream *s, uint32_t tile, const HtcD
                     continue;
                 }
             }
-            list[n++] = i;
+            if (keep[j->comp] == 2 && j->res + p->reduce == t->cod[j->comp].levels)
+                list[--num_deferred] = i;
+            else
+                list[n++] = i;
         }
         rc = htc_pool_run(d, s, &d->jobs, list, n, tc);
+        if (rc >= 0 && num_deferred < d->jobs.num_jobs) {
+            deferred_list = htc_malloc(ctx, (size_t)(d->jobs.num_jobs - num_deferred) * sizeof(uint64_t));
+            deferred = deferred_list;
+            if (!deferred)
+                rc = htc_fail(ctx, HTC_ENOMEM, "deferred code-block list");
+            for (uint32_t i = num_deferred; deferred && i < d->jobs.num_jobs; i++)
+                deferred[i - num_deferred] = (uint64_t)d->jobs.jobs[list[i]].out_y << 32 | list[i];
+            num_deferred = d->jobs.num_jobs - num_deferred;
+        } else {
+            num_deferred = 0;
+        }
         htc_free(ctx, list);
     }
 done_need:
@@ -376,7 +462,6 @@ done_need:
         goto done;
 
     /* Inverse DWT of every kept component. */
-    const int mct = p->apply_mct && t->cod[0].mct && nc >= 3 && keep[0] && keep[1] && keep[2];
     for (uint32_t c = 0; c < nc; c++) {
         if (!keep[c])
             continue;
@@ -385,16 +470,45 @@ done_need:
         if (levels == 0)
             continue;
         HtcRect res[HTC_MAX_LEVELS + 1];
-        for (uint32_t r = 0; r <= levels; r++) {
-            HtcResGeom rg;
-            htc_t2_res_rect(s, t, c, nl, r, &rg);
-            res[r].x0 = rg.x0;
-            res[r].y0 = rg.y0;
-            res[r].x1 = rg.x1;
-            res[r].y1 = rg.y1;
-        }
+        comp_res(s, t, c, levels, res);
         const HtcRect *last = &res[levels];
         const int fuse = fuse_output(&tc[c], t->cod[c].reversible, mct && c < 3, last);
+        Pull pull;
+        memset(&pull, 0, sizeof(pull));
+        if (keep[c] == 2) {
+            /* this component's deferred jobs, HL first, each part by row */
+            uint32_t m = 0;
+            for (uint32_t i = 0; i < num_deferred; i++) {
+                const HtcBlockJob *j = &d->jobs.jobs[(uint32_t)deferred[i]];
+                if (j->comp == c && j->band == 1) {
+                    const uint64_t x = deferred[m];
+                    deferred[m++] = deferred[i];
+                    deferred[i] = x;
+                }
+            }
+            uint32_t e = m;
+            for (uint32_t i = m; i < num_deferred; i++)
+                if (d->jobs.jobs[(uint32_t)deferred[i]].comp == c) {
+                    const uint64_t x = deferred[e];
+                    deferred[e++] = deferred[i];
+                    deferred[i] = x;
+                }
+            qsort(deferred, m, sizeof(uint64_t), cmp_u64);
+            qsort(deferred + m, e - m, sizeof(uint64_t), cmp_u64);
+            pull.s = s;
+            pull.jt = &d->jobs;
+            pull.tc = tc;
+            pull.wb = &d->work;
+            pull.key[0] = deferred;
+            pull.n[0] = m;
+            pull.key[1] = deferred + m;
+            pull.n[1] = e - m;
+            const uint32_t n = last->y1 - last->y0;
+            pull.nl = (last->y0 & 1) ? n / 2 : (n + 1) / 2;
+            /* the other components' jobs for their turns */
+            deferred += e;
+            num_deferred -= e;
+        }
         size_t tmp_size = htc_idwt_scratch_size(res, levels), work_size = 0;
         if (fuse) {
             tmp_size = HTC_MAX(tmp_size, htc_idwt53_out_scratch(last->x1 - last->x0));
@@ -410,11 +524,14 @@ done_need:
             const HtcTileComp *o = &tc[c];
             uint8_t *dst = o->out_base + (size_t)(o->y0 - o->out_y0) * o->out_row_stride +
                            (size_t)(o->x0 - o->out_x0) * o->out_pixel_stride * o->out_bytes;
-            rc = htc_idwt53_out(htc_transform_dsp(), o->data, o->stride, res, levels,
-                                HTC_IDWT_STREAM_MIN, d->dwt_tmp,
-                                (uint8_t *)d->dwt_tmp + tmp_size, o->precision, o->is_signed,
-                                o->sample_type, dst, o->out_row_stride, o->out_pixel_stride);
-            if (rc < 0) {
+            rc = htc_idwt53_out_pull(htc_transform_dsp(), o->data, o->stride, res, levels,
+                                     HTC_IDWT_STREAM_MIN, d->dwt_tmp,
+                                     (uint8_t *)d->dwt_tmp + tmp_size, o->precision, o->is_signed,
+                                     o->sample_type, dst, o->out_row_stride, o->out_pixel_stride,
+                                     keep[c] == 2 ? pull_rows : NULL, &pull);
+            if (rc < 0 && pull.err < 0) {
+                goto done; /* a code-block's error, its message set */
+            } else if (rc < 0) {
                 rc = htc_fail(ctx, rc, "output conversion of component %u", c);
                 goto done;
             }
@@ -446,6 +563,7 @@ done_need:
         }
     }
 done:
+    htc_free(ctx, deferred_list);
     if (keep != keep_small)
         htc_free(ctx, keep);
     return rc;

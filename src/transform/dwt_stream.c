@@ -40,11 +40,16 @@ typedef struct Stream {
     int64_t hkey[3];
     int32_t *lrow;
     void *htmp;
+    HtcRowNeed need;        /* NULL, or called before row j is read */
+    void *need_opaque;
+    int err;                /* the first status need returned */
 } Stream;
 
 /* Row j of the level (0..nl-1 low, nl.. high) lifted horizontally into dst. */
 static void fetch(Stream *s, uint32_t j, int32_t *dst)
 {
+    if (s->need && !s->err)
+        s->err = s->need(s->need_opaque, j);
     const int32_t *src = s->buf + (ptrdiff_t)j * s->stride;
     if (j < s->nl && s->ll != s->buf) {
         memcpy(dst, s->ll + (ptrdiff_t)j * s->ll_stride, (size_t)s->nlx * sizeof(int32_t));
@@ -115,7 +120,8 @@ static int emit(Sink *k, const HtcTransformDSP *dsp, const int32_t *row, uint32_
 
 /* One level (rectangle rc, at least 2x2), its LL band read from ll. */
 static int level(const HtcTransformDSP *dsp, const int32_t *buf, ptrdiff_t stride, const int32_t *ll,
-                 ptrdiff_t ll_stride, const HtcRect *rc, void *tmp, Sink *sink)
+                 ptrdiff_t ll_stride, const HtcRect *rc, void *tmp, Sink *sink, HtcRowNeed need,
+                 void *need_opaque)
 {
     const uint32_t w = rc->x1 - rc->x0, n = rc->y1 - rc->y0;
     const int yodd = rc->y0 & 1;
@@ -130,6 +136,9 @@ static int level(const HtcTransformDSP *dsp, const int32_t *buf, ptrdiff_t strid
     s.nl = nl;
     s.xodd = rc->x0 & 1;
     s.nlx = s.xodd ? w / 2 : (w + 1) / 2;
+    s.need = need;
+    s.need_opaque = need_opaque;
+    s.err = 0;
     int32_t *slot = (int32_t *)(((uintptr_t)tmp + 63) & ~(uintptr_t)63);
     const size_t re = row_elems(w);
     for (int i = 0; i < 3; i++) {
@@ -139,7 +148,13 @@ static int level(const HtcTransformDSP *dsp, const int32_t *buf, ptrdiff_t strid
     s.lrow = slot + 3 * re;
     int32_t *xa = slot + 4 * re, *xb = slot + 5 * re, *orow = slot + 6 * re;
     s.htmp = slot + SLOTS * re;
-#define EMIT(row) HTC_CHECK(emit(sink, dsp, (row), w))
+    /* a failed need stops the level before its rows are emitted */
+#define EMIT(row)                                                                                  \
+    do {                                                                                           \
+        if (s.err)                                                                                 \
+            return s.err;                                                                          \
+        HTC_CHECK(emit(sink, dsp, (row), w));                                                      \
+    } while (0)
     if (!yodd) {
         /* X(2k) = L(k) - ((H(k-1) + H(k) + 2) >> 2), X(2k+1) = H(k) + ((X(2k) + X(2k+2)) >> 1),
          * indices of H clamped to [0, nh - 1], X(2nl) taken as X(2nl - 2). */
@@ -184,7 +199,7 @@ static int level(const HtcTransformDSP *dsp, const int32_t *buf, ptrdiff_t strid
         }
     }
 #undef EMIT
-    return 0;
+    return s.err;
 }
 
 int htc_idwt53_last_out(const HtcTransformDSP *dsp, const int32_t *buf, ptrdiff_t stride,
@@ -195,10 +210,11 @@ int htc_idwt53_last_out(const HtcTransformDSP *dsp, const int32_t *buf, ptrdiff_
                                   sample_type, dst, dst_row_stride, pixel_stride);
 }
 
-int htc_idwt53_last_out_ll(const HtcTransformDSP *dsp, const int32_t *buf, ptrdiff_t stride,
-                           const int32_t *ll, ptrdiff_t ll_stride, const HtcRect *rc, void *tmp,
-                           uint32_t precision, int is_signed, int sample_type, void *dst,
-                           ptrdiff_t dst_row_stride, uint32_t pixel_stride)
+static int last_out(const HtcTransformDSP *dsp, const int32_t *buf, ptrdiff_t stride,
+                    const int32_t *ll, ptrdiff_t ll_stride, const HtcRect *rc, void *tmp,
+                    uint32_t precision, int is_signed, int sample_type, void *dst,
+                    ptrdiff_t dst_row_stride, uint32_t pixel_stride, HtcRowNeed need,
+                    void *need_opaque)
 {
     if (rc->x1 < rc->x0 + 2 || rc->y1 < rc->y0 + 2)
         return HTC_EINVAL; /* length-1 signals: the level functions handle them */
@@ -210,7 +226,16 @@ int htc_idwt53_last_out_ll(const HtcTransformDSP *dsp, const int32_t *buf, ptrdi
     k.out = dst;
     k.out_row_stride = dst_row_stride;
     k.pixel_stride = pixel_stride;
-    return level(dsp, buf, stride, ll, ll_stride, rc, tmp, &k);
+    return level(dsp, buf, stride, ll, ll_stride, rc, tmp, &k, need, need_opaque);
+}
+
+int htc_idwt53_last_out_ll(const HtcTransformDSP *dsp, const int32_t *buf, ptrdiff_t stride,
+                           const int32_t *ll, ptrdiff_t ll_stride, const HtcRect *rc, void *tmp,
+                           uint32_t precision, int is_signed, int sample_type, void *dst,
+                           ptrdiff_t dst_row_stride, uint32_t pixel_stride)
+{
+    return last_out(dsp, buf, stride, ll, ll_stride, rc, tmp, precision, is_signed, sample_type, dst,
+                    dst_row_stride, pixel_stride, NULL, NULL);
 }
 
 int htc_idwt53_level_into(const HtcTransformDSP *dsp, const int32_t *buf, ptrdiff_t stride,
@@ -223,7 +248,7 @@ int htc_idwt53_level_into(const HtcTransformDSP *dsp, const int32_t *buf, ptrdif
     memset(&k, 0, sizeof(k));
     k.dst32 = dst;
     k.dst32_stride = dst_stride;
-    return level(dsp, buf, stride, ll, ll_stride, rc, tmp, &k);
+    return level(dsp, buf, stride, ll, ll_stride, rc, tmp, &k, NULL, NULL);
 }
 
 /* Levels from `first` on are streamed (rows through the ring, results in
@@ -267,6 +292,17 @@ int htc_idwt53_out(const HtcTransformDSP *dsp, int32_t *buf, ptrdiff_t stride, c
                    uint32_t precision, int is_signed, int sample_type, void *dst,
                    ptrdiff_t dst_row_stride, uint32_t pixel_stride)
 {
+    return htc_idwt53_out_pull(dsp, buf, stride, res, levels, min_samples, tmp, work, precision,
+                               is_signed, sample_type, dst, dst_row_stride, pixel_stride, NULL,
+                               NULL);
+}
+
+int htc_idwt53_out_pull(const HtcTransformDSP *dsp, int32_t *buf, ptrdiff_t stride,
+                        const HtcRect *res, uint32_t levels, uint64_t min_samples, void *tmp,
+                        void *work, uint32_t precision, int is_signed, int sample_type, void *dst,
+                        ptrdiff_t dst_row_stride, uint32_t pixel_stride, HtcRowNeed need,
+                        void *need_opaque)
+{
     const HtcRect *last = &res[levels];
     if (levels < 1 || last->x1 < last->x0 + 2 || last->y1 < last->y0 + 2)
         return HTC_EINVAL;
@@ -290,6 +326,6 @@ int htc_idwt53_out(const HtcTransformDSP *dsp, int32_t *buf, ptrdiff_t stride, c
         ll = o;
         ll_stride = os;
     }
-    return htc_idwt53_last_out_ll(dsp, buf, stride, ll, ll_stride, last, tmp, precision, is_signed,
-                                  sample_type, dst, dst_row_stride, pixel_stride);
+    return last_out(dsp, buf, stride, ll, ll_stride, last, tmp, precision, is_signed, sample_type,
+                    dst, dst_row_stride, pixel_stride, need, need_opaque);
 }
