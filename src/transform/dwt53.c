@@ -51,6 +51,16 @@ static void idwt53_h_c(int32_t *buf, ptrdiff_t stride, uint32_t n, uint32_t rows
     }
 }
 
+static void idwt53_hrow_c(const int32_t *lo, const int32_t *hi, int32_t *dst, uint32_t n, int odd,
+                          void *tmp)
+{
+    int32_t *t = tmp;
+    const uint32_t nl = odd ? n / 2 : (n + 1) / 2;
+    memcpy(t, lo, nl * sizeof(*t));
+    memcpy(t + nl, hi, (n - nl) * sizeof(*t));
+    htc_idwt53_line(t, dst, n, odd);
+}
+
 static void idwt53_v_c(int32_t *buf, ptrdiff_t stride, uint32_t n, uint32_t cols, int odd,
                        void *tmp)
 {
@@ -67,5 +77,6 @@ static void idwt53_v_c(int32_t *buf, ptrdiff_t stride, uint32_t n, uint32_t cols
 void htc_idwt53_init_c(HtcTransformDSP *dsp)
 {
     dsp->idwt53_h = idwt53_h_c;
+    dsp->idwt53_hrow = idwt53_hrow_c;
     dsp->idwt53_v = idwt53_v_c;
 }

@@ -1,7 +1,7 @@
 /* htcodec: the 5/3 inverse DWT streamed row by row, the last level fused
  * with the output conversion. A level is undone top to bottom: each input
- * row is copied into a small ring and lifted horizontally there (the
- * table's row kernel), the vertical lifting combines ring rows, and each
+ * row is lifted horizontally into a small ring, read where its halves lie
+ * (the table's idwt53_hrow), the vertical lifting combines ring rows, and each
  * finished row goes to a work buffer (levels below the last, whose LL band
  * the next level reads from there) or is converted straight into the
  * picture (the last). The tile buffer is read once and never written,
@@ -45,19 +45,15 @@ typedef struct Stream {
     int err;                /* the first status need returned */
 } Stream;
 
-/* Row j of the level (0..nl-1 low, nl.. high) lifted horizontally into dst. */
+/* Row j of the level (0..nl-1 low, nl.. high) lifted horizontally into dst,
+ * read where its halves lie (a low row's LL part from ll). */
 static void fetch(Stream *s, uint32_t j, int32_t *dst)
 {
     if (s->need && !s->err)
         s->err = s->need(s->need_opaque, j);
     const int32_t *src = s->buf + (ptrdiff_t)j * s->stride;
-    if (j < s->nl && s->ll != s->buf) {
-        memcpy(dst, s->ll + (ptrdiff_t)j * s->ll_stride, (size_t)s->nlx * sizeof(int32_t));
-        memcpy(dst + s->nlx, src + s->nlx, (size_t)(s->w - s->nlx) * sizeof(int32_t));
-    } else {
-        memcpy(dst, src, (size_t)s->w * sizeof(int32_t));
-    }
-    s->dsp->idwt53_h(dst, 0, s->w, 1, s->xodd, s->htmp);
+    const int32_t *lo = j < s->nl ? s->ll + (ptrdiff_t)j * s->ll_stride : src;
+    s->dsp->idwt53_hrow(lo, src + s->nlx, dst, s->w, s->xodd, s->htmp);
 }
 
 /* High row k (clamped to [0, nh - 1] by the caller), from the ring. */

@@ -43,6 +43,11 @@ typedef struct HtcTransformDSP {
      * row, interleaved on return); odd: the first sample is a high one. */
     void (*idwt53_h)(int32_t *buf, ptrdiff_t stride, uint32_t n, uint32_t rows, int odd, void *tmp);
     void (*idwt97_h)(float *buf, ptrdiff_t stride, uint32_t n, uint32_t rows, int odd, void *tmp);
+    /* The same on one row whose low samples are at lo (nl of them), its
+     * high ones at hi (n - nl), the result into dst (n samples, apart from
+     * both): no copy of the row first (the streamed DWT, dwt_stream.c). */
+    void (*idwt53_hrow)(const int32_t *lo, const int32_t *hi, int32_t *dst, uint32_t n, int odd,
+                        void *tmp);
     /* The same on `cols` columns of n samples (low rows then high rows). */
     void (*idwt53_v)(int32_t *buf, ptrdiff_t stride, uint32_t n, uint32_t cols, int odd, void *tmp);
     void (*idwt97_v)(float *buf, ptrdiff_t stride, uint32_t n, uint32_t cols, int odd, void *tmp);
