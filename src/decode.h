@@ -30,6 +30,8 @@ struct HtcDecoder {
     int32_t **tc_buf;
     size_t *tc_cap;            /* bytes */
     uint32_t num_tc;
+    void *strip;               /* rows of code-blocks decoded by strips (decode_tile.c) */
+    size_t strip_size;
     void *gpu;                 /* GPU backend state (src/cuda/), NULL until used */
 };
 

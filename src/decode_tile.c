@@ -13,6 +13,9 @@ void htc_decoder_buffers_free(HtcDecoder *d)
         htc_free(&d->ctx, d->tc_buf[c]);
     htc_free(&d->ctx, d->tc_buf);
     htc_free(&d->ctx, d->tc_cap);
+    htc_free(&d->ctx, d->strip);
+    d->strip = NULL;
+    d->strip_size = 0;
     d->tc_buf = NULL;
     d->tc_cap = NULL;
     d->num_tc = 0;
@@ -121,22 +124,28 @@ void htc_workbuf_free(const HtcContext *ctx, HtcWorkBuf *w)
     memset(w, 0, sizeof(*w));
 }
 
+/* Zeroes a code-block's rectangle (top-left dst). */
+static void zero_block(int32_t *dst, ptrdiff_t stride, const HtcBlockJob *j)
+{
+    const uint32_t w = j->x1 - j->x0, h = j->y1 - j->y0;
+    for (uint32_t y = 0; y < h; y++)
+        memset(dst + (ptrdiff_t)y * stride, 0, (size_t)w * sizeof(int32_t));
+}
+
 /* Zeroes a code-block's rectangle in its tile-component buffer. */
 static void zero_rect(HtcTileComp *t, const HtcBlockJob *j)
 {
-    const uint32_t w = j->x1 - j->x0, h = j->y1 - j->y0;
-    int32_t *dst = t->data + (size_t)j->out_y * t->stride + j->out_x;
-    for (uint32_t y = 0; y < h; y++)
-        memset(dst + (ptrdiff_t)y * t->stride, 0, (size_t)w * sizeof(int32_t));
+    zero_block(t->data + (size_t)j->out_y * t->stride + j->out_x, t->stride, j);
 }
 
-int htc_decode_job(const HtcStream *s, const HtcJobTable *jt, const HtcBlockJob *j, HtcTileComp *tc,
-                   HtcWorkBuf *wb)
+/* Decodes job j into dst (its top-left sample; stride in elements). */
+static int decode_job_into(const HtcStream *s, const HtcJobTable *jt, const HtcBlockJob *j,
+                           int32_t *dst, ptrdiff_t stride, HtcWorkBuf *wb)
 {
     const HtcContext *ctx = &s->ctx;
     const uint32_t w = j->x1 - j->x0, h = j->y1 - j->y0;
     if (j->num_passes == 0 || j->num_segs == 0) {
-        zero_rect(&tc[j->comp], j);
+        zero_block(dst, stride, j);
         return 0;
     }
     if (j->num_segs > HTC_MAX_SEGMENTS || w == 0 || h == 0 || w > 1024 || h > 1024 || w * h > 4096)
@@ -174,12 +183,10 @@ int htc_decode_job(const HtcStream *s, const HtcJobTable *jt, const HtcBlockJob 
     bp.band = j->band;
     bp.roi_shift = j->roi_shift;
     uint32_t undecoded = 0;
-    HtcTileComp *t = &tc[j->comp];
-    /* The indices go straight into the tile buffer; dequantisation works in
+    /* The indices go straight into dst; dequantisation works in
      * place (a copy for RGN, whose reconstruction differs per coefficient). */
-    int32_t *dst = t->data + (size_t)j->out_y * t->stride + j->out_x;
     int32_t *out = j->roi_shift ? wb->block_out : dst;
-    const ptrdiff_t ostride = j->roi_shift ? (ptrdiff_t)w : t->stride;
+    const ptrdiff_t ostride = j->roi_shift ? (ptrdiff_t)w : stride;
     int rc = j->is_ht ? htc_ht_decode_block(&bp, out, ostride, &undecoded, wb->block_scratch, HTC_BLOCK_SCRATCH_SIZE)
                       : htc_t1_decode_block(&bp, out, ostride, &undecoded, wb->block_scratch, HTC_BLOCK_SCRATCH_SIZE);
     if (rc == HTC_ECORRUPT) {
@@ -191,7 +198,7 @@ int htc_decode_job(const HtcStream *s, const HtcJobTable *jt, const HtcBlockJob 
     }
     if (undecoded & HTC_UNDECODED_HALVES) {
         if (!j->roi_shift) {
-            dequant_halves(out, ostride, w, h, j->reversible, j->delta, dst, t->stride);
+            dequant_halves(out, ostride, w, h, j->reversible, j->delta, dst, stride);
             return 0;
         }
         /* With a region of interest: back to indices, plane 0 counted as decoded. */
@@ -202,12 +209,19 @@ int htc_decode_job(const HtcStream *s, const HtcJobTable *jt, const HtcBlockJob 
     if (undecoded > 31)
         undecoded = 31;
     if (j->roi_shift)
-        dequant_roi(out, w, h, j->roi_shift, undecoded, j->reversible, j->delta, dst, t->stride);
+        dequant_roi(out, w, h, j->roi_shift, undecoded, j->reversible, j->delta, dst, stride);
     else if (!j->reversible)
-        htc_dequant_irr(dst, t->stride, (float *)dst, t->stride, w, h, undecoded, j->delta);
+        htc_dequant_irr(dst, stride, (float *)dst, stride, w, h, undecoded, j->delta);
     else if (undecoded)
-        htc_dequant_rev(dst, t->stride, dst, t->stride, w, h, undecoded);
+        htc_dequant_rev(dst, stride, dst, stride, w, h, undecoded);
     return 0;
+}
+
+int htc_decode_job(const HtcStream *s, const HtcJobTable *jt, const HtcBlockJob *j, HtcTileComp *tc,
+                   HtcWorkBuf *wb)
+{
+    HtcTileComp *t = &tc[j->comp];
+    return decode_job_into(s, jt, j, t->data + (size_t)j->out_y * t->stride + j->out_x, t->stride, wb);
 }
 
 /* The band coefficients a region needs (absolute band coordinates), per
@@ -259,29 +273,85 @@ static int fuse_output(const HtcTileComp *o, int reversible, int in_mct, const H
  * their rows, so that the level reads them back from cache, not memory
  * (a 3064x4774 tile is 58 MB of int32). The order of the blocks changes
  * no sample: they cover disjoint rectangles. */
+/* One half of the level's rows (0: the low rows, whose HL band is
+ * deferred; 1: the high rows, LH and HH), its jobs by row. With a ring,
+ * the half's blocks lie on a grid of rows of blocks, each row of blocks is
+ * decoded into the ring when the level first reads it, and the tile
+ * buffer is not used: its lines never travel (the level reads each row
+ * once, rising, so the previous row of blocks is done with by then). */
+typedef struct PullHalf {
+    const uint64_t *key;       /* (out_y << 32 | job index), rising */
+    uint32_t n, next;
+    int32_t *ring;             /* NULL: blocks go into the tile buffer */
+    uint32_t row0, row1;       /* the buffer rows in the ring */
+} PullHalf;
+
 typedef struct Pull {
     const HtcStream *s;
     const HtcJobTable *jt;
     HtcTileComp *tc;
     HtcWorkBuf *wb;
-    const uint64_t *key[2];    /* (out_y << 32 | job index), rising: HL; LH and HH */
-    uint32_t n[2], next[2];
+    PullHalf half[2];
+    ptrdiff_t stride;          /* the tile-component's, the rings' too */
     uint32_t nl;               /* the level's low rows (the HL band's) */
     int err;                   /* a code-block's error (its message set) */
 } Pull;
 
-static int pull_rows(void *opaque, uint32_t row)
+static int pull_rows(void *opaque, uint32_t row, const int32_t **row_ptr)
 {
     Pull *p = opaque;
-    const int h = row >= p->nl;
-    while (p->next[h] < p->n[h] && (uint32_t)(p->key[h][p->next[h]] >> 32) <= row) {
-        const HtcBlockJob *j = &p->jt->jobs[(uint32_t)p->key[h][p->next[h]]];
-        p->next[h]++;
+    PullHalf *h = &p->half[row >= p->nl];
+    const ptrdiff_t stride = p->stride;
+    if (h->ring && (row < h->row0 || row >= h->row1)) {
+        /* the next row of blocks (pull_grid made sure it is the one) */
+        if (h->next >= h->n)
+            return p->err = HTC_EINVAL;
+        const HtcBlockJob *j = &p->jt->jobs[(uint32_t)h->key[h->next]];
+        h->row0 = j->out_y;
+        h->row1 = j->out_y + (j->y1 - j->y0);
+        if (row < h->row0 || row >= h->row1)
+            return p->err = HTC_EINVAL;
+        while (h->next < h->n && (uint32_t)(h->key[h->next] >> 32) == h->row0) {
+            j = &p->jt->jobs[(uint32_t)h->key[h->next++]];
+            const int rc = decode_job_into(p->s, p->jt, j, h->ring + j->out_x, stride, p->wb);
+            if (rc < 0)
+                return p->err = rc;
+        }
+    }
+    if (h->ring) {
+        *row_ptr = h->ring + (ptrdiff_t)(row - h->row0) * stride;
+        return 0;
+    }
+    while (h->next < h->n && (uint32_t)(h->key[h->next] >> 32) <= row) {
+        const HtcBlockJob *j = &p->jt->jobs[(uint32_t)h->key[h->next]];
+        h->next++;
         const int rc = htc_decode_job(p->s, p->jt, j, p->tc, p->wb);
         if (rc < 0)
             return p->err = rc;
     }
     return 0;
+}
+
+/* The rows of blocks of a half's jobs (sorted) when they form a grid:
+ * rows of blocks of one height each, each starting where the one above
+ * ends, from first to end; returns the largest height, or 0 when they do
+ * not (the tile buffer is used then). */
+static uint32_t pull_grid(const HtcJobTable *jt, const uint64_t *key, uint32_t n, uint32_t first,
+                          uint32_t end)
+{
+    uint32_t y = first, hmax = 0, i = 0;
+    while (i < n) {
+        const HtcBlockJob *j = &jt->jobs[(uint32_t)key[i]];
+        const uint32_t h = j->y1 - j->y0;
+        if (j->out_y != y || h == 0)
+            return 0;
+        for (; i < n && (uint32_t)(key[i] >> 32) == y; i++)
+            if (jt->jobs[(uint32_t)key[i]].y1 - jt->jobs[(uint32_t)key[i]].y0 != h)
+                return 0;
+        y += h;
+        hmax = h > hmax ? h : hmax;
+    }
+    return y == end ? hmax : 0;
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -499,12 +569,24 @@ done_need:
             pull.jt = &d->jobs;
             pull.tc = tc;
             pull.wb = &d->work;
-            pull.key[0] = deferred;
-            pull.n[0] = m;
-            pull.key[1] = deferred + m;
-            pull.n[1] = e - m;
+            pull.stride = tc[c].stride;
+            pull.half[0].key = deferred;
+            pull.half[0].n = m;
+            pull.half[1].key = deferred + m;
+            pull.half[1].n = e - m;
             const uint32_t n = last->y1 - last->y0;
             pull.nl = (last->y0 & 1) ? n / 2 : (n + 1) / 2;
+            /* rings of one row of blocks a half, when they lie on a grid */
+            const uint32_t g0 = m ? pull_grid(&d->jobs, deferred, m, 0, pull.nl) : 0;
+            const uint32_t g1 = e > m ? pull_grid(&d->jobs, deferred + m, e - m, pull.nl, n) : 0;
+            if (g0 && g1 && g0 <= 256 && g1 <= 256) {
+                const size_t rs = (size_t)tc[c].stride * sizeof(int32_t);
+                rc = ensure(&d->ctx, &d->strip, &d->strip_size, rs * (g0 + g1) + 64);
+                if (rc < 0)
+                    goto done;
+                pull.half[0].ring = (int32_t *)(((uintptr_t)d->strip + 63) & ~(uintptr_t)63);
+                pull.half[1].ring = pull.half[0].ring + (size_t)tc[c].stride * g0;
+            }
             /* the other components' jobs for their turns */
             deferred += e;
             num_deferred -= e;

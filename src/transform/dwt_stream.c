@@ -49,9 +49,13 @@ typedef struct Stream {
  * read where its halves lie (a low row's LL part from ll). */
 static void fetch(Stream *s, uint32_t j, int32_t *dst)
 {
-    if (s->need && !s->err)
-        s->err = s->need(s->need_opaque, j);
     const int32_t *src = s->buf + (ptrdiff_t)j * s->stride;
+    if (s->need && !s->err) {
+        const int32_t *r = NULL;
+        s->err = s->need(s->need_opaque, j, &r);
+        if (r)
+            src = r;
+    }
     const int32_t *lo = j < s->nl ? s->ll + (ptrdiff_t)j * s->ll_stride : src;
     s->dsp->idwt53_hrow(lo, src + s->nlx, dst, s->w, s->xodd, s->htmp);
 }

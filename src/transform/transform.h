@@ -164,14 +164,17 @@ int htc_idwt53_out(const HtcTransformDSP *dsp, int32_t *buf, ptrdiff_t stride, c
                    ptrdiff_t dst_row_stride, uint32_t pixel_stride);
 
 /* htc_idwt53_out with the last level's band rows brought in on demand:
- * need(need_opaque, j) runs before that level first reads row j of buf
+ * need(need_opaque, j, &row) runs before that level reads row j of buf
  * (0 <= j < nl: its low rows, whose LL part comes from the level below and
  * whose HL part is buf's; nl <= j < h: its LH and HH rows), j rising within
- * each half, each row asked for at least once before it is read; the
- * rows need has filled must stay as they are. A negative status from need
- * ends the transform with that status (what was written to dst is then
- * incomplete). need NULL: htc_idwt53_out. */
-typedef int (*HtcRowNeed)(void *opaque, uint32_t row);
+ * each half, each row asked for once (the ring keeps what it lifted). It
+ * may set row to where row j lies instead of buf (element x of the row at
+ * row[x]; a low row's LL part is still read from the level below, or from
+ * buf when that level was undone in place), valid until the next call for
+ * the same half. A negative status from need ends the transform with that
+ * status (what was written to dst is then incomplete). need NULL:
+ * htc_idwt53_out. */
+typedef int (*HtcRowNeed)(void *opaque, uint32_t row, const int32_t **row_ptr);
 int htc_idwt53_out_pull(const HtcTransformDSP *dsp, int32_t *buf, ptrdiff_t stride,
                         const HtcRect *res, uint32_t num_levels, uint64_t min_samples, void *tmp,
                         void *work, uint32_t precision, int is_signed, int sample_type, void *dst,
