@@ -67,6 +67,18 @@ static void idwt53_h(int32_t *buf, ptrdiff_t stride, uint32_t n, uint32_t rows, 
     }
 }
 
+static void idwt53_vlow(int32_t *x, const int32_t *l, const int32_t *ha, const int32_t *hb, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        x[i] = sub(l[i], add(add(ha[i], hb[i]), 2) >> 2);
+}
+
+static void idwt53_vhigh(int32_t *o, const int32_t *h, const int32_t *la, const int32_t *lb, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        o[i] = add(h[i], add(la[i], lb[i]) >> 1);
+}
+
 static void idwt53_hrow(const int32_t *lo, const int32_t *hi, int32_t *dst, uint32_t n, int odd,
                         void *tmp)
 {
@@ -230,6 +242,8 @@ void htc_dwt_init_c(HtcTransformDSP *dsp)
 {
     dsp->idwt53_h = idwt53_h;
     dsp->idwt53_hrow = idwt53_hrow;
+    dsp->idwt53_vlow = idwt53_vlow;
+    dsp->idwt53_vhigh = idwt53_vhigh;
     dsp->idwt53_v = idwt53_v;
     dsp->idwt97_h = idwt97_h;
     dsp->idwt97_v = idwt97_v;

@@ -15,10 +15,6 @@
 #include "internal.h"
 #include "transform/transform.h"
 
-/* Integer arithmetic wraps, as in every DWT kernel (transform.h). */
-static inline int32_t add(int32_t a, int32_t b) { return (int32_t)((uint32_t)a + (uint32_t)b); }
-static inline int32_t sub(int32_t a, int32_t b) { return (int32_t)((uint32_t)a - (uint32_t)b); }
-
 static inline size_t row_elems(uint32_t w) { return ((size_t)w + 15) & ~(size_t)15; }
 
 /* Ring slots: 3 high rows (keyed by index), the low row, two lifted low
@@ -71,27 +67,13 @@ static const int32_t *high(Stream *s, uint32_t k)
     return s->hrow[i];
 }
 
-/* x = low - ((ha + hb + 2) >> 2) */
-static void lift_low(int32_t *x, const int32_t *l, const int32_t *ha, const int32_t *hb, uint32_t w)
-{
-    for (uint32_t i = 0; i < w; i++)
-        x[i] = sub(l[i], add(add(ha[i], hb[i]), 2) >> 2);
-}
-
-/* o = h + ((la + lb) >> 1) */
-static void lift_high(int32_t *o, const int32_t *h, const int32_t *la, const int32_t *lb, uint32_t w)
-{
-    for (uint32_t i = 0; i < w; i++)
-        o[i] = add(h[i], add(la[i], lb[i]) >> 1);
-}
-
 /* Lifted low row k: low row k against high rows ka, kb. */
 static void low(Stream *s, uint32_t k, uint32_t ka, uint32_t kb, int32_t *x)
 {
     fetch(s, k, s->lrow);
     const int32_t *ha = high(s, ka);
     const int32_t *hb = high(s, kb);
-    lift_low(x, s->lrow, ha, hb, s->w);
+    s->dsp->idwt53_vlow(x, s->lrow, ha, hb, s->w);
 }
 
 /* Where finished rows go: int32 rows (dst32) or the output conversion. */
@@ -166,7 +148,7 @@ static int level(const HtcTransformDSP *dsp, const int32_t *buf, ptrdiff_t strid
                 low(&s, k + 1, k, k + 1 < nh ? k + 1 : nh - 1, b);
             }
             EMIT(xa);
-            lift_high(orow, high(&s, k), xa, b, w);
+            dsp->idwt53_vhigh(orow, high(&s, k), xa, b, w);
             EMIT(orow);
             if (b != xa) {
                 xb = xa;
@@ -179,7 +161,7 @@ static int level(const HtcTransformDSP *dsp, const int32_t *buf, ptrdiff_t strid
         /* X(2k+1) = L(k) - ((H(k) + H(k+1) + 2) >> 2), X(2k) = H(k) + ((X(2k-1) + X(2k+1)) >> 1),
          * indices of H clamped to [0, nh - 1], of the low rows to [0, nl - 1]. */
         low(&s, 0, 0, 1 < nh ? 1 : nh - 1, xa);
-        lift_high(orow, high(&s, 0), xa, xa, w);
+        dsp->idwt53_vhigh(orow, high(&s, 0), xa, xa, w);
         EMIT(orow);
         for (uint32_t k = 0; k < nl; k++) {
             EMIT(xa);
@@ -189,7 +171,7 @@ static int level(const HtcTransformDSP *dsp, const int32_t *buf, ptrdiff_t strid
                     b = xb;
                     low(&s, k + 1, k + 1, k + 2 < nh ? k + 2 : nh - 1, b);
                 }
-                lift_high(orow, high(&s, k + 1), xa, b, w);
+                dsp->idwt53_vhigh(orow, high(&s, k + 1), xa, b, w);
                 EMIT(orow);
                 if (b != xa) {
                     xb = xa;

@@ -48,6 +48,11 @@ typedef struct HtcTransformDSP {
      * both): no copy of the row first (the streamed DWT, dwt_stream.c). */
     void (*idwt53_hrow)(const int32_t *lo, const int32_t *hi, int32_t *dst, uint32_t n, int odd,
                         void *tmp);
+    /* The vertical 5/3 steps on whole rows of n values (the streamed DWT):
+     * x = l - ((ha + hb + 2) >> 2) and o = h + ((la + lb) >> 1), wrapping;
+     * x, o may be any of their inputs. */
+    void (*idwt53_vlow)(int32_t *x, const int32_t *l, const int32_t *ha, const int32_t *hb, size_t n);
+    void (*idwt53_vhigh)(int32_t *o, const int32_t *h, const int32_t *la, const int32_t *lb, size_t n);
     /* The same on `cols` columns of n samples (low rows then high rows). */
     void (*idwt53_v)(int32_t *buf, ptrdiff_t stride, uint32_t n, uint32_t cols, int odd, void *tmp);
     void (*idwt97_v)(float *buf, ptrdiff_t stride, uint32_t n, uint32_t cols, int odd, void *tmp);

@@ -114,6 +114,32 @@ static void idwt53_h_avx2(int32_t *buf, ptrdiff_t stride, uint32_t n, uint32_t r
     }
 }
 
+/* The streamed DWT's vertical steps (HtcTransformDSP.idwt53_vlow, _vhigh). */
+static void idwt53_vlow_avx2(int32_t *x, const int32_t *l, const int32_t *ha, const int32_t *hb,
+                        size_t n)
+{
+    const __m256i two = _mm256_set1_epi32(2);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m256i s = _mm256_srai_epi32(_mm256_add_epi32(_mm256_add_epi32(_mm256_loadu_si256((const __m256i *)(ha + i)), _mm256_loadu_si256((const __m256i *)(hb + i))), two), 2);
+        _mm256_storeu_si256((__m256i *)(x + i), _mm256_sub_epi32(_mm256_loadu_si256((const __m256i *)(l + i)), s));
+    }
+    for (; i < n; i++)
+        x[i] = wsub(l[i], wadd(wadd(ha[i], hb[i]), 2) >> 2);
+}
+
+static void idwt53_vhigh_avx2(int32_t *o, const int32_t *h, const int32_t *la, const int32_t *lb,
+                         size_t n)
+{
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m256i s = _mm256_srai_epi32(_mm256_add_epi32(_mm256_loadu_si256((const __m256i *)(la + i)), _mm256_loadu_si256((const __m256i *)(lb + i))), 1);
+        _mm256_storeu_si256((__m256i *)(o + i), _mm256_add_epi32(_mm256_loadu_si256((const __m256i *)(h + i)), s));
+    }
+    for (; i < n; i++)
+        o[i] = wadd(h[i], wadd(la[i], lb[i]) >> 1);
+}
+
 static void idwt53_hrow_avx2(const int32_t *lo, const int32_t *hi, int32_t *dst, uint32_t n,
                              int odd, void *tmp)
 {
@@ -411,6 +437,8 @@ void htc_dwt_init_avx2(HtcTransformDSP *dsp)
 {
     dsp->idwt53_h = idwt53_h_avx2;
     dsp->idwt53_hrow = idwt53_hrow_avx2;
+    dsp->idwt53_vlow = idwt53_vlow_avx2;
+    dsp->idwt53_vhigh = idwt53_vhigh_avx2;
     dsp->idwt53_v = idwt53_v_avx2;
     dsp->idwt97_h = idwt97_h_avx2;
     dsp->idwt97_v = idwt97_v_avx2;

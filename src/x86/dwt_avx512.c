@@ -122,6 +122,32 @@ static void idwt53_h_avx512(int32_t *buf, ptrdiff_t stride, uint32_t n, uint32_t
     }
 }
 
+/* The streamed DWT's vertical steps (HtcTransformDSP.idwt53_vlow, _vhigh). */
+static void idwt53_vlow_avx512(int32_t *x, const int32_t *l, const int32_t *ha, const int32_t *hb,
+                        size_t n)
+{
+    const __m512i two = _mm512_set1_epi32(2);
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        const __m512i s = _mm512_srai_epi32(_mm512_add_epi32(_mm512_add_epi32(_mm512_loadu_si512(ha + i), _mm512_loadu_si512(hb + i)), two), 2);
+        _mm512_storeu_si512(x + i, _mm512_sub_epi32(_mm512_loadu_si512(l + i), s));
+    }
+    for (; i < n; i++)
+        x[i] = wsub(l[i], wadd(wadd(ha[i], hb[i]), 2) >> 2);
+}
+
+static void idwt53_vhigh_avx512(int32_t *o, const int32_t *h, const int32_t *la, const int32_t *lb,
+                         size_t n)
+{
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        const __m512i s = _mm512_srai_epi32(_mm512_add_epi32(_mm512_loadu_si512(la + i), _mm512_loadu_si512(lb + i)), 1);
+        _mm512_storeu_si512(o + i, _mm512_add_epi32(_mm512_loadu_si512(h + i), s));
+    }
+    for (; i < n; i++)
+        o[i] = wadd(h[i], wadd(la[i], lb[i]) >> 1);
+}
+
 static void idwt53_hrow_avx512(const int32_t *lo, const int32_t *hi, int32_t *dst, uint32_t n,
                                int odd, void *tmp)
 {
@@ -354,6 +380,8 @@ void htc_dwt_init_avx512(HtcTransformDSP *dsp)
 {
     dsp->idwt53_h = idwt53_h_avx512;
     dsp->idwt53_hrow = idwt53_hrow_avx512;
+    dsp->idwt53_vlow = idwt53_vlow_avx512;
+    dsp->idwt53_vhigh = idwt53_vhigh_avx512;
     dsp->idwt53_v = idwt53_v_avx512;
     dsp->idwt97_h = idwt97_h_avx512;
     dsp->idwt97_v = idwt97_v_avx512;
