@@ -157,10 +157,11 @@ int htc_idwt53_level_into(const HtcTransformDSP *dsp, const int32_t *buf, ptrdif
 /* All num_levels levels with the output conversion of the last (as
  * htc_idwt53_with + htc_convert_i32_with): the levels below the last of at
  * least min_samples samples (and those above them) are streamed too, each
- * into a work buffer the next one reads its LL band from; the smaller ones
- * are undone in place in buf. tmp: max(htc_idwt_scratch_size,
+ * row of one going into the next as it is made; the smaller ones are undone
+ * in place in buf. tmp: max(htc_idwt_scratch_size,
  * htc_idwt53_out_scratch(w)) bytes; work: htc_idwt53_out_work bytes (same
- * min_samples). Needs the last level at least 2x2. */
+ * min_samples: the streamed levels' rings). Needs the last level at least
+ * 2x2. */
 #define HTC_IDWT_STREAM_MIN ((uint64_t)1 << 19) /* 2 MiB of int32: past L2 */
 size_t htc_idwt53_out_work(const HtcRect *res, uint32_t num_levels, uint64_t min_samples);
 int htc_idwt53_out(const HtcTransformDSP *dsp, int32_t *buf, ptrdiff_t stride, const HtcRect *res,
