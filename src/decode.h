@@ -50,6 +50,8 @@ struct HtcDecoder {
      * the caller), opened on first use and kept with their scratch between
      * calls (decode_batch.c); num_threads entries, NULL until a batch. */
     struct HtcDecoder **batch;
+    void *strip;               /* rows of code-blocks decoded by strips (decode_tile.c) */
+    size_t strip_size;
     void *gpu;                 /* GPU backend state (src/cuda/), NULL until used */
     /* Released pictures kept for reuse (settings.picture_cache bytes; NULL:
      * none, or not made yet); shared with the batch decoders, whose

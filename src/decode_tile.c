@@ -1,5 +1,7 @@
 /* htcodec: one tile through the pipeline: tier 2 -> code-block jobs ->
  * tier 1 (HT or MQ) -> RGN, dequantisation -> inverse DWT -> inverse MCT. */
+#include <stdlib.h>
+
 #include "decode.h"
 
 #include "coding/block.h"
@@ -11,6 +13,9 @@ void htc_decoder_buffers_free(HtcDecoder *d)
         htc_free(&d->ctx, d->tc_buf[c]);
     htc_free(&d->ctx, d->tc_buf);
     htc_free(&d->ctx, d->tc_cap);
+    htc_free(&d->ctx, d->strip);
+    d->strip = NULL;
+    d->strip_size = 0;
     d->tc_buf = NULL;
     d->tc_cap = NULL;
     d->num_tc = 0;
@@ -18,7 +23,7 @@ void htc_decoder_buffers_free(HtcDecoder *d)
 
 size_t htc_decoder_kept_bytes(const HtcDecoder *d)
 {
-    size_t n = d->dwt_tmp_size + d->work.blockdata_size;
+    size_t n = d->dwt_tmp_size + d->work.blockdata_size + d->strip_size;
     for (uint32_t c = 0; c < d->num_tc; c++)
         n += d->tc_cap[c];
     n += (size_t)d->jobs.cap_jobs * sizeof(HtcBlockJob) + (size_t)d->jobs.cap_chunks * sizeof(HtcChunk) +
@@ -141,22 +146,28 @@ void htc_workbuf_free(const HtcContext *ctx, HtcWorkBuf *w)
     memset(w, 0, sizeof(*w));
 }
 
+/* Zeroes a code-block's rectangle (top-left dst). */
+static void zero_block(int32_t *dst, ptrdiff_t stride, const HtcBlockJob *j)
+{
+    const uint32_t w = j->x1 - j->x0, h = j->y1 - j->y0;
+    for (uint32_t y = 0; y < h; y++)
+        memset(dst + (ptrdiff_t)y * stride, 0, (size_t)w * sizeof(int32_t));
+}
+
 /* Zeroes a code-block's rectangle in its tile-component buffer. */
 static void zero_rect(HtcTileComp *t, const HtcBlockJob *j)
 {
-    const uint32_t w = j->x1 - j->x0, h = j->y1 - j->y0;
-    int32_t *dst = t->data + (size_t)j->out_y * t->stride + j->out_x;
-    for (uint32_t y = 0; y < h; y++)
-        memset(dst + (ptrdiff_t)y * t->stride, 0, (size_t)w * sizeof(int32_t));
+    zero_block(t->data + (size_t)j->out_y * t->stride + j->out_x, t->stride, j);
 }
 
-int htc_decode_job(const HtcStream *s, const HtcJobTable *jt, const HtcBlockJob *j, HtcTileComp *tc,
-                   HtcWorkBuf *wb)
+/* Decodes job j into dst (its top-left sample; stride in elements). */
+static int decode_job_into(const HtcStream *s, const HtcJobTable *jt, const HtcBlockJob *j,
+                           int32_t *dst, ptrdiff_t stride, HtcWorkBuf *wb)
 {
     const HtcContext *ctx = &s->ctx;
     const uint32_t w = j->x1 - j->x0, h = j->y1 - j->y0;
     if (j->num_passes == 0 || j->num_segs == 0) {
-        zero_rect(&tc[j->comp], j);
+        zero_block(dst, stride, j);
         return 0;
     }
     if (j->num_segs > HTC_MAX_SEGMENTS || w == 0 || h == 0 || w > 1024 || h > 1024 || w * h > 4096)
@@ -194,12 +205,10 @@ int htc_decode_job(const HtcStream *s, const HtcJobTable *jt, const HtcBlockJob 
     bp.band = j->band;
     bp.roi_shift = j->roi_shift;
     uint32_t undecoded = 0;
-    HtcTileComp *t = &tc[j->comp];
-    /* The indices go straight into the tile buffer; dequantisation works in
+    /* The indices go straight into dst; dequantisation works in
      * place (a copy for RGN, whose reconstruction differs per coefficient). */
-    int32_t *dst = t->data + (size_t)j->out_y * t->stride + j->out_x;
     int32_t *out = j->roi_shift ? wb->block_out : dst;
-    const ptrdiff_t ostride = j->roi_shift ? (ptrdiff_t)w : t->stride;
+    const ptrdiff_t ostride = j->roi_shift ? (ptrdiff_t)w : stride;
     int rc = j->is_ht ? htc_ht_decode_block(&bp, out, ostride, &undecoded, wb->block_scratch, HTC_BLOCK_SCRATCH_SIZE)
                       : htc_t1_decode_block(&bp, out, ostride, &undecoded, wb->block_scratch, HTC_BLOCK_SCRATCH_SIZE);
     if (rc == HTC_ECORRUPT) {
@@ -211,7 +220,7 @@ int htc_decode_job(const HtcStream *s, const HtcJobTable *jt, const HtcBlockJob 
     }
     if (undecoded & HTC_UNDECODED_HALVES) {
         if (!j->roi_shift) {
-            dequant_halves(out, ostride, w, h, j->reversible, j->delta, dst, t->stride);
+            dequant_halves(out, ostride, w, h, j->reversible, j->delta, dst, stride);
             return 0;
         }
         /* With a region of interest: back to indices, plane 0 counted as decoded. */
@@ -222,12 +231,19 @@ int htc_decode_job(const HtcStream *s, const HtcJobTable *jt, const HtcBlockJob 
     if (undecoded > 31)
         undecoded = 31;
     if (j->roi_shift)
-        dequant_roi(out, w, h, j->roi_shift, undecoded, j->reversible, j->delta, dst, t->stride);
+        dequant_roi(out, w, h, j->roi_shift, undecoded, j->reversible, j->delta, dst, stride);
     else if (!j->reversible)
-        htc_dequant_irr(dst, t->stride, (float *)dst, t->stride, w, h, undecoded, j->delta);
+        htc_dequant_irr(dst, stride, (float *)dst, stride, w, h, undecoded, j->delta);
     else if (undecoded)
-        htc_dequant_rev(dst, t->stride, dst, t->stride, w, h, undecoded);
+        htc_dequant_rev(dst, stride, dst, stride, w, h, undecoded);
     return 0;
+}
+
+int htc_decode_job(const HtcStream *s, const HtcJobTable *jt, const HtcBlockJob *j, HtcTileComp *tc,
+                   HtcWorkBuf *wb)
+{
+    HtcTileComp *t = &tc[j->comp];
+    return decode_job_into(s, jt, j, t->data + (size_t)j->out_y * t->stride + j->out_x, t->stride, wb);
 }
 
 /* The band coefficients a region needs (absolute band coordinates), per
@@ -274,6 +290,113 @@ static int fuse_output(const HtcTileComp *o, int reversible, int in_mct, const H
            o->x1 - o->x0 == last->x1 - last->x0 && o->y1 - o->y0 == last->y1 - last->y0;
 }
 
+/* Decoding by strips (one thread): the code-blocks of a component's last
+ * resolution are decoded when the streamed last DWT level first reads
+ * their rows, so that the level reads them back from cache, not memory
+ * (a 3064x4774 tile is 58 MB of int32). The order of the blocks changes
+ * no sample: they cover disjoint rectangles. */
+/* One half of the level's rows (0: the low rows, whose HL band is
+ * deferred; 1: the high rows, LH and HH), its jobs by row. With a ring,
+ * the half's blocks lie on a grid of rows of blocks, each row of blocks is
+ * decoded into the ring when the level first reads it, and the tile
+ * buffer is not used: its lines never travel (the level reads each row
+ * once, rising, so the previous row of blocks is done with by then). */
+typedef struct PullHalf {
+    const uint64_t *key;       /* (out_y << 32 | job index), rising */
+    uint32_t n, next;
+    int32_t *ring;             /* NULL: blocks go into the tile buffer */
+    uint32_t row0, row1;       /* the buffer rows in the ring */
+} PullHalf;
+
+typedef struct Pull {
+    const HtcStream *s;
+    const HtcJobTable *jt;
+    HtcTileComp *tc;
+    HtcWorkBuf *wb;
+    PullHalf half[2];
+    ptrdiff_t stride;          /* the tile-component's, the rings' too */
+    uint32_t nl;               /* the level's low rows (the HL band's) */
+    int err;                   /* a code-block's error (its message set) */
+} Pull;
+
+static int pull_rows(void *opaque, uint32_t row, const int32_t **row_ptr)
+{
+    Pull *p = opaque;
+    PullHalf *h = &p->half[row >= p->nl];
+    const ptrdiff_t stride = p->stride;
+    if (h->ring && (row < h->row0 || row >= h->row1)) {
+        /* the next row of blocks (pull_grid made sure it is the one) */
+        if (h->next >= h->n)
+            return p->err = HTC_EINVAL;
+        const HtcBlockJob *j = &p->jt->jobs[(uint32_t)h->key[h->next]];
+        h->row0 = j->out_y;
+        h->row1 = j->out_y + (j->y1 - j->y0);
+        if (row < h->row0 || row >= h->row1)
+            return p->err = HTC_EINVAL;
+        while (h->next < h->n && (uint32_t)(h->key[h->next] >> 32) == h->row0) {
+            j = &p->jt->jobs[(uint32_t)h->key[h->next++]];
+            const int rc = decode_job_into(p->s, p->jt, j, h->ring + j->out_x, stride, p->wb);
+            if (rc < 0)
+                return p->err = rc;
+        }
+    }
+    if (h->ring) {
+        *row_ptr = h->ring + (ptrdiff_t)(row - h->row0) * stride;
+        return 0;
+    }
+    while (h->next < h->n && (uint32_t)(h->key[h->next] >> 32) <= row) {
+        const HtcBlockJob *j = &p->jt->jobs[(uint32_t)h->key[h->next]];
+        h->next++;
+        const int rc = htc_decode_job(p->s, p->jt, j, p->tc, p->wb);
+        if (rc < 0)
+            return p->err = rc;
+    }
+    return 0;
+}
+
+/* The rows of blocks of a half's jobs (sorted) when they form a grid:
+ * rows of blocks of one height each, each starting where the one above
+ * ends, from first to end; returns the largest height, or 0 when they do
+ * not (the tile buffer is used then). */
+static uint32_t pull_grid(const HtcJobTable *jt, const uint64_t *key, uint32_t n, uint32_t first,
+                          uint32_t end)
+{
+    uint32_t y = first, hmax = 0, i = 0;
+    while (i < n) {
+        const HtcBlockJob *j = &jt->jobs[(uint32_t)key[i]];
+        const uint32_t h = j->y1 - j->y0;
+        if (j->out_y != y || h == 0)
+            return 0;
+        for (; i < n && (uint32_t)(key[i] >> 32) == y; i++)
+            if (jt->jobs[(uint32_t)key[i]].y1 - jt->jobs[(uint32_t)key[i]].y0 != h)
+                return 0;
+        y += h;
+        hmax = h > hmax ? h : hmax;
+    }
+    return y == end ? hmax : 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    const uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Component c's rectangles of resolutions 0..levels. */
+static void comp_res(const HtcStream *s, const HtcTile *t, uint32_t c, uint32_t levels,
+                     HtcRect *res)
+{
+    const uint32_t nl = t->cod[c].levels;
+    for (uint32_t r = 0; r <= levels; r++) {
+        HtcResGeom rg;
+        htc_t2_res_rect(s, t, c, nl, r, &rg);
+        res[r].x0 = rg.x0;
+        res[r].y0 = rg.y0;
+        res[r].x1 = rg.x1;
+        res[r].y1 = rg.y1;
+    }
+}
+
 int htc_decode_tile(HtcDecoder *d, const HtcStream *s, uint32_t tile, const HtcDecodeParams *p,
                     const HtcDecodeGeom *g, HtcTileComp *tc)
 {
@@ -285,6 +408,8 @@ int htc_decode_tile(HtcDecoder *d, const HtcStream *s, uint32_t tile, const HtcD
     if (!keep)
         return htc_fail(ctx, HTC_ENOMEM, "component list");
     int rc = 0;
+    uint64_t *deferred_list = NULL, *deferred = NULL; /* sorted per component below */
+    uint32_t num_deferred = 0;
     for (uint32_t c = 0; c < nc; c++) {
         tc[c].written = 0;
         keep[c] = (uint8_t)(tc[c].needed != 0);
@@ -295,6 +420,7 @@ int htc_decode_tile(HtcDecoder *d, const HtcStream *s, uint32_t tile, const HtcD
         }
     }
 
+    const int mct = p->apply_mct && t->cod[0].mct && nc >= 3 && keep[0] && keep[1] && keep[2];
     HtcT2Options opt;
     memset(&opt, 0, sizeof(opt));
     opt.max_layers = p->layers;
@@ -343,6 +469,7 @@ int htc_decode_tile(HtcDecoder *d, const HtcStream *s, uint32_t tile, const HtcD
      * this when the area covers the tile-component. */
     NeedRect(*need)[HTC_MAX_LEVELS + 1][4] = NULL;
     uint8_t *partial = NULL;
+
     if (g) {
         need = htc_malloc(ctx, (size_t)nc * sizeof(*need));
         partial = htc_calloc(ctx, nc, 1);
@@ -365,8 +492,22 @@ int htc_decode_tile(HtcDecoder *d, const HtcStream *s, uint32_t tile, const HtcD
             region_needs(ax0, ay0, ax1, ay1, t->cod[c].levels - p->reduce, t->cod[c].reversible, need[c]);
         }
     }
+    /* Components decoded by strips: one thread, the whole large
+     * tile-component, its last 5/3 level streamed into the output. */
+    for (uint32_t c = 0; c < nc; c++) {
+        const uint32_t levels = keep[c] ? t->cod[c].levels - p->reduce : 0;
+        if (d->num_threads > 1 || levels == 0 || (partial && partial[c]))
+            continue;
+        HtcRect res[HTC_MAX_LEVELS + 1];
+        comp_res(s, t, c, levels, res);
+        const HtcRect *last = &res[levels];
+        if (fuse_output(&tc[c], t->cod[c].reversible, mct && c < 3, last) &&
+            (uint64_t)(last->x1 - last->x0) * (last->y1 - last->y0) >= HTC_IDWT_STREAM_MIN)
+            keep[c] = 2;
+    }
     /* The jobs to run: kept components and resolutions, and only the
-     * code-blocks the asked area needs. */
+     * code-blocks the asked area needs; the last resolution's of
+     * components decoded by strips wait (deferred). */
     {
         uint32_t *list = htc_malloc(ctx, (size_t)(d->jobs.num_jobs ? d->jobs.num_jobs : 1) * sizeof(uint32_t));
         if (!list) {
@@ -374,6 +515,7 @@ int htc_decode_tile(HtcDecoder *d, const HtcStream *s, uint32_t tile, const HtcD
             goto done_need;
         }
         uint32_t n = 0;
+        num_deferred = d->jobs.num_jobs; /* deferred jobs fill the list from its end */
         for (uint32_t i = 0; i < d->jobs.num_jobs; i++) {
             const HtcBlockJob *j = &d->jobs.jobs[i];
             if (j->comp >= nc || !keep[j->comp] || j->res + p->reduce > t->cod[j->comp].levels)
@@ -386,9 +528,23 @@ int htc_decode_tile(HtcDecoder *d, const HtcStream *s, uint32_t tile, const HtcD
                     continue;
                 }
             }
-            list[n++] = i;
+            if (keep[j->comp] == 2 && j->res + p->reduce == t->cod[j->comp].levels)
+                list[--num_deferred] = i;
+            else
+                list[n++] = i;
         }
         rc = htc_pool_run(d, s, &d->jobs, list, n, tc);
+        if (rc >= 0 && num_deferred < d->jobs.num_jobs) {
+            deferred_list = htc_malloc(ctx, (size_t)(d->jobs.num_jobs - num_deferred) * sizeof(uint64_t));
+            deferred = deferred_list;
+            if (!deferred)
+                rc = htc_fail(ctx, HTC_ENOMEM, "deferred code-block list");
+            for (uint32_t i = num_deferred; deferred && i < d->jobs.num_jobs; i++)
+                deferred[i - num_deferred] = (uint64_t)d->jobs.jobs[list[i]].out_y << 32 | list[i];
+            num_deferred = d->jobs.num_jobs - num_deferred;
+        } else {
+            num_deferred = 0;
+        }
         htc_free(ctx, list);
     }
 done_need:
@@ -398,7 +554,6 @@ done_need:
         goto done;
 
     /* Inverse DWT of every kept component. */
-    const int mct = p->apply_mct && t->cod[0].mct && nc >= 3 && keep[0] && keep[1] && keep[2];
     for (uint32_t c = 0; c < nc; c++) {
         if (!keep[c])
             continue;
@@ -407,16 +562,57 @@ done_need:
         if (levels == 0)
             continue;
         HtcRect res[HTC_MAX_LEVELS + 1];
-        for (uint32_t r = 0; r <= levels; r++) {
-            HtcResGeom rg;
-            htc_t2_res_rect(s, t, c, nl, r, &rg);
-            res[r].x0 = rg.x0;
-            res[r].y0 = rg.y0;
-            res[r].x1 = rg.x1;
-            res[r].y1 = rg.y1;
-        }
+        comp_res(s, t, c, levels, res);
         const HtcRect *last = &res[levels];
         const int fuse = fuse_output(&tc[c], t->cod[c].reversible, mct && c < 3, last);
+        Pull pull;
+        memset(&pull, 0, sizeof(pull));
+        if (keep[c] == 2) {
+            /* this component's deferred jobs, HL first, each part by row */
+            uint32_t m = 0;
+            for (uint32_t i = 0; i < num_deferred; i++) {
+                const HtcBlockJob *j = &d->jobs.jobs[(uint32_t)deferred[i]];
+                if (j->comp == c && j->band == 1) {
+                    const uint64_t x = deferred[m];
+                    deferred[m++] = deferred[i];
+                    deferred[i] = x;
+                }
+            }
+            uint32_t e = m;
+            for (uint32_t i = m; i < num_deferred; i++)
+                if (d->jobs.jobs[(uint32_t)deferred[i]].comp == c) {
+                    const uint64_t x = deferred[e];
+                    deferred[e++] = deferred[i];
+                    deferred[i] = x;
+                }
+            qsort(deferred, m, sizeof(uint64_t), cmp_u64);
+            qsort(deferred + m, e - m, sizeof(uint64_t), cmp_u64);
+            pull.s = s;
+            pull.jt = &d->jobs;
+            pull.tc = tc;
+            pull.wb = &d->work;
+            pull.stride = tc[c].stride;
+            pull.half[0].key = deferred;
+            pull.half[0].n = m;
+            pull.half[1].key = deferred + m;
+            pull.half[1].n = e - m;
+            const uint32_t n = last->y1 - last->y0;
+            pull.nl = (last->y0 & 1) ? n / 2 : (n + 1) / 2;
+            /* rings of one row of blocks a half, when they lie on a grid */
+            const uint32_t g0 = m ? pull_grid(&d->jobs, deferred, m, 0, pull.nl) : 0;
+            const uint32_t g1 = e > m ? pull_grid(&d->jobs, deferred + m, e - m, pull.nl, n) : 0;
+            if (g0 && g1 && g0 <= 256 && g1 <= 256) {
+                const size_t rs = (size_t)tc[c].stride * sizeof(int32_t);
+                rc = ensure(&d->ctx, &d->strip, &d->strip_size, rs * (g0 + g1) + 64);
+                if (rc < 0)
+                    goto done;
+                pull.half[0].ring = (int32_t *)(((uintptr_t)d->strip + 63) & ~(uintptr_t)63);
+                pull.half[1].ring = pull.half[0].ring + (size_t)tc[c].stride * g0;
+            }
+            /* the other components' jobs for their turns */
+            deferred += e;
+            num_deferred -= e;
+        }
         size_t tmp_size = htc_idwt_scratch_size(res, levels), work_size = 0;
         if (fuse) {
             tmp_size = HTC_MAX(tmp_size, htc_idwt53_out_scratch(last->x1 - last->x0));
@@ -432,11 +628,14 @@ done_need:
             const HtcTileComp *o = &tc[c];
             uint8_t *dst = o->out_base + (size_t)(o->y0 - o->out_y0) * o->out_row_stride +
                            (size_t)(o->x0 - o->out_x0) * o->out_pixel_stride * o->out_bytes;
-            rc = htc_idwt53_out(htc_transform_dsp(), o->data, o->stride, res, levels,
-                                HTC_IDWT_STREAM_MIN, d->dwt_tmp,
-                                (uint8_t *)d->dwt_tmp + tmp_size, o->precision, o->is_signed,
-                                o->sample_type, dst, o->out_row_stride, o->out_pixel_stride);
-            if (rc < 0) {
+            rc = htc_idwt53_out_pull(htc_transform_dsp(), o->data, o->stride, res, levels,
+                                     HTC_IDWT_STREAM_MIN, d->dwt_tmp,
+                                     (uint8_t *)d->dwt_tmp + tmp_size, o->precision, o->is_signed,
+                                     o->sample_type, dst, o->out_row_stride, o->out_pixel_stride,
+                                     keep[c] == 2 ? pull_rows : NULL, &pull);
+            if (rc < 0 && pull.err < 0) {
+                goto done; /* a code-block's error, its message set */
+            } else if (rc < 0) {
                 rc = htc_fail(ctx, rc, "output conversion of component %u", c);
                 goto done;
             }
@@ -468,6 +667,7 @@ done_need:
         }
     }
 done:
+    htc_free(ctx, deferred_list);
     if (keep != keep_small)
         htc_free(ctx, keep);
     return rc;

@@ -51,6 +51,29 @@ static void idwt53_h_c(int32_t *buf, ptrdiff_t stride, uint32_t n, uint32_t rows
     }
 }
 
+static void idwt53_hrow_c(const int32_t *lo, const int32_t *hi, int32_t *dst, uint32_t n, int odd,
+                          void *tmp)
+{
+    int32_t *t = tmp;
+    const uint32_t nl = odd ? n / 2 : (n + 1) / 2;
+    memcpy(t, lo, nl * sizeof(*t));
+    memcpy(t + nl, hi, (n - nl) * sizeof(*t));
+    htc_idwt53_line(t, dst, n, odd);
+}
+
+/* one value at a time, as htc_idwt53_line's steps */
+static void idwt53_vlow_c(int32_t *x, const int32_t *l, const int32_t *ha, const int32_t *hb, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        x[i] = (int32_t)((uint32_t)l[i] - (uint32_t)((int32_t)((uint32_t)ha[i] + (uint32_t)hb[i] + 2u) >> 2));
+}
+
+static void idwt53_vhigh_c(int32_t *o, const int32_t *h, const int32_t *la, const int32_t *lb, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        o[i] = (int32_t)((uint32_t)h[i] + (uint32_t)((int32_t)((uint32_t)la[i] + (uint32_t)lb[i]) >> 1));
+}
+
 static void idwt53_v_c(int32_t *buf, ptrdiff_t stride, uint32_t n, uint32_t cols, int odd,
                        void *tmp)
 {
@@ -67,5 +90,8 @@ static void idwt53_v_c(int32_t *buf, ptrdiff_t stride, uint32_t n, uint32_t cols
 void htc_idwt53_init_c(HtcTransformDSP *dsp)
 {
     dsp->idwt53_h = idwt53_h_c;
+    dsp->idwt53_hrow = idwt53_hrow_c;
+    dsp->idwt53_vlow = idwt53_vlow_c;
+    dsp->idwt53_vhigh = idwt53_vhigh_c;
     dsp->idwt53_v = idwt53_v_c;
 }

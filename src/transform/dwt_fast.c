@@ -33,32 +33,59 @@ static inline void parts(void *tmp, uint32_t nl, void **lo, void **hi)
     *hi = t + 16 + ((nl + 15) & ~15u) + 32;
 }
 
-static void idwt53_h(int32_t *buf, ptrdiff_t stride, uint32_t n, uint32_t rows, int odd, void *tmp)
+static void h53_row(const int32_t *lo, const int32_t *hi, int32_t *row, uint32_t n, int odd,
+                    int32_t *L, int32_t *H)
 {
     const uint32_t nl = odd ? n / 2 : (n + 1) / 2, nh = n - nl;
-    void *lp, *hp;
-    parts(tmp, nl, &lp, &hp);
-    int32_t *L = lp, *H = hp;
     /* low k between high k+a, k+a+1; high k between low k+b, k+b+1 */
     const int32_t *hm = odd ? H : H - 1, *lm = odd ? L - 1 : L;
+    memcpy(L, lo, nl * sizeof(int32_t));
+    memcpy(H, hi, nh * sizeof(int32_t));
+    H[-1] = H[0];
+    H[nh] = H[nh - 1];
+    for (uint32_t k = 0; k < nl; k++)
+        L[k] = sub(L[k], add(add(hm[k], hm[k + 1]), 2) >> 2);
+    L[-1] = L[0];
+    L[nl] = L[nl - 1];
+    for (uint32_t k = 0; k < nh; k++)
+        H[k] = add(H[k], add(lm[k], lm[k + 1]) >> 1);
+    int32_t *olo = row + (odd ? 1 : 0), *ohi = row + (odd ? 0 : 1);
+    for (uint32_t k = 0; k < nl; k++)
+        olo[2 * k] = L[k];
+    for (uint32_t k = 0; k < nh; k++)
+        ohi[2 * k] = H[k];
+}
+
+static void idwt53_h(int32_t *buf, ptrdiff_t stride, uint32_t n, uint32_t rows, int odd, void *tmp)
+{
+    const uint32_t nl = odd ? n / 2 : (n + 1) / 2;
+    void *lp, *hp;
+    parts(tmp, nl, &lp, &hp);
     for (uint32_t y = 0; y < rows; y++) {
         int32_t *row = buf + (ptrdiff_t)y * stride;
-        memcpy(L, row, nl * sizeof(int32_t));
-        memcpy(H, row + nl, nh * sizeof(int32_t));
-        H[-1] = H[0];
-        H[nh] = H[nh - 1];
-        for (uint32_t k = 0; k < nl; k++)
-            L[k] = sub(L[k], add(add(hm[k], hm[k + 1]), 2) >> 2);
-        L[-1] = L[0];
-        L[nl] = L[nl - 1];
-        for (uint32_t k = 0; k < nh; k++)
-            H[k] = add(H[k], add(lm[k], lm[k + 1]) >> 1);
-        int32_t *lo = row + (odd ? 1 : 0), *hi = row + (odd ? 0 : 1);
-        for (uint32_t k = 0; k < nl; k++)
-            lo[2 * k] = L[k];
-        for (uint32_t k = 0; k < nh; k++)
-            hi[2 * k] = H[k];
+        h53_row(row, row + nl, row, n, odd, lp, hp);
     }
+}
+
+static void idwt53_vlow(int32_t *x, const int32_t *l, const int32_t *ha, const int32_t *hb, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        x[i] = sub(l[i], add(add(ha[i], hb[i]), 2) >> 2);
+}
+
+static void idwt53_vhigh(int32_t *o, const int32_t *h, const int32_t *la, const int32_t *lb, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        o[i] = add(h[i], add(la[i], lb[i]) >> 1);
+}
+
+static void idwt53_hrow(const int32_t *lo, const int32_t *hi, int32_t *dst, uint32_t n, int odd,
+                        void *tmp)
+{
+    const uint32_t nl = odd ? n / 2 : (n + 1) / 2;
+    void *lp, *hp;
+    parts(tmp, nl, &lp, &hp);
+    h53_row(lo, hi, dst, n, odd, lp, hp);
 }
 
 static void lift_row(float *x, const float *nb, uint32_t count, float c)
@@ -214,6 +241,9 @@ static void idwt97_v(float *buf, ptrdiff_t stride, uint32_t n, uint32_t cols, in
 void htc_dwt_init_c(HtcTransformDSP *dsp)
 {
     dsp->idwt53_h = idwt53_h;
+    dsp->idwt53_hrow = idwt53_hrow;
+    dsp->idwt53_vlow = idwt53_vlow;
+    dsp->idwt53_vhigh = idwt53_vhigh;
     dsp->idwt53_v = idwt53_v;
     dsp->idwt97_h = idwt97_h;
     dsp->idwt97_v = idwt97_v;

@@ -43,6 +43,16 @@ typedef struct HtcTransformDSP {
      * row, interleaved on return); odd: the first sample is a high one. */
     void (*idwt53_h)(int32_t *buf, ptrdiff_t stride, uint32_t n, uint32_t rows, int odd, void *tmp);
     void (*idwt97_h)(float *buf, ptrdiff_t stride, uint32_t n, uint32_t rows, int odd, void *tmp);
+    /* The same on one row whose low samples are at lo (nl of them), its
+     * high ones at hi (n - nl), the result into dst (n samples, apart from
+     * both): no copy of the row first (the streamed DWT, dwt_stream.c). */
+    void (*idwt53_hrow)(const int32_t *lo, const int32_t *hi, int32_t *dst, uint32_t n, int odd,
+                        void *tmp);
+    /* The vertical 5/3 steps on whole rows of n values (the streamed DWT):
+     * x = l - ((ha + hb + 2) >> 2) and o = h + ((la + lb) >> 1), wrapping;
+     * x, o may be any of their inputs. */
+    void (*idwt53_vlow)(int32_t *x, const int32_t *l, const int32_t *ha, const int32_t *hb, size_t n);
+    void (*idwt53_vhigh)(int32_t *o, const int32_t *h, const int32_t *la, const int32_t *lb, size_t n);
     /* The same on `cols` columns of n samples (low rows then high rows). */
     void (*idwt53_v)(int32_t *buf, ptrdiff_t stride, uint32_t n, uint32_t cols, int odd, void *tmp);
     void (*idwt97_v)(float *buf, ptrdiff_t stride, uint32_t n, uint32_t cols, int odd, void *tmp);
@@ -147,16 +157,35 @@ int htc_idwt53_level_into(const HtcTransformDSP *dsp, const int32_t *buf, ptrdif
 /* All num_levels levels with the output conversion of the last (as
  * htc_idwt53_with + htc_convert_i32_with): the levels below the last of at
  * least min_samples samples (and those above them) are streamed too, each
- * into a work buffer the next one reads its LL band from; the smaller ones
- * are undone in place in buf. tmp: max(htc_idwt_scratch_size,
+ * row of one going into the next as it is made; the smaller ones are undone
+ * in place in buf. tmp: max(htc_idwt_scratch_size,
  * htc_idwt53_out_scratch(w)) bytes; work: htc_idwt53_out_work bytes (same
- * min_samples). Needs the last level at least 2x2. */
+ * min_samples: the streamed levels' rings). Needs the last level at least
+ * 2x2. */
 #define HTC_IDWT_STREAM_MIN ((uint64_t)1 << 19) /* 2 MiB of int32: past L2 */
 size_t htc_idwt53_out_work(const HtcRect *res, uint32_t num_levels, uint64_t min_samples);
 int htc_idwt53_out(const HtcTransformDSP *dsp, int32_t *buf, ptrdiff_t stride, const HtcRect *res,
                    uint32_t num_levels, uint64_t min_samples, void *tmp, void *work,
                    uint32_t precision, int is_signed, int sample_type, void *dst,
                    ptrdiff_t dst_row_stride, uint32_t pixel_stride);
+
+/* htc_idwt53_out with the last level's band rows brought in on demand:
+ * need(need_opaque, j, &row) runs before that level reads row j of buf
+ * (0 <= j < nl: its low rows, whose LL part comes from the level below and
+ * whose HL part is buf's; nl <= j < h: its LH and HH rows), j rising within
+ * each half, each row asked for once (the ring keeps what it lifted). It
+ * may set row to where row j lies instead of buf (element x of the row at
+ * row[x]; a low row's LL part is still read from the level below, or from
+ * buf when that level was undone in place), valid until the next call for
+ * the same half. A negative status from need ends the transform with that
+ * status (what was written to dst is then incomplete). need NULL:
+ * htc_idwt53_out. */
+typedef int (*HtcRowNeed)(void *opaque, uint32_t row, const int32_t **row_ptr);
+int htc_idwt53_out_pull(const HtcTransformDSP *dsp, int32_t *buf, ptrdiff_t stride,
+                        const HtcRect *res, uint32_t num_levels, uint64_t min_samples, void *tmp,
+                        void *work, uint32_t precision, int is_signed, int sample_type, void *dst,
+                        ptrdiff_t dst_row_stride, uint32_t pixel_stride, HtcRowNeed need,
+                        void *need_opaque);
 
 /* One level's 1D lifting on a line (the plain C reference, also for the
  * tests): in holds the low samples then the high ones (nl = low count), out

@@ -62,56 +62,99 @@ static inline uint32_t clamp_idx(int64_t i, uint32_t cnt)
 
 /* The row is read where it lies: the low half and the high half, 16 samples
  * at a time; the updated low samples go to the scratch (with a mirrored one
- * on each side), and the second step writes the row interleaved in place. A
+ * on each side), and the second step writes the row interleaved, in place or
+ * into another row apart from both halves (h53_row: L, H, dst). In place, a
  * chunk's output [2k, 2k + 32) never reaches a high sample still to be read
  * (nl + k + 16 onwards) while k + 16 <= nl. Ends and tails are scalar. */
-static void idwt53_h_avx512(int32_t *buf, ptrdiff_t stride, uint32_t n, uint32_t rows, int odd,
-                          void *tmp)
+static inline __attribute__((always_inline)) void h53_row(const int32_t *L, const int32_t *H,
+                                                          int32_t *dst, uint32_t n, int odd,
+                                                          int32_t *T)
 {
     const uint32_t nl = odd ? n / 2 : (n + 1) / 2, nh = n - nl;
-    int32_t *T = align64_i(tmp) + 16;
     const int64_t off = odd ? 0 : -1;  /* low k between high k+off, k+off+1 */
     const int64_t hoff = odd ? -1 : 0; /* high k between low k+hoff, k+hoff+1 */
     const uint32_t pairs = odd ? nh : nl;
     const __m512i two = _mm512_set1_epi32(2);
+    uint32_t k = 0;
+    for (; k < nl && (int64_t)k + off < 0; k++)
+        T[k] = wsub(L[k], wadd(wadd(H[clamp_idx(k + off, nh)], H[clamp_idx(k + off + 1, nh)]), 2) >> 2);
+    for (; k + 16 <= nl && (int64_t)k + off + 16 < (int64_t)nh; k += 16) {
+        const __m512i a = _mm512_loadu_si512(H + k + off), b = _mm512_loadu_si512(H + k + off + 1);
+        const __m512i s = _mm512_srai_epi32(_mm512_add_epi32(_mm512_add_epi32(a, b), two), 2);
+        _mm512_storeu_si512(T + k, _mm512_sub_epi32(_mm512_loadu_si512(L + k), s));
+    }
+    for (; k < nl; k++)
+        T[k] = wsub(L[k], wadd(wadd(H[clamp_idx(k + off, nh)], H[clamp_idx(k + off + 1, nh)]), 2) >> 2);
+    T[-1] = T[0];
+    T[nl] = T[nl - 1];
+    const int32_t *lm = T + hoff;
+    k = 0;
+    for (; k + 16 <= nh && k + 16 <= nl && 2 * k + 32 <= n; k += 16) {
+        const __m512i a = _mm512_loadu_si512(lm + k), b = _mm512_loadu_si512(lm + k + 1);
+        const __m512i hv = _mm512_add_epi32(_mm512_loadu_si512(H + k), _mm512_srai_epi32(_mm512_add_epi32(a, b), 1));
+        const __m512i lv = _mm512_loadu_si512(T + k);
+        const __m512i first = odd ? hv : lv, second = odd ? lv : hv;
+        _mm512_storeu_si512(dst + 2 * k, ilv_lo(first, second));
+        _mm512_storeu_si512(dst + 2 * k + 16, ilv_hi(first, second));
+    }
+    for (; k < pairs; k++) {
+        if (!odd) {
+            dst[2 * k] = T[k];
+            if (k < nh)
+                dst[2 * k + 1] = wadd(H[k], wadd(lm[k], lm[k + 1]) >> 1);
+        } else {
+            dst[2 * k] = wadd(H[k], wadd(lm[k], lm[k + 1]) >> 1);
+            if (k < nl)
+                dst[2 * k + 1] = T[k];
+        }
+    }
+}
+
+static void idwt53_h_avx512(int32_t *buf, ptrdiff_t stride, uint32_t n, uint32_t rows, int odd,
+                          void *tmp)
+{
+    const uint32_t nl = odd ? n / 2 : (n + 1) / 2;
+    int32_t *T = align64_i(tmp) + 16;
     memset(T + nl, 0, 32 * sizeof(int32_t)); /* over-read lanes: defined */
     for (uint32_t y = 0; y < rows; y++) {
         int32_t *row = buf + (ptrdiff_t)y * stride;
-        const int32_t *H = row + nl;
-        uint32_t k = 0;
-        for (; k < nl && (int64_t)k + off < 0; k++)
-            T[k] = wsub(row[k], wadd(wadd(H[clamp_idx(k + off, nh)], H[clamp_idx(k + off + 1, nh)]), 2) >> 2);
-        for (; k + 16 <= nl && (int64_t)k + off + 16 < (int64_t)nh; k += 16) {
-            const __m512i a = _mm512_loadu_si512(H + k + off), b = _mm512_loadu_si512(H + k + off + 1);
-            const __m512i s = _mm512_srai_epi32(_mm512_add_epi32(_mm512_add_epi32(a, b), two), 2);
-            _mm512_storeu_si512(T + k, _mm512_sub_epi32(_mm512_loadu_si512(row + k), s));
-        }
-        for (; k < nl; k++)
-            T[k] = wsub(row[k], wadd(wadd(H[clamp_idx(k + off, nh)], H[clamp_idx(k + off + 1, nh)]), 2) >> 2);
-        T[-1] = T[0];
-        T[nl] = T[nl - 1];
-        const int32_t *lm = T + hoff;
-        k = 0;
-        for (; k + 16 <= nh && k + 16 <= nl && 2 * k + 32 <= n; k += 16) {
-            const __m512i a = _mm512_loadu_si512(lm + k), b = _mm512_loadu_si512(lm + k + 1);
-            const __m512i hv = _mm512_add_epi32(_mm512_loadu_si512(H + k), _mm512_srai_epi32(_mm512_add_epi32(a, b), 1));
-            const __m512i lv = _mm512_loadu_si512(T + k);
-            const __m512i first = odd ? hv : lv, second = odd ? lv : hv;
-            _mm512_storeu_si512(row + 2 * k, ilv_lo(first, second));
-            _mm512_storeu_si512(row + 2 * k + 16, ilv_hi(first, second));
-        }
-        for (; k < pairs; k++) {
-            if (!odd) {
-                row[2 * k] = T[k];
-                if (k < nh)
-                    row[2 * k + 1] = wadd(H[k], wadd(lm[k], lm[k + 1]) >> 1);
-            } else {
-                row[2 * k] = wadd(H[k], wadd(lm[k], lm[k + 1]) >> 1);
-                if (k < nl)
-                    row[2 * k + 1] = T[k];
-            }
-        }
+        h53_row(row, row + nl, row, n, odd, T);
     }
+}
+
+/* The streamed DWT's vertical steps (HtcTransformDSP.idwt53_vlow, _vhigh). */
+static void idwt53_vlow_avx512(int32_t *x, const int32_t *l, const int32_t *ha, const int32_t *hb,
+                        size_t n)
+{
+    const __m512i two = _mm512_set1_epi32(2);
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        const __m512i s = _mm512_srai_epi32(_mm512_add_epi32(_mm512_add_epi32(_mm512_loadu_si512(ha + i), _mm512_loadu_si512(hb + i)), two), 2);
+        _mm512_storeu_si512(x + i, _mm512_sub_epi32(_mm512_loadu_si512(l + i), s));
+    }
+    for (; i < n; i++)
+        x[i] = wsub(l[i], wadd(wadd(ha[i], hb[i]), 2) >> 2);
+}
+
+static void idwt53_vhigh_avx512(int32_t *o, const int32_t *h, const int32_t *la, const int32_t *lb,
+                         size_t n)
+{
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        const __m512i s = _mm512_srai_epi32(_mm512_add_epi32(_mm512_loadu_si512(la + i), _mm512_loadu_si512(lb + i)), 1);
+        _mm512_storeu_si512(o + i, _mm512_add_epi32(_mm512_loadu_si512(h + i), s));
+    }
+    for (; i < n; i++)
+        o[i] = wadd(h[i], wadd(la[i], lb[i]) >> 1);
+}
+
+static void idwt53_hrow_avx512(const int32_t *lo, const int32_t *hi, int32_t *dst, uint32_t n,
+                               int odd, void *tmp)
+{
+    const uint32_t nl = odd ? n / 2 : (n + 1) / 2;
+    int32_t *T = align64_i(tmp) + 16;
+    memset(T + nl, 0, 32 * sizeof(int32_t)); /* over-read lanes: defined */
+    h53_row(lo, hi, dst, n, odd, T);
 }
 
 /* Strips of sw (1..STRIP) columns, as the AVX2 version. */
@@ -336,6 +379,9 @@ static void idwt97_v_avx512(float *buf, ptrdiff_t stride, uint32_t n, uint32_t c
 void htc_dwt_init_avx512(HtcTransformDSP *dsp)
 {
     dsp->idwt53_h = idwt53_h_avx512;
+    dsp->idwt53_hrow = idwt53_hrow_avx512;
+    dsp->idwt53_vlow = idwt53_vlow_avx512;
+    dsp->idwt53_vhigh = idwt53_vhigh_avx512;
     dsp->idwt53_v = idwt53_v_avx512;
     dsp->idwt97_h = idwt97_h_avx512;
     dsp->idwt97_v = idwt97_v_avx512;

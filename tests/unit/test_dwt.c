@@ -406,6 +406,79 @@ static void bench(void)
     }
 }
 
+/* idwt53_hrow (halves apart, result elsewhere) of every table against the
+ * reference table's in-place idwt53_h: lengths 2..70 and random ones up to
+ * 3100, both phases, ordinary and extreme samples. */
+static void check_hrow(void)
+{
+    const uint32_t maxn = 3100;
+    int32_t *lo = malloc((maxn + 64) * sizeof(int32_t)), *hi = malloc((maxn + 64) * sizeof(int32_t));
+    int32_t *ref = malloc((maxn + 64) * sizeof(int32_t)), *out = malloc((maxn + 64) * sizeof(int32_t));
+    void *tmp = aligned_alloc(64, (htc_idwt_level_scratch(maxn, 1) + 63) & ~(size_t)63);
+    for (int it = 0; it < 400; it++) {
+        const uint32_t n = it < 138 ? 2 + (uint32_t)it / 2 : 2 + rnd() % (maxn - 1);
+        const int odd = it & 1, extreme = it % 5 == 4;
+        const uint32_t nl = odd ? n / 2 : (n + 1) / 2;
+        for (uint32_t i = 0; i < n; i++) {
+            const uint32_t r = rnd();
+            ref[i] = extreme ? (int32_t)(r & 1 ? (rnd() << 16 | rnd()) : (r & 2 ? 0x7FFFFFFF : 0x80000000u))
+                             : (int32_t)(r % 200000) - 100000;
+        }
+        memcpy(lo + 7, ref, nl * sizeof(int32_t));
+        memcpy(hi + 3, ref + nl, (n - nl) * sizeof(int32_t));
+        variants[0].dsp.idwt53_h(ref, 0, n, 1, odd, tmp);
+        for (int v = 0; v < num_variants; v++) {
+            for (uint32_t i = 0; i < n + 64; i++)
+                out[i] = (int32_t)0xA5A5A5A5;
+            variants[v].dsp.idwt53_hrow(lo + 7, hi + 3, out + 1, n, odd, tmp);
+            CHECK(memcmp(out + 1, ref, n * sizeof(int32_t)) == 0);
+            CHECK(out[0] == (int32_t)0xA5A5A5A5 && out[n + 1] == (int32_t)0xA5A5A5A5);
+        }
+    }
+    free(lo), free(hi), free(ref), free(out), free(tmp);
+}
+
+/* idwt53_vlow and idwt53_vhigh of every table against the reference
+ * table's: lengths 0..80 and random ones up to 5000, ordinary and extreme
+ * samples, in place (the output one of the inputs) too; nothing past n. */
+static void check_vsteps(void)
+{
+    const size_t maxn = 5000;
+    int32_t *in[3], *ref = malloc((maxn + 32) * sizeof(int32_t)), *out = malloc((maxn + 32) * sizeof(int32_t));
+    for (int i = 0; i < 3; i++)
+        in[i] = malloc((maxn + 32) * sizeof(int32_t));
+    for (int it = 0; it < 400; it++) {
+        const size_t n = it < 162 ? (size_t)it / 2 : 1 + rnd() % maxn;
+        const int high = it & 1, extreme = it % 3 == 2, inplace = it % 5 == 4;
+        for (int i = 0; i < 3; i++)
+            for (size_t k = 0; k < n + 32; k++) {
+                const uint32_t r = rnd();
+                in[i][k] = extreme ? (int32_t)(r & 1 ? (rnd() << 16 | rnd()) : (r & 2 ? 0x7FFFFFFF : 0x80000000u))
+                                   : (int32_t)(r % 200000) - 100000;
+            }
+        const HtcTransformDSP *r0 = &variants[0].dsp;
+        (high ? r0->idwt53_vhigh : r0->idwt53_vlow)(ref, in[0], in[1], in[2], n);
+        for (int v = 0; v < num_variants; v++) {
+            const HtcTransformDSP *d = &variants[v].dsp;
+            int32_t *o = out;
+            for (size_t k = 0; k < n + 32; k++)
+                out[k] = (int32_t)0xA5A5A5A5;
+            if (inplace) {
+                memcpy(out, in[1], (n + 32) * sizeof(int32_t));
+                (high ? d->idwt53_vhigh : d->idwt53_vlow)(o, in[0], o, in[2], n);
+                CHECK(memcmp(out + n, in[1] + n, 32 * sizeof(int32_t)) == 0);
+            } else {
+                (high ? d->idwt53_vhigh : d->idwt53_vlow)(o, in[0], in[1], in[2], n);
+                CHECK(out[n] == (int32_t)0xA5A5A5A5);
+            }
+            CHECK(n == 0 || memcmp(out, ref, n * sizeof(int32_t)) == 0);
+        }
+    }
+    for (int i = 0; i < 3; i++)
+        free(in[i]);
+    free(ref), free(out);
+}
+
 int main(int argc, char **argv)
 {
     init_variants(1);
@@ -415,6 +488,8 @@ int main(int argc, char **argv)
     }
     check_known_values();
     check_geometry_helpers();
+    check_hrow();
+    check_vsteps();
     /* HTC_CPUMASK limits what the default table may use. */
     const char *mask = getenv("HTC_CPUMASK");
     if (mask)
