@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "htc/htc.h"
+#include "../tests/read_file.h"
 
 static double now_ms(void)
 {
@@ -36,24 +37,6 @@ static double median(double *v, int n)
 {
     qsort(v, (size_t)n, sizeof(double), cmp_double);
     return n ? v[n / 2] : 0;
-}
-
-static uint8_t *load(const char *path, size_t *size)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *b = n > 0 ? malloc((size_t)n) : NULL;
-    if (b && fread(b, 1, (size_t)n, f) != (size_t)n) {
-        free(b);
-        b = NULL;
-    }
-    fclose(f);
-    *size = (size_t)n;
-    return b;
 }
 
 int main(int argc, char **argv)
@@ -93,7 +76,7 @@ int main(int argc, char **argv)
     uint8_t **data = calloc((size_t)nfiles, sizeof(*data));
     size_t *size = calloc((size_t)nfiles, sizeof(*size));
     for (int i = 0; i < nfiles; i++)
-        if (!(data[i] = load(files[i], &size[i]))) {
+        if (!(data[i] = htc_test_read_file(files[i], &size[i]))) {
             fprintf(stderr, "cannot read %s\n", files[i]);
             return 1;
         }

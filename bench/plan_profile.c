@@ -18,30 +18,13 @@
 #include "coding/block.h"
 #include "codestream/tier2.h"
 #include "decode.h"
+#include "../tests/read_file.h"
 
 static double now_us(void)
 {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return t.tv_sec * 1e6 + t.tv_nsec / 1e3;
-}
-
-static uint8_t *load(const char *path, size_t *size)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    const long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *b = n > 0 ? malloc((size_t)n) : NULL;
-    if (b && fread(b, 1, (size_t)n, f) != (size_t)n) {
-        free(b);
-        b = NULL;
-    }
-    fclose(f);
-    *size = b ? (size_t)n : 0;
-    return b;
 }
 
 /* The codestream inside a DICOM file: SOC SIZ up to the last EOC. */
@@ -111,7 +94,7 @@ int main(int argc, char **argv)
            pname[3], pname[4], "blocks", "MB", repeat);
     for (; a < argc; a++) {
         size_t fsize = 0, len = 0;
-        uint8_t *file = load(argv[a], &fsize);
+        uint8_t *file = htc_test_read_file(argv[a], &fsize);
         if (!file) {
             fprintf(stderr, "%s: cannot read\n", argv[a]);
             continue;

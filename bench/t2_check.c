@@ -17,24 +17,7 @@
 
 #include "htc/htc.h"
 #include "codestream/tier2.h"
-
-static uint8_t *load(const char *path, size_t *size)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    const long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *b = n > 0 ? malloc((size_t)n) : NULL;
-    if (b && fread(b, 1, (size_t)n, f) != (size_t)n) {
-        free(b);
-        b = NULL;
-    }
-    fclose(f);
-    *size = b ? (size_t)n : 0;
-    return b;
-}
+#include "../tests/read_file.h"
 
 static int is_dicom(const uint8_t *b, size_t n)
 {
@@ -168,7 +151,7 @@ int main(int argc, char **argv)
     htc_job_table_init(&jt);
     for (; a < argc; a++) {
         size_t fsize = 0, len = 0;
-        uint8_t *file = load(argv[a], &fsize);
+        uint8_t *file = htc_test_read_file(argv[a], &fsize);
         if (!file) {
             printf("%s unreadable\n", argv[a]);
             continue;

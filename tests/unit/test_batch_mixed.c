@@ -28,6 +28,7 @@
 
 #include "htc/htc.h"
 #include "test.h"
+#include "read_file.h"
 
 #define NUM_ITEMS 500
 #define MAX_SOURCES 128
@@ -54,31 +55,13 @@ typedef struct Source {
 static Source sources[MAX_SOURCES];
 static uint32_t num_sources;
 
-static uint8_t *read_all(const char *path, size_t *size)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    const long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *b = n > 0 ? malloc((size_t)n) : NULL;
-    if (b && fread(b, 1, (size_t)n, f) != (size_t)n) {
-        free(b);
-        b = NULL;
-    }
-    fclose(f);
-    *size = b ? (size_t)n : 0;
-    return b;
-}
-
 /* Adds a file as a source when it decodes whole on its own. */
 static void add_source(const char *path, HtcDecoder *d)
 {
     if (num_sources >= MAX_SOURCES)
         return;
     Source *src = &sources[num_sources];
-    src->data = read_all(path, &src->size);
+    src->data = htc_test_read_file(path, &src->size);
     if (!src->data)
         return;
     HtcStream *s = NULL;

@@ -14,6 +14,7 @@
 
 #include "htc/htc.h"
 #include "decode.h"
+#include "read_file.h"
 #include "test.h"
 
 static const char *const FILES[] = {
@@ -36,20 +37,7 @@ static uint8_t *read_file(const char *name, size_t *size)
 {
     char path[512];
     snprintf(path, sizeof(path), "%s/%s", TESTDATA, name);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    const long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *p = n > 0 ? malloc((size_t)n) : NULL;
-    if (p && fread(p, 1, (size_t)n, f) != (size_t)n) {
-        free(p);
-        p = NULL;
-    }
-    fclose(f);
-    *size = (size_t)n;
-    return p;
+    return htc_test_read_file(path, size);
 }
 
 /* The single decode of s->data[0 .. s->size - 1]. */

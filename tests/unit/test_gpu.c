@@ -10,24 +10,7 @@
 
 #include "htc/htc.h"
 #include "test.h"
-
-static uint8_t *load(const char *path, size_t *size)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    const long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *b = n > 0 ? malloc((size_t)n) : NULL;
-    if (b && fread(b, 1, (size_t)n, f) != (size_t)n) {
-        free(b);
-        b = NULL;
-    }
-    fclose(f);
-    *size = n > 0 ? (size_t)n : 0;
-    return b;
-}
+#include "read_file.h"
 
 #define MAX_FILES 256
 static char *files[MAX_FILES];
@@ -90,7 +73,7 @@ int main(void)
     HtcPicture *ref = calloc((size_t)nfiles, sizeof(*ref));
     int compared = 0;
     for (int i = 0; i < nfiles; i++) {
-        data[i] = load(files[i], &size[i]);
+        data[i] = htc_test_read_file(files[i], &size[i]);
         HtcStream *s = NULL;
         if (!data[i] || htc_stream_open_memory(&s, data[i], size[i], NULL) < 0 ||
             htc_decode(cpu, s, NULL, &ref[i]) < 0) {

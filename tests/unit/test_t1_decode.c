@@ -13,6 +13,7 @@
 #include "cpu.h"
 #include "coding/block.h"
 #include "test.h"
+#include "read_file.h"
 #include "t1_single_block.h"
 
 /* Every decode below runs both builds of the decoder (plain C, and AVX2
@@ -56,24 +57,6 @@ static uint32_t rnd(void)
     rng_state ^= rng_state >> 7;
     rng_state ^= rng_state << 17;
     return (uint32_t)(rng_state >> 11);
-}
-
-static uint8_t *read_file(const char *path, size_t *size)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *b = n > 0 ? malloc((size_t)n) : NULL;
-    if (b && fread(b, 1, (size_t)n, f) != (size_t)n) {
-        free(b);
-        b = NULL;
-    }
-    fclose(f);
-    *size = b ? (size_t)n : 0;
-    return b;
 }
 
 enum { PAT_NOISE, PAT_GRADIENT, PAT_ZERO, PAT_EXTREMES, PAT_SPARSE, PAT_LOW, PAT_COUNT };
@@ -131,7 +114,7 @@ static int check_case(uint32_t w, uint32_t h, uint32_t cbw, uint32_t cbh, uint32
         return 0;
     }
     size_t size;
-    uint8_t *cs = read_file(outp, &size);
+    uint8_t *cs = htc_test_read_file(outp, &size);
     T1Single s;
     const int prc = cs ? t1_single_parse(cs, size, &s, 0) : -100;
     CHECK_EQ_INT(prc, 0);
@@ -187,7 +170,7 @@ static int check_case(uint32_t w, uint32_t h, uint32_t cbw, uint32_t cbh, uint32
                 snprintf(l1, sizeof(l1), "%s/l1.raw", tmpdir);
                 snprintf(cmd, sizeof(cmd), "opj_decompress -i %s -o %s -l 1 >/dev/null 2>&1", outp, l1);
                 size_t rsize = 0;
-                uint8_t *ref = system(cmd) == 0 ? read_file(l1, &rsize) : NULL;
+                uint8_t *ref = system(cmd) == 0 ? htc_test_read_file(l1, &rsize) : NULL;
                 const uint32_t bps = depth <= 8 ? 1 : 2;
                 CHECK(ref && rsize == (size_t)w * h * bps);
                 if (ref && rsize == (size_t)w * h * bps) {
@@ -250,7 +233,7 @@ static void check_truncation(uint32_t depth, int sgn, uint32_t modes)
     snprintf(cmd, sizeof(cmd), "opj_compress -i %s -F %u,%u,1,%u,%c -o %s -n 1 -b 32,32 -M %u >/dev/null 2>&1",
              in, w, h, depth, sgn ? 's' : 'u', outp, modes);
     size_t size;
-    uint8_t *cs = system(cmd) == 0 ? read_file(outp, &size) : NULL;
+    uint8_t *cs = system(cmd) == 0 ? htc_test_read_file(outp, &size) : NULL;
     T1Single s;
     if (!cs || t1_single_parse(cs, size, &s, 0) != 0) {
         CHECK(0);
@@ -322,7 +305,7 @@ static void check_corrupt(void)
             continue;
         }
         size_t size;
-        uint8_t *cs = read_file(outp, &size);
+        uint8_t *cs = htc_test_read_file(outp, &size);
         T1Single s;
         if (!cs || t1_single_parse(cs, size, &s, 0) != 0) {
             CHECK(0);
