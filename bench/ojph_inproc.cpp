@@ -36,105 +36,9 @@
 #include <string>
 #include <vector>
 
+#include "../tests/sha256.h" /* the samples' checksum, as the tests compute it */
+
 namespace {
-
-// SHA-256 (FIPS 180-4), for the checksum of the samples.
-class Sha256 {
-public:
-    Sha256() { reset(); }
-    void reset()
-    {
-        static const uint32_t init[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-                                         0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
-        std::memcpy(h_, init, sizeof(h_));
-        len_ = 0;
-        fill_ = 0;
-    }
-    void update(const uint8_t *p, size_t n)
-    {
-        len_ += n;
-        while (n) {
-            const size_t k = std::min(n, sizeof(buf_) - fill_);
-            std::memcpy(buf_ + fill_, p, k);
-            fill_ += k;
-            p += k;
-            n -= k;
-            if (fill_ == sizeof(buf_)) {
-                block(buf_);
-                fill_ = 0;
-            }
-        }
-    }
-    std::string hex()
-    {
-        const uint64_t bits = len_ * 8;
-        const uint8_t one = 0x80, zero = 0;
-        update(&one, 1);
-        while (fill_ != 56)
-            update(&zero, 1);
-        uint8_t tail[8];
-        for (int i = 0; i < 8; i++)
-            tail[i] = (uint8_t)(bits >> (56 - 8 * i));
-        update(tail, 8);
-        char out[65];
-        for (int i = 0; i < 8; i++)
-            std::snprintf(out + 8 * i, 9, "%08x", h_[i]);
-        return std::string(out, 64);
-    }
-
-private:
-    static uint32_t ror(uint32_t x, int r) { return x >> r | x << (32 - r); }
-    void block(const uint8_t *p)
-    {
-        static const uint32_t k[64] = {
-            0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4,
-            0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe,
-            0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f,
-            0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7,
-            0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc,
-            0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b,
-            0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070, 0x19a4c116,
-            0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-            0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7,
-            0xc67178f2};
-        uint32_t w[64];
-        for (int i = 0; i < 16; i++)
-            w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 |
-                   (uint32_t)p[4 * i + 2] << 8 | p[4 * i + 3];
-        for (int i = 16; i < 64; i++) {
-            const uint32_t s0 = ror(w[i - 15], 7) ^ ror(w[i - 15], 18) ^ (w[i - 15] >> 3);
-            const uint32_t s1 = ror(w[i - 2], 17) ^ ror(w[i - 2], 19) ^ (w[i - 2] >> 10);
-            w[i] = w[i - 16] + s0 + w[i - 7] + s1;
-        }
-        uint32_t a = h_[0], b = h_[1], c = h_[2], d = h_[3], e = h_[4], f = h_[5], g = h_[6],
-                 h = h_[7];
-        for (int i = 0; i < 64; i++) {
-            const uint32_t t1 = h + (ror(e, 6) ^ ror(e, 11) ^ ror(e, 25)) + ((e & f) ^ (~e & g)) +
-                                k[i] + w[i];
-            const uint32_t t2 = (ror(a, 2) ^ ror(a, 13) ^ ror(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
-            h = g;
-            g = f;
-            f = e;
-            e = d + t1;
-            d = c;
-            c = b;
-            b = a;
-            a = t1 + t2;
-        }
-        h_[0] += a;
-        h_[1] += b;
-        h_[2] += c;
-        h_[3] += d;
-        h_[4] += e;
-        h_[5] += f;
-        h_[6] += g;
-        h_[7] += h;
-    }
-    uint32_t h_[8];
-    uint8_t buf_[64];
-    size_t fill_;
-    uint64_t len_;
-};
 
 double now_ms(clockid_t clk)
 {
@@ -302,9 +206,12 @@ int main(int argc, char **argv)
                     decode(data, planes, out);
                     const double t = now_ms(CLOCK_MONOTONIC) - t0, c = now_ms(CLOCK_PROCESS_CPUTIME_ID) - c0;
                     if (r == 0) {
-                        Sha256 h;
-                        h.update(out.data(), out.size());
-                        sha = h.hex();
+                        TestSha256 h;
+                        test_sha256_init(&h);
+                        test_sha256_update(&h, out.data(), out.size());
+                        char hex[65];
+                        test_sha256_final_hex(&h, hex);
+                        sha = hex;
                     }
                     if (r >= warmup) {
                         wall.push_back(t);

@@ -68,7 +68,7 @@ static void test_sha256_init(TestSha256 *c)
 
 static void test_sha256_update(TestSha256 *c, const void *data, size_t n)
 {
-    const uint8_t *p = data;
+    const uint8_t *p = (const uint8_t *)data; /* C++ too: bench/ojph_inproc.cpp */
     c->len += n;
     while (n) {
         if (c->fill == 0 && n >= 64) {
