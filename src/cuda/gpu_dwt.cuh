@@ -108,56 +108,11 @@ static __host__ __device__ inline void gpu_idwt53_stream(const int32_t *__restri
 }
 
 #ifdef __cplusplus /* templates: the CUDA build and the mock runtime */
-/* Output samples 2k and 2k + 1 (those below n) of gpu_idwt53_line, from the
- * input alone: each is the same expression of the same inputs as there, so
- * every pair of a column can be computed at once. */
-template <class Put>
-static __host__ __device__ inline void gpu_idwt53_pair_to(const int32_t *in, ptrdiff_t is, uint32_t n, int odd,
-                                                          uint32_t k, const Put &put)
-{
-    if (n == 1) {
-        if (k == 0)
-            put(0, odd ? in[0] / 2 : in[0]);
-        return;
-    }
-    const uint32_t nl = odd ? n / 2 : (n + 1) / 2, nh = n - nl;
-#define LO(i) in[(ptrdiff_t)(i) * is]
-#define HI(i) in[(ptrdiff_t)(nl + (i)) * is]
-    if (!odd) {
-        /* E(i) = OUT(2i), O(i) = OUT(2i + 1) */
-        if (k >= nl)
-            return;
-        const int32_t hk = HI(k < nh ? k : nh - 1);
-        const int32_t e = gpu_sub(LO(k), gpu_add(gpu_add(HI(k ? k - 1 : 0), hk), 2) >> 2);
-        put(2 * k, e);
-        if (k < nh) {
-            int32_t e1 = e;
-            if (k + 1 < nl) {
-                const int32_t h1 = HI(k + 1 < nh ? k + 1 : nh - 1);
-                e1 = gpu_sub(LO(k + 1), gpu_add(gpu_add(hk, h1), 2) >> 2);
-            }
-            put(2 * k + 1, gpu_add(HI(k), gpu_add(e, e1) >> 1));
-        }
-    } else {
-        /* D(i) = OUT(2i + 1), from the low samples; OUT(2i) from the high */
-        if (k >= nh)
-            return;
-        const uint32_t kd = k < nl ? k : nl - 1, km = k ? k - 1 : 0;
-        const int32_t d = gpu_sub(LO(kd), gpu_add(gpu_add(HI(kd), HI(kd + 1 < nh ? kd + 1 : nh - 1)), 2) >> 2);
-        const int32_t dm = km == kd ? d
-                                    : gpu_sub(LO(km), gpu_add(gpu_add(HI(km), HI(km + 1 < nh ? km + 1 : nh - 1)), 2) >> 2);
-        if (k < nl)
-            put(2 * k + 1, d);
-        put(2 * k, gpu_add(HI(k), gpu_add(dm, d) >> 1));
-    }
-#undef LO
-#undef HI
-}
-
-/* The pairs k in [ka, kb) of gpu_idwt53_pair_to, one after the other: each
- * pair's expressions as there (the same values), but the low-pass result
- * and the high sample the next pair shares are carried over, so a pair
- * loads two inputs instead of five or six. */
+/* Output samples 2k and 2k + 1 (those below n) of gpu_idwt53_line for the
+ * pairs k in [ka, kb), from the input alone: each is the same expression of
+ * the same inputs as there, so any run of pairs of a column can be computed
+ * apart from the others. The low-pass result and the high sample the next
+ * pair shares are carried over: a pair loads two inputs, not five or six. */
 template <class Put>
 static __host__ __device__ inline void gpu_idwt53_pairs_to(const int32_t *in, ptrdiff_t is, uint32_t n, int odd,
                                                            uint32_t ka, uint32_t kb, const Put &put)
