@@ -211,18 +211,41 @@ static HTC_HD inline void htc_ht_rev_byte(HtcHtRev *b, uint32_t byte)
     b->unstuff = byte > 0x8F;
 }
 
+/* The bytes p[0..3] as a little-endian word. On the GPU from the two
+ * aligned words around them (four byte loads cost more there): a segment
+ * read backward starts inside the byte pool, whose start is aligned, and
+ * has HTC_BLOCK_PAD bytes after its data. */
+static HTC_HD inline uint32_t htc_ht_load4(const uint8_t *p)
+{
+#ifdef __CUDA_ARCH__
+    const uint32_t *a = (const uint32_t *)((uintptr_t)p & ~(uintptr_t)3);
+    return __funnelshift_r(a[0], a[1], (uint32_t)((uintptr_t)p & 3) * 8);
+#else
+    uint32_t v;
+    memcpy(&v, p, 4); /* little-endian host */
+    return v;
+#endif
+}
+
 /* Leaves at least 33 bits in acc. */
 static HTC_HD inline void htc_ht_rev_refill(HtcHtRev *b)
 {
     while (b->n <= 32) {
         if (b->pos - 3 >= b->lo) {
-            uint32_t v;
-            memcpy(&v, b->base + b->pos - 3, 4); /* little-endian host */
+            const uint32_t v = htc_ht_load4(b->base + b->pos - 3);
             b->pos -= 4;
-            htc_ht_rev_byte(b, v >> 24);
-            htc_ht_rev_byte(b, v >> 16 & 0xFF);
-            htc_ht_rev_byte(b, v >> 8 & 0xFF);
-            htc_ht_rev_byte(b, v & 0xFF);
+            const uint32_t x = ~(v | 0x80808080u);
+            if (!((x - 0x01010101u) & ~x & 0x80808080u)) {
+                /* none of the four can be stuffed (no 7 LSBs all 1): at once */
+                b->acc |= (uint64_t)htc_bswap32(v) << b->n;
+                b->n += 32;
+                b->unstuff = (v & 0xFF) > 0x8F;
+            } else {
+                htc_ht_rev_byte(b, v >> 24);
+                htc_ht_rev_byte(b, v >> 16 & 0xFF);
+                htc_ht_rev_byte(b, v >> 8 & 0xFF);
+                htc_ht_rev_byte(b, v & 0xFF);
+            }
         } else {
             uint32_t byte = 0;
             if (b->pos >= b->lo)

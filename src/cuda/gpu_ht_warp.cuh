@@ -132,39 +132,6 @@ static __device__ inline void htw_pair_uvlc(uint32_t e, uint64_t *bits, uint32_t
     *u1 = ((e >> 12) & 7) + (sfx >> s0);
 }
 
-/* htc_ht_rev_refill for the serial kernel: four bytes none of which can be
- * stuffed (no 7 LSBs all 1) go in at once, from two aligned words (the
- * byte-by-byte unstuffing was most of a pair's instructions). The words
- * lie inside the pool: its start is aligned and a block's data has
- * HTC_BLOCK_PAD bytes after it. */
-static __device__ inline void htw_rev_refill(HtcHtRev *b)
-{
-    while (b->n <= 32) {
-        if (b->pos - 3 >= b->lo) {
-            const uint8_t *p = b->base + b->pos - 3;
-            const uint32_t *a = (const uint32_t *)((uintptr_t)p & ~(uintptr_t)3);
-            const uint32_t v = __funnelshift_r(a[0], a[1], (uint32_t)((uintptr_t)p & 3) * 8);
-            b->pos -= 4;
-            const uint32_t x = ~(v | 0x80808080u);
-            if (!((x - 0x01010101u) & ~x & 0x80808080u)) {
-                b->acc |= (uint64_t)__byte_perm(v, 0, 0x0123) << b->n;
-                b->n += 32;
-                b->unstuff = (v & 0xFF) > 0x8F;
-            } else {
-                htc_ht_rev_byte(b, v >> 24);
-                htc_ht_rev_byte(b, v >> 16 & 0xFF);
-                htc_ht_rev_byte(b, v >> 8 & 0xFF);
-                htc_ht_rev_byte(b, v & 0xFF);
-            }
-        } else {
-            uint32_t byte = 0;
-            if (b->pos >= b->lo)
-                byte = b->base[b->pos--];
-            htc_ht_rev_byte(b, byte);
-        }
-    }
-}
-
 /* The serial part (one thread): the MEL and VLC streams of the whole
  * block, as the VLC loop of htc_ht_cleanup_with, without kappa; quad
  * (qx, qy) goes to quads[qy * htw_qstride(qw) + qx] as entry | u << 16. */
@@ -186,7 +153,7 @@ static __device__ void htw_vlc_block(const HtcHtTables *t, const uint8_t *seg, u
         uint32_t w_rho = 0;
         for (uint32_t qx = 0; qx < qw; qx += 2) {
             const int has_b = qx + 1 < qw;
-            htw_rev_refill(&r); /* at least 33 bits; a pair takes at most 30 */
+            htc_ht_rev_refill(&r); /* at least 33 bits; a pair takes at most 30 */
             uint64_t bits = r.acc;
             uint32_t used = 0;
             uint32_t q0, q1 = 0, u0, u1;
