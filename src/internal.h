@@ -27,6 +27,10 @@ void *htc_calloc(const HtcContext *ctx, size_t n, size_t size);
 void *htc_realloc(const HtcContext *ctx, void *ptr, size_t old_size, size_t new_size);
 void htc_free(const HtcContext *ctx, void *ptr);
 
+/* memcpy for destinations the CPU will not read again soon (pinned staging
+ * for DMA): non-temporal stores where the CPU has them (src/copy_nt.c). */
+void htc_copy_nt(void *dst, const void *src, size_t n);
+
 /* Logging through the callback (src/log.c). */
 void htc_log(const HtcContext *ctx, int level, const char *fmt, ...)
 #if defined(__GNUC__)

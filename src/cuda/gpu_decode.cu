@@ -479,6 +479,7 @@ __global__ void k_convert(const GpuCvtDesc *descs, const int32_t *arena)
 #ifndef GPU_SLOTS
 #define GPU_SLOTS 3
 #endif
+#define GPU_MAX_SLOTS 6
 /* Chunks of 128 CT slices left the block kernels too few threads to hide
  * their latency (H200: 1024 slices in 8 chunks 19 ms, in 4 chunks 13.6 ms,
  * in one 15.9 ms). */
@@ -624,6 +625,7 @@ typedef struct Slot {
     size_t scratch_size;       /* per job: GPU_HT_SCRATCH, or GPU_T1_SCRATCH with Part 1 blocks */
     int has_t1;
     double plan_ms, submit_ms;
+    double t_plan;             /* HTC_GPU_TIMING: plan start, ms from the batch's start */
 } Slot;
 
 /* Host threads kept between calls: pool_run hands task k of nk to worker k
@@ -754,7 +756,9 @@ static void pool_run(PlanPool *p, uint32_t nk, PoolFn fn, void *arg)
 typedef struct GpuState {
     int device;
     PlanPool pool;
-    Slot slot[GPU_SLOTS];
+    Slot slot[GPU_MAX_SLOTS];
+    cudaEvent_t t0;            /* HTC_GPU_TIMING: the batch's start on the device */
+    int have_t0;
 } GpuState;
 
 extern "C" void htc_gpu_free(void *p)
@@ -811,8 +815,10 @@ static void gpu_state_free(GpuState *g)
 {
     cudaSetDevice(g->device);
     pool_close(&g->pool);
-    for (int i = 0; i < GPU_SLOTS; i++)
+    for (int i = 0; i < GPU_MAX_SLOTS; i++)
         slot_free(&g->slot[i]);
+    if (g->have_t0)
+        cudaEventDestroy(g->t0);
     free(g);
 }
 
@@ -849,7 +855,7 @@ static GpuState *gpu_state(HtcDecoder *d, uint32_t k, int *rc)
     }
     g->device = device;
     int ok = cudaSetDevice(g->device) == cudaSuccess;
-    for (int i = 0; i < GPU_SLOTS && ok; i++) {
+    for (int i = 0; i < GPU_MAX_SLOTS && ok; i++) {
         Slot *s = &g->slot[i];
         ok = cudaStreamCreateWithFlags(&s->stream, cudaStreamNonBlocking) == cudaSuccess &&
              cudaEventCreateWithFlags(&s->done, cudaEventDisableTiming) == cudaSuccess;
@@ -1346,6 +1352,7 @@ typedef struct Batch {
     size_t next;               /* the next item of the new chunk to plan (atomic) */
     size_t raw_next;           /* the next piece of its raw bytes to copy (atomic) */
     size_t raw_pieces;
+    uint32_t copiers;          /* tasks that copy them */
     int raw_err;               /* a piece's copy to the device failed (atomic) */
     int rc;                    /* the call's status: the first whole-chunk failure */
     int timing;
@@ -1353,6 +1360,7 @@ typedef struct Batch {
     /* HTC_GPU_TIMING totals */
     double t_start, plan_ms, first_plan_ms, wait_ms, gpu_ms, stage_ms[5];
     size_t chunks;
+    int have_t0;               /* g->t0 was recorded at the start */
 } Batch;
 
 /* The code-block kernel's launch: the one line to change for another block
@@ -1501,6 +1509,18 @@ static void finish_item(Batch *b, Slot *s, size_t i)
 /* Pieces of the new chunk's raw bytes, taken one at a time: each copied
  * from its items' codestreams into the slot's pinned raw buffer and sent
  * on to the device at once, so the copies overlap the plan. */
+static int nt_setting(void)
+{
+    static int cached = -1;
+    int v = __atomic_load_n(&cached, __ATOMIC_RELAXED);
+    if (v < 0) {
+        const char *e = getenv("HTC_GPU_NT");
+        v = !(e && !strcmp(e, "0"));
+        __atomic_store_n(&cached, v, __ATOMIC_RELAXED);
+    }
+    return v;
+}
+
 static void raw_copy(Batch *b, Slot *s)
 {
     for (;;) {
@@ -1521,8 +1541,12 @@ static void raw_copy(Batch *b, Slot *s)
             const uint8_t *src = it->stream ? it->stream->cs : (const uint8_t *)it->data;
             const size_t at = b->st[i].raw_off, end = at + item_bytes(it);
             const size_t x0 = HTC_MAX(lo, at), x1 = HTC_MIN(hi, end);
-            if (x1 > x0)
-                memcpy(s->hraw.p + x0, src + (x0 - at), x1 - x0);
+            if (x1 > x0) {
+                if (nt_setting())
+                    htc_copy_nt(s->hraw.p + x0, src + (x0 - at), x1 - x0);
+                else
+                    memcpy(s->hraw.p + x0, src + (x0 - at), x1 - x0);
+            }
         }
         if (cudaMemcpyAsync((uint8_t *)s->raw.p + lo, s->hraw.p + lo, hi - lo, cudaMemcpyHostToDevice, s->stream) !=
             cudaSuccess) {
@@ -1541,10 +1565,13 @@ static void chunk_task(void *arg, uint32_t k, uint32_t nk)
         for (size_t i = b->f0 + n * k / nk; i < b->f0 + n * (k + 1) / nk; i++)
             finish_item(b, s, i);
     }
+    /* Tasks below b->copiers copy the raw bytes: a few threads saturate
+     * the memory (more only contend for it). */
+    const int copier = k < b->copiers;
     if (b->p1 > b->p0 && k < s->np) {
         /* With every thread planning, the copies go first: the device has
          * the bytes sooner. With spare threads, those copy meanwhile. */
-        if (s->np == nk)
+        if (s->np == nk && copier)
             raw_copy(b, s);
         PlanPart *pp = &s->parts[k];
         pp->gjobs.n = pp->levels.n = pp->mcts.n = pp->cvts.n = pp->gathers.n = 0;
@@ -1559,7 +1586,8 @@ static void chunk_task(void *arg, uint32_t k, uint32_t nk)
             plan_item(pp, &b->items[i], &b->st[i]);
         }
     }
-    raw_copy(b, s);
+    if (copier)
+        raw_copy(b, s);
 }
 
 /* Offsets of the chunk's tables in the slot's one table buffer. */
@@ -1864,6 +1892,18 @@ static void slot_wait(Batch *b, Slot *s)
             sum += ms[k];
         }
         b->gpu_ms += sum;
+        /* The timeline: when the chunk's kernels ran on the device (from its
+         * raw copies' end to its last copy out), from the batch's start. */
+        float dev0 = -1, dev1 = -1;
+        if (b->have_t0 && (cudaEventElapsedTime(&dev0, b->g->t0, s->ev[0]) != cudaSuccess ||
+                           cudaEventElapsedTime(&dev1, b->g->t0, s->ev[5]) != cudaSuccess)) {
+            cudaGetLastError();
+            dev0 = dev1 = -1;
+        }
+        fprintf(stderr, "gpu timeline dev %d chunk %zu: %zu items, plan %.3f-%.3f, submitted %.3f, device %.3f-%.3f, "
+                        "waited at %.3f ms\n",
+                b->g->device, s->index, s->i1 - s->i0, s->t_plan, s->t_plan + s->plan_ms,
+                s->t_plan + s->plan_ms + s->submit_ms, dev0, dev1, t0 - b->t_start);
         fprintf(stderr,
                 "gpu chunk %zu (items %zu-%zu, slot %d): host plan %.3f ms (%u threads, with finishing the "
                 "slot's previous chunk), seal+submit %.3f ms; device %.3f ms: tables+gather %.3f, blocks %.3f, "
@@ -1887,6 +1927,27 @@ static size_t chunk_items_setting(void)
         __atomic_store_n(&cached, v, __ATOMIC_RELAXED);
     }
     return v < 0 ? (size_t)GPU_CHUNK_ITEMS : v == 0 ? SIZE_MAX : (size_t)v;
+}
+
+/* An integer knob from the environment, clamped, for experiments. */
+static int env_setting(const char *name, int dflt, int lo, int hi)
+{
+    const char *e = getenv(name);
+    if (!e || !*e)
+        return dflt;
+    return HTC_MAX(HTC_MIN(atoi(e), hi), lo);
+}
+
+static int ramp_setting(void)
+{
+    static int cached = -2;
+    int v = __atomic_load_n(&cached, __ATOMIC_RELAXED);
+    if (v == -2) {
+        const char *e = getenv("HTC_GPU_RAMP");
+        v = e && *e ? HTC_MIN(atoi(e), 8) : -1;
+        __atomic_store_n(&cached, v, __ATOMIC_RELAXED);
+    }
+    return v;
 }
 
 /* One batch on the decoder's k-th device, planned on up to `threads` host
@@ -1920,6 +1981,12 @@ static int batch_on(HtcDecoder *d, uint32_t dk, HtcBatchItem *items, size_t n, u
     b.st = st;
     b.timing = timing;
     b.t_start = host_ms();
+    if (timing) {
+        if (!g->have_t0)
+            g->have_t0 = cudaEventCreate(&g->t0) == cudaSuccess;
+        b.have_t0 = g->have_t0 && cudaEventRecord(g->t0, g->slot[0].stream) == cudaSuccess;
+        cudaGetLastError();
+    }
     threads = HTC_MAX(HTC_MIN(threads, (uint32_t)GPU_MAX_PARTS), 1u);
     b.threads = threads;
 
@@ -1937,13 +2004,17 @@ static int batch_on(HtcDecoder *d, uint32_t dk, HtcBatchItem *items, size_t n, u
 
     size_t pos = 0;
     uint32_t cur = 0;
+    const uint32_t nslots = (uint32_t)env_setting("HTC_GPU_SLOTS", GPU_SLOTS, 1, GPU_MAX_SLOTS);
     while (pos < n) {
         Slot *s = &g->slot[cur];
         if (s->pending)
             slot_wait(&b, s);
         /* The first chunk's plan is never hidden: a quarter chunk starts the
          * device sooner, and the host then stays ahead of it. */
-        const size_t div = pos == 0 && nch > 1 ? 4 : 1;
+        const int ramp = ramp_setting();
+        size_t div = pos == 0 && nch > 1 ? 4 : 1;
+        if (ramp >= 0)
+            div = nch > 1 && b.chunks < (size_t)ramp ? (size_t)1 << (ramp - b.chunks) : 1;
         const size_t wi = HTC_MAX(want_items / div, (size_t)1), wb = want_bytes / div;
         size_t end = pos, bytes = 0;
         while (end < n && end - pos < wi && (end == pos || bytes < wb))
@@ -1951,6 +2022,7 @@ static int batch_on(HtcDecoder *d, uint32_t dk, HtcBatchItem *items, size_t n, u
         const size_t cn = end - pos;
         /* Plan (and finish the slot's previous chunk). */
         const double t0 = host_ms();
+        s->t_plan = t0 - b.t_start;
         b.slot = s;
         b.f0 = s->pending ? s->i0 : 0;
         b.f1 = s->pending ? s->i1 : 0;
@@ -1977,8 +2049,11 @@ static int batch_on(HtcDecoder *d, uint32_t dk, HtcBatchItem *items, size_t n, u
             b.raw_pieces = 0;
             b.raw_err = 1; /* the chunk fails at its submission */
         }
-        const size_t copiers = HTC_MIN((size_t)threads, b.raw_pieces);
+        const size_t copiers = HTC_MIN((size_t)env_setting("HTC_GPU_COPIERS", (int)threads, 1, GPU_MAX_PARTS),
+                                       b.raw_pieces);
+        b.copiers = (uint32_t)HTC_MAX(copiers, (size_t)1);
         pool_run(&g->pool, (uint32_t)HTC_MAX((size_t)np, copiers), chunk_task, &b);
+        b.copiers = 0;
         s->pending = 0;
         const double t1 = host_ms();
         s->i0 = pos;
@@ -2001,11 +2076,11 @@ static int batch_on(HtcDecoder *d, uint32_t dk, HtcBatchItem *items, size_t n, u
         s->submit_ms = host_ms() - t1;
         s->pending = 1;
         pos = end;
-        cur = (cur + 1) % GPU_SLOTS;
+        cur = (cur + 1) % nslots;
     }
     /* Drain, oldest first: finish each slot while the later ones run. */
-    for (uint32_t q = 0; q < GPU_SLOTS; q++) {
-        Slot *s = &g->slot[(cur + q) % GPU_SLOTS];
+    for (uint32_t q = 0; q < nslots; q++) {
+        Slot *s = &g->slot[(cur + q) % nslots];
         if (!s->pending)
             continue;
         slot_wait(&b, s);
@@ -2027,7 +2102,7 @@ static int batch_on(HtcDecoder *d, uint32_t dk, HtcBatchItem *items, size_t n, u
                 "first chunk %.3f, never hidden), host waited for the device %.3f ms, host plan hidden behind "
                 "the device about %.3f ms; device busy %.3f ms (sums over chunks); device: tables+gather %.3f, "
                 "blocks %.3f, DWT %.3f, colour+output %.3f, copies out %.3f ms\n",
-                n, b.chunks, GPU_SLOTS, wall, b.plan_ms, threads, b.first_plan_ms, b.wait_ms, hidden, b.gpu_ms,
+                n, b.chunks, nslots, wall, b.plan_ms, threads, b.first_plan_ms, b.wait_ms, hidden, b.gpu_ms,
                 b.stage_ms[0], b.stage_ms[1], b.stage_ms[2], b.stage_ms[3], b.stage_ms[4]);
     }
     free(st);

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Round trips through the public encoders, generated at test time, never stored.
 
-    roundtrip_codecs.py --suite ht|part1 --htc build/htc [--cases N] [--seed S] [--keep DIR] [-v]
+    roundtrip_codecs.py --suite ht|part1 --htc build/htc [--cases N] [--seed S] [--keep DIR] [--save DIR] [-v]
 
 Each case makes an image (random, smooth or extreme samples; 1 to 16 bits, signed or
 unsigned, 1 to 4 components, odd sizes, sometimes sub-sampled or offset), encodes it with
@@ -672,6 +672,7 @@ def main():
     ap.add_argument("--seed", type=int, default=int(os.environ.get("HTC_ROUNDTRIP_SEED", "20261126")))
     ap.add_argument("--options", type=float, default=0.35,
                     help="share of cases that also check --region/--tile/--reduce/--layers")
+    ap.add_argument("--save", help="copy each passing case's codestream here (for bench/gpu gen)")
     ap.add_argument("--keep", help="copy each failing case's codestream and original here "
                     "(and each encoder slip's)")
     ap.add_argument("-v", "--verbose", action="store_true")
@@ -706,6 +707,14 @@ def main():
                         if name.startswith(("out.", "in.")):
                             shutil.copyfile(os.path.join(tmp, name),
                                             os.path.join(args.keep, "case%03d_%s" % (i, name)))
+            elif status == "pass" and args.save:
+                # a stream whose decode was checked: for other decoders (bench/gpu gen)
+                os.makedirs(args.save, exist_ok=True)
+                for name in os.listdir(tmp):
+                    if name.startswith("out."):
+                        shutil.copyfile(os.path.join(tmp, name),
+                                        os.path.join(args.save, "%s_s%d_case%03d_%s" % (
+                                            args.suite, args.seed, i, name)))
             elif status == "encoder" and args.verbose:
                 print("   (the encoder refused these options; not counted)")
     decoded = counts["pass"] + counts["fail"] + counts["unsupported"]
