@@ -475,7 +475,8 @@ __global__ void k_convert(const GpuCvtDesc *descs, const int32_t *arena)
  * the same threads in the same pass as the new plan. Three slots: a
  * chunk's serial VLC kernel is one code-block's latency with the SMs
  * mostly idle, which a third chunk's kernels fill (H100, 2048 CT slices:
- * 15.1 ms with two slots, 12.6 with three, 13.2 with four). */
+ * 15.1 ms with two slots, 12.6 with three, 13.2 with four; HTC_GPU_SLOTS=N
+ * tries others, up to GPU_MAX_SLOTS). */
 #ifndef GPU_SLOTS
 #define GPU_SLOTS 3
 #endif
@@ -490,6 +491,19 @@ __global__ void k_convert(const GpuCvtDesc *descs, const int32_t *arena)
 #define GPU_CHUNK_BYTES ((size_t)64 << 20)
 #endif
 #define GPU_MAX_PARTS 64
+/* Growing chunks at a batch's start (see batch_on). H200 x2 machine, 2048
+ * CT slices on one GPU, with GPU_COPIERS: a quarter then full 12.1-13.1 ms,
+ * 1/4, 1/2, full 11.4-11.6. */
+#ifndef GPU_RAMP
+#define GPU_RAMP 2
+#endif
+/* Threads that copy a chunk's codestreams into pinned memory: the memory
+ * saturates with a few (H200 x2 machine, non-temporal stores into pinned
+ * memory: 8 threads 76 GB/s, 16 65, 32 38; 1024 CT slices 7.5-8.0 -> 6.9-7.1
+ * ms with 8 instead of 32). */
+#ifndef GPU_COPIERS
+#define GPU_COPIERS 8
+#endif
 /* Bytes of a chunk's codestreams per host copy and DMA: large enough for
  * full link speed (1 MB: 47 GB/s pinned on the H100 machine), small enough
  * to spread one image over the threads. */
@@ -1938,18 +1952,6 @@ static int env_setting(const char *name, int dflt, int lo, int hi)
     return HTC_MAX(HTC_MIN(atoi(e), hi), lo);
 }
 
-static int ramp_setting(void)
-{
-    static int cached = -2;
-    int v = __atomic_load_n(&cached, __ATOMIC_RELAXED);
-    if (v == -2) {
-        const char *e = getenv("HTC_GPU_RAMP");
-        v = e && *e ? HTC_MIN(atoi(e), 8) : -1;
-        __atomic_store_n(&cached, v, __ATOMIC_RELAXED);
-    }
-    return v;
-}
-
 /* One batch on the decoder's k-th device, planned on up to `threads` host
  * threads, chunk by chunk through the slots. */
 static int batch_on(HtcDecoder *d, uint32_t dk, HtcBatchItem *items, size_t n, uint32_t threads)
@@ -2009,12 +2011,12 @@ static int batch_on(HtcDecoder *d, uint32_t dk, HtcBatchItem *items, size_t n, u
         Slot *s = &g->slot[cur];
         if (s->pending)
             slot_wait(&b, s);
-        /* The first chunk's plan is never hidden: a quarter chunk starts the
-         * device sooner, and the host then stays ahead of it. */
-        const int ramp = ramp_setting();
-        size_t div = pos == 0 && nch > 1 ? 4 : 1;
-        if (ramp >= 0)
-            div = nch > 1 && b.chunks < (size_t)ramp ? (size_t)1 << (ramp - b.chunks) : 1;
+        /* The first chunk's plan is never hidden, and a lone chunk leaves
+         * the device mostly idle: the first ones grow, 1/4, 1/2, then full,
+         * so the device starts sooner and the host gets ahead of it
+         * (HTC_GPU_RAMP=R: R growing chunks). */
+        const size_t ramp = (size_t)env_setting("HTC_GPU_RAMP", GPU_RAMP, 0, 8);
+        const size_t div = nch > 1 && b.chunks < ramp ? (size_t)1 << (ramp - b.chunks) : 1;
         const size_t wi = HTC_MAX(want_items / div, (size_t)1), wb = want_bytes / div;
         size_t end = pos, bytes = 0;
         while (end < n && end - pos < wi && (end == pos || bytes < wb))
@@ -2049,8 +2051,9 @@ static int batch_on(HtcDecoder *d, uint32_t dk, HtcBatchItem *items, size_t n, u
             b.raw_pieces = 0;
             b.raw_err = 1; /* the chunk fails at its submission */
         }
-        const size_t copiers = HTC_MIN((size_t)env_setting("HTC_GPU_COPIERS", (int)threads, 1, GPU_MAX_PARTS),
-                                       b.raw_pieces);
+        const size_t copiers = HTC_MIN(
+            (size_t)env_setting("HTC_GPU_COPIERS", (int)HTC_MIN(threads, (uint32_t)GPU_COPIERS), 1, GPU_MAX_PARTS),
+            b.raw_pieces);
         b.copiers = (uint32_t)HTC_MAX(copiers, (size_t)1);
         pool_run(&g->pool, (uint32_t)HTC_MAX((size_t)np, copiers), chunk_task, &b);
         b.copiers = 0;
