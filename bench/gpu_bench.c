@@ -41,7 +41,7 @@ static double median(double *v, int n)
 
 int main(int argc, char **argv)
 {
-    int count = 0, repeat = 10, check = 0, devices = 1, no_cpu = 0;
+    int count = 0, repeat = 10, check = 0, devices = 1, no_cpu = 0, pinned_input = 0;
     unsigned threads = 0;
     const char *files[4096];
     int nfiles = 0;
@@ -56,13 +56,17 @@ int main(int argc, char **argv)
             devices = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--no-cpu"))
             no_cpu = 1;
+        else if (!strcmp(argv[i], "--pinned-input"))
+            pinned_input = 1;
+        else if (!strcmp(argv[i], "--pinned-some")) /* odd files only: mixed batches, for tests */
+            pinned_input = 2;
         else if (!strcmp(argv[i], "--check"))
             check = 1;
         else if (nfiles < 4096)
             files[nfiles++] = argv[i];
     }
     if (!nfiles) {
-        fprintf(stderr, "usage: htc_gpu_bench [--count N] [--repeat R] [--threads T] [--devices D] [--check] [--no-cpu] FILE...\n");
+        fprintf(stderr, "usage: htc_gpu_bench [--count N] [--repeat R] [--threads T] [--devices D] [--check] [--no-cpu] [--pinned-input|--pinned-some] FILE...\n");
         return 2;
     }
     if (htc_cuda_device_count() <= 0) {
@@ -81,6 +85,27 @@ int main(int argc, char **argv)
             return 1;
         }
 
+    if (pinned_input) {
+        /* The codestreams back to back in one pinned buffer, as a pipeline
+         * that reads frames into page-locked memory hands them over: the
+         * library sends them to the device without copying them. */
+        size_t total = 0;
+        for (int i = 0; i < nfiles; i++)
+            total += size[i];
+        uint8_t *pin = NULL;
+        if (cudaHostAlloc((void **)&pin, total ? total : 1, cudaHostAllocPortable) != cudaSuccess) {
+            fprintf(stderr, "cudaHostAlloc of %zu bytes failed\n", total);
+            return 1;
+        }
+        for (int i = 0; i < nfiles; i++) {
+            if (pinned_input == 2 && i % 2 == 0)
+                continue;
+            memcpy(pin, data[i], size[i]);
+            free(data[i]);
+            data[i] = pin;
+            pin += size[i];
+        }
+    }
     HtcDecoderSettings gs, cs;
     htc_decoder_default_settings(&gs);
     gs.device = HTC_DEVICE_GPU;
@@ -207,8 +232,8 @@ int main(int argc, char **argv)
     }
     const double g = median(gt, repeat), c = median(ct, repeat);
     printf("device: %s x %d\n", name, devices);
-    printf("batch: %d items from %d files, %.1f MB compressed, %.1f Msamples\n", count, nfiles,
-           bytes_in / 1e6, samples / 1e6);
+    printf("batch: %d items from %d files, %.1f MB compressed, %.1f Msamples, input in %s memory\n", count, nfiles,
+           bytes_in / 1e6, samples / 1e6, pinned_input == 1 ? "pinned" : pinned_input ? "pinned and pageable" : "pageable");
     printf("check: %s (%d mismatches, %d failed items)\n", check ? (mismatches ? "FAIL" : "ok") : "not run",
            mismatches, failures);
     printf("%-28s %10s %12s %12s\n", "path", "median ms", "images/s", "Msamples/s");

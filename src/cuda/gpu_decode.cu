@@ -1523,16 +1523,33 @@ static void finish_item(Batch *b, Slot *s, size_t i)
 /* Pieces of the new chunk's raw bytes, taken one at a time: each copied
  * from its items' codestreams into the slot's pinned raw buffer and sent
  * on to the device at once, so the copies overlap the plan. */
-static int nt_setting(void)
+/* Whether the device can read p by DMA as it is: pinned (page-locked) host
+ * memory, as the caller may hand it (cudaMallocHost, cudaHostRegister). */
+static int host_pinned(const void *p)
 {
-    static int cached = -1;
-    int v = __atomic_load_n(&cached, __ATOMIC_RELAXED);
-    if (v < 0) {
-        const char *e = getenv("HTC_GPU_NT");
-        v = !(e && !strcmp(e, "0"));
-        __atomic_store_n(&cached, v, __ATOMIC_RELAXED);
+    cudaPointerAttributes a;
+    if (cudaPointerGetAttributes(&a, p) != cudaSuccess) {
+        cudaGetLastError();
+        return 0;
     }
-    return v;
+    return a.type == cudaMemoryTypeHost;
+}
+
+/* A run of bytes for one DMA: the chunk's raw layout [dst, dst + len) from
+ * host memory at src. */
+typedef struct RawRun {
+    const uint8_t *src;
+    size_t dst, len;
+} RawRun;
+
+static void raw_send(Batch *b, Slot *s, RawRun *run)
+{
+    if (run->len && cudaMemcpyAsync((uint8_t *)s->raw.p + run->dst, run->src, run->len, cudaMemcpyHostToDevice,
+                                    s->stream) != cudaSuccess) {
+        cudaGetLastError();
+        __atomic_store_n(&b->raw_err, 1, __ATOMIC_RELAXED);
+    }
+    run->len = 0;
 }
 
 static void raw_copy(Batch *b, Slot *s)
@@ -1550,23 +1567,32 @@ static void raw_copy(Batch *b, Slot *s)
             else
                 r = m;
         }
+        /* Pageable bytes are copied into the slot's pinned buffer and sent
+         * from there; pinned ones are sent from where they are. Runs that
+         * follow on in host memory go as one DMA. */
+        RawRun run = { NULL, 0, 0 };
         for (size_t i = l; i < b->p1 && b->st[i].raw_off < hi; i++) {
             const HtcBatchItem *it = &b->items[i];
             const uint8_t *src = it->stream ? it->stream->cs : (const uint8_t *)it->data;
             const size_t at = b->st[i].raw_off, end = at + item_bytes(it);
             const size_t x0 = HTC_MAX(lo, at), x1 = HTC_MIN(hi, end);
-            if (x1 > x0) {
-                if (nt_setting())
-                    htc_copy_nt(s->hraw.p + x0, src + (x0 - at), x1 - x0);
-                else
-                    memcpy(s->hraw.p + x0, src + (x0 - at), x1 - x0);
+            if (x1 <= x0)
+                continue;
+            const uint8_t *from = src + (x0 - at);
+            if (!host_pinned(src)) {
+                htc_copy_nt(s->hraw.p + x0, from, x1 - x0);
+                from = s->hraw.p + x0;
+            }
+            if (run.len && run.src + run.len == from && run.dst + run.len == x0) {
+                run.len += x1 - x0;
+            } else {
+                raw_send(b, s, &run);
+                run.src = from;
+                run.dst = x0;
+                run.len = x1 - x0;
             }
         }
-        if (cudaMemcpyAsync((uint8_t *)s->raw.p + lo, s->hraw.p + lo, hi - lo, cudaMemcpyHostToDevice, s->stream) !=
-            cudaSuccess) {
-            cudaGetLastError();
-            __atomic_store_n(&b->raw_err, 1, __ATOMIC_RELAXED);
-        }
+        raw_send(b, s, &run);
     }
 }
 

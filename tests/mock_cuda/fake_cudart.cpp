@@ -545,15 +545,44 @@ cudaError_t cudaFree(void *p)
     free(p);
     return cudaSuccess;
 }
+/* Pinned allocations, for cudaPointerGetAttributes (the library sends
+ * pinned caller bytes without copying them). */
+static std::deque<std::pair<uintptr_t, size_t>> pinned;
 cudaError_t cudaHostAlloc(void **p, size_t n, unsigned flags)
 {
     (void)flags;
     *p = malloc(n ? n : 1);
-    return *p ? cudaSuccess : cudaErrorMemoryAllocation;
+    if (!*p)
+        return cudaErrorMemoryAllocation;
+    pthread_mutex_lock(&mu);
+    pinned.push_back(std::make_pair((uintptr_t)*p, n ? n : 1));
+    pthread_mutex_unlock(&mu);
+    return cudaSuccess;
 }
 cudaError_t cudaFreeHost(void *p)
 {
+    pthread_mutex_lock(&mu);
+    for (size_t i = 0; i < pinned.size(); i++)
+        if (pinned[i].first == (uintptr_t)p) {
+            pinned.erase(pinned.begin() + (ptrdiff_t)i);
+            break;
+        }
+    pthread_mutex_unlock(&mu);
     free(p);
+    return cudaSuccess;
+}
+cudaError_t cudaPointerGetAttributes(cudaPointerAttributes *a, const void *p)
+{
+    memset(a, 0, sizeof(*a));
+    a->type = cudaMemoryTypeUnregistered;
+    pthread_mutex_lock(&mu);
+    for (size_t i = 0; i < pinned.size(); i++)
+        if ((uintptr_t)p - pinned[i].first < pinned[i].second) {
+            a->type = cudaMemoryTypeHost;
+            a->hostPointer = (void *)p;
+            break;
+        }
+    pthread_mutex_unlock(&mu);
     return cudaSuccess;
 }
 cudaError_t cudaMemcpy(void *dst, const void *src, size_t n, cudaMemcpyKind k)

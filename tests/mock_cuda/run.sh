@@ -2,7 +2,8 @@
 # tests/mock_cuda/run.sh: the GPU backend's host side against a stand-in CUDA
 # runtime (fake_cudart.cpp), on a machine without a GPU: test_gpu (every
 # HTJ2K corpus file, GPU output vs the CPU decoder) with several chunk sizes,
-# one and two devices, and htc_gpu_bench --check on a repeated CT batch.
+# one and two devices, and htc_gpu_bench --check on a repeated CT batch (its
+# codestreams in pageable, pinned, and mixed memory).
 #
 #   tests/mock_cuda/run.sh [BUILD_DIR]          (default build-mock)
 #   SAN=address|thread tests/mock_cuda/run.sh   (sanitizer build)
@@ -39,5 +40,8 @@ run HTC_GPU_CHUNK=5 FAKE_CUDA_DEVICES=2 "$B/test_gpu.mock"
 ct=$(ls ../shared/testdata/htj2k/medical/CT*.j2c ../shared/testdata/htj2k/openjph/*.j2c 2>/dev/null | head -6)
 run ASAN_OPTIONS=detect_leaks=0 HTC_GPU_CHUNK=16 HTC_GPU_TIMING=1 "$B/htc_gpu_bench.mock" --check --count 100 --repeat 2 --threads 2 $ct
 run ASAN_OPTIONS=detect_leaks=0 HTC_GPU_CHUNK=16 FAKE_CUDA_DEVICES=2 "$B/htc_gpu_bench.mock" --check --count 100 --repeat 2 --threads 3 --devices 2 $ct
+# codestreams in pinned memory (sent without a copy), all or every other file
+run ASAN_OPTIONS=detect_leaks=0 HTC_GPU_CHUNK=16 "$B/htc_gpu_bench.mock" --check --count 100 --repeat 2 --threads 3 --pinned-input $ct
+run ASAN_OPTIONS=detect_leaks=0 HTC_GPU_CHUNK=9 FAKE_CUDA_DEVICES=2 "$B/htc_gpu_bench.mock" --check --count 100 --repeat 2 --threads 3 --devices 2 --pinned-some $ct
 [ $fail = 0 ] && echo "mock CUDA: all runs passed" || echo "mock CUDA: FAILURES (logs in $B)"
 exit $fail
