@@ -534,10 +534,27 @@ static HTC_HD uint32_t t1_segment_end(uint32_t k, uint32_t style)
     return UINT32_MAX;
 }
 
-static HTC_HD int t1_decode_block(const HtcBlockParams *p, int32_t *out, ptrdiff_t stride,
-                           uint32_t *undecoded_planes, void *scratch, size_t scratch_size)
+/* The flags (with their border) and the magnitudes (one stripe of flags'
+ * worth each stripe, no border stripes) of a w x h block, in bytes. */
+static HTC_HD inline size_t t1_flags_size(uint32_t w, uint32_t h)
 {
-    if (!p || !out || !undecoded_planes || !scratch)
+    return (((size_t)w + 2) * 4 * ((size_t)(h + 3) / 4 + 2) * sizeof(uint16_t) + 63) & ~(size_t)63;
+}
+
+static HTC_HD inline size_t t1_state_size(uint32_t w, uint32_t h)
+{
+    return t1_flags_size(w, h) + ((((size_t)w + 2) * 4 * ((size_t)(h + 3) / 4) * sizeof(int32_t) + 63) & ~(size_t)63);
+}
+
+/* One block with its state (t1_state_size bytes, 8-aligned) and the copy of
+ * the segment being decoded (seg_size bytes, at least 64, with room for its
+ * two 0xFF) where the caller wants them: the GPU keeps the state in shared
+ * memory. */
+static HTC_HD int t1_decode_block_in(const HtcBlockParams *p, int32_t *out, ptrdiff_t stride,
+                                     uint32_t *undecoded_planes, void *state, size_t state_size, uint8_t *seg_copy,
+                                     size_t seg_size)
+{
+    if (!p || !out || !undecoded_planes || !state || !seg_copy)
         return HTC_EINVAL;
     const uint32_t w = p->width, h = p->height;
     if (w < 1 || h < 1 || w > 1024 || h > 1024 || w * h > 4096 || stride < (ptrdiff_t)w ||
@@ -549,29 +566,23 @@ static HTC_HD int t1_decode_block(const HtcBlockParams *p, int32_t *out, ptrdiff
     uint64_t sum_passes = 0;
     for (uint32_t i = 0; i < p->num_segments; i++)
         sum_passes += p->seg_passes[i];
-    /* Scratch: the flags with their border, the magnitudes (one stripe of
-     * flags' worth each stripe, no border stripes), then the copy of the
-     * segment being decoded with its two 0xFF. */
     const ptrdiff_t fs = ((ptrdiff_t)w + 2) * 4;
-    const uint32_t stripes = (h + 3) / 4;
-    const size_t flags_size = ((size_t)fs * (stripes + 2) * sizeof(uint16_t) + 63) & ~(size_t)63;
-    const size_t mag_size = ((size_t)fs * stripes * sizeof(int32_t) + 63) & ~(size_t)63;
+    const size_t flags_size = t1_flags_size(w, h);
     const int bad = sum_passes != p->num_passes || p->zero_planes >= p->mb || !p->data;
-    if (p->num_passes == 0 || bad || scratch_size < flags_size + mag_size + 64 || ((uintptr_t)scratch & 7)) {
+    if (p->num_passes == 0 || bad || state_size < t1_state_size(w, h) || seg_size < 64 || ((uintptr_t)state & 7)) {
         for (uint32_t y = 0; y < h; y++)
             memset(out + (ptrdiff_t)y * stride, 0, w * sizeof(*out));
         return p->num_passes == 0 ? 0 : bad ? HTC_ECORRUPT : HTC_EINVAL;
     }
     /* The magnitudes are read only where the flags say significant: no
      * need to clear them. */
-    memset(scratch, 0, flags_size);
-    uint8_t *const seg_copy = (uint8_t *)scratch + flags_size + mag_size;
-    const size_t seg_cap = scratch_size - flags_size - mag_size - HTC_MQ_TAIL;
+    memset(state, 0, flags_size);
+    const size_t seg_cap = seg_size - HTC_MQ_TAIL;
 
     T1 t;
-    t.flags = (uint16_t *)scratch + fs + 4;
+    t.flags = (uint16_t *)state + fs + 4;
     t.fs = fs;
-    t.mag = (int32_t *)((uint8_t *)scratch + flags_size) + 4;
+    t.mag = (int32_t *)((uint8_t *)state + flags_size) + 4;
     t.w = w;
     t.h = h;
     t.vcausal = !!(p->cblk_style & HTC_CBLK_VCAUSAL);
@@ -691,6 +702,16 @@ static HTC_HD int t1_decode_block(const HtcBlockParams *p, int32_t *out, ptrdiff
         }
     }
     return status;
+}
+
+/* One block in one scratch buffer: its state, then the segment copy. */
+static HTC_HD int t1_decode_block(const HtcBlockParams *p, int32_t *out, ptrdiff_t stride,
+                                  uint32_t *undecoded_planes, void *scratch, size_t scratch_size)
+{
+    const size_t state = p ? t1_state_size(p->width, p->height) : 0;
+    const size_t have = HTC_MIN(state, scratch_size);
+    return t1_decode_block_in(p, out, stride, undecoded_planes, scratch, have,
+                              scratch ? (uint8_t *)scratch + have : NULL, scratch_size - have);
 }
 
 #endif /* HTC_T1_DECODE_IMPL_H */

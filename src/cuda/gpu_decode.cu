@@ -38,6 +38,16 @@ extern "C" {
 #endif
 /* Scratch a job of a chunk with Part 1 blocks gets (gpu_t1_scratch_need). */
 #define GPU_T1_SCRATCH ((size_t)64 << 10)
+/* k_t1_blocks_smem: threads a CUDA block, and the most shared memory a
+ * thread's block state may take (a 64x64 block: 26.4 KB). It is taken
+ * while a chunk's Part 1 blocks are few enough that the SMs' shared memory
+ * holds most of them at once (GPU_T1_SMEM_WAVES); a batch of many small
+ * images fills the GPU better a thread a block from global memory. */
+#define GPU_T1_SMEM_THREADS 4
+#define GPU_T1_SMEM_MAX ((size_t)48 << 10)
+#ifndef GPU_T1_SMEM_WAVES
+#define GPU_T1_SMEM_WAVES 8
+#endif
 /* Threads a CUDA block for the code-block kernel, and the blocks an SM
  * should hold (0: let the compiler choose registers); bench/gpu_variants
  * builds other values to compare. */
@@ -163,6 +173,35 @@ __global__ void __launch_bounds__(64) k_t1_blocks(const GpuJob *jobs, uint32_t n
     int32_t *out = arena + j.coef_off;
     uint32_t u = 0;
     const int rc = gpu_t1_decode_block(&bp, out, j.stride, &u, scratch + (size_t)i * scratch_size, scratch_size);
+    status[i] = rc;
+    if (rc < 0 && rc != HTC_ECORRUPT)
+        return;
+    gpu_block_dequant(out, &j, u);
+}
+
+/* Part 1 code-blocks, a thread a block, each with its flags and magnitudes
+ * in shared memory (state_bytes a thread; the segment copy stays in its
+ * scratch). The state is read and written at every coefficient of every
+ * pass: from global memory that is the latency of L2 (a large image's
+ * blocks do not fit L1), from shared memory a few tens of cycles. */
+__global__ void __launch_bounds__(GPU_T1_SMEM_THREADS) k_t1_blocks_smem(const GpuJob *jobs, uint32_t n,
+                                                                     const uint8_t *pool, int32_t *arena,
+                                                                     int *status, uint8_t *scratch,
+                                                                     size_t scratch_size, uint32_t state_bytes)
+{
+    extern __shared__ __align__(16) uint8_t t1_state[];
+    const uint32_t i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= n)
+        return;
+    const GpuJob j = jobs[i];
+    if (j.is_ht)
+        return;
+    HtcBlockParams bp;
+    gpu_block_params(&j, pool, &bp);
+    int32_t *out = arena + j.coef_off;
+    uint32_t u = 0;
+    const int rc = t1_decode_block_in(&bp, out, j.stride, &u, t1_state + (size_t)threadIdx.x * state_bytes,
+                                      state_bytes, scratch + (size_t)i * scratch_size, scratch_size);
     status[i] = rc;
     if (rc < 0 && rc != HTC_ECORRUPT)
         return;
@@ -613,6 +652,7 @@ typedef struct PlanPart {
     size_t arena_elems, staging;
     uint32_t max_levels;
     int has_t1;                /* Part 1 blocks planned: the chunk's scratch is GPU_T1_SCRATCH a job */
+    size_t t1_jobs, t1_state_max; /* its Part 1 blocks, and the largest one's state (t1_state_size) */
     /* prefixes in the chunk, at sealing */
     size_t job0, pool0, arena0, staging0, mct0, cvt0, gather0;
 } PlanPart;
@@ -638,6 +678,7 @@ typedef struct Slot {
     size_t nj, pool_bytes, staging_bytes, ngather;
     size_t scratch_size;       /* per job: GPU_HT_SCRATCH, or GPU_T1_SCRATCH with Part 1 blocks */
     int has_t1;
+    size_t t1_jobs, t1_state_max; /* over its parts */
     double plan_ms, submit_ms;
     double t_plan;             /* HTC_GPU_TIMING: plan start, ms from the batch's start */
 } Slot;
@@ -772,6 +813,7 @@ typedef struct GpuState {
     PlanPool pool;
     Slot slot[GPU_MAX_SLOTS];
     cudaEvent_t t0;            /* HTC_GPU_TIMING: the batch's start on the device */
+    uint32_t t1_smem_slots;    /* SMs for k_t1_blocks_smem (0: not used) */
     int have_t0;
 } GpuState;
 
@@ -894,6 +936,13 @@ static GpuState *gpu_state(HtcDecoder *d, uint32_t k, int *rc)
         *rc = htc_fail(&d->ctx, HTC_EDEVICE, "copying the HT tables to CUDA device %d", device);
         return NULL;
     }
+    /* k_t1_blocks_smem asks for more than the default 48 KB a CUDA block */
+    int sms = 0;
+    if (cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device) == cudaSuccess && sms > 0 &&
+        cudaFuncSetAttribute((const void *)k_t1_blocks_smem, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                             (int)(GPU_T1_SMEM_THREADS * GPU_T1_SMEM_MAX)) == cudaSuccess)
+        g->t1_smem_slots = (uint32_t)sms;
+    cudaGetLastError();
     pool_init(&g->pool, device);
     set->dev[k] = g;
     return g;
@@ -1047,6 +1096,10 @@ static int plan_tile(PlanPart *pl, const HtcStream *s, const HtcDecodeParams *p,
             (!j->is_ht && gpu_t1_scratch_need(j->x1 - j->x0, j->y1 - j->y0, j->data_length) > GPU_T1_SCRATCH))
             return HTC_EUNSUPPORTED;
         pl->has_t1 |= !j->is_ht;
+        if (!j->is_ht) {
+            pl->t1_jobs++;
+            pl->t1_state_max = HTC_MAX(pl->t1_state_max, t1_state_size(j->x1 - j->x0, j->y1 - j->y0));
+        }
         const size_t need = ((size_t)j->data_length + HTC_BLOCK_PAD + 15) & ~(size_t)15;
         size_t o = 0;
         for (uint32_t q = 0; q < j->num_chunks; q++) {
@@ -1396,9 +1449,25 @@ static cudaError_t launch_blocks(GpuState *g, Slot *s, cudaStream_t sm, const Gp
     const uint8_t *pool = (const uint8_t *)s->pool.p;
     uint8_t *scratch = (uint8_t *)s->scratch.p;
     const size_t ss = s->scratch_size;
-    if (s->has_t1)
-        k_t1_blocks<<<blocks_for(nj, 64), 64, 0, sm>>>(jobs, nj, pool, (int32_t *)s->arena.p, (int *)s->status.p,
-                                                       scratch, ss);
+    if (s->has_t1) {
+        /* Shared memory for the block states when it holds a good part of
+         * them at once (HTC_GPU_T1=global or smem forces one). */
+        const size_t sb = (s->t1_state_max + 63) & ~(size_t)63;
+        const char *force = getenv("HTC_GPU_T1");
+        int smem = sb && sb <= GPU_T1_SMEM_MAX && g->t1_smem_slots &&
+                   s->t1_jobs <= (size_t)g->t1_smem_slots * (227u << 10) / sb * GPU_T1_SMEM_WAVES;
+        if (force && !strcmp(force, "global"))
+            smem = 0;
+        else if (force && !strcmp(force, "smem") && sb && sb <= GPU_T1_SMEM_MAX && g->t1_smem_slots)
+            smem = 1;
+        if (smem)
+            k_t1_blocks_smem<<<blocks_for(nj, GPU_T1_SMEM_THREADS), GPU_T1_SMEM_THREADS,
+                               GPU_T1_SMEM_THREADS * sb, sm>>>(jobs, nj, pool, (int32_t *)s->arena.p,
+                                                               (int *)s->status.p, scratch, ss, (uint32_t)sb);
+        else
+            k_t1_blocks<<<blocks_for(nj, 64), 64, 0, sm>>>(jobs, nj, pool, (int32_t *)s->arena.p,
+                                                           (int *)s->status.p, scratch, ss);
+    }
     k_ht_blocks<<<blocks_for(nj, GPU_THREADS), GPU_THREADS, 0, sm>>>(
         jobs, nj, pool, (int32_t *)s->arena.p, (int *)s->status.p, scratch, ss, !per_thread);
     if (!per_thread) {
@@ -1616,6 +1685,7 @@ static void chunk_task(void *arg, uint32_t k, uint32_t nk)
         PlanPart *pp = &s->parts[k];
         pp->gjobs.n = pp->levels.n = pp->mcts.n = pp->cvts.n = pp->gathers.n = 0;
         pp->has_t1 = 0;
+        pp->t1_jobs = pp->t1_state_max = 0;
         pp->pool_used = pp->arena_elems = pp->staging = 0;
         pp->max_levels = 0;
         for (;;) {
@@ -1721,9 +1791,12 @@ static void chunk_submit(Batch *b, Slot *s)
     uint32_t out_rows = 1; /* rows of the tallest colour or output area */
     uint32_t max_levels = 0;
     s->has_t1 = 0;
+    s->t1_jobs = s->t1_state_max = 0;
     for (uint32_t k = 0; k < s->np; k++) {
         PlanPart *pp = &s->parts[k];
         s->has_t1 |= pp->has_t1;
+        s->t1_jobs += pp->t1_jobs;
+        s->t1_state_max = HTC_MAX(s->t1_state_max, pp->t1_state_max);
         pp->gather0 = ng;
         ng += pp->gathers.n;
         pp->job0 = nj;

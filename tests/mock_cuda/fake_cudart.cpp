@@ -433,7 +433,7 @@ void __cudaRegisterFunction(void **h, const char *hostFun, char *devFun, const c
     Kind k = K_UNKNOWN;
     if (strstr(name, "11k_ht_blocks"))
         k = K_HT;
-    else if (strstr(name, "11k_t1_blocks"))
+    else if (strstr(name, "11k_t1_blocks") || strstr(name, "16k_t1_blocks_smem"))
         k = K_T1;
     else if (strstr(name, "8k_ht_vlc") || strstr(name, "9k_ht_warp"))
         k = K_NOP;
@@ -525,6 +525,17 @@ cudaError_t cudaGetDeviceProperties(cudaDeviceProp *p, int id)
     (void)id;
     memset(p, 0, sizeof(*p));
     snprintf(p->name, sizeof(p->name), "fake CUDA device");
+    return cudaSuccess;
+}
+cudaError_t cudaDeviceGetAttribute(int *v, cudaDeviceAttr a, int id)
+{
+    (void)id;
+    *v = a == cudaDevAttrMultiProcessorCount ? 2 : 0;
+    return cudaSuccess;
+}
+cudaError_t cudaFuncSetAttribute(const void *f, cudaFuncAttribute a, int v)
+{
+    (void)f, (void)a, (void)v;
     return cudaSuccess;
 }
 cudaError_t cudaSetDevice(int id) { return id >= 0 && id < devices() ? cudaSuccess : cudaErrorInvalidDevice; }
