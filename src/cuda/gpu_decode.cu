@@ -40,11 +40,13 @@ extern "C" {
 #define GPU_T1_SCRATCH ((size_t)64 << 10)
 /* k_t1_blocks_smem: threads a CUDA block, and the most shared memory a
  * thread's block state may take (a 64x64 block: 26.4 KB). It is taken
- * while the SMs' shared memory holds a chunk's Part 1 blocks in at most
- * GPU_T1_SMEM_WAVES rounds; a batch of many small images fills the GPU
- * better a thread a block from global memory. H100: the Part 1 mammogram
- * (3138 blocks, 3 rounds) 65.5 -> 39.9 ms; 64 CT slices (5.4k blocks) 85
- * -> 72.5 ms; 1024 CT slices in chunks of 21.8k blocks 416 -> 1003 ms. */
+ * for a batch of one chunk whose Part 1 blocks the SMs' shared memory holds
+ * in at most GPU_T1_SMEM_WAVES rounds; many small images fill the GPU
+ * better a thread a block from global memory, and a chunk that holds every
+ * SM's shared memory for long slows the chunks beside it. H100: the Part 1
+ * mammogram (3138 blocks, 3 rounds) 65.5 -> 39.9 ms; 64 CT slices (4.5k
+ * blocks) 85 -> 72.5 ms; 1024 CT slices 396-450 -> 1003 ms, or 510 ms with
+ * only its first and last 64-slice chunks so. */
 #define GPU_T1_SMEM_THREADS 4
 #define GPU_T1_SMEM_MAX ((size_t)48 << 10)
 #ifndef GPU_T1_SMEM_WAVES
@@ -681,6 +683,7 @@ typedef struct Slot {
     size_t scratch_size;       /* per job: GPU_HT_SCRATCH, or GPU_T1_SCRATCH with Part 1 blocks */
     int has_t1;
     size_t t1_jobs, t1_state_max; /* over its parts */
+    int lone;                  /* the batch's only chunk: nothing runs beside it */
     double plan_ms, submit_ms;
     double t_plan;             /* HTC_GPU_TIMING: plan start, ms from the batch's start */
 } Slot;
@@ -1455,7 +1458,7 @@ static cudaError_t launch_blocks(GpuState *g, Slot *s, cudaStream_t sm, const Gp
          * them at once (HTC_GPU_T1=global or smem forces one). */
         const size_t sb = (s->t1_state_max + 63) & ~(size_t)63;
         const char *force = getenv("HTC_GPU_T1");
-        int smem = sb && sb <= GPU_T1_SMEM_MAX && g->t1_smem_slots &&
+        int smem = s->lone && sb && sb <= GPU_T1_SMEM_MAX && g->t1_smem_slots &&
                    s->t1_jobs <= (size_t)g->t1_smem_slots * (227u << 10) / sb * GPU_T1_SMEM_WAVES;
         if (force && !strcmp(force, "global"))
             smem = 0;
@@ -2168,6 +2171,7 @@ static int batch_on(HtcDecoder *d, uint32_t dk, HtcBatchItem *items, size_t n, u
             b.first_plan_ms = s->plan_ms;
         /* Seal and submit; the next chunk is planned while this one runs. */
         b.p0 = b.p1 = 0;
+        s->lone = nch == 1;
         chunk_submit(&b, s);
         if (!s->submitted && b.raw_pieces) {
             /* Nothing went on after the raw copies: let them end before the
