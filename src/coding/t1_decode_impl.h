@@ -541,20 +541,20 @@ static HTC_HD inline size_t t1_flags_size(uint32_t w, uint32_t h)
     return (((size_t)w + 2) * 4 * ((size_t)(h + 3) / 4 + 2) * sizeof(uint16_t) + 63) & ~(size_t)63;
 }
 
-static HTC_HD inline size_t t1_state_size(uint32_t w, uint32_t h)
+static HTC_HD inline size_t t1_mag_size(uint32_t w, uint32_t h)
 {
-    return t1_flags_size(w, h) + ((((size_t)w + 2) * 4 * ((size_t)(h + 3) / 4) * sizeof(int32_t) + 63) & ~(size_t)63);
+    return (((size_t)w + 2) * 4 * ((size_t)(h + 3) / 4) * sizeof(int32_t) + 63) & ~(size_t)63;
 }
 
-/* One block with its state (t1_state_size bytes, 8-aligned) and the copy of
- * the segment being decoded (seg_size bytes, at least 64, with room for its
- * two 0xFF) where the caller wants them: the GPU keeps the state in shared
- * memory. */
+/* One block with its flags (t1_flags_size bytes), magnitudes (t1_mag_size),
+ * both 8-aligned, and the copy of the segment being decoded (seg_size
+ * bytes, at least 64, with room for its two 0xFF) where the caller wants
+ * them: the GPU keeps the flags in shared memory. */
 static HTC_HD int t1_decode_block_in(const HtcBlockParams *p, int32_t *out, ptrdiff_t stride,
-                                     uint32_t *undecoded_planes, void *state, size_t state_size, uint8_t *seg_copy,
-                                     size_t seg_size)
+                                     uint32_t *undecoded_planes, void *flags_mem, size_t flags_have, void *mag_mem,
+                                     size_t mag_have, uint8_t *seg_copy, size_t seg_size)
 {
-    if (!p || !out || !undecoded_planes || !state || !seg_copy)
+    if (!p || !out || !undecoded_planes || !flags_mem || !mag_mem || !seg_copy)
         return HTC_EINVAL;
     const uint32_t w = p->width, h = p->height;
     if (w < 1 || h < 1 || w > 1024 || h > 1024 || w * h > 4096 || stride < (ptrdiff_t)w ||
@@ -569,20 +569,21 @@ static HTC_HD int t1_decode_block_in(const HtcBlockParams *p, int32_t *out, ptrd
     const ptrdiff_t fs = ((ptrdiff_t)w + 2) * 4;
     const size_t flags_size = t1_flags_size(w, h);
     const int bad = sum_passes != p->num_passes || p->zero_planes >= p->mb || !p->data;
-    if (p->num_passes == 0 || bad || state_size < t1_state_size(w, h) || seg_size < 64 || ((uintptr_t)state & 7)) {
+    if (p->num_passes == 0 || bad || flags_have < flags_size || mag_have < t1_mag_size(w, h) || seg_size < 64 ||
+        ((uintptr_t)flags_mem & 7) || ((uintptr_t)mag_mem & 7)) {
         for (uint32_t y = 0; y < h; y++)
             memset(out + (ptrdiff_t)y * stride, 0, w * sizeof(*out));
         return p->num_passes == 0 ? 0 : bad ? HTC_ECORRUPT : HTC_EINVAL;
     }
     /* The magnitudes are read only where the flags say significant: no
      * need to clear them. */
-    memset(state, 0, flags_size);
+    memset(flags_mem, 0, flags_size);
     const size_t seg_cap = seg_size - HTC_MQ_TAIL;
 
     T1 t;
-    t.flags = (uint16_t *)state + fs + 4;
+    t.flags = (uint16_t *)flags_mem + fs + 4;
     t.fs = fs;
-    t.mag = (int32_t *)((uint8_t *)state + flags_size) + 4;
+    t.mag = (int32_t *)mag_mem + 4;
     t.w = w;
     t.h = h;
     t.vcausal = !!(p->cblk_style & HTC_CBLK_VCAUSAL);
@@ -704,14 +705,15 @@ static HTC_HD int t1_decode_block_in(const HtcBlockParams *p, int32_t *out, ptrd
     return status;
 }
 
-/* One block in one scratch buffer: its state, then the segment copy. */
+/* One block in one scratch buffer: flags, magnitudes, the segment copy. */
 static HTC_HD int t1_decode_block(const HtcBlockParams *p, int32_t *out, ptrdiff_t stride,
                                   uint32_t *undecoded_planes, void *scratch, size_t scratch_size)
 {
-    const size_t state = p ? t1_state_size(p->width, p->height) : 0;
-    const size_t have = HTC_MIN(state, scratch_size);
-    return t1_decode_block_in(p, out, stride, undecoded_planes, scratch, have,
-                              scratch ? (uint8_t *)scratch + have : NULL, scratch_size - have);
+    const size_t fl = HTC_MIN(p ? t1_flags_size(p->width, p->height) : 0, scratch_size);
+    const size_t mg = HTC_MIN(p ? t1_mag_size(p->width, p->height) : 0, scratch_size - fl);
+    uint8_t *const b = (uint8_t *)scratch;
+    return t1_decode_block_in(p, out, stride, undecoded_planes, b, fl, b ? b + fl : NULL, mg,
+                              b ? b + fl + mg : NULL, scratch_size - fl - mg);
 }
 
 #endif /* HTC_T1_DECODE_IMPL_H */

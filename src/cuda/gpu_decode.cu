@@ -39,19 +39,13 @@ extern "C" {
 /* Scratch a job of a chunk with Part 1 blocks gets (gpu_t1_scratch_need). */
 #define GPU_T1_SCRATCH ((size_t)64 << 10)
 /* k_t1_blocks_smem: threads a CUDA block, and the most shared memory a
- * thread's block state may take (a 64x64 block: 26.4 KB). It is taken
- * for a batch of one chunk whose Part 1 blocks the SMs' shared memory holds
- * in at most GPU_T1_SMEM_WAVES rounds; many small images fill the GPU
- * better a thread a block from global memory, and a chunk that holds every
- * SM's shared memory for long slows the chunks beside it. H100: the Part 1
- * mammogram (3138 blocks, 3 rounds) 65.5 -> 39.9 ms; 64 CT slices (4.5k
- * blocks) 85 -> 72.5 ms; 1024 CT slices 396-450 -> 1003 ms, or 510 ms with
- * only its first and last 64-slice chunks so. */
-#define GPU_T1_SMEM_THREADS 4
+ * thread's block flags may take (a 64x64 block: 9.3 KB; an H100 SM then
+ * holds 22 blocks). H100, Part 1, k_t1_blocks (everything in global memory)
+ * -> flags and magnitudes in shared memory -> flags alone there: the
+ * mammogram (3138 blocks) 65.5 -> 39.9 -> 22.4 ms; 64 CT slices 85 -> 72.5
+ * -> 36.2 ms; 1024 CT slices 461 -> 1003 -> 411 ms. */
+#define GPU_T1_SMEM_THREADS 2
 #define GPU_T1_SMEM_MAX ((size_t)48 << 10)
-#ifndef GPU_T1_SMEM_WAVES
-#define GPU_T1_SMEM_WAVES 4
-#endif
 /* Threads a CUDA block for the code-block kernel, and the blocks an SM
  * should hold (0: let the compiler choose registers); bench/gpu_variants
  * builds other values to compare. */
@@ -183,11 +177,11 @@ __global__ void __launch_bounds__(64) k_t1_blocks(const GpuJob *jobs, uint32_t n
     gpu_block_dequant(out, &j, u);
 }
 
-/* Part 1 code-blocks, a thread a block, each with its flags and magnitudes
- * in shared memory (state_bytes a thread; the segment copy stays in its
- * scratch). The state is read and written at every coefficient of every
- * pass: from global memory that is the latency of L2 (a large image's
- * blocks do not fit L1), from shared memory a few tens of cycles. */
+/* Part 1 code-blocks, a thread a block, each with its flags in shared
+ * memory (state_bytes a thread; magnitudes and the segment copy stay in
+ * its scratch). The flags are read and written at every coefficient of
+ * every pass: from global memory that is the latency of L2 (a large
+ * image's blocks do not fit L1), from shared memory a few tens of cycles. */
 __global__ void __launch_bounds__(GPU_T1_SMEM_THREADS) k_t1_blocks_smem(const GpuJob *jobs, uint32_t n,
                                                                      const uint8_t *pool, int32_t *arena,
                                                                      int *status, uint8_t *scratch,
@@ -204,8 +198,10 @@ __global__ void __launch_bounds__(GPU_T1_SMEM_THREADS) k_t1_blocks_smem(const Gp
     gpu_block_params(&j, pool, &bp);
     int32_t *out = arena + j.coef_off;
     uint32_t u = 0;
+    uint8_t *const own = scratch + (size_t)i * scratch_size;
+    const size_t mag = HTC_MIN(t1_mag_size(j.w, j.h), scratch_size);
     const int rc = t1_decode_block_in(&bp, out, j.stride, &u, t1_state + (size_t)threadIdx.x * state_bytes,
-                                      state_bytes, scratch + (size_t)i * scratch_size, scratch_size);
+                                      state_bytes, own, mag, own + mag, scratch_size - mag);
     status[i] = rc;
     if (rc < 0 && rc != HTC_ECORRUPT)
         return;
@@ -656,7 +652,7 @@ typedef struct PlanPart {
     size_t arena_elems, staging;
     uint32_t max_levels;
     int has_t1;                /* Part 1 blocks planned: the chunk's scratch is GPU_T1_SCRATCH a job */
-    size_t t1_jobs, t1_state_max; /* its Part 1 blocks, and the largest one's state (t1_state_size) */
+    size_t t1_flags_max;       /* its largest Part 1 block's flags (t1_flags_size) */
     /* prefixes in the chunk, at sealing */
     size_t job0, pool0, arena0, staging0, mct0, cvt0, gather0;
 } PlanPart;
@@ -682,8 +678,7 @@ typedef struct Slot {
     size_t nj, pool_bytes, staging_bytes, ngather;
     size_t scratch_size;       /* per job: GPU_HT_SCRATCH, or GPU_T1_SCRATCH with Part 1 blocks */
     int has_t1;
-    size_t t1_jobs, t1_state_max; /* over its parts */
-    int lone;                  /* the batch's only chunk: nothing runs beside it */
+    size_t t1_flags_max;       /* over its parts */
     double plan_ms, submit_ms;
     double t_plan;             /* HTC_GPU_TIMING: plan start, ms from the batch's start */
 } Slot;
@@ -818,7 +813,7 @@ typedef struct GpuState {
     PlanPool pool;
     Slot slot[GPU_MAX_SLOTS];
     cudaEvent_t t0;            /* HTC_GPU_TIMING: the batch's start on the device */
-    uint32_t t1_smem_slots;    /* SMs for k_t1_blocks_smem (0: not used) */
+    uint32_t t1_smem_slots;    /* SMs, where k_t1_blocks_smem can run (else 0) */
     int have_t0;
 } GpuState;
 
@@ -1101,10 +1096,8 @@ static int plan_tile(PlanPart *pl, const HtcStream *s, const HtcDecodeParams *p,
             (!j->is_ht && gpu_t1_scratch_need(j->x1 - j->x0, j->y1 - j->y0, j->data_length) > GPU_T1_SCRATCH))
             return HTC_EUNSUPPORTED;
         pl->has_t1 |= !j->is_ht;
-        if (!j->is_ht) {
-            pl->t1_jobs++;
-            pl->t1_state_max = HTC_MAX(pl->t1_state_max, t1_state_size(j->x1 - j->x0, j->y1 - j->y0));
-        }
+        if (!j->is_ht)
+            pl->t1_flags_max = HTC_MAX(pl->t1_flags_max, t1_flags_size(j->x1 - j->x0, j->y1 - j->y0));
         const size_t need = ((size_t)j->data_length + HTC_BLOCK_PAD + 15) & ~(size_t)15;
         size_t o = 0;
         for (uint32_t q = 0; q < j->num_chunks; q++) {
@@ -1454,16 +1447,11 @@ static cudaError_t launch_blocks(GpuState *g, Slot *s, cudaStream_t sm, const Gp
     uint8_t *scratch = (uint8_t *)s->scratch.p;
     const size_t ss = s->scratch_size;
     if (s->has_t1) {
-        /* Shared memory for the block states when it holds a good part of
-         * them at once (HTC_GPU_T1=global or smem forces one). */
-        const size_t sb = (s->t1_state_max + 63) & ~(size_t)63;
+        /* The block flags in shared memory where they fit (HTC_GPU_T1=global:
+         * k_t1_blocks, for comparisons). */
+        const size_t sb = (s->t1_flags_max + 63) & ~(size_t)63;
         const char *force = getenv("HTC_GPU_T1");
-        int smem = s->lone && sb && sb <= GPU_T1_SMEM_MAX && g->t1_smem_slots &&
-                   s->t1_jobs <= (size_t)g->t1_smem_slots * (227u << 10) / sb * GPU_T1_SMEM_WAVES;
-        if (force && !strcmp(force, "global"))
-            smem = 0;
-        else if (force && !strcmp(force, "smem") && sb && sb <= GPU_T1_SMEM_MAX && g->t1_smem_slots)
-            smem = 1;
+        const int smem = sb && sb <= GPU_T1_SMEM_MAX && g->t1_smem_slots && !(force && !strcmp(force, "global"));
         if (smem)
             k_t1_blocks_smem<<<blocks_for(nj, GPU_T1_SMEM_THREADS), GPU_T1_SMEM_THREADS,
                                GPU_T1_SMEM_THREADS * sb, sm>>>(jobs, nj, pool, (int32_t *)s->arena.p,
@@ -1689,7 +1677,7 @@ static void chunk_task(void *arg, uint32_t k, uint32_t nk)
         PlanPart *pp = &s->parts[k];
         pp->gjobs.n = pp->levels.n = pp->mcts.n = pp->cvts.n = pp->gathers.n = 0;
         pp->has_t1 = 0;
-        pp->t1_jobs = pp->t1_state_max = 0;
+        pp->t1_flags_max = 0;
         pp->pool_used = pp->arena_elems = pp->staging = 0;
         pp->max_levels = 0;
         for (;;) {
@@ -1795,12 +1783,11 @@ static void chunk_submit(Batch *b, Slot *s)
     uint32_t out_rows = 1; /* rows of the tallest colour or output area */
     uint32_t max_levels = 0;
     s->has_t1 = 0;
-    s->t1_jobs = s->t1_state_max = 0;
+    s->t1_flags_max = 0;
     for (uint32_t k = 0; k < s->np; k++) {
         PlanPart *pp = &s->parts[k];
         s->has_t1 |= pp->has_t1;
-        s->t1_jobs += pp->t1_jobs;
-        s->t1_state_max = HTC_MAX(s->t1_state_max, pp->t1_state_max);
+        s->t1_flags_max = HTC_MAX(s->t1_flags_max, pp->t1_flags_max);
         pp->gather0 = ng;
         ng += pp->gathers.n;
         pp->job0 = nj;
@@ -2171,7 +2158,6 @@ static int batch_on(HtcDecoder *d, uint32_t dk, HtcBatchItem *items, size_t n, u
             b.first_plan_ms = s->plan_ms;
         /* Seal and submit; the next chunk is planned while this one runs. */
         b.p0 = b.p1 = 0;
-        s->lone = nch == 1;
         chunk_submit(&b, s);
         if (!s->submitted && b.raw_pieces) {
             /* Nothing went on after the raw copies: let them end before the
