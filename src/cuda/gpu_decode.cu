@@ -154,12 +154,15 @@ __global__ void GPU_HT_BOUNDS k_ht_blocks(const GpuJob *jobs, uint32_t n, const 
     gpu_block_dequant(out, &j, u);
 }
 
-/* Part 1 job i, the CPU's EBCOT decoder (gpu_t1.cuh): its flags in
- * flags_mem (flags_bytes) when given, else at the start of its scratch
- * (own, scratch_size bytes) as the CPU lays them out; the rest in own. */
-static __device__ void gpu_t1_job(const GpuJob *jobs, uint32_t i, const uint8_t *pool, int32_t *arena, int *status,
-                                  uint8_t *own, size_t scratch_size, uint8_t *flags_mem, size_t flags_bytes)
+/* Part 1 code-blocks, a thread a block: the CPU's EBCOT decoder
+ * (gpu_t1.cuh). */
+__global__ void __launch_bounds__(64) k_t1_blocks(const GpuJob *jobs, uint32_t n, const uint8_t *pool,
+                                                  int32_t *arena, int *status, uint8_t *scratch,
+                                                  size_t scratch_size)
 {
+    const uint32_t i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= n)
+        return;
     const GpuJob j = jobs[i];
     if (j.is_ht)
         return;
@@ -167,28 +170,11 @@ static __device__ void gpu_t1_job(const GpuJob *jobs, uint32_t i, const uint8_t 
     gpu_block_params(&j, pool, &bp);
     int32_t *out = arena + j.coef_off;
     uint32_t u = 0;
-    int rc;
-    if (flags_mem) {
-        const size_t mag = HTC_MIN(t1_mag_size(j.w, j.h), scratch_size);
-        rc = t1_decode_block_in(&bp, out, j.stride, &u, flags_mem, flags_bytes, own, mag, own + mag,
-                                scratch_size - mag);
-    } else {
-        rc = gpu_t1_decode_block(&bp, out, j.stride, &u, own, scratch_size);
-    }
+    const int rc = gpu_t1_decode_block(&bp, out, j.stride, &u, scratch + (size_t)i * scratch_size, scratch_size);
     status[i] = rc;
     if (rc < 0 && rc != HTC_ECORRUPT)
         return;
     gpu_block_dequant(out, &j, u);
-}
-
-/* Part 1 code-blocks, a thread a block, all in global memory. */
-__global__ void __launch_bounds__(64) k_t1_blocks(const GpuJob *jobs, uint32_t n, const uint8_t *pool,
-                                                  int32_t *arena, int *status, uint8_t *scratch,
-                                                  size_t scratch_size)
-{
-    const uint32_t i = blockIdx.x * blockDim.x + threadIdx.x;
-    if (i < n)
-        gpu_t1_job(jobs, i, pool, arena, status, scratch + (size_t)i * scratch_size, scratch_size, NULL, 0);
 }
 
 /* Part 1 code-blocks, a thread a block, each with its flags in shared
@@ -203,9 +189,23 @@ __global__ void __launch_bounds__(GPU_T1_SMEM_THREADS) k_t1_blocks_smem(const Gp
 {
     extern __shared__ __align__(16) uint8_t t1_state[];
     const uint32_t i = blockIdx.x * blockDim.x + threadIdx.x;
-    if (i < n)
-        gpu_t1_job(jobs, i, pool, arena, status, scratch + (size_t)i * scratch_size, scratch_size,
-                   t1_state + (size_t)threadIdx.x * state_bytes, state_bytes);
+    if (i >= n)
+        return;
+    const GpuJob j = jobs[i];
+    if (j.is_ht)
+        return;
+    HtcBlockParams bp;
+    gpu_block_params(&j, pool, &bp);
+    int32_t *out = arena + j.coef_off;
+    uint32_t u = 0;
+    uint8_t *const own = scratch + (size_t)i * scratch_size;
+    const size_t mag = HTC_MIN(t1_mag_size(j.w, j.h), scratch_size);
+    const int rc = t1_decode_block_in(&bp, out, j.stride, &u, t1_state + (size_t)threadIdx.x * state_bytes,
+                                      state_bytes, own, mag, own + mag, scratch_size - mag);
+    status[i] = rc;
+    if (rc < 0 && rc != HTC_ECORRUPT)
+        return;
+    gpu_block_dequant(out, &j, u);
 }
 
 /* HOR_SR of one level: rows of buf (low then high) into tmp, interleaved. */
