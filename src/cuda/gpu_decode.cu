@@ -1,12 +1,14 @@
 /* htcodec: the GPU backend. Host side: a batch is cut into chunks of items;
  * each item of a chunk is parsed and run through tier 2 on the host's
- * threads and its jobs go into one table, while the other threads copy the
- * chunk's codestreams to the device whole. Device side, per chunk, on the
- * stream of one of GPU_SLOTS slots (so that the host plans the next chunks
- * meanwhile): k_gather lays the code-blocks' bytes out, the code-block kernels
+ * threads and its jobs go into one table, while up to GPU_COPIERS threads
+ * copy the chunk's codestreams into pinned memory and on to the device
+ * whole (codestreams already in pinned memory go as they are). Device
+ * side, per chunk, on the stream of one of GPU_SLOTS slots (so that the
+ * host plans the next chunks meanwhile): k_gather lays the code-blocks' bytes out, the code-block kernels
  * (HT cleanup-only blocks: k_ht_vlc + k_ht_warp, gpu_ht_warp.cuh; other HT
  * blocks: k_ht_blocks, the CPU's HT decoder compiled for the GPU; Part 1
- * blocks: k_t1_blocks, the CPU's EBCOT decoder compiled for the GPU) decode
+ * blocks: k_t1_blocks_smem, the CPU's EBCOT decoder compiled for the GPU
+ * with each block's flags in shared memory) decode
  * and dequantise, one set of launches per DWT level undoes that level for
  * every tile-component of the chunk (the last 5/3 level writing the output
  * where nothing comes after it), one launch applies the colour transforms
@@ -1581,9 +1583,6 @@ static void finish_item(Batch *b, Slot *s, size_t i)
 /* A pass of the pool over a slot: task k finishes its share of the old
  * chunk, then plans items of the new chunk (taken one at a time, so the
  * shares even out) into part k. */
-/* Pieces of the new chunk's raw bytes, taken one at a time: each copied
- * from its items' codestreams into the slot's pinned raw buffer and sent
- * on to the device at once, so the copies overlap the plan. */
 /* Whether the device can read p by DMA as it is: pinned (page-locked) host
  * memory, as the caller may hand it (cudaMallocHost, cudaHostRegister). */
 static int host_pinned(const void *p)
@@ -1613,6 +1612,9 @@ static void raw_send(Batch *b, Slot *s, RawRun *run)
     run->len = 0;
 }
 
+/* Pieces of the new chunk's raw bytes, taken one at a time: each copied
+ * from its items' codestreams into the slot's pinned raw buffer and sent
+ * on to the device at once, so the copies overlap the plan. */
 static void raw_copy(Batch *b, Slot *s)
 {
     for (;;) {
