@@ -16,25 +16,7 @@
 #include "htc_dicom.h"
 #include "sha256.h"
 #include "test.h"
-
-static uint8_t *read_all(const char *path, size_t *size)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *b = n >= 0 ? malloc((size_t)n + 1) : NULL;
-    if (b && fread(b, 1, (size_t)n, f) != (size_t)n) {
-        free(b);
-        b = NULL;
-    }
-    fclose(f);
-    if (b)
-        *size = (size_t)n;
-    return b;
-}
+#include "read_file.h"
 
 /* Reference samples from a .pgm/.ppm (interleaved, big-endian past 8 bits) or
  * .raw (planar, as the README says, given the decoded planes' geometry). */
@@ -70,7 +52,7 @@ static int32_t ref_sample(const uint8_t *ref, size_t ref_size, int pnm, size_t h
 static long compare_reference(const char *path, const HtcPicture *pic)
 {
     size_t n = 0;
-    uint8_t *ref = read_all(path, &n);
+    uint8_t *ref = htc_test_read_file(path, &n);
     if (!ref)
         return -1;
     int pnm = 0;
@@ -110,7 +92,7 @@ static long compare_reference(const char *path, const HtcPicture *pic)
 static int32_t *read_pgx(const char *path, uint32_t *w, uint32_t *h)
 {
     size_t n = 0;
-    uint8_t *d = read_all(path, &n);
+    uint8_t *d = htc_test_read_file(path, &n);
     if (!d)
         return NULL;
     char hdr[128];
@@ -235,7 +217,7 @@ static int openjph_check(const char *file, const HtcPicture *pic)
     else
         snprintf(path, sizeof(path), "%s/raw/openjph/%s", TESTDATA, rb);
     size_t n = 0;
-    uint8_t *d = read_all(path, &n);
+    uint8_t *d = htc_test_read_file(path, &n);
     if (!d) {
         fclose(f);
         return -1;
@@ -351,7 +333,7 @@ static long compare_opj_now(const uint8_t *cs, size_t size, const HtcPicture *pi
         snprintf(out, sizeof(out), "%s/out.rawl", dir);
         snprintf(cmd, sizeof(cmd), "opj_decompress -i %s -o %s >/dev/null 2>&1", in, out);
         size_t n = 0;
-        uint8_t *ref = system(cmd) == 0 ? read_all(out, &n) : NULL;
+        uint8_t *ref = system(cmd) == 0 ? htc_test_read_file(out, &n) : NULL;
         if (ref) {
             pae = 0;
             size_t off = 0;
@@ -574,7 +556,7 @@ int main(void)
                 continue;
             }
         } else {
-            data = read_all(path, &size);
+            data = htc_test_read_file(path, &size);
             if (!data) {
                 printf("SKIP %s: cannot read\n", e.name);
                 nskip++;
