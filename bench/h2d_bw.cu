@@ -59,8 +59,83 @@ static void *cp_main(void *arg)
     return NULL;
 }
 
-int main(void)
+/* Several GPUs at once: each pulls `total` bytes from its own pinned host
+ * buffer in DMAs of `piece` bytes on one stream, from a host thread of its
+ * own (as the batch's device shares do). */
+typedef struct Pull {
+    int device;
+    unsigned char *host, *dev;
+    size_t total, piece;
+    cudaStream_t s;
+} Pull;
+
+static void *pull_main(void *arg)
 {
+    Pull *p = (Pull *)arg;
+    cudaSetDevice(p->device);
+    for (size_t at = 0; at < p->total; at += p->piece) {
+        const size_t n = p->total - at < p->piece ? p->total - at : p->piece;
+        cudaMemcpyAsync(p->dev + at, p->host + at, n, cudaMemcpyHostToDevice, p->s);
+    }
+    cudaStreamSynchronize(p->s);
+    return NULL;
+}
+
+static void multi_gpu(void)
+{
+    int ngpu = 0;
+    cudaGetDeviceCount(&ngpu);
+    if (ngpu < 2)
+        return;
+    const size_t total = (size_t)320 << 20;
+    Pull p[16];
+    ngpu = ngpu > 16 ? 16 : ngpu;
+    for (int g = 0; g < ngpu; g++) {
+        cudaSetDevice(g);
+        p[g].device = g;
+        if (cudaHostAlloc((void **)&p[g].host, total, cudaHostAllocDefault) != cudaSuccess ||
+            cudaMalloc(&p[g].dev, total) != cudaSuccess) {
+            printf("multi-GPU: allocation failed\n");
+            return;
+        }
+        memset(p[g].host, 3, total);
+        cudaStreamCreateWithFlags(&p[g].s, cudaStreamNonBlocking);
+    }
+    const size_t pieces[] = { (size_t)1 << 20, (size_t)4 << 20, (size_t)16 << 20, (size_t)64 << 20 };
+    for (int n = 1; n <= ngpu; n *= 2)
+        for (size_t k = 0; k < sizeof(pieces) / sizeof(pieces[0]); k++) {
+            double best = 1e9;
+            for (int r = 0; r < 3; r++) {
+                pthread_t th[16];
+                const double t0 = now_ms();
+                for (int g = 0; g < n; g++) {
+                    p[g].total = total;
+                    p[g].piece = pieces[k];
+                    pthread_create(&th[g], NULL, pull_main, &p[g]);
+                }
+                for (int g = 0; g < n; g++)
+                    pthread_join(th[g], NULL);
+                const double ms = now_ms() - t0;
+                best = ms < best ? ms : best;
+            }
+            printf("H2D %d GPU(s) at once, 320 MB each in %zu MB DMAs: %.3f ms = %.1f GB/s a GPU, %.1f in all\n", n,
+                   pieces[k] >> 20, best, total / best / 1e6, n * total / best / 1e6);
+        }
+    for (int g = 0; g < ngpu; g++) {
+        cudaSetDevice(g);
+        cudaFreeHost(p[g].host);
+        cudaFree(p[g].dev);
+        cudaStreamDestroy(p[g].s);
+    }
+    cudaSetDevice(0);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1 && !strcmp(argv[1], "--multi")) {
+        multi_gpu();
+        return 0;
+    }
     const size_t max = (size_t)160 << 20;
     unsigned char *pin, *page, *dev, *dev2;
     if (cudaHostAlloc((void **)&pin, max, cudaHostAllocDefault) != cudaSuccess || cudaMalloc(&dev, max) ||

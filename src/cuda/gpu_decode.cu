@@ -549,6 +549,9 @@ __global__ void k_convert(const GpuCvtDesc *descs, const int32_t *arena)
  * full link speed (1 MB: 47 GB/s pinned on the H100 machine), small enough
  * to spread one image over the threads. */
 #define GPU_RAW_PIECE ((size_t)1 << 20)
+/* From pinned memory, nothing is copied: DMAs of 4 MB (1 MB ones lose 12%
+ * of the link on an H200, bench/h2d_bw --multi). */
+#define GPU_RAW_PIECE_PINNED ((size_t)4 << 20)
 #define GPU_ALIGN(x) (((x) + 255) & ~(size_t)255)
 
 /* A growable array on the host. */
@@ -1407,6 +1410,12 @@ static double host_ms(void)
     return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
 }
 
+/* Host phases of a pool pass, timed per task under HTC_GPU_TIMING: finishing
+ * the old chunk, planning items, asking whether input is pinned, copying
+ * into pinned memory, queueing DMAs, and the whole task. */
+enum { TASK_FINISH, TASK_PLAN, TASK_QUERY, TASK_COPY, TASK_SEND, TASK_ALL, TASK_PHASES };
+static const char *const task_phase_name[TASK_PHASES] = { "finish", "plan", "pinned?", "copy", "DMA calls", "task" };
+
 /* One batch on one device, as the pool's tasks see it. */
 typedef struct Batch {
     HtcDecoder *d;
@@ -1419,6 +1428,8 @@ typedef struct Batch {
     size_t next;               /* the next item of the new chunk to plan (atomic) */
     size_t raw_next;           /* the next piece of its raw bytes to copy (atomic) */
     size_t raw_pieces;
+    size_t raw_piece;          /* bytes a piece in this chunk */
+    size_t piece_env;          /* HTC_GPU_PIECE_KB in bytes, or 0 */
     uint32_t copiers;          /* tasks that copy them */
     int raw_err;               /* a piece's copy to the device failed (atomic) */
     int rc;                    /* the call's status: the first whole-chunk failure */
@@ -1426,6 +1437,10 @@ typedef struct Batch {
     uint32_t threads;          /* host threads for this batch */
     /* HTC_GPU_TIMING totals */
     double t_start, plan_ms, first_plan_ms, wait_ms, gpu_ms, stage_ms[5];
+    /* HTC_GPU_TIMING: each pool task's host time in the current pass, by
+     * phase (TASK_*), summed at the end of the pass into task_sum/task_max */
+    double task_ms[GPU_MAX_PARTS][TASK_PHASES];
+    double task_sum[TASK_PHASES], task_max[TASK_PHASES];
     size_t chunks;
     int have_t0;               /* g->t0 was recorded at the start */
 } Batch;
@@ -1602,26 +1617,30 @@ typedef struct RawRun {
     size_t dst, len;
 } RawRun;
 
-static void raw_send(Batch *b, Slot *s, RawRun *run)
+static void raw_send(Batch *b, Slot *s, RawRun *run, double *tm)
 {
+    const double t0 = tm ? host_ms() : 0;
     if (run->len && cudaMemcpyAsync((uint8_t *)s->raw.p + run->dst, run->src, run->len, cudaMemcpyHostToDevice,
                                     s->stream) != cudaSuccess) {
         cudaGetLastError();
         __atomic_store_n(&b->raw_err, 1, __ATOMIC_RELAXED);
     }
     run->len = 0;
+    if (tm)
+        tm[TASK_SEND] += host_ms() - t0;
 }
 
 /* Pieces of the new chunk's raw bytes, taken one at a time: each copied
  * from its items' codestreams into the slot's pinned raw buffer and sent
  * on to the device at once, so the copies overlap the plan. */
-static void raw_copy(Batch *b, Slot *s)
+static void raw_copy(Batch *b, Slot *s, uint32_t k)
 {
+    double *const tm = b->timing ? b->task_ms[k] : NULL;
     for (;;) {
         const size_t q = __atomic_fetch_add(&b->raw_next, 1, __ATOMIC_RELAXED);
         if (q >= b->raw_pieces)
             return;
-        const size_t lo = q * GPU_RAW_PIECE, hi = HTC_MIN(lo + GPU_RAW_PIECE, s->raw_bytes);
+        const size_t lo = q * b->raw_piece, hi = HTC_MIN(lo + b->raw_piece, s->raw_bytes);
         size_t l = b->p0, r = b->p1;
         while (l < r) { /* the first item that ends after lo */
             const size_t m = l + (r - l) / 2;
@@ -1642,20 +1661,27 @@ static void raw_copy(Batch *b, Slot *s)
             if (x1 <= x0)
                 continue;
             const uint8_t *from = src + (x0 - at);
-            if (!host_pinned(src)) {
+            const double t0 = tm ? host_ms() : 0;
+            const int pinned = host_pinned(src);
+            const double t1 = tm ? host_ms() : 0;
+            if (!pinned) {
                 htc_copy_nt(s->hraw.p + x0, from, x1 - x0);
                 from = s->hraw.p + x0;
+            }
+            if (tm) {
+                tm[TASK_QUERY] += t1 - t0;
+                tm[TASK_COPY] += host_ms() - t1;
             }
             if (run.len && run.src + run.len == from && run.dst + run.len == x0) {
                 run.len += x1 - x0;
             } else {
-                raw_send(b, s, &run);
+                raw_send(b, s, &run, tm);
                 run.src = from;
                 run.dst = x0;
                 run.len = x1 - x0;
             }
         }
-        raw_send(b, s, &run);
+        raw_send(b, s, &run, tm);
     }
 }
 
@@ -1663,10 +1689,14 @@ static void chunk_task(void *arg, uint32_t k, uint32_t nk)
 {
     Batch *b = (Batch *)arg;
     Slot *s = b->slot;
+    double *const tm = b->timing ? b->task_ms[k] : NULL;
+    const double t_task = tm ? host_ms() : 0;
     if (b->f1 > b->f0) {
         const size_t n = b->f1 - b->f0;
         for (size_t i = b->f0 + n * k / nk; i < b->f0 + n * (k + 1) / nk; i++)
             finish_item(b, s, i);
+        if (tm)
+            tm[TASK_FINISH] += host_ms() - t_task;
     }
     /* Tasks below b->copiers copy the raw bytes: a few threads saturate
      * the memory (more only contend for it). */
@@ -1675,7 +1705,8 @@ static void chunk_task(void *arg, uint32_t k, uint32_t nk)
         /* With every thread planning, the copies go first: the device has
          * the bytes sooner. With spare threads, those copy meanwhile. */
         if (s->np == nk && copier)
-            raw_copy(b, s);
+            raw_copy(b, s, k);
+        const double t_plan = tm ? host_ms() : 0;
         PlanPart *pp = &s->parts[k];
         pp->gjobs.n = pp->levels.n = pp->mcts.n = pp->cvts.n = pp->gathers.n = 0;
         pp->has_t1 = 0;
@@ -1689,9 +1720,33 @@ static void chunk_task(void *arg, uint32_t k, uint32_t nk)
             b->st[i].part = k;
             plan_item(pp, &b->items[i], &b->st[i]);
         }
+        if (tm)
+            tm[TASK_PLAN] += host_ms() - t_plan;
     }
     if (copier)
-        raw_copy(b, s);
+        raw_copy(b, s, k);
+    if (tm)
+        tm[TASK_ALL] += host_ms() - t_task;
+}
+
+/* One pass of the pool over chunk_task; under HTC_GPU_TIMING its tasks'
+ * phase times go into the batch's sums and per-pass maxima. */
+static void chunk_pass(Batch *b, GpuState *g, uint32_t nk)
+{
+    if (b->timing)
+        memset(b->task_ms, 0, sizeof(b->task_ms));
+    pool_run(&g->pool, nk, chunk_task, b);
+    if (!b->timing)
+        return;
+    nk = HTC_MAX(HTC_MIN(nk, (uint32_t)GPU_MAX_PARTS), 1u);
+    for (int q = 0; q < TASK_PHASES; q++) {
+        double mx = 0;
+        for (uint32_t k = 0; k < nk; k++) {
+            b->task_sum[q] += b->task_ms[k][q];
+            mx = HTC_MAX(mx, b->task_ms[k][q]);
+        }
+        b->task_max[q] += mx;
+    }
 }
 
 /* Offsets of the chunk's tables in the slot's one table buffer. */
@@ -2083,6 +2138,7 @@ static int batch_on(HtcDecoder *d, uint32_t dk, HtcBatchItem *items, size_t n, u
     }
     threads = HTC_MAX(HTC_MIN(threads, (uint32_t)GPU_MAX_PARTS), 1u);
     b.threads = threads;
+    b.piece_env = (size_t)env_setting("HTC_GPU_PIECE_KB", 0, 0, 1 << 20) << 10;
 
     /* Chunks of even size: as many as the item and byte limits ask for. */
     size_t total = 0;
@@ -2136,7 +2192,13 @@ static int batch_on(HtcDecoder *d, uint32_t dk, HtcBatchItem *items, size_t n, u
         s->raw_bytes = bytes;
         b.raw_next = 0;
         b.raw_err = 0;
-        b.raw_pieces = (bytes + GPU_RAW_PIECE - 1) / GPU_RAW_PIECE;
+        /* Pinned codestreams are only sent: larger DMAs (the first item
+         * tells, a mixed chunk works either way). */
+        b.raw_piece = b.piece_env ? HTC_MAX(b.piece_env, (size_t)4096)
+                                  : pos < end && host_pinned(items[pos].stream ? items[pos].stream->cs : items[pos].data)
+                                        ? GPU_RAW_PIECE_PINNED
+                                        : GPU_RAW_PIECE;
+        b.raw_pieces = (bytes + b.raw_piece - 1) / b.raw_piece;
         if (pin_reserve(&s->hraw, bytes ? bytes : 1, 0, (size_t)4 << 20) < 0 ||
             dev_reserve(&s->raw, bytes ? bytes : 1) != cudaSuccess) {
             cudaGetLastError();
@@ -2147,7 +2209,7 @@ static int batch_on(HtcDecoder *d, uint32_t dk, HtcBatchItem *items, size_t n, u
             (size_t)env_setting("HTC_GPU_COPIERS", (int)HTC_MIN(threads, (uint32_t)GPU_COPIERS), 1, GPU_MAX_PARTS),
             b.raw_pieces);
         b.copiers = (uint32_t)HTC_MAX(copiers, (size_t)1);
-        pool_run(&g->pool, (uint32_t)HTC_MAX((size_t)np, copiers), chunk_task, &b);
+        chunk_pass(&b, g, (uint32_t)HTC_MAX((size_t)np, copiers));
         b.copiers = 0;
         s->pending = 0;
         const double t1 = host_ms();
@@ -2183,8 +2245,7 @@ static int batch_on(HtcDecoder *d, uint32_t dk, HtcBatchItem *items, size_t n, u
         b.f0 = s->i0;
         b.f1 = s->i1;
         b.p0 = b.p1 = 0;
-        pool_run(&g->pool, (uint32_t)HTC_MAX(HTC_MIN((size_t)threads, (s->i1 - s->i0 + 15) / 16), (size_t)1),
-                 chunk_task, &b);
+        chunk_pass(&b, g, (uint32_t)HTC_MAX(HTC_MIN((size_t)threads, (s->i1 - s->i0 + 15) / 16), (size_t)1));
         s->pending = 0;
     }
     if (timing) {
@@ -2199,6 +2260,15 @@ static int batch_on(HtcDecoder *d, uint32_t dk, HtcBatchItem *items, size_t n, u
                 "blocks %.3f, DWT %.3f, colour+output %.3f, copies out %.3f ms\n",
                 n, b.chunks, nslots, wall, b.plan_ms, threads, b.first_plan_ms, b.wait_ms, hidden, b.gpu_ms,
                 b.stage_ms[0], b.stage_ms[1], b.stage_ms[2], b.stage_ms[3], b.stage_ms[4]);
+        /* Host thread time by phase: summed over the tasks (CPU time spent),
+         * and the slowest task of each pass summed over passes (the part
+         * that holds a pass up). */
+        char line[512];
+        int at = 0;
+        for (int q = 0; q < TASK_PHASES && at < (int)sizeof(line); q++)
+            at += snprintf(line + at, sizeof(line) - at, "%s%s %.3f (slowest %.3f)", q ? ", " : "",
+                           task_phase_name[q], b.task_sum[q], b.task_max[q]);
+        fprintf(stderr, "gpu batch of %zu, dev %d: host task ms, %zu items: %s\n", n, g->device, n, line);
     }
     free(st);
     return b.rc;
