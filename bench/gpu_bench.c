@@ -41,7 +41,7 @@ static double median(double *v, int n)
 
 int main(int argc, char **argv)
 {
-    int count = 0, repeat = 10, check = 0, devices = 1, no_cpu = 0, pinned_input = 0;
+    int count = 0, repeat = 10, check = 0, devices = 1, no_cpu = 0, pinned_input = 0, elsewhere = 0;
     unsigned threads = 0;
     const char *files[4096];
     int nfiles = 0;
@@ -62,11 +62,13 @@ int main(int argc, char **argv)
             pinned_input = 2;
         else if (!strcmp(argv[i], "--check"))
             check = 1;
+        else if (!strcmp(argv[i], "--buffers-elsewhere")) /* each share's outputs on the next device: routing, for tests */
+            elsewhere = 1;
         else if (nfiles < 4096)
             files[nfiles++] = argv[i];
     }
     if (!nfiles) {
-        fprintf(stderr, "usage: htc_gpu_bench [--count N] [--repeat R] [--threads T] [--devices D] [--check] [--no-cpu] [--pinned-input|--pinned-some] FILE...\n");
+        fprintf(stderr, "usage: htc_gpu_bench [--count N] [--repeat R] [--threads T] [--devices D] [--check] [--no-cpu] [--pinned-input|--pinned-some] [--buffers-elsewhere] FILE...\n");
         return 2;
     }
     if (htc_cuda_device_count() <= 0) {
@@ -129,6 +131,7 @@ int main(int argc, char **argv)
     /* Device output buffers, one per item, allocated once. */
     HtcBatchItem *items = calloc((size_t)count, sizeof(*items));
     void **dbuf = calloc((size_t)count, sizeof(*dbuf));
+    int *bdev = calloc((size_t)count, sizeof(*bdev));
     size_t *dsize = calloc((size_t)count, sizeof(*dsize));
     uint64_t samples = 0, bytes_in = 0;
     for (int i = 0; i < count; i++) {
@@ -151,6 +154,9 @@ int main(int argc, char **argv)
         int dev = 0;
         while (dev + 1 < devices && (size_t)i >= (size_t)count * (dev + 1) / devices)
             dev++;
+        if (elsewhere)
+            dev = (dev + 1) % devices;
+        bdev[i] = dev;
         cudaSetDevice(dev);
         if (cudaMalloc(&dbuf[i], dsize[i] ? dsize[i] : 1) != cudaSuccess) {
             fprintf(stderr, "cudaMalloc of %zu bytes failed\n", dsize[i]);
@@ -185,12 +191,20 @@ int main(int argc, char **argv)
                 fprintf(stderr, "GPU item %d (%s): %s\n", i, files[i % nfiles], items[i].message);
                 failures++;
             }
-            /* Check every distinct file once, on the warm-up run. */
-            if (r < 0 && check && i < nfiles && items[i].status == 0) {
+            /* The item was decoded on the device its buffer is on. */
+            if (r < 0 && items[i].status == 0 && items[i].picture.device_id != bdev[i]) {
+                fprintf(stderr, "MISMATCH item %d: decoded on device %d, its buffer is on device %d\n", i,
+                        items[i].picture.device_id, bdev[i]);
+                mismatches++;
+            }
+            /* Check every distinct file once, on the warm-up run, in the
+             * first and the last device's shares. */
+            const int f = i % nfiles;
+            if (r < 0 && check && (i < nfiles || i >= count - nfiles) && items[i].status == 0) {
                 HtcStream *s = NULL;
                 HtcPicture hp;
                 memset(&hp, 0, sizeof(hp));
-                if (htc_stream_open_memory(&s, data[i], size[i], NULL) == 0 &&
+                if (htc_stream_open_memory(&s, data[f], size[f], NULL) == 0 &&
                     htc_decode(cpu, s, &host_p, &hp) == 0) {
                     uint8_t *g = malloc(dsize[i] ? dsize[i] : 1);
                     cudaMemcpy(g, dbuf[i], dsize[i], cudaMemcpyDeviceToHost);
@@ -200,11 +214,12 @@ int main(int argc, char **argv)
                         size_t k = 0;
                         while (k < dsize[i] && g[k] == ((uint8_t *)hp.buffer)[k])
                             k++;
-                        fprintf(stderr, "MISMATCH %s: first differing byte %zu of %zu\n", files[i], k, dsize[i]);
+                        fprintf(stderr, "MISMATCH %s (item %d): first differing byte %zu of %zu\n", files[f], i, k,
+                                dsize[i]);
                     }
                     free(g);
                 } else {
-                    fprintf(stderr, "CPU decode of %s failed: %s\n", files[i], htc_last_error());
+                    fprintf(stderr, "CPU decode of %s failed: %s\n", files[f], htc_last_error());
                 }
                 htc_picture_release(&hp);
                 htc_stream_close(&s);

@@ -21,7 +21,12 @@ typedef struct HtcDecoderSettings {
     uint32_t threads;          /* worker threads; 0 = all cores (default 0); 1 = inline */
     int device;                /* enum HtcDevice; default HTC_DEVICE_CPU */
     int device_id;             /* first CUDA device; default 0 */
-    uint32_t num_devices;      /* GPUs to spread batches over; default 1 */
+    uint32_t num_devices;      /* GPUs to spread batches over; default 1. A batch
+                                * is cut into contiguous shares (item i of n on
+                                * device device_id + i * num_devices / n); an item
+                                * whose output is a caller's device buffer is
+                                * decoded on the GPU that buffer is on, and is
+                                * refused (HTC_EINVAL) where that is none of these */
     uint32_t cpu_mask;         /* ISAs allowed (HTC_CPU_* bits); default all */
     HtcLimits limits;          /* default: htc_limits_default() */
     HtcAllocator allocator;    /* default: all NULL (C library) */

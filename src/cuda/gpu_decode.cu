@@ -651,6 +651,11 @@ typedef struct PlanPart {
     HtcDecoder *d;             /* the GPU decoder (read only here) */
     HtcDecoder *cpu;           /* this part's CPU decoder for fallbacks */
     int device;                /* the CUDA device this share is planned for */
+    int *route;                /* NULL, or per item of the call (indexed from
+                                * route_base): 1 + the device its output buffer
+                                * is on, where that is another of the call's */
+    HtcBatchItem *route_base;
+    int dev_lo, dev_hi;        /* the call's devices, [dev_lo, dev_hi) */
     HtcJobTable jt;
     Vec gjobs, levels, mcts, cvts, gathers;
     size_t pool_used;          /* bytes of the device pool its blocks take */
@@ -1275,14 +1280,61 @@ static size_t item_bytes(const HtcBatchItem *it)
     return it->stream ? it->stream->cs_size : it->size;
 }
 
+/* Where the caller's device buffer for an item's output lies: its CUDA
+ * device, -1 where any device can write it (managed or pinned host memory),
+ * or -2 where no device can (pageable host memory, a bad pointer). */
+static int buffer_device(const void *p)
+{
+    cudaPointerAttributes a;
+    if (cudaPointerGetAttributes(&a, p) != cudaSuccess) {
+        cudaGetLastError();
+        return -2;
+    }
+    if (a.type == cudaMemoryTypeDevice)
+        return a.device;
+    return a.type == cudaMemoryTypeManaged || a.type == cudaMemoryTypeHost ? -1 : -2;
+}
+
 static void plan_item(PlanPart *pp, HtcBatchItem *it, ItemState *is)
 {
     HtcDecoder *d = pp->d;
     it->status = 0;
     it->message[0] = 0;
     htc_clear_error();
-    is->s = it->stream;
     int irc = 0;
+    if (it->params) {
+        is->p = it->params;
+    } else {
+        htc_decode_default_params(&is->def);
+        is->p = &is->def;
+    }
+    is->device_out = is->p->memory == HTC_MEMORY_DEVICE;
+    if (is->device_out && it->picture.buffer) {
+        /* A caller's device buffer decides the GPU: one of the call's other
+         * devices takes the item in a second round; a buffer no device of
+         * this decoder can write is the item's error (a kernel writing it
+         * would end the CUDA context). */
+        const int where = buffer_device(it->picture.buffer);
+        if (where >= 0 && where != pp->device && pp->route && where >= pp->dev_lo && where < pp->dev_hi) {
+            pp->route[it - pp->route_base] = 1 + where;
+            it->status = HTC_EDEVICE;
+            snprintf(it->message, sizeof(it->message), "not decoded: its output buffer is on CUDA device %d", where);
+            return;
+        }
+        if (where == -2)
+            irc = htc_fail(&d->ctx, HTC_EINVAL, "the item's output buffer %p is not memory a CUDA device can write",
+                           it->picture.buffer);
+        else if (where >= 0 && where != pp->device)
+            irc = htc_fail(&d->ctx, HTC_EINVAL,
+                           "the item's output buffer is on CUDA device %d; this decoder decodes on device%s %d-%d",
+                           where, pp->dev_hi - pp->dev_lo > 1 ? "s" : "", pp->dev_lo, pp->dev_hi - 1);
+        if (irc < 0) {
+            it->status = irc;
+            htc_copy_last_error(it->message, sizeof(it->message));
+            return;
+        }
+    }
+    is->s = it->stream;
     if (!is->s) {
         HtcStreamSettings ss;
         htc_stream_default_settings(&ss);
@@ -1291,13 +1343,6 @@ static void plan_item(PlanPart *pp, HtcBatchItem *it, ItemState *is)
         irc = htc_stream_open_memory(&is->own, it->data, it->size, &ss);
         is->s = is->own;
     }
-    if (it->params) {
-        is->p = it->params;
-    } else {
-        htc_decode_default_params(&is->def);
-        is->p = &is->def;
-    }
-    is->device_out = is->p->memory == HTC_MEMORY_DEVICE;
     HtcPicture *pic = &it->picture;
     void *const caller_ptr = pic->buffer;
     const size_t caller_size = pic->buffer_size;
@@ -2101,7 +2146,14 @@ static int env_setting(const char *name, int dflt, int lo, int hi)
 
 /* One batch on the decoder's k-th device, planned on up to `threads` host
  * threads, chunk by chunk through the slots. */
-static int batch_on(HtcDecoder *d, uint32_t dk, HtcBatchItem *items, size_t n, uint32_t threads)
+/* The call's devices and its items' second-round devices (PlanPart.route). */
+typedef struct Route {
+    int *route;                /* NULL: no second round */
+    HtcBatchItem *base;
+    int lo, hi;
+} Route;
+
+static int batch_on(HtcDecoder *d, uint32_t dk, HtcBatchItem *items, size_t n, uint32_t threads, const Route *rt)
 {
     int rc = 0;
     /* HTC_GPU_TIMING=1: where the time goes, per chunk and per batch, on
@@ -2183,6 +2235,10 @@ static int batch_on(HtcDecoder *d, uint32_t dk, HtcBatchItem *items, size_t n, u
         for (uint32_t k = 0; k < np; k++) {
             s->parts[k].d = d;
             s->parts[k].device = g->device;
+            s->parts[k].route = rt->route;
+            s->parts[k].route_base = rt->base;
+            s->parts[k].dev_lo = rt->lo;
+            s->parts[k].dev_hi = rt->hi;
         }
         s->np = np;
         /* The chunk's codestreams back to back, for the raw copies. The
@@ -2279,18 +2335,43 @@ typedef struct DeviceRun {
     uint32_t k, threads;
     HtcBatchItem *items;
     size_t n;
+    const Route *rt;
     int rc;
 } DeviceRun;
 
 static void *device_worker(void *arg)
 {
     DeviceRun *r = (DeviceRun *)arg;
-    r->rc = batch_on(r->d, r->k, r->items, r->n, r->threads);
+    r->rc = r->n ? batch_on(r->d, r->k, r->items, r->n, r->threads, r->rt) : 0;
     return NULL;
 }
 
+/* Runs runs[0..nd) at once, from host threads of their own; the first
+ * failing call's status. */
+static int run_devices(DeviceRun *runs, uint32_t nd)
+{
+    pthread_t th[GPU_MAX_DEVICES];
+    int started[GPU_MAX_DEVICES] = { 0 };
+    for (uint32_t k = 1; k < nd; k++)
+        started[k] = pthread_create(&th[k], NULL, device_worker, &runs[k]) == 0;
+    device_worker(&runs[0]);
+    for (uint32_t k = 1; k < nd; k++) {
+        if (started[k])
+            pthread_join(th[k], NULL);
+        else
+            device_worker(&runs[k]);
+    }
+    for (uint32_t k = 0; k < nd; k++)
+        if (runs[k].rc < 0)
+            return runs[k].rc;
+    return 0;
+}
+
 /* A batch is cut into contiguous shares, one per device (settings.num_devices
- * from settings.device_id on), decoded at once from host threads of their own. */
+ * from settings.device_id on), decoded at once from host threads of their
+ * own: item i on device device_id + i * nd / n. An item whose output is a
+ * caller's buffer on another of these devices goes there in a second round
+ * (copies of those items, batched per device). */
 extern "C" int htc_gpu_decode_batch(HtcDecoder *d, HtcBatchItem *items, size_t n)
 {
     const int count = htc_cuda_device_count();
@@ -2298,35 +2379,64 @@ extern "C" int htc_gpu_decode_batch(HtcDecoder *d, HtcBatchItem *items, size_t n
     if (count > d->settings.device_id)
         nd = HTC_MIN(nd, (uint32_t)(count - d->settings.device_id));
     nd = HTC_MIN(nd, (uint32_t)GPU_MAX_DEVICES);
-    if (nd > 1 && n >= 2 * (size_t)nd) {
-        int rc = 0;
-        for (uint32_t k = 0; k < nd && rc >= 0; k++)
-            if (!gpu_state(d, k, &rc))
-                return rc; /* made here, one thread, before the shares run */
-        DeviceRun runs[GPU_MAX_DEVICES];
-        pthread_t th[GPU_MAX_DEVICES];
-        int started[GPU_MAX_DEVICES] = { 0 };
-        for (uint32_t k = 0; k < nd; k++) {
-            runs[k].d = d;
-            runs[k].k = k;
-            runs[k].threads = HTC_MAX(d->num_threads / nd, 1u);
-            runs[k].items = items + n * k / nd;
-            runs[k].n = n * (k + 1) / nd - n * k / nd;
-            runs[k].rc = 0;
+    Route rt = { NULL, items, d->settings.device_id, d->settings.device_id + (int)nd };
+    if (nd > 1 && !(rt.route = (int *)calloc(n ? n : 1, sizeof(int))))
+        return htc_fail(&d->ctx, HTC_ENOMEM, "batch of %zu", n);
+    int rc = 0;
+    for (uint32_t k = 0; k < nd && rc >= 0; k++)
+        if (!gpu_state(d, k, &rc)) {
+            free(rt.route);
+            return rc; /* made here, one thread, before the shares run */
         }
-        for (uint32_t k = 1; k < nd; k++)
-            started[k] = pthread_create(&th[k], NULL, device_worker, &runs[k]) == 0;
-        device_worker(&runs[0]);
-        for (uint32_t k = 1; k < nd; k++) {
-            if (started[k])
-                pthread_join(th[k], NULL);
-            else
-                device_worker(&runs[k]);
-        }
-        for (uint32_t k = 0; k < nd; k++)
-            if (runs[k].rc < 0)
-                return runs[k].rc;
-        return 0;
+    const uint32_t shares = n >= 2 * (size_t)nd ? nd : 1;
+    DeviceRun runs[GPU_MAX_DEVICES];
+    for (uint32_t k = 0; k < shares; k++) {
+        runs[k].d = d;
+        runs[k].k = k;
+        runs[k].threads = HTC_MAX(d->num_threads / shares, 1u);
+        runs[k].items = items + n * k / shares;
+        runs[k].n = n * (k + 1) / shares - n * k / shares;
+        runs[k].rt = &rt;
+        runs[k].rc = 0;
     }
-    return batch_on(d, 0, items, n, d->num_threads);
+    rc = run_devices(runs, shares);
+    if (rc < 0 || !rt.route) {
+        free(rt.route);
+        return rc;
+    }
+    /* The second round: each device's routed items, copied out and back. */
+    size_t moved = 0;
+    for (size_t i = 0; i < n; i++)
+        moved += rt.route[i] != 0;
+    if (moved) {
+        HtcBatchItem *tmp = (HtcBatchItem *)malloc(moved * sizeof(*tmp));
+        size_t *from = (size_t *)malloc(moved * sizeof(*from));
+        const Route none = { NULL, NULL, rt.lo, rt.hi };
+        if (!tmp || !from) {
+            rc = htc_fail(&d->ctx, HTC_ENOMEM, "batch of %zu", n);
+        } else {
+            size_t m = 0;
+            for (uint32_t k = 0; k < nd; k++) {
+                runs[k].d = d;
+                runs[k].k = k;
+                runs[k].threads = HTC_MAX(d->num_threads / nd, 1u);
+                runs[k].items = tmp + m;
+                runs[k].rt = &none;
+                runs[k].rc = 0;
+                for (size_t i = 0; i < n; i++)
+                    if (rt.route[i] == 1 + rt.lo + (int)k) {
+                        from[m] = i;
+                        tmp[m++] = items[i];
+                    }
+                runs[k].n = (size_t)(tmp + m - runs[k].items);
+            }
+            rc = run_devices(runs, nd);
+            for (size_t q = 0; q < m; q++)
+                items[from[q]] = tmp[q];
+        }
+        free(tmp);
+        free(from);
+    }
+    free(rt.route);
+    return rc;
 }

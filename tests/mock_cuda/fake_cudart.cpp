@@ -538,7 +538,21 @@ cudaError_t cudaFuncSetAttribute(const void *f, cudaFuncAttribute a, int v)
     (void)f, (void)a, (void)v;
     return cudaSuccess;
 }
-cudaError_t cudaSetDevice(int id) { return id >= 0 && id < devices() ? cudaSuccess : cudaErrorInvalidDevice; }
+/* The calling thread's device: cudaMalloc records it for
+ * cudaPointerGetAttributes (the library routes items by their buffers). */
+static thread_local int current_device;
+cudaError_t cudaSetDevice(int id)
+{
+    if (id < 0 || id >= devices())
+        return cudaErrorInvalidDevice;
+    current_device = id;
+    return cudaSuccess;
+}
+cudaError_t cudaGetDevice(int *id)
+{
+    *id = current_device;
+    return cudaSuccess;
+}
 cudaError_t cudaGetLastError(void)
 {
     const cudaError_t e = last_error;
@@ -546,13 +560,32 @@ cudaError_t cudaGetLastError(void)
     return e;
 }
 const char *cudaGetErrorString(cudaError_t e) { return e == cudaSuccess ? "no error" : "fake CUDA error"; }
+/* Device allocations: start, size, device. */
+struct DevAlloc {
+    uintptr_t at;
+    size_t n;
+    int device;
+};
+static std::deque<DevAlloc> dev_allocs;
 cudaError_t cudaMalloc(void **p, size_t n)
 {
     *p = calloc(1, n ? n : 1);
-    return *p ? cudaSuccess : cudaErrorMemoryAllocation;
+    if (!*p)
+        return cudaErrorMemoryAllocation;
+    pthread_mutex_lock(&mu);
+    dev_allocs.push_back(DevAlloc{ (uintptr_t)*p, n ? n : 1, current_device });
+    pthread_mutex_unlock(&mu);
+    return cudaSuccess;
 }
 cudaError_t cudaFree(void *p)
 {
+    pthread_mutex_lock(&mu);
+    for (size_t i = 0; i < dev_allocs.size(); i++)
+        if (dev_allocs[i].at == (uintptr_t)p) {
+            dev_allocs.erase(dev_allocs.begin() + (ptrdiff_t)i);
+            break;
+        }
+    pthread_mutex_unlock(&mu);
     free(p);
     return cudaSuccess;
 }
@@ -592,6 +625,12 @@ cudaError_t cudaPointerGetAttributes(cudaPointerAttributes *a, const void *p)
             a->type = cudaMemoryTypeHost;
             a->hostPointer = (void *)p;
             break;
+        }
+    for (size_t i = 0; i < dev_allocs.size() && a->type == cudaMemoryTypeUnregistered; i++)
+        if ((uintptr_t)p - dev_allocs[i].at < dev_allocs[i].n) {
+            a->type = cudaMemoryTypeDevice;
+            a->device = dev_allocs[i].device;
+            a->devicePointer = (void *)p;
         }
     pthread_mutex_unlock(&mu);
     return cudaSuccess;

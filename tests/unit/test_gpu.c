@@ -124,6 +124,36 @@ int main(void)
     }
     printf("test_gpu: %d files compared GPU vs CPU\n", compared);
 
+    /* A device output into a buffer no GPU can write (pageable host memory)
+     * is that item's clear error; the batch's other items decode. */
+    for (int i = 0; i < nfiles; i++) {
+        if (!ref[i].buffer)
+            continue;
+        HtcBatchItem two[2];
+        memset(two, 0, sizeof(two));
+        uint8_t *pageable = malloc(ref[i].buffer_size + 1);
+        for (int k = 0; k < 2; k++) {
+            two[k].data = data[i];
+            two[k].size = size[i];
+            two[k].params = &dp;
+        }
+        two[1].picture.buffer = pageable;
+        two[1].picture.buffer_size = ref[i].buffer_size;
+        CHECK_EQ_INT(htc_decode_batch(gpu, two, 2), 0);
+        CHECK_EQ_INT(two[0].status, 0);
+        CHECK_EQ_INT(two[1].status, HTC_EINVAL);
+        CHECK(strstr(two[1].message, "not memory a CUDA device can write") != NULL);
+        uint8_t *h = malloc(ref[i].buffer_size + 1);
+        CHECK(two[0].status == 0 && two[0].picture.buffer_size == ref[i].buffer_size &&
+              htc_cuda_copy_to_host(h, two[0].picture.buffer, ref[i].buffer_size) == 0 &&
+              !memcmp(h, ref[i].buffer, ref[i].buffer_size));
+        free(h);
+        htc_picture_release(&two[0].picture);
+        htc_picture_release(&two[1].picture);
+        free(pageable);
+        break;
+    }
+
     /* Partial decodes: a region, a reduced resolution, the first layer, one
      * tile, three components of a different type and interleaved; the GPU
      * gives the CPU's bytes (or refuses where the CPU refuses). */
