@@ -7,8 +7,8 @@
  * N items (default: one of each). Each run is one htc_decode_batch call
  * from compressed bytes in host memory (parse, tier 2, copies, kernels) to
  * samples in device memory (caller-owned buffers, allocated once, as a
- * pipeline would); the CPU figure is the same batch with T threads (default
- * all cores) into host memory. --check compares every distinct file's GPU
+ * pipeline would), planned on T host threads (default all cores); the CPU
+ * figure is the same batch with T threads into host memory. --check compares every distinct file's GPU
  * output with its CPU decode, byte for byte. Prints medians and ratios. */
 #include <cuda_runtime.h>
 #include <stdio.h>
@@ -116,6 +116,7 @@ int main(int argc, char **argv)
     if (devices < 1)
         devices = 1;
     gs.num_devices = (uint32_t)devices;
+    gs.threads = threads; /* host threads that plan, as for the CPU decoder */
     htc_decoder_default_settings(&cs);
     cs.threads = threads;
     HtcDecoder *gpu = NULL, *cpu = NULL;

@@ -693,8 +693,10 @@ typedef struct Slot {
     double t_plan;             /* HTC_GPU_TIMING: plan start, ms from the batch's start */
 } Slot;
 
-/* Host threads kept between calls: pool_run hands task k of nk to worker k
- * (1..nk-1) and runs task 0 (and any task without a worker) itself. */
+/* Host threads kept between calls. pool_run's tasks are claimed one at a
+ * time by whichever thread comes first, the caller too: a worker the system
+ * wakes late finds them taken and holds nothing up (a pass waits for its
+ * tasks, not for every thread). */
 typedef void (*PoolFn)(void *arg, uint32_t k, uint32_t nk);
 struct PlanPool;
 typedef struct PoolWorker {
@@ -711,13 +713,34 @@ typedef struct PlanPool {
     pthread_t th[GPU_MAX_PARTS];
     PoolWorker w[GPU_MAX_PARTS];
     uint32_t started;          /* workers 1..started run */
-    uint64_t gen;              /* one per pool_run */
-    uint32_t pending;          /* workers still on this generation's tasks */
+    uint64_t gen;              /* one per pool_run (mu) */
+    uint64_t claim;            /* atomic: the generation's low 32 bits, then the next task */
+    uint32_t done;             /* atomic: tasks of this generation finished */
     int quit;
     PoolFn fn;
     void *arg;
     uint32_t nk;
 } PlanPool;
+
+/* Runs the tasks of generation gen that are left; returns when none is. */
+static void pool_claim(PlanPool *p, uint64_t gen, PoolFn fn, void *arg, uint32_t nk)
+{
+    const uint64_t tag = (gen & 0xFFFFFFFFu) << 32;
+    uint64_t c = __atomic_load_n(&p->claim, __ATOMIC_ACQUIRE);
+    for (;;) {
+        if ((c & ~(uint64_t)0xFFFFFFFFu) != tag || (uint32_t)c >= nk)
+            return;
+        if (!__atomic_compare_exchange_n(&p->claim, &c, c + 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+            continue; /* c is now the current value */
+        fn(arg, (uint32_t)c, nk);
+        if (__atomic_add_fetch(&p->done, 1, __ATOMIC_ACQ_REL) == nk) {
+            pthread_mutex_lock(&p->mu);
+            pthread_cond_signal(&p->idle);
+            pthread_mutex_unlock(&p->mu);
+        }
+        c = __atomic_load_n(&p->claim, __ATOMIC_ACQUIRE);
+    }
+}
 
 static void *pool_main(void *arg)
 {
@@ -731,16 +754,12 @@ static void *pool_main(void *arg)
         if (p->quit)
             break;
         w->seen = p->gen;
-        if (w->index < p->nk) {
-            const PoolFn fn = p->fn;
-            void *const a = p->arg;
-            const uint32_t nk = p->nk;
-            pthread_mutex_unlock(&p->mu);
-            fn(a, w->index, nk);
-            pthread_mutex_lock(&p->mu);
-            if (--p->pending == 0)
-                pthread_cond_signal(&p->idle);
-        }
+        const PoolFn fn = p->fn;
+        void *const a = p->arg;
+        const uint32_t nk = p->nk;
+        pthread_mutex_unlock(&p->mu);
+        pool_claim(p, w->seen, fn, a, nk);
+        pthread_mutex_lock(&p->mu);
     }
     pthread_mutex_unlock(&p->mu);
     return NULL;
@@ -793,29 +812,29 @@ static void pool_run(PlanPool *p, uint32_t nk, PoolFn fn, void *arg)
         w->seen = p->gen;
         pthread_mutex_unlock(&p->mu);
         if (pthread_create(&p->th[w->index], NULL, pool_main, w) != 0)
-            break; /* the tasks without a worker run here */
+            break; /* the caller takes their share */
         p->started++;
     }
-    const uint32_t nw = p->ready ? HTC_MIN(p->started, nk - 1) : 0;
-    if (nw) {
-        pthread_mutex_lock(&p->mu);
-        p->fn = fn;
-        p->arg = arg;
-        p->nk = nk;
-        p->pending = nw;
-        p->gen++;
-        pthread_cond_broadcast(&p->go);
-        pthread_mutex_unlock(&p->mu);
+    if (!p->ready || !p->started || nk == 1) {
+        for (uint32_t k = 0; k < nk; k++)
+            fn(arg, k, nk);
+        return;
     }
-    fn(arg, 0, nk);
-    for (uint32_t k = nw + 1; k < nk; k++)
-        fn(arg, k, nk);
-    if (nw) {
-        pthread_mutex_lock(&p->mu);
-        while (p->pending)
-            pthread_cond_wait(&p->idle, &p->mu);
-        pthread_mutex_unlock(&p->mu);
-    }
+    pthread_mutex_lock(&p->mu);
+    p->fn = fn;
+    p->arg = arg;
+    p->nk = nk;
+    p->gen++;
+    const uint64_t gen = p->gen;
+    __atomic_store_n(&p->done, 0u, __ATOMIC_RELAXED);
+    __atomic_store_n(&p->claim, (gen & 0xFFFFFFFFu) << 32, __ATOMIC_RELEASE);
+    pthread_cond_broadcast(&p->go);
+    pthread_mutex_unlock(&p->mu);
+    pool_claim(p, gen, fn, arg, nk);
+    pthread_mutex_lock(&p->mu);
+    while (__atomic_load_n(&p->done, __ATOMIC_ACQUIRE) < nk)
+        pthread_cond_wait(&p->idle, &p->mu);
+    pthread_mutex_unlock(&p->mu);
 }
 
 typedef struct GpuState {
