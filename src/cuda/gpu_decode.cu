@@ -156,15 +156,12 @@ __global__ void GPU_HT_BOUNDS k_ht_blocks(const GpuJob *jobs, uint32_t n, const 
     gpu_block_dequant(out, &j, u);
 }
 
-/* Part 1 code-blocks, a thread a block: the CPU's EBCOT decoder
- * (gpu_t1.cuh). */
-__global__ void __launch_bounds__(64) k_t1_blocks(const GpuJob *jobs, uint32_t n, const uint8_t *pool,
-                                                  int32_t *arena, int *status, uint8_t *scratch,
-                                                  size_t scratch_size)
+/* Part 1 code-block job i, on one thread: the CPU's EBCOT decoder
+ * (gpu_t1.cuh), its state in the job's scratch (own), or its flags in
+ * `flags` (flags_size bytes) and the rest in own. */
+static __device__ void gpu_t1_job(const GpuJob *jobs, uint32_t i, const uint8_t *pool, int32_t *arena, int *status,
+                                  uint8_t *own, size_t own_size, uint8_t *flags, size_t flags_size)
 {
-    const uint32_t i = blockIdx.x * blockDim.x + threadIdx.x;
-    if (i >= n)
-        return;
     const GpuJob j = jobs[i];
     if (j.is_ht)
         return;
@@ -172,11 +169,27 @@ __global__ void __launch_bounds__(64) k_t1_blocks(const GpuJob *jobs, uint32_t n
     gpu_block_params(&j, pool, &bp);
     int32_t *out = arena + j.coef_off;
     uint32_t u = 0;
-    const int rc = gpu_t1_decode_block(&bp, out, j.stride, &u, scratch + (size_t)i * scratch_size, scratch_size);
+    int rc;
+    if (flags) {
+        const size_t mag = HTC_MIN(t1_mag_size(j.w, j.h), own_size);
+        rc = t1_decode_block_in(&bp, out, j.stride, &u, flags, flags_size, own, mag, own + mag, own_size - mag);
+    } else {
+        rc = gpu_t1_decode_block(&bp, out, j.stride, &u, own, own_size);
+    }
     status[i] = rc;
     if (rc < 0 && rc != HTC_ECORRUPT)
         return;
     gpu_block_dequant(out, &j, u);
+}
+
+/* Part 1 code-blocks, a thread a block, all state in global memory. */
+__global__ void __launch_bounds__(64) k_t1_blocks(const GpuJob *jobs, uint32_t n, const uint8_t *pool,
+                                                  int32_t *arena, int *status, uint8_t *scratch,
+                                                  size_t scratch_size)
+{
+    const uint32_t i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n)
+        gpu_t1_job(jobs, i, pool, arena, status, scratch + (size_t)i * scratch_size, scratch_size, NULL, 0);
 }
 
 /* Part 1 code-blocks, a thread a block, each with its flags in shared
@@ -191,23 +204,9 @@ __global__ void __launch_bounds__(GPU_T1_SMEM_THREADS) k_t1_blocks_smem(const Gp
 {
     extern __shared__ __align__(16) uint8_t t1_state[];
     const uint32_t i = blockIdx.x * blockDim.x + threadIdx.x;
-    if (i >= n)
-        return;
-    const GpuJob j = jobs[i];
-    if (j.is_ht)
-        return;
-    HtcBlockParams bp;
-    gpu_block_params(&j, pool, &bp);
-    int32_t *out = arena + j.coef_off;
-    uint32_t u = 0;
-    uint8_t *const own = scratch + (size_t)i * scratch_size;
-    const size_t mag = HTC_MIN(t1_mag_size(j.w, j.h), scratch_size);
-    const int rc = t1_decode_block_in(&bp, out, j.stride, &u, t1_state + (size_t)threadIdx.x * state_bytes,
-                                      state_bytes, own, mag, own + mag, scratch_size - mag);
-    status[i] = rc;
-    if (rc < 0 && rc != HTC_ECORRUPT)
-        return;
-    gpu_block_dequant(out, &j, u);
+    if (i < n)
+        gpu_t1_job(jobs, i, pool, arena, status, scratch + (size_t)i * scratch_size, scratch_size,
+                   t1_state + (size_t)threadIdx.x * state_bytes, state_bytes);
 }
 
 /* HOR_SR of one level: rows of buf (low then high) into tmp, interleaved. */
