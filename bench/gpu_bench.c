@@ -1,7 +1,8 @@
 /* htc_gpu_bench: the GPU backend against htcodec's own CPU decoder on the
  * same files, in one process.
  *
- *   htc_gpu_bench [--count N] [--repeat R] [--threads T] [--devices D] [--check] FILE...
+ *   htc_gpu_bench [--count N] [--repeat R] [--threads T] [--devices D] [--check]
+ *                 [--stream K] FILE...
  *
  * The files are loaded into host memory and repeated until the batch holds
  * N items (default: one of each). Each run is one htc_decode_batch call
@@ -9,7 +10,12 @@
  * samples in device memory (caller-owned buffers, allocated once, as a
  * pipeline would), planned on T host threads (default all cores); the CPU
  * figure is the same batch with T threads into host memory. --check compares every distinct file's GPU
- * output with its CPU decode, byte for byte. Prints medians and ratios. */
+ * output with its CPU decode, byte for byte. --stream K also times K
+ * batches in a row through htc_decode_batch_submit (two item arrays and
+ * output buffer sets in turn, each waited for before its reuse, as a
+ * double-buffered pipeline would): the time a batch takes when the
+ * devices never idle between calls; --check then checks the last one.
+ * Prints medians and ratios. */
 #include <cuda_runtime.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +33,34 @@ static double now_ms(void)
     return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
 }
 
+/* Compares the GPU's output for item i (device buffer dbuf of dsize bytes)
+ * with the CPU's decode of the same file; returns 1 when they differ. */
+static int differs(HtcDecoder *cpu, const HtcDecodeParams *host_p, const uint8_t *data, size_t size, const void *dbuf,
+                   size_t dsize, const char *file, int i)
+{
+    HtcStream *s = NULL;
+    HtcPicture hp;
+    memset(&hp, 0, sizeof(hp));
+    int bad = 0;
+    if (htc_stream_open_memory(&s, data, size, NULL) == 0 && htc_decode(cpu, s, host_p, &hp) == 0) {
+        uint8_t *g = malloc(dsize ? dsize : 1);
+        cudaMemcpy(g, dbuf, dsize, cudaMemcpyDeviceToHost);
+        if (hp.buffer_size != dsize || memcmp(g, hp.buffer, dsize)) {
+            bad = 1;
+            size_t k = 0;
+            while (k < dsize && k < hp.buffer_size && g[k] == ((uint8_t *)hp.buffer)[k])
+                k++;
+            fprintf(stderr, "MISMATCH %s (item %d): first differing byte %zu of %zu\n", file, i, k, dsize);
+        }
+        free(g);
+    } else {
+        fprintf(stderr, "CPU decode of %s failed: %s\n", file, htc_last_error());
+    }
+    htc_picture_release(&hp);
+    htc_stream_close(&s);
+    return bad;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
     const double x = *(const double *)a, y = *(const double *)b;
@@ -41,7 +75,7 @@ static double median(double *v, int n)
 
 int main(int argc, char **argv)
 {
-    int count = 0, repeat = 10, check = 0, devices = 1, no_cpu = 0, pinned_input = 0, elsewhere = 0;
+    int count = 0, repeat = 10, check = 0, devices = 1, no_cpu = 0, pinned_input = 0, elsewhere = 0, stream = 0;
     unsigned threads = 0;
     const char *files[4096];
     int nfiles = 0;
@@ -54,6 +88,8 @@ int main(int argc, char **argv)
             threads = (unsigned)atoi(argv[++i]);
         else if (!strcmp(argv[i], "--devices") && i + 1 < argc)
             devices = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--stream") && i + 1 < argc)
+            stream = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--no-cpu"))
             no_cpu = 1;
         else if (!strcmp(argv[i], "--pinned-input"))
@@ -68,7 +104,7 @@ int main(int argc, char **argv)
             files[nfiles++] = argv[i];
     }
     if (!nfiles) {
-        fprintf(stderr, "usage: htc_gpu_bench [--count N] [--repeat R] [--threads T] [--devices D] [--check] [--no-cpu] [--pinned-input|--pinned-some] [--buffers-elsewhere] FILE...\n");
+        fprintf(stderr, "usage: htc_gpu_bench [--count N] [--repeat R] [--threads T] [--devices D] [--check] [--no-cpu] [--pinned-input|--pinned-some] [--buffers-elsewhere] [--stream K] FILE...\n");
         return 2;
     }
     if (htc_cuda_device_count() <= 0) {
@@ -132,6 +168,8 @@ int main(int argc, char **argv)
     /* Device output buffers, one per item, allocated once. */
     HtcBatchItem *items = calloc((size_t)count, sizeof(*items));
     void **dbuf = calloc((size_t)count, sizeof(*dbuf));
+    void **dbuf2 = calloc((size_t)count, sizeof(*dbuf2)); /* --stream: the second set */
+    HtcBatchItem *items2 = calloc((size_t)count, sizeof(*items2));
     int *bdev = calloc((size_t)count, sizeof(*bdev));
     size_t *dsize = calloc((size_t)count, sizeof(*dsize));
     uint64_t samples = 0, bytes_in = 0;
@@ -159,7 +197,8 @@ int main(int argc, char **argv)
             dev = (dev + 1) % devices;
         bdev[i] = dev;
         cudaSetDevice(dev);
-        if (cudaMalloc(&dbuf[i], dsize[i] ? dsize[i] : 1) != cudaSuccess) {
+        if (cudaMalloc(&dbuf[i], dsize[i] ? dsize[i] : 1) != cudaSuccess ||
+            (stream && cudaMalloc(&dbuf2[i], dsize[i] ? dsize[i] : 1) != cudaSuccess)) {
             fprintf(stderr, "cudaMalloc of %zu bytes failed\n", dsize[i]);
             return 1;
         }
@@ -201,30 +240,8 @@ int main(int argc, char **argv)
             /* Check every distinct file once, on the warm-up run, in the
              * first and the last device's shares. */
             const int f = i % nfiles;
-            if (r < 0 && check && (i < nfiles || i >= count - nfiles) && items[i].status == 0) {
-                HtcStream *s = NULL;
-                HtcPicture hp;
-                memset(&hp, 0, sizeof(hp));
-                if (htc_stream_open_memory(&s, data[f], size[f], NULL) == 0 &&
-                    htc_decode(cpu, s, &host_p, &hp) == 0) {
-                    uint8_t *g = malloc(dsize[i] ? dsize[i] : 1);
-                    cudaMemcpy(g, dbuf[i], dsize[i], cudaMemcpyDeviceToHost);
-                    const int same = hp.buffer_size == dsize[i] && !memcmp(g, hp.buffer, dsize[i]);
-                    if (!same) {
-                        mismatches++;
-                        size_t k = 0;
-                        while (k < dsize[i] && g[k] == ((uint8_t *)hp.buffer)[k])
-                            k++;
-                        fprintf(stderr, "MISMATCH %s (item %d): first differing byte %zu of %zu\n", files[f], i, k,
-                                dsize[i]);
-                    }
-                    free(g);
-                } else {
-                    fprintf(stderr, "CPU decode of %s failed: %s\n", files[f], htc_last_error());
-                }
-                htc_picture_release(&hp);
-                htc_stream_close(&s);
-            }
+            if (r < 0 && check && (i < nfiles || i >= count - nfiles) && items[i].status == 0)
+                mismatches += differs(cpu, &host_p, data[f], size[f], dbuf[i], dsize[i], files[f], i);
             htc_picture_release(&items[i].picture);
         }
         if (r >= 0)
@@ -246,7 +263,53 @@ int main(int argc, char **argv)
         if (r >= 0)
             ct[r] = t3 - t2;
     }
-    const double g = median(gt, repeat), c = median(ct, repeat);
+    /* A stream of batches: two item arrays and buffer sets in turn, each
+     * waited for before it is reused. */
+    double *st = calloc((size_t)repeat + 1, sizeof(double));
+    for (int r = -1; r < repeat && stream > 0; r++) {
+        HtcBatchItem *arr[2] = { items, items2 };
+        void **bufs[2] = { dbuf, dbuf2 };
+        uint64_t *tk = calloc((size_t)stream, sizeof(uint64_t));
+        const double t0 = now_ms();
+        for (int k = 0; k < stream; k++) {
+            HtcBatchItem *it = arr[k % 2];
+            if (k >= 2 && htc_decode_batch_wait(gpu, tk[k - 2]) < 0) {
+                fprintf(stderr, "GPU wait: %s\n", htc_last_error());
+                return 1;
+            }
+            for (int i = 0; i < count; i++) {
+                memset(&it[i], 0, sizeof(it[i]));
+                it[i].data = data[i % nfiles];
+                it[i].size = size[i % nfiles];
+                it[i].params = &dev_p;
+                it[i].picture.buffer = bufs[k % 2][i];
+                it[i].picture.buffer_size = dsize[i];
+            }
+            if (htc_decode_batch_submit(gpu, it, (size_t)count, &tk[k]) < 0) {
+                fprintf(stderr, "GPU submit: %s\n", htc_last_error());
+                return 1;
+            }
+        }
+        if (htc_decode_batch_wait(gpu, tk[stream - 1]) < 0) {
+            fprintf(stderr, "GPU wait: %s\n", htc_last_error());
+            return 1;
+        }
+        const double t1 = now_ms();
+        free(tk);
+        if (r >= 0)
+            st[r] = (t1 - t0) / stream;
+        const HtcBatchItem *last = arr[(stream - 1) % 2];
+        for (int i = 0; r < 0 && i < count; i++) {
+            if (last[i].status < 0) {
+                fprintf(stderr, "GPU item %d of a streamed batch (%s): %s\n", i, files[i % nfiles], last[i].message);
+                failures++;
+            }
+            if (check && (i < nfiles || i >= count - nfiles) && last[i].status == 0)
+                mismatches += differs(cpu, &host_p, data[i % nfiles], size[i % nfiles], bufs[(stream - 1) % 2][i],
+                                      dsize[i], files[i % nfiles], i);
+        }
+    }
+    const double g = median(gt, repeat), c = median(ct, repeat), sg = median(st, repeat);
     printf("device: %s x %d\n", name, devices);
     printf("batch: %d items from %d files, %.1f MB compressed, %.1f Msamples, input in %s memory\n", count, nfiles,
            bytes_in / 1e6, samples / 1e6, pinned_input == 1 ? "pinned" : pinned_input ? "pinned and pageable" : "pageable");
@@ -254,13 +317,22 @@ int main(int argc, char **argv)
            mismatches, failures);
     printf("%-28s %10s %12s %12s\n", "path", "median ms", "images/s", "Msamples/s");
     printf("%-28s %10.3f %12.1f %12.1f\n", "GPU (device output)", g, count / (g / 1e3), samples / (g * 1e3));
+    if (stream > 0) {
+        char label[64];
+        snprintf(label, sizeof(label), "GPU stream of %d batches", stream);
+        printf("%-28s %10.3f %12.1f %12.1f   (a batch, submitted back to back)\n", label, sg, count / (sg / 1e3),
+               samples / (sg * 1e3));
+    }
     if (!no_cpu) {
         printf("%-28s %10.3f %12.1f %12.1f\n", "CPU (host output)", c, count / (c / 1e3), samples / (c * 1e3));
         printf("GPU / CPU speed: %.2fx (CPU threads: %u = %s)\n", c / g, threads,
                threads ? "as given" : "all cores");
     }
-    for (int i = 0; i < count; i++)
+    for (int i = 0; i < count; i++) {
         cudaFree(dbuf[i]);
+        if (dbuf2[i])
+            cudaFree(dbuf2[i]);
+    }
     htc_decoder_close(&gpu);
     htc_decoder_close(&cpu);
     return mismatches || failures ? 1 : 0;

@@ -25,14 +25,22 @@ int htc_cuda_device_name(int id, char *buf, size_t size)
 #if !HTC_HAVE_CUDA
 #include "cuda/gpu.h"
 
-int htc_gpu_decode_batch(struct HtcDecoder *d, HtcBatchItem *items, size_t n)
+int htc_gpu_decode_batch(struct HtcDecoder *d, HtcBatchItem *items, size_t n, uint64_t seq, int keep)
 {
     (void)d;
+    (void)seq;
+    (void)keep;
     for (size_t i = 0; i < n; i++) {
         items[i].status = HTC_ENODEVICE;
         snprintf(items[i].message, sizeof(items[i].message), "this build of htcodec has no CUDA backend");
     }
     return htc_fail(NULL, HTC_ENODEVICE, "this build of htcodec has no CUDA backend");
+}
+int htc_gpu_wait(struct HtcDecoder *d, uint64_t ticket)
+{
+    (void)d;
+    (void)ticket;
+    return 0;
 }
 void htc_gpu_free(void *p) { (void)p; }
 void htc_gpu_close(struct HtcDecoder *d) { (void)d; }

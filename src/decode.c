@@ -181,7 +181,7 @@ int htc_decode(HtcDecoder *d, const HtcStream *s, const HtcDecodeParams *p, HtcP
         it.stream = s;
         it.params = p;
         it.picture = *pic;
-        const int brc = htc_gpu_decode_batch(d, &it, 1);
+        const int brc = htc_gpu_decode_batch(d, &it, 1, ++d->batches, 0);
         if (brc < 0)
             return brc;
         *pic = it.picture;
@@ -286,6 +286,28 @@ int htc_decode_batch(HtcDecoder *d, HtcBatchItem *items, size_t n)
     if (!d || (!items && n))
         return htc_fail(NULL, HTC_EINVAL, "htc_decode_batch: NULL argument");
     if (d->settings.device == HTC_DEVICE_GPU)
-        return htc_gpu_decode_batch(d, items, n); /* one plan, one set of launches */
+        return htc_gpu_decode_batch(d, items, n, ++d->batches, 0); /* one plan, one set of launches */
+    d->batches++;
     return htc_decode_batch_cpu(d, items, n);
+}
+
+int htc_decode_batch_submit(HtcDecoder *d, HtcBatchItem *items, size_t n, uint64_t *ticket)
+{
+    if (!d || (!items && n))
+        return htc_fail(NULL, HTC_EINVAL, "htc_decode_batch_submit: NULL argument");
+    const uint64_t seq = ++d->batches;
+    if (ticket)
+        *ticket = seq;
+    if (d->settings.device == HTC_DEVICE_GPU)
+        return htc_gpu_decode_batch(d, items, n, seq, 1);
+    return htc_decode_batch_cpu(d, items, n);
+}
+
+int htc_decode_batch_wait(HtcDecoder *d, uint64_t ticket)
+{
+    if (!d)
+        return htc_fail(NULL, HTC_EINVAL, "htc_decode_batch_wait: NULL decoder");
+    if (d->settings.device == HTC_DEVICE_GPU)
+        return htc_gpu_wait(d, ticket);
+    return 0;
 }

@@ -53,6 +53,7 @@ struct HtcDecoder {
     void *strip;               /* rows of code-blocks decoded by strips (decode_tile.c) */
     size_t strip_size;
     void *gpu;                 /* GPU backend state (src/cuda/), NULL until used */
+    uint64_t batches;          /* batch calls so far: the last one's ticket */
     /* Released pictures kept for reuse (settings.picture_cache bytes; NULL:
      * none, or not made yet); shared with the batch decoders, whose
      * pic_cache_shared is set (the parent closes it). */

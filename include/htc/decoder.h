@@ -96,6 +96,21 @@ typedef struct HtcBatchItem {
  * Returns 0 when the call itself worked (check each item's status). */
 HTC_API int htc_decode_batch(HtcDecoder *d, HtcBatchItem *items, size_t n);
 
+/* A stream of batches on a GPU decoder: htc_decode_batch_submit plans the
+ * batch, puts its work on the devices and returns, leaving its last chunks
+ * running, so that the next batch's plan and copies overlap them and the
+ * devices do not idle between calls. *ticket (may be NULL) numbers the
+ * batch. Until htc_decode_batch_wait returns for that ticket or a later
+ * one (or an htc_decode or htc_decode_batch call, or the decoder closes,
+ * which all finish every earlier batch), items[], their codestreams and
+ * their output buffers must stay as they are, and statuses and pictures
+ * are not final. A device failure is returned by the call that finds it;
+ * the statuses say which items it hit. A CPU decoder decodes the batch
+ * within the submit. */
+HTC_API int htc_decode_batch_submit(HtcDecoder *d, HtcBatchItem *items, size_t n, uint64_t *ticket);
+/* Finishes every batch submitted up to `ticket` (every one: UINT64_MAX). */
+HTC_API int htc_decode_batch_wait(HtcDecoder *d, uint64_t ticket);
+
 #ifdef __cplusplus
 }
 #endif

@@ -678,6 +678,10 @@ typedef struct Slot {
     int fail;                  /* 0, or the status all its GPU items get */
     char fail_msg[160];
     size_t i0, i1;             /* its items */
+    HtcBatchItem *items;       /* the call's items and host states that i0..i1 index */
+    ItemState *st;
+    int owns_st;               /* the last chunk of its share: frees st when finished */
+    uint64_t seq;              /* its call's number (htc_decode_batch_submit's ticket) */
     size_t index;              /* its number in the batch */
     uint32_t np;               /* plan parts used */
     PlanPart parts[GPU_MAX_PARTS];
@@ -840,6 +844,10 @@ typedef struct GpuState {
     int device;
     PlanPool pool;
     Slot slot[GPU_MAX_SLOTS];
+    /* The slots form a ring, used in turn: from next_slot on, the free ones
+     * come first, then the pending ones, oldest first. Chunks are so
+     * finished in the order they were submitted, across calls too. */
+    uint32_t nslots, next_slot;
     cudaEvent_t t0;            /* HTC_GPU_TIMING: the batch's start on the device */
     uint32_t t1_smem_slots;    /* SMs, where k_t1_blocks_smem can run (else 0) */
     int have_t0;
@@ -910,12 +918,22 @@ extern "C" void htc_gpu_close(HtcDecoder *d)
 {
     if (!d || !d->gpu)
         return;
+    htc_gpu_wait(d, UINT64_MAX); /* submitted items get their statuses */
     GpuSet *set = (GpuSet *)d->gpu;
     for (int k = 0; k < GPU_MAX_DEVICES; k++)
         if (set->dev[k])
             gpu_state_free(set->dev[k]);
     free(set);
     d->gpu = NULL;
+}
+
+/* An integer knob from the environment, clamped, for experiments. */
+static int env_setting(const char *name, int dflt, int lo, int hi)
+{
+    const char *e = getenv(name);
+    if (!e || !*e)
+        return dflt;
+    return HTC_MAX(HTC_MIN(atoi(e), hi), lo);
 }
 
 /* The state for the decoder's k-th device (settings.device_id + k), made
@@ -938,6 +956,7 @@ static GpuState *gpu_state(HtcDecoder *d, uint32_t k, int *rc)
         return NULL;
     }
     g->device = device;
+    g->nslots = (uint32_t)env_setting("HTC_GPU_SLOTS", GPU_SLOTS, 1, GPU_MAX_SLOTS);
     int ok = cudaSetDevice(g->device) == cudaSuccess;
     for (int i = 0; i < GPU_MAX_SLOTS && ok; i++) {
         Slot *s = &g->slot[i];
@@ -1630,8 +1649,8 @@ static void slot_fail(Batch *b, Slot *s, int status, const char *msg)
  * output out of the pinned staging, its own stream closed. */
 static void finish_item(Batch *b, Slot *s, size_t i)
 {
-    ItemState *is = &b->st[i];
-    HtcBatchItem *it = &b->items[i];
+    ItemState *is = &s->st[i];
+    HtcBatchItem *it = &s->items[i];
     if (is->gpu && s->fail) {
         it->status = s->fail;
         snprintf(it->message, sizeof(it->message), "%s", s->fail_msg);
@@ -2153,15 +2172,6 @@ static size_t chunk_items_setting(void)
     return v < 0 ? (size_t)GPU_CHUNK_ITEMS : v == 0 ? SIZE_MAX : (size_t)v;
 }
 
-/* An integer knob from the environment, clamped, for experiments. */
-static int env_setting(const char *name, int dflt, int lo, int hi)
-{
-    const char *e = getenv(name);
-    if (!e || !*e)
-        return dflt;
-    return HTC_MAX(HTC_MIN(atoi(e), hi), lo);
-}
-
 /* One batch on the decoder's k-th device, planned on up to `threads` host
  * threads, chunk by chunk through the slots. */
 /* The call's devices and its items' second-round devices (PlanPart.route). */
@@ -2171,9 +2181,10 @@ typedef struct Route {
     int lo, hi;
 } Route;
 
-static int batch_on(HtcDecoder *d, uint32_t dk, HtcBatchItem *items, size_t n, uint32_t threads, const Route *rt)
+/* A Batch for device g's work, planned and finished on up to `threads`
+ * host threads. */
+static void batch_init(Batch *b, HtcDecoder *d, GpuState *g, uint32_t threads)
 {
-    int rc = 0;
     /* HTC_GPU_TIMING=1: where the time goes, per chunk and per batch, on
      * stderr (no "GPU" in the lines: bench/gpu greps its summary for it). */
     static int timing_cached = -1; /* relaxed atomics: device threads may ask at once */
@@ -2182,6 +2193,54 @@ static int batch_on(HtcDecoder *d, uint32_t dk, HtcBatchItem *items, size_t n, u
         timing = getenv("HTC_GPU_TIMING") != NULL;
         __atomic_store_n(&timing_cached, timing, __ATOMIC_RELAXED);
     }
+    memset(b, 0, sizeof(*b));
+    b->d = d;
+    b->g = g;
+    b->timing = timing;
+    b->t_start = host_ms();
+    b->threads = HTC_MAX(HTC_MIN(threads, (uint32_t)GPU_MAX_PARTS), 1u);
+}
+
+/* The slot's chunk is finished: the slot is free, and the share's host
+ * states go with its last chunk. */
+static void slot_release(Slot *s)
+{
+    s->pending = 0;
+    if (s->owns_st)
+        free(s->st);
+    s->st = NULL;
+    s->items = NULL;
+    s->owns_st = 0;
+}
+
+/* Waits for and finishes device g's pending chunks of calls up to `upto`,
+ * oldest first. */
+static void drain_slots(Batch *b, GpuState *g, uint64_t upto)
+{
+    for (uint32_t q = 0; q < g->nslots; q++) {
+        Slot *s = &g->slot[(g->next_slot + q) % g->nslots];
+        if (!s->pending)
+            continue;
+        if (s->seq > upto)
+            break; /* the rest are later still */
+        slot_wait(b, s);
+        b->slot = s;
+        b->f0 = s->i0;
+        b->f1 = s->i1;
+        b->p0 = b->p1 = 0;
+        chunk_pass(b, g, (uint32_t)HTC_MAX(HTC_MIN((size_t)b->threads, (s->i1 - s->i0 + 15) / 16), (size_t)1));
+        slot_release(s);
+    }
+}
+
+/* One batch (call number seq) on the decoder's k-th device. With `keep`,
+ * it returns once the last chunk is submitted, its last chunks left to a
+ * later call to finish (htc_decode_batch_submit); else every pending chunk
+ * of the device is finished first. */
+static int batch_on(HtcDecoder *d, uint32_t dk, HtcBatchItem *items, size_t n, uint32_t threads, const Route *rt,
+                    uint64_t seq, int keep)
+{
+    int rc = 0;
     GpuState *g = gpu_state(d, dk, &rc);
     if (!g)
         return rc;
@@ -2193,21 +2252,23 @@ static int batch_on(HtcDecoder *d, uint32_t dk, HtcBatchItem *items, size_t n, u
     if (!st)
         return htc_fail(&d->ctx, HTC_ENOMEM, "batch of %zu", n);
     Batch b;
-    memset(&b, 0, sizeof(b));
-    b.d = d;
-    b.g = g;
+    batch_init(&b, d, g, threads);
     b.items = items;
     b.st = st;
-    b.timing = timing;
-    b.t_start = host_ms();
-    if (timing) {
+    const uint32_t nslots = g->nslots;
+    uint32_t cur = g->next_slot;
+    /* Work of an earlier call still running: the device is not idle, so
+     * no small chunks to start it. */
+    int idle = 1;
+    for (uint32_t q = 0; q < nslots; q++)
+        idle &= !g->slot[q].pending;
+    if (b.timing) {
         if (!g->have_t0)
             g->have_t0 = cudaEventCreate(&g->t0) == cudaSuccess;
-        b.have_t0 = g->have_t0 && cudaEventRecord(g->t0, g->slot[0].stream) == cudaSuccess;
+        b.have_t0 = g->have_t0 && cudaEventRecord(g->t0, g->slot[cur].stream) == cudaSuccess;
         cudaGetLastError();
     }
-    threads = HTC_MAX(HTC_MIN(threads, (uint32_t)GPU_MAX_PARTS), 1u);
-    b.threads = threads;
+    threads = b.threads;
     b.piece_env = (size_t)env_setting("HTC_GPU_PIECE_KB", 0, 0, 1 << 20) << 10;
 
     /* Chunks of even size: as many as the item and byte limits ask for. */
@@ -2223,8 +2284,6 @@ static int batch_on(HtcDecoder *d, uint32_t dk, HtcBatchItem *items, size_t n, u
     const size_t want_bytes = total ? total / nch + (total % nch != 0) : SIZE_MAX;
 
     size_t pos = 0;
-    uint32_t cur = 0;
-    const uint32_t nslots = (uint32_t)env_setting("HTC_GPU_SLOTS", GPU_SLOTS, 1, GPU_MAX_SLOTS);
     while (pos < n) {
         Slot *s = &g->slot[cur];
         if (s->pending)
@@ -2234,7 +2293,7 @@ static int batch_on(HtcDecoder *d, uint32_t dk, HtcBatchItem *items, size_t n, u
          * so the device starts sooner and the host gets ahead of it
          * (HTC_GPU_RAMP=R: R growing chunks). */
         const size_t ramp = (size_t)env_setting("HTC_GPU_RAMP", GPU_RAMP, 0, 8);
-        const size_t div = nch > 1 && b.chunks < ramp ? (size_t)1 << (ramp - b.chunks) : 1;
+        const size_t div = idle && nch > 1 && b.chunks < ramp ? (size_t)1 << (ramp - b.chunks) : 1;
         const size_t wi = HTC_MAX(want_items / div, (size_t)1), wb = want_bytes / div;
         size_t end = pos, bytes = 0;
         while (end < n && end - pos < wi && (end == pos || bytes < wb))
@@ -2285,10 +2344,15 @@ static int batch_on(HtcDecoder *d, uint32_t dk, HtcBatchItem *items, size_t n, u
         b.copiers = (uint32_t)HTC_MAX(copiers, (size_t)1);
         chunk_pass(&b, g, (uint32_t)HTC_MAX((size_t)np, copiers));
         b.copiers = 0;
-        s->pending = 0;
+        if (s->pending)
+            slot_release(s);
         const double t1 = host_ms();
         s->i0 = pos;
         s->i1 = end;
+        s->items = items;
+        s->st = st;
+        s->owns_st = end == n;
+        s->seq = seq;
         s->index = b.chunks++;
         s->plan_ms = t1 - t0;
         b.plan_ms += s->plan_ms;
@@ -2308,21 +2372,14 @@ static int batch_on(HtcDecoder *d, uint32_t dk, HtcBatchItem *items, size_t n, u
         s->pending = 1;
         pos = end;
         cur = (cur + 1) % nslots;
+        g->next_slot = cur;
     }
+    if (!n)
+        free(st); /* no chunk took them */
     /* Drain, oldest first: finish each slot while the later ones run. */
-    for (uint32_t q = 0; q < nslots; q++) {
-        Slot *s = &g->slot[(cur + q) % nslots];
-        if (!s->pending)
-            continue;
-        slot_wait(&b, s);
-        b.slot = s;
-        b.f0 = s->i0;
-        b.f1 = s->i1;
-        b.p0 = b.p1 = 0;
-        chunk_pass(&b, g, (uint32_t)HTC_MAX(HTC_MIN((size_t)threads, (s->i1 - s->i0 + 15) / 16), (size_t)1));
-        s->pending = 0;
-    }
-    if (timing) {
+    if (!keep)
+        drain_slots(&b, g, UINT64_MAX);
+    if (b.timing) {
         const double wall = host_ms() - b.t_start;
         /* Host time the GPU did not cover: the plan beyond that was hidden. */
         const double exposed = HTC_MAX(wall - b.gpu_ms, 0.0);
@@ -2344,7 +2401,6 @@ static int batch_on(HtcDecoder *d, uint32_t dk, HtcBatchItem *items, size_t n, u
                            task_phase_name[q], b.task_sum[q], b.task_max[q]);
         fprintf(stderr, "gpu batch of %zu, dev %d: host task ms, %zu items: %s\n", n, g->device, n, line);
     }
-    free(st);
     return b.rc;
 }
 
@@ -2354,13 +2410,15 @@ typedef struct DeviceRun {
     HtcBatchItem *items;
     size_t n;
     const Route *rt;
+    uint64_t seq;
+    int keep;
     int rc;
 } DeviceRun;
 
 static void *device_worker(void *arg)
 {
     DeviceRun *r = (DeviceRun *)arg;
-    r->rc = r->n ? batch_on(r->d, r->k, r->items, r->n, r->threads, r->rt) : 0;
+    r->rc = r->n ? batch_on(r->d, r->k, r->items, r->n, r->threads, r->rt, r->seq, r->keep) : 0;
     return NULL;
 }
 
@@ -2389,8 +2447,9 @@ static int run_devices(DeviceRun *runs, uint32_t nd)
  * from settings.device_id on), decoded at once from host threads of their
  * own: item i on device device_id + i * nd / n. An item whose output is a
  * caller's buffer on another of these devices goes there in a second round
- * (copies of those items, batched per device). */
-extern "C" int htc_gpu_decode_batch(HtcDecoder *d, HtcBatchItem *items, size_t n)
+ * (copies of those items, batched per device, finished before the call
+ * returns even when `keep`). */
+extern "C" int htc_gpu_decode_batch(HtcDecoder *d, HtcBatchItem *items, size_t n, uint64_t seq, int keep)
 {
     const int count = htc_cuda_device_count();
     uint32_t nd = HTC_MAX(d->settings.num_devices, 1u);
@@ -2415,6 +2474,8 @@ extern "C" int htc_gpu_decode_batch(HtcDecoder *d, HtcBatchItem *items, size_t n
         runs[k].items = items + n * k / shares;
         runs[k].n = n * (k + 1) / shares - n * k / shares;
         runs[k].rt = &rt;
+        runs[k].seq = seq;
+        runs[k].keep = keep;
         runs[k].rc = 0;
     }
     rc = run_devices(runs, shares);
@@ -2440,6 +2501,8 @@ extern "C" int htc_gpu_decode_batch(HtcDecoder *d, HtcBatchItem *items, size_t n
                 runs[k].threads = HTC_MAX(d->num_threads / nd, 1u);
                 runs[k].items = tmp + m;
                 runs[k].rt = &none;
+                runs[k].seq = seq;
+                runs[k].keep = 0; /* tmp goes at the end of this call */
                 runs[k].rc = 0;
                 for (size_t i = 0; i < n; i++)
                     if (rt.route[i] == 1 + rt.lo + (int)k) {
@@ -2456,5 +2519,35 @@ extern "C" int htc_gpu_decode_batch(HtcDecoder *d, HtcBatchItem *items, size_t n
         free(from);
     }
     free(rt.route);
+    return rc;
+}
+
+/* Finishes every device's pending chunks of calls up to `ticket`, one
+ * device after the other (each waits for its own). */
+extern "C" int htc_gpu_wait(HtcDecoder *d, uint64_t ticket)
+{
+    if (!d || !d->gpu)
+        return 0;
+    GpuSet *set = (GpuSet *)d->gpu;
+    uint32_t have = 0;
+    for (int k = 0; k < GPU_MAX_DEVICES; k++)
+        have += set->dev[k] != NULL;
+    int rc = 0;
+    for (int k = 0; k < GPU_MAX_DEVICES; k++) {
+        GpuState *g = set->dev[k];
+        if (!g)
+            continue;
+        if (cudaSetDevice(g->device) != cudaSuccess) {
+            cudaGetLastError();
+            if (rc >= 0)
+                rc = htc_fail(&d->ctx, HTC_ENODEVICE, "CUDA device %d", g->device);
+            continue;
+        }
+        Batch b;
+        batch_init(&b, d, g, HTC_MAX(d->num_threads / HTC_MAX(have, 1u), 1u));
+        drain_slots(&b, g, ticket);
+        if (b.rc < 0 && rc >= 0)
+            rc = b.rc;
+    }
     return rc;
 }

@@ -4,7 +4,7 @@
 # HTJ2K corpus file, GPU output vs the CPU decoder) with several chunk sizes,
 # one and two devices, and htc_gpu_bench --check on a repeated CT batch (its
 # codestreams in pageable, pinned, and mixed memory; output buffers on the
-# other device than their share's).
+# other device than their share's; streams of submitted batches).
 #
 #   tests/mock_cuda/run.sh [BUILD_DIR]          (default build-mock)
 #   SAN=address|thread tests/mock_cuda/run.sh   (sanitizer build)
@@ -47,5 +47,8 @@ run ASAN_OPTIONS=detect_leaks=0 HTC_GPU_CHUNK=9 FAKE_CUDA_DEVICES=2 "$B/htc_gpu_
 # caller buffers on the other device than their share's: routed to theirs
 run ASAN_OPTIONS=detect_leaks=0 HTC_GPU_CHUNK=9 FAKE_CUDA_DEVICES=2 "$B/htc_gpu_bench.mock" --check --count 100 --repeat 2 --threads 3 --devices 2 --buffers-elsewhere $ct
 run ASAN_OPTIONS=detect_leaks=0 FAKE_CUDA_DEVICES=2 "$B/htc_gpu_bench.mock" --check --count 3 --repeat 1 --threads 2 --devices 2 --buffers-elsewhere $ct
+# a stream of submitted batches (two item arrays in turn), one and two devices
+run ASAN_OPTIONS=detect_leaks=0 HTC_GPU_CHUNK=16 "$B/htc_gpu_bench.mock" --check --count 100 --repeat 1 --threads 3 --no-cpu --stream 5 $ct
+run ASAN_OPTIONS=detect_leaks=0 HTC_GPU_CHUNK=9 FAKE_CUDA_DEVICES=2 "$B/htc_gpu_bench.mock" --check --count 100 --repeat 1 --threads 3 --devices 2 --no-cpu --pinned-some --stream 4 $ct
 [ $fail = 0 ] && echo "mock CUDA: all runs passed" || echo "mock CUDA: FAILURES (logs in $B)"
 exit $fail

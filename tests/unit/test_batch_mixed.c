@@ -1,4 +1,4 @@
-/* One htc_decode_batch call over 500 mixed items on several threads:
+/* 500 mixed items in two submitted batches on several threads:
  * small corpus files (HTJ2K and Part 1, 1 to 16 bits, 1 or 3 components,
  * tiled or not) and images encoded at test time with ojph_compress and
  * opj_compress (sizes 1x1 .. 320x200, 8, 12 and 16 bits, 5/3 and 9/7),
@@ -321,7 +321,15 @@ int main(void)
     ds.threads = 4;
     HtcDecoder *many = NULL;
     CHECK_EQ_INT(htc_decoder_open(&many, &ds), 0);
-    CHECK_EQ_INT(htc_decode_batch(many, items, NUM_ITEMS), 0);
+    /* as two submitted batches (a CPU decoder decodes each within its
+     * submit; the GPU's streams of batches are tested in test_gpu) */
+    uint64_t t1 = 0, t2 = 0;
+    CHECK_EQ_INT(htc_decode_batch_submit(many, items, NUM_ITEMS / 2, &t1), 0);
+    CHECK_EQ_INT(htc_decode_batch_submit(many, items + NUM_ITEMS / 2, NUM_ITEMS - NUM_ITEMS / 2, &t2), 0);
+    CHECK(t1 > 0 && t2 == t1 + 1);
+    CHECK_EQ_INT(htc_decode_batch_wait(many, t2), 0);
+    CHECK_EQ_INT(htc_decode_batch_wait(NULL, t2), HTC_EINVAL);
+    CHECK_EQ_INT(htc_decode_batch_submit(many, NULL, 1, NULL), HTC_EINVAL);
 
     uint32_t tolerated = 0, failed_damaged = 0;
     for (uint32_t i = 0; i < NUM_ITEMS && num_sources; i++) {

@@ -124,6 +124,86 @@ int main(void)
     }
     printf("test_gpu: %d files compared GPU vs CPU\n", compared);
 
+    /* A stream of submitted batches: A and C into device memory, B (two
+     * items, fewer chunks than the pipeline has slots) into host memory.
+     * Waiting for A's ticket makes A final while B is in flight; a
+     * synchronous call finishes B and C; closing a decoder finishes what
+     * was submitted to it. */
+    {
+        HtcBatchItem *sb[3];
+        const size_t count[3] = { (size_t)nfiles, 2, (size_t)nfiles };
+        uint64_t ticket[3] = { 0, 0, 0 };
+        int streamed = 0;
+        for (int k = 0; k < 3; k++) {
+            sb[k] = calloc((size_t)nfiles, sizeof(HtcBatchItem));
+            for (size_t i = 0; i < count[k]; i++) {
+                sb[k][i].data = data[i];
+                sb[k][i].size = size[i];
+                sb[k][i].params = k == 1 ? NULL : &dp;
+            }
+        }
+        for (int k = 0; k < 3; k++) {
+            CHECK_EQ_INT(htc_decode_batch_submit(gpu, sb[k], count[k], &ticket[k]), 0);
+            if (k == 1) {
+                CHECK(ticket[0] < ticket[1]);
+                CHECK_EQ_INT(htc_decode_batch_wait(gpu, ticket[0]), 0);
+            }
+        }
+        CHECK(ticket[1] < ticket[2]);
+        for (int k = 0; k < 3; k++) {
+            if (k == 1) {
+                /* a synchronous batch finishes every earlier one */
+                HtcBatchItem one;
+                memset(&one, 0, sizeof(one));
+                one.data = data[0];
+                one.size = size[0];
+                CHECK_EQ_INT(htc_decode_batch(gpu, &one, 1), 0);
+                CHECK_EQ_INT(one.status, ref[0].buffer ? 0 : one.status);
+                htc_picture_release(&one.picture);
+            }
+            for (size_t i = 0; i < count[k]; i++) {
+                HtcBatchItem *it = &sb[k][i];
+                if (!ref[i].buffer) {
+                    CHECK(it->status < 0 && it->message[0]);
+                    continue;
+                }
+                CHECK_EQ_INT(it->status, 0);
+                CHECK_EQ_INT(it->picture.memory, k == 1 ? HTC_MEMORY_HOST : HTC_MEMORY_DEVICE);
+                uint8_t *h = malloc(ref[i].buffer_size + 1);
+                const int sized = it->status == 0 && it->picture.buffer_size == ref[i].buffer_size;
+                const int copied = sized && (k == 1 ? (memcpy(h, it->picture.buffer, ref[i].buffer_size), 0)
+                                                    : htc_cuda_copy_to_host(h, it->picture.buffer,
+                                                                            ref[i].buffer_size)) == 0;
+                const int same = copied && !memcmp(h, ref[i].buffer, ref[i].buffer_size);
+                if (!same)
+                    printf("  MISMATCH %s in submitted batch %d\n", files[i], k);
+                CHECK(same);
+                streamed += same;
+                free(h);
+                htc_picture_release(&it->picture);
+            }
+        }
+        CHECK_EQ_INT(htc_decode_batch_wait(gpu, UINT64_MAX), 0);
+        /* closing with a batch in flight */
+        HtcDecoder *g2 = NULL;
+        CHECK_EQ_INT(htc_decoder_open(&g2, &gs), 0);
+        CHECK_EQ_INT(htc_decode_batch_submit(g2, sb[0], (size_t)nfiles, NULL), 0);
+        htc_decoder_close(&g2);
+        for (int i = 0; i < nfiles; i++) {
+            if (!ref[i].buffer)
+                continue;
+            uint8_t *h = malloc(ref[i].buffer_size + 1);
+            CHECK(sb[0][i].status == 0 && sb[0][i].picture.buffer_size == ref[i].buffer_size &&
+                  htc_cuda_copy_to_host(h, sb[0][i].picture.buffer, ref[i].buffer_size) == 0 &&
+                  !memcmp(h, ref[i].buffer, ref[i].buffer_size));
+            free(h);
+            htc_picture_release(&sb[0][i].picture);
+        }
+        for (int k = 0; k < 3; k++)
+            free(sb[k]);
+        printf("test_gpu: %d items of three submitted batches compared\n", streamed);
+    }
+
     /* A device output into a buffer no GPU can write (pageable host memory)
      * is that item's clear error; the batch's other items decode. */
     for (int i = 0; i < nfiles; i++) {
