@@ -76,6 +76,7 @@ static double median(double *v, int n)
 int main(int argc, char **argv)
 {
     int count = 0, repeat = 10, check = 0, devices = 1, no_cpu = 0, pinned_input = 0, elsewhere = 0, stream = 0;
+    int one_alloc = 0;
     unsigned threads = 0;
     const char *files[4096];
     int nfiles = 0;
@@ -90,6 +91,8 @@ int main(int argc, char **argv)
             devices = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--stream") && i + 1 < argc)
             stream = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--one-allocation")) /* outputs as slices of one buffer a device, as a batch tensor */
+            one_alloc = 1;
         else if (!strcmp(argv[i], "--no-cpu"))
             no_cpu = 1;
         else if (!strcmp(argv[i], "--pinned-input"))
@@ -104,7 +107,7 @@ int main(int argc, char **argv)
             files[nfiles++] = argv[i];
     }
     if (!nfiles) {
-        fprintf(stderr, "usage: htc_gpu_bench [--count N] [--repeat R] [--threads T] [--devices D] [--check] [--no-cpu] [--pinned-input|--pinned-some] [--buffers-elsewhere] [--stream K] FILE...\n");
+        fprintf(stderr, "usage: htc_gpu_bench [--count N] [--repeat R] [--threads T] [--devices D] [--check] [--no-cpu] [--pinned-input|--pinned-some] [--buffers-elsewhere] [--stream K] [--one-allocation] FILE...\n");
         return 2;
     }
     if (htc_cuda_device_count() <= 0) {
@@ -197,12 +200,35 @@ int main(int argc, char **argv)
             dev = (dev + 1) % devices;
         bdev[i] = dev;
         cudaSetDevice(dev);
-        if (cudaMalloc(&dbuf[i], dsize[i] ? dsize[i] : 1) != cudaSuccess ||
-            (stream && cudaMalloc(&dbuf2[i], dsize[i] ? dsize[i] : 1) != cudaSuccess)) {
+        if (!one_alloc && (cudaMalloc(&dbuf[i], dsize[i] ? dsize[i] : 1) != cudaSuccess ||
+                           (stream && cudaMalloc(&dbuf2[i], dsize[i] ? dsize[i] : 1) != cudaSuccess))) {
             fprintf(stderr, "cudaMalloc of %zu bytes failed\n", dsize[i]);
             return 1;
         }
         bytes_in += size[f];
+    }
+    /* --one-allocation: each device's outputs are 256-byte aligned slices
+     * of one buffer (per set), as a batch tensor's rows would be. */
+    void *slab[2][64] = { { NULL } };
+    for (int set = 0; set < (stream ? 2 : 1) && one_alloc; set++) {
+        void **bufs = set ? dbuf2 : dbuf;
+        for (int dev = 0; dev < devices && dev < 64; dev++) {
+            size_t total = 0;
+            for (int i = 0; i < count; i++)
+                if (bdev[i] == dev)
+                    total += (dsize[i] + 255) & ~(size_t)255;
+            cudaSetDevice(dev);
+            if (total && cudaMalloc(&slab[set][dev], total) != cudaSuccess) {
+                fprintf(stderr, "cudaMalloc of %zu bytes failed\n", total);
+                return 1;
+            }
+            size_t at = 0;
+            for (int i = 0; i < count; i++)
+                if (bdev[i] == dev) {
+                    bufs[i] = (uint8_t *)slab[set][dev] + at;
+                    at += (dsize[i] + 255) & ~(size_t)255;
+                }
+        }
     }
 
     int failures = 0, mismatches = 0;
@@ -328,11 +354,15 @@ int main(int argc, char **argv)
         printf("GPU / CPU speed: %.2fx (CPU threads: %u = %s)\n", c / g, threads,
                threads ? "as given" : "all cores");
     }
-    for (int i = 0; i < count; i++) {
+    for (int i = 0; i < count && !one_alloc; i++) {
         cudaFree(dbuf[i]);
         if (dbuf2[i])
             cudaFree(dbuf2[i]);
     }
+    for (int set = 0; set < 2; set++)
+        for (int dev = 0; dev < 64; dev++)
+            if (slab[set][dev])
+                cudaFree(slab[set][dev]);
     htc_decoder_close(&gpu);
     htc_decoder_close(&cpu);
     return mismatches || failures ? 1 : 0;

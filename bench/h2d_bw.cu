@@ -67,6 +67,7 @@ typedef struct Pull {
     unsigned char *host, *dev;
     size_t total, piece;
     cudaStream_t s;
+    double t0, ms;             /* its own time, from the common start */
 } Pull;
 
 static void *pull_main(void *arg)
@@ -78,6 +79,7 @@ static void *pull_main(void *arg)
         cudaMemcpyAsync(p->dev + at, p->host + at, n, cudaMemcpyHostToDevice, p->s);
     }
     cudaStreamSynchronize(p->s);
+    p->ms = now_ms() - p->t0;
     return NULL;
 }
 
@@ -111,6 +113,7 @@ static void multi_gpu(void)
                 for (int g = 0; g < n; g++) {
                     p[g].total = total;
                     p[g].piece = pieces[k];
+                    p[g].t0 = t0;
                     pthread_create(&th[g], NULL, pull_main, &p[g]);
                 }
                 for (int g = 0; g < n; g++)
@@ -118,8 +121,12 @@ static void multi_gpu(void)
                 const double ms = now_ms() - t0;
                 best = ms < best ? ms : best;
             }
-            printf("H2D %d GPU(s) at once, 320 MB each in %zu MB DMAs: %.3f ms = %.1f GB/s a GPU, %.1f in all\n", n,
+            printf("H2D %d GPU(s) at once, 320 MB each in %zu MB DMAs: %.3f ms = %.1f GB/s a GPU, %.1f in all", n,
                    pieces[k] >> 20, best, total / best / 1e6, n * total / best / 1e6);
+            /* each GPU's own rate in the last round: is one of them slower? */
+            for (int g = 0; g < n && n > 1; g++)
+                printf("%s%.1f", g ? ", " : " (each: ", total / p[g].ms / 1e6);
+            printf("%s\n", n > 1 ? " GB/s)" : "");
         }
     for (int g = 0; g < ngpu; g++) {
         cudaSetDevice(g);

@@ -26,6 +26,7 @@ extern "C" {
 #include "decode.h"
 #include "transform/transform.h"
 #include "cuda/gpu.h"
+#include "cuda/gpu_pointer.h"
 }
 
 #include "cuda/gpu_dwt.cuh"
@@ -537,6 +538,9 @@ __global__ void k_convert(const GpuCvtDesc *descs, const int32_t *arena)
 #ifndef GPU_RAMP
 #define GPU_RAMP 2
 #endif
+#ifndef GPU_PLAN_THREADS
+#define GPU_PLAN_THREADS 16
+#endif
 /* Threads that copy a chunk's codestreams into pinned memory: the memory
  * saturates with a few (H200 x2 machine, non-temporal stores into pinned
  * memory: 8 threads 76 GB/s, 16 65, 32 38; 1024 CT slices 7.5-8.0 -> 6.9-7.1
@@ -693,7 +697,9 @@ typedef struct Slot {
     int has_t1;
     size_t t1_flags_max;       /* over its parts */
     double plan_ms, submit_ms;
-    double t_plan;             /* HTC_GPU_TIMING: plan start, ms from the batch's start */
+    double t_plan, t_submit;   /* HTC_GPU_TIMING: plan start, submission end, ms from the batch's start */
+    size_t raw_pieces;         /* DMAs of its codestreams queued */
+    int raw_err;               /* one of them failed */
 } Slot;
 
 /* Host threads kept between calls. pool_run's tasks are claimed one at a
@@ -723,6 +729,9 @@ typedef struct PlanPool {
     PoolFn fn;
     void *arg;
     uint32_t nk;
+    PoolFn inline_fn;          /* pool_start without workers: pool_finish runs these */
+    void *inline_arg;
+    uint32_t inline_nk;
 } PlanPool;
 
 /* Runs the tasks of generation gen that are left; returns when none is. */
@@ -802,9 +811,11 @@ static void pool_close(PlanPool *p)
     p->started = 0;
 }
 
-/* Runs fn(arg, k, nk) for k in [0, nk), on up to nk threads, and returns
- * when all have returned. Workers are started on first need and kept. */
-static void pool_run(PlanPool *p, uint32_t nk, PoolFn fn, void *arg)
+/* Sets the workers on fn(arg, k, nk) for k in [0, nk) and returns; the
+ * caller may do other work before pool_finish, which takes the tasks left
+ * and returns when all have returned. Workers are started on first need
+ * and kept. Without workers (or one task) pool_finish runs them all. */
+static void pool_start(PlanPool *p, uint32_t nk, PoolFn fn, void *arg)
 {
     nk = HTC_MAX(HTC_MIN(nk, (uint32_t)GPU_MAX_PARTS), 1u);
     while (p->ready && p->started + 1 < nk) {
@@ -818,9 +829,11 @@ static void pool_run(PlanPool *p, uint32_t nk, PoolFn fn, void *arg)
             break; /* the caller takes their share */
         p->started++;
     }
+    p->inline_fn = NULL;
     if (!p->ready || !p->started || nk == 1) {
-        for (uint32_t k = 0; k < nk; k++)
-            fn(arg, k, nk);
+        p->inline_fn = fn;
+        p->inline_arg = arg;
+        p->inline_nk = nk;
         return;
     }
     pthread_mutex_lock(&p->mu);
@@ -828,16 +841,32 @@ static void pool_run(PlanPool *p, uint32_t nk, PoolFn fn, void *arg)
     p->arg = arg;
     p->nk = nk;
     p->gen++;
-    const uint64_t gen = p->gen;
     __atomic_store_n(&p->done, 0u, __ATOMIC_RELAXED);
-    __atomic_store_n(&p->claim, (gen & 0xFFFFFFFFu) << 32, __ATOMIC_RELEASE);
+    __atomic_store_n(&p->claim, (p->gen & 0xFFFFFFFFu) << 32, __ATOMIC_RELEASE);
     pthread_cond_broadcast(&p->go);
     pthread_mutex_unlock(&p->mu);
-    pool_claim(p, gen, fn, arg, nk);
+}
+
+static void pool_finish(PlanPool *p)
+{
+    if (p->inline_fn) {
+        for (uint32_t k = 0; k < p->inline_nk; k++)
+            p->inline_fn(p->inline_arg, k, p->inline_nk);
+        p->inline_fn = NULL;
+        return;
+    }
+    /* gen, fn, arg and nk change only in pool_start, on this thread */
+    pool_claim(p, p->gen, p->fn, p->arg, p->nk);
     pthread_mutex_lock(&p->mu);
-    while (__atomic_load_n(&p->done, __ATOMIC_ACQUIRE) < nk)
+    while (__atomic_load_n(&p->done, __ATOMIC_ACQUIRE) < p->nk)
         pthread_cond_wait(&p->idle, &p->mu);
     pthread_mutex_unlock(&p->mu);
+}
+
+static void pool_run(PlanPool *p, uint32_t nk, PoolFn fn, void *arg)
+{
+    pool_start(p, nk, fn, arg);
+    pool_finish(p);
 }
 
 typedef struct GpuState {
@@ -1320,19 +1349,15 @@ static size_t item_bytes(const HtcBatchItem *it)
 /* Where the caller's device buffer for an item's output lies: its CUDA
  * device, -1 where any device can write it (managed or pinned host memory),
  * or -2 where no device can (pageable host memory, a bad pointer). */
-static int buffer_device(const void *p)
+static int buffer_device(PtrCache *pc, const void *p)
 {
-    cudaPointerAttributes a;
-    if (cudaPointerGetAttributes(&a, p) != cudaSuccess) {
-        cudaGetLastError();
-        return -2;
-    }
-    if (a.type == cudaMemoryTypeDevice)
-        return a.device;
-    return a.type == cudaMemoryTypeManaged || a.type == cudaMemoryTypeHost ? -1 : -2;
+    const PtrInfo i = gpu_pointer_info(pc, p);
+    if (i.type == PTR_DEVICE)
+        return i.device;
+    return i.type == PTR_MANAGED || i.type == PTR_PINNED ? -1 : -2;
 }
 
-static void plan_item(PlanPart *pp, HtcBatchItem *it, ItemState *is)
+static void plan_item(PlanPart *pp, PtrCache *pc, HtcBatchItem *it, ItemState *is)
 {
     HtcDecoder *d = pp->d;
     it->status = 0;
@@ -1351,7 +1376,7 @@ static void plan_item(PlanPart *pp, HtcBatchItem *it, ItemState *is)
          * devices takes the item in a second round; a buffer no device of
          * this decoder can write is the item's error (a kernel writing it
          * would end the CUDA context). */
-        const int where = buffer_device(it->picture.buffer);
+        const int where = buffer_device(pc, it->picture.buffer);
         if (where >= 0 && where != pp->device && pp->route && where >= pp->dev_lo && where < pp->dev_hi) {
             pp->route[it - pp->route_base] = 1 + where;
             it->status = HTC_EDEVICE;
@@ -1505,6 +1530,7 @@ typedef struct Batch {
     HtcBatchItem *items;
     ItemState *st;
     Slot *slot;                /* the slot this pass works on */
+    Slot *seal_slot;           /* the slot seal_task seals */
     size_t f0, f1;             /* its old chunk, to finish (none when equal) */
     size_t p0, p1;             /* the new chunk, to plan into its parts */
     size_t next;               /* the next item of the new chunk to plan (atomic) */
@@ -1525,6 +1551,7 @@ typedef struct Batch {
     double task_sum[TASK_PHASES], task_max[TASK_PHASES];
     size_t chunks;
     int have_t0;               /* g->t0 was recorded at the start */
+    PtrCache ptrs[GPU_MAX_PARTS]; /* per pool task: pointer ranges learned in this call */
 } Batch;
 
 /* The code-block kernel's launch: the one line to change for another block
@@ -1682,15 +1709,7 @@ static void finish_item(Batch *b, Slot *s, size_t i)
  * shares even out) into part k. */
 /* Whether the device can read p by DMA as it is: pinned (page-locked) host
  * memory, as the caller may hand it (cudaMallocHost, cudaHostRegister). */
-static int host_pinned(const void *p)
-{
-    cudaPointerAttributes a;
-    if (cudaPointerGetAttributes(&a, p) != cudaSuccess) {
-        cudaGetLastError();
-        return 0;
-    }
-    return a.type == cudaMemoryTypeHost;
-}
+static int host_pinned(PtrCache *pc, const void *p) { return gpu_pointer_info(pc, p).type == PTR_PINNED; }
 
 /* A run of bytes for one DMA: the chunk's raw layout [dst, dst + len) from
  * host memory at src. */
@@ -1744,7 +1763,7 @@ static void raw_copy(Batch *b, Slot *s, uint32_t k)
                 continue;
             const uint8_t *from = src + (x0 - at);
             const double t0 = tm ? host_ms() : 0;
-            const int pinned = host_pinned(src);
+            const int pinned = host_pinned(&b->ptrs[k], src);
             const double t1 = tm ? host_ms() : 0;
             if (!pinned) {
                 htc_copy_nt(s->hraw.p + x0, from, x1 - x0);
@@ -1800,7 +1819,7 @@ static void chunk_task(void *arg, uint32_t k, uint32_t nk)
             if (i >= b->p1)
                 break;
             b->st[i].part = k;
-            plan_item(pp, &b->items[i], &b->st[i]);
+            plan_item(pp, &b->ptrs[k], &b->items[i], &b->st[i]);
         }
         if (tm)
             tm[TASK_PLAN] += host_ms() - t_plan;
@@ -1811,13 +1830,20 @@ static void chunk_task(void *arg, uint32_t k, uint32_t nk)
         tm[TASK_ALL] += host_ms() - t_task;
 }
 
-/* One pass of the pool over chunk_task; under HTC_GPU_TIMING its tasks'
- * phase times go into the batch's sums and per-pass maxima. */
-static void chunk_pass(Batch *b, GpuState *g, uint32_t nk)
+/* One pass of the pool over chunk_task, and meanwhile (unless NULL) the
+ * submission of the chunk planned before on this thread; under
+ * HTC_GPU_TIMING the tasks' phase times go into the batch's sums and
+ * per-pass maxima. */
+static void submit_chunk(Batch *b, Slot *s, int seal_on_pool);
+
+static void chunk_pass(Batch *b, GpuState *g, uint32_t nk, Slot *meanwhile)
 {
     if (b->timing)
         memset(b->task_ms, 0, sizeof(b->task_ms));
-    pool_run(&g->pool, nk, chunk_task, b);
+    pool_start(&g->pool, nk, chunk_task, b);
+    if (meanwhile)
+        submit_chunk(b, meanwhile, 0);
+    pool_finish(&g->pool);
     if (!b->timing)
         return;
     nk = HTC_MAX(HTC_MIN(nk, (uint32_t)GPU_MAX_PARTS), 1u);
@@ -1851,11 +1877,8 @@ static TabLayout tab_layout(size_t nj, size_t nl, size_t nm, size_t ncv, size_t 
  * outputs device addresses), its jobs, gathers, colour and output
  * descriptors written into the slot's pinned table, its items' job and
  * staging places moved. */
-static void seal_task(void *arg, uint32_t k, uint32_t nk)
+static void seal_part(Batch *b, Slot *s, uint32_t k)
 {
-    (void)nk;
-    Batch *b = (Batch *)arg;
-    Slot *s = b->slot;
     if (k >= s->np)
         return;
     PlanPart *pp = &s->parts[k];
@@ -1904,7 +1927,7 @@ static void seal_task(void *arg, uint32_t k, uint32_t nk)
             cd[q].dst = (uint8_t *)s->staging.p + pp->staging0 + (uintptr_t)pc[q].dst;
     }
     for (size_t i = s->i0; i < s->i1; i++) {
-        ItemState *is = &b->st[i];
+        ItemState *is = &s->st[i];
         if (is->gpu && is->part == k) {
             is->first_job += pp->job0;
             is->staging_off += pp->staging0;
@@ -1912,9 +1935,17 @@ static void seal_task(void *arg, uint32_t k, uint32_t nk)
     }
 }
 
-/* Seals the slot's freshly planned chunk and puts its copies and kernels on
+static void seal_task(void *arg, uint32_t k, uint32_t nk)
+{
+    (void)nk;
+    Batch *b = (Batch *)arg;
+    seal_part(b, b->seal_slot, k);
+}
+
+/* Seals the slot's freshly planned chunk (on the pool, or on this thread
+ * while the pool plans the next chunk) and puts its copies and kernels on
  * the slot's stream, then its event. Failures mark the chunk failed. */
-static void chunk_submit(Batch *b, Slot *s)
+static void chunk_submit(Batch *b, Slot *s, int seal_on_pool)
 {
     s->submitted = s->ran = s->fail = 0;
     s->fail_msg[0] = 0;
@@ -1960,7 +1991,7 @@ static void chunk_submit(Batch *b, Slot *s)
         slot_fail(b, s, HTC_ERANGE, "GPU chunk of more than 2^32 code-blocks");
         return;
     }
-    if (__atomic_load_n(&b->raw_err, __ATOMIC_RELAXED)) {
+    if (s->raw_err) {
         slot_fail(b, s, HTC_EDEVICE, "GPU batch: copying the codestreams to the device failed");
         return;
     }
@@ -2000,7 +2031,13 @@ static void chunk_submit(Batch *b, Slot *s)
     }
     /* 2. Sealing, on the pool; then the DWT levels grouped by level
      * (counting sort, parts in order) into the table. */
-    pool_run(&b->g->pool, s->np, seal_task, b);
+    if (seal_on_pool) {
+        b->seal_slot = s;
+        pool_run(&b->g->pool, s->np, seal_task, b);
+    } else {
+        for (uint32_t k = 0; k < s->np; k++)
+            seal_part(b, s, k);
+    }
     size_t start[HTC_MAX_LEVELS + 2] = { 0 };
     uint32_t max_w[HTC_MAX_LEVELS + 2] = { 0 }, max_h[HTC_MAX_LEVELS + 2] = { 0 };
     uint8_t max_is97[HTC_MAX_LEVELS + 2] = { 0 };
@@ -2146,7 +2183,7 @@ static void slot_wait(Batch *b, Slot *s)
         fprintf(stderr, "gpu timeline dev %d chunk %zu: %zu items, plan %.3f-%.3f, submitted %.3f, device %.3f-%.3f, "
                         "waited at %.3f ms\n",
                 b->g->device, s->index, s->i1 - s->i0, s->t_plan, s->t_plan + s->plan_ms,
-                s->t_plan + s->plan_ms + s->submit_ms, dev0, dev1, t0 - b->t_start);
+                s->t_submit, dev0, dev1, t0 - b->t_start);
         fprintf(stderr,
                 "gpu chunk %zu (items %zu-%zu, slot %d): host plan %.3f ms (%u threads, with finishing the "
                 "slot's previous chunk), seal+submit %.3f ms; device %.3f ms: tables+gather %.3f, blocks %.3f, "
@@ -2180,6 +2217,23 @@ typedef struct Route {
     HtcBatchItem *base;
     int lo, hi;
 } Route;
+
+/* Submits the slot's planned chunk; it is then pending. */
+static void submit_chunk(Batch *b, Slot *s, int seal_on_pool)
+{
+    const double t0 = host_ms();
+    chunk_submit(b, s, seal_on_pool);
+    if (!s->submitted && s->raw_pieces) {
+        /* Nothing went on after the raw copies: let them end before the
+         * slot's pinned buffer is written again. */
+        cudaStreamSynchronize(s->stream);
+        cudaGetLastError();
+    }
+    const double t1 = host_ms();
+    s->submit_ms = t1 - t0;
+    s->t_submit = t1 - b->t_start;
+    s->pending = 1;
+}
 
 /* A Batch for device g's work, planned and finished on up to `threads`
  * host threads. */
@@ -2228,7 +2282,7 @@ static void drain_slots(Batch *b, GpuState *g, uint64_t upto)
         b->f0 = s->i0;
         b->f1 = s->i1;
         b->p0 = b->p1 = 0;
-        chunk_pass(b, g, (uint32_t)HTC_MAX(HTC_MIN((size_t)b->threads, (s->i1 - s->i0 + 15) / 16), (size_t)1));
+        chunk_pass(b, g, (uint32_t)HTC_MAX(HTC_MIN((size_t)b->threads, (s->i1 - s->i0 + 15) / 16), (size_t)1), NULL);
         slot_release(s);
     }
 }
@@ -2284,8 +2338,13 @@ static int batch_on(HtcDecoder *d, uint32_t dk, HtcBatchItem *items, size_t n, u
     const size_t want_bytes = total ? total / nch + (total % nch != 0) : SIZE_MAX;
 
     size_t pos = 0;
+    Slot *prev = NULL; /* planned, submitted during the next chunk's plan */
     while (pos < n) {
         Slot *s = &g->slot[cur];
+        if (prev == s) { /* one slot: nothing to overlap */
+            submit_chunk(&b, prev, 1);
+            prev = NULL;
+        }
         if (s->pending)
             slot_wait(&b, s);
         /* The first chunk's plan is never hidden, and a lone chunk leaves
@@ -2328,7 +2387,7 @@ static int batch_on(HtcDecoder *d, uint32_t dk, HtcBatchItem *items, size_t n, u
         /* Pinned codestreams are only sent: larger DMAs (the first item
          * tells, a mixed chunk works either way). */
         b.raw_piece = b.piece_env ? HTC_MAX(b.piece_env, (size_t)4096)
-                                  : pos < end && host_pinned(items[pos].stream ? items[pos].stream->cs : items[pos].data)
+                                  : pos < end && host_pinned(&b.ptrs[0], items[pos].stream ? items[pos].stream->cs : items[pos].data)
                                         ? GPU_RAW_PIECE_PINNED
                                         : GPU_RAW_PIECE;
         b.raw_pieces = (bytes + b.raw_piece - 1) / b.raw_piece;
@@ -2342,8 +2401,11 @@ static int batch_on(HtcDecoder *d, uint32_t dk, HtcBatchItem *items, size_t n, u
             (size_t)env_setting("HTC_GPU_COPIERS", (int)HTC_MIN(threads, (uint32_t)GPU_COPIERS), 1, GPU_MAX_PARTS),
             b.raw_pieces);
         b.copiers = (uint32_t)HTC_MAX(copiers, (size_t)1);
-        chunk_pass(&b, g, (uint32_t)HTC_MAX((size_t)np, copiers));
+        chunk_pass(&b, g, (uint32_t)HTC_MAX((size_t)np, copiers), prev);
+        prev = NULL;
         b.copiers = 0;
+        s->raw_pieces = b.raw_pieces;
+        s->raw_err = __atomic_load_n(&b.raw_err, __ATOMIC_RELAXED);
         if (s->pending)
             slot_release(s);
         const double t1 = host_ms();
@@ -2358,22 +2420,16 @@ static int batch_on(HtcDecoder *d, uint32_t dk, HtcBatchItem *items, size_t n, u
         b.plan_ms += s->plan_ms;
         if (s->index == 0)
             b.first_plan_ms = s->plan_ms;
-        /* Seal and submit; the next chunk is planned while this one runs. */
+        /* Sealed and submitted while the next chunk is planned. */
         b.p0 = b.p1 = 0;
-        chunk_submit(&b, s);
-        if (!s->submitted && b.raw_pieces) {
-            /* Nothing went on after the raw copies: let them end before the
-             * slot's pinned buffer is written again. */
-            cudaStreamSynchronize(s->stream);
-            cudaGetLastError();
-        }
         b.raw_pieces = 0;
-        s->submit_ms = host_ms() - t1;
-        s->pending = 1;
+        prev = s;
         pos = end;
         cur = (cur + 1) % nslots;
         g->next_slot = cur;
     }
+    if (prev)
+        submit_chunk(&b, prev, 1);
     if (!n)
         free(st); /* no chunk took them */
     /* Drain, oldest first: finish each slot while the later ones run. */
@@ -2399,7 +2455,11 @@ static int batch_on(HtcDecoder *d, uint32_t dk, HtcBatchItem *items, size_t n, u
         for (int q = 0; q < TASK_PHASES && at < (int)sizeof(line); q++)
             at += snprintf(line + at, sizeof(line) - at, "%s%s %.3f (slowest %.3f)", q ? ", " : "",
                            task_phase_name[q], b.task_sum[q], b.task_max[q]);
-        fprintf(stderr, "gpu batch of %zu, dev %d: host task ms, %zu items: %s\n", n, g->device, n, line);
+        unsigned queries = 0;
+        for (int k = 0; k < GPU_MAX_PARTS; k++)
+            queries += b.ptrs[k].queries;
+        fprintf(stderr, "gpu batch of %zu, dev %d: host task ms, %zu items: %s; %u pointer queries\n", n, g->device, n,
+                line, queries);
     }
     return b.rc;
 }
@@ -2466,11 +2526,16 @@ extern "C" int htc_gpu_decode_batch(HtcDecoder *d, HtcBatchItem *items, size_t n
             return rc; /* made here, one thread, before the shares run */
         }
     const uint32_t shares = n >= 2 * (size_t)nd ? nd : 1;
+    /* Host threads a device plans on: more than GPU_PLAN_THREADS only
+     * contend (4x H200 host, 64 threads, 8192 pinned CT slices on one GPU:
+     * 8 threads 40-42 ms, 16 38-40, all 64 41-59; HTC_GPU_PLAN_THREADS=N
+     * sets the cap). */
+    const uint32_t cap = (uint32_t)env_setting("HTC_GPU_PLAN_THREADS", GPU_PLAN_THREADS, 1, GPU_MAX_PARTS);
     DeviceRun runs[GPU_MAX_DEVICES];
     for (uint32_t k = 0; k < shares; k++) {
         runs[k].d = d;
         runs[k].k = k;
-        runs[k].threads = HTC_MAX(d->num_threads / shares, 1u);
+        runs[k].threads = HTC_MIN(HTC_MAX(d->num_threads / shares, 1u), cap);
         runs[k].items = items + n * k / shares;
         runs[k].n = n * (k + 1) / shares - n * k / shares;
         runs[k].rt = &rt;
@@ -2498,7 +2563,7 @@ extern "C" int htc_gpu_decode_batch(HtcDecoder *d, HtcBatchItem *items, size_t n
             for (uint32_t k = 0; k < nd; k++) {
                 runs[k].d = d;
                 runs[k].k = k;
-                runs[k].threads = HTC_MAX(d->num_threads / nd, 1u);
+                runs[k].threads = HTC_MIN(HTC_MAX(d->num_threads / nd, 1u), cap);
                 runs[k].items = tmp + m;
                 runs[k].rt = &none;
                 runs[k].seq = seq;

@@ -20,6 +20,7 @@
  * nothing, so that a run times the host side alone (outputs are garbage;
  * job statuses read back are 0).
  * tests/mock_cuda/run.sh builds and runs the GPU tests against it. */
+#include <cuda.h>
 #include <cuda_runtime.h>
 #include <math.h>
 #include <pthread.h>
@@ -633,6 +634,58 @@ cudaError_t cudaPointerGetAttributes(cudaPointerAttributes *a, const void *p)
             a->devicePointer = (void *)p;
         }
     pthread_mutex_unlock(&mu);
+    return cudaSuccess;
+}
+/* The driver's pointer query, as the library looks it up: memory type,
+ * managed or not, device, and the allocation's range. FAKE_CUDA_QUERIES=1
+ * prints how many were made, at exit. */
+static unsigned long pointer_queries;
+static void print_queries(void) { fprintf(stderr, "fake CUDA: %lu pointer queries\n", pointer_queries); }
+static CUresult fake_pointer_attributes(unsigned int n, CUpointer_attribute *at, void **data, CUdeviceptr ptr)
+{
+    unsigned type = 0, managed = 0;
+    int ordinal = -2;
+    uintptr_t start = 0;
+    size_t size = 0;
+    const uintptr_t p = (uintptr_t)ptr;
+    pthread_mutex_lock(&mu);
+    pointer_queries++;
+    for (size_t i = 0; i < pinned.size() && !type; i++)
+        if (p - pinned[i].first < pinned[i].second) {
+            type = CU_MEMORYTYPE_HOST;
+            start = pinned[i].first;
+            size = pinned[i].second;
+        }
+    for (size_t i = 0; i < dev_allocs.size() && !type; i++)
+        if (p - dev_allocs[i].at < dev_allocs[i].n) {
+            type = CU_MEMORYTYPE_DEVICE;
+            ordinal = dev_allocs[i].device;
+            start = dev_allocs[i].at;
+            size = dev_allocs[i].n;
+        }
+    pthread_mutex_unlock(&mu);
+    for (unsigned int i = 0; i < n; i++) {
+        switch (at[i]) {
+        case CU_POINTER_ATTRIBUTE_RANGE_START_ADDR: *(CUdeviceptr *)data[i] = start; break;
+        case CU_POINTER_ATTRIBUTE_RANGE_SIZE: *(size_t *)data[i] = size; break;
+        case CU_POINTER_ATTRIBUTE_MEMORY_TYPE: *(unsigned *)data[i] = type; break;
+        case CU_POINTER_ATTRIBUTE_IS_MANAGED: *(unsigned *)data[i] = managed; break;
+        case CU_POINTER_ATTRIBUTE_DEVICE_ORDINAL: *(int *)data[i] = ordinal; break;
+        default: return CUDA_ERROR_INVALID_VALUE;
+        }
+    }
+    return CUDA_SUCCESS;
+}
+cudaError_t cudaGetDriverEntryPointByVersion(const char *symbol, void **fn, unsigned int version,
+                                             unsigned long long flags, cudaDriverEntryPointQueryResult *status)
+{
+    (void)version, (void)flags;
+    static int registered;
+    if (getenv("FAKE_CUDA_QUERIES") && !__atomic_exchange_n(&registered, 1, __ATOMIC_RELAXED))
+        atexit(print_queries);
+    *fn = strcmp(symbol, "cuPointerGetAttributes") ? NULL : (void *)fake_pointer_attributes;
+    if (status)
+        *status = *fn ? cudaDriverEntryPointSuccess : cudaDriverEntryPointSymbolNotFound;
     return cudaSuccess;
 }
 cudaError_t cudaMemcpy(void *dst, const void *src, size_t n, cudaMemcpyKind k)

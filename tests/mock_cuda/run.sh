@@ -50,5 +50,11 @@ run ASAN_OPTIONS=detect_leaks=0 FAKE_CUDA_DEVICES=2 "$B/htc_gpu_bench.mock" --ch
 # a stream of submitted batches (two item arrays in turn), one and two devices
 run ASAN_OPTIONS=detect_leaks=0 HTC_GPU_CHUNK=16 "$B/htc_gpu_bench.mock" --check --count 100 --repeat 1 --threads 3 --no-cpu --stream 5 $ct
 run ASAN_OPTIONS=detect_leaks=0 HTC_GPU_CHUNK=9 FAKE_CUDA_DEVICES=2 "$B/htc_gpu_bench.mock" --check --count 100 --repeat 1 --threads 3 --devices 2 --no-cpu --pinned-some --stream 4 $ct
+# outputs in one allocation a device, codestreams in one pinned buffer: the
+# library asks the driver about each allocation once per call and thread,
+# not about each item (2 devices, 3 threads, 8 decodes of 100 items)
+run ASAN_OPTIONS=detect_leaks=0 FAKE_CUDA_QUERIES=1 FAKE_CUDA_DEVICES=2 HTC_GPU_CHUNK=16 "$B/htc_gpu_bench.mock" --check --count 100 --repeat 1 --threads 3 --devices 2 --pinned-input --no-cpu --one-allocation --stream 3 $ct
+q=$(sed -n 's/^fake CUDA: \([0-9]*\) pointer queries/\1/p' "$B/mock_run.log")
+if [ -n "$ct" ] && ! [ "${q:-999}" -le 64 ]; then echo "FAILED: ${q:-no} pointer queries for 800 items (at most 64 expected)"; fail=1; else echo "pointer queries: ${q:-not run}"; fi
 [ $fail = 0 ] && echo "mock CUDA: all runs passed" || echo "mock CUDA: FAILURES (logs in $B)"
 exit $fail
