@@ -729,9 +729,6 @@ typedef struct PlanPool {
     PoolFn fn;
     void *arg;
     uint32_t nk;
-    PoolFn inline_fn;          /* pool_start without workers: pool_finish runs these */
-    void *inline_arg;
-    uint32_t inline_nk;
 } PlanPool;
 
 /* Runs the tasks of generation gen that are left; returns when none is. */
@@ -811,11 +808,9 @@ static void pool_close(PlanPool *p)
     p->started = 0;
 }
 
-/* Sets the workers on fn(arg, k, nk) for k in [0, nk) and returns; the
- * caller may do other work before pool_finish, which takes the tasks left
- * and returns when all have returned. Workers are started on first need
- * and kept. Without workers (or one task) pool_finish runs them all. */
-static void pool_start(PlanPool *p, uint32_t nk, PoolFn fn, void *arg)
+/* Runs fn(arg, k, nk) for k in [0, nk), on up to nk threads, and returns
+ * when all have returned. Workers are started on first need and kept. */
+static void pool_run(PlanPool *p, uint32_t nk, PoolFn fn, void *arg)
 {
     nk = HTC_MAX(HTC_MIN(nk, (uint32_t)GPU_MAX_PARTS), 1u);
     while (p->ready && p->started + 1 < nk) {
@@ -829,11 +824,9 @@ static void pool_start(PlanPool *p, uint32_t nk, PoolFn fn, void *arg)
             break; /* the caller takes their share */
         p->started++;
     }
-    p->inline_fn = NULL;
     if (!p->ready || !p->started || nk == 1) {
-        p->inline_fn = fn;
-        p->inline_arg = arg;
-        p->inline_nk = nk;
+        for (uint32_t k = 0; k < nk; k++)
+            fn(arg, k, nk);
         return;
     }
     pthread_mutex_lock(&p->mu);
@@ -841,33 +834,18 @@ static void pool_start(PlanPool *p, uint32_t nk, PoolFn fn, void *arg)
     p->arg = arg;
     p->nk = nk;
     p->gen++;
+    const uint64_t gen = p->gen;
     __atomic_store_n(&p->done, 0u, __ATOMIC_RELAXED);
-    __atomic_store_n(&p->claim, (p->gen & 0xFFFFFFFFu) << 32, __ATOMIC_RELEASE);
+    __atomic_store_n(&p->claim, (gen & 0xFFFFFFFFu) << 32, __ATOMIC_RELEASE);
     pthread_cond_broadcast(&p->go);
     pthread_mutex_unlock(&p->mu);
-}
-
-static void pool_finish(PlanPool *p)
-{
-    if (p->inline_fn) {
-        for (uint32_t k = 0; k < p->inline_nk; k++)
-            p->inline_fn(p->inline_arg, k, p->inline_nk);
-        p->inline_fn = NULL;
-        return;
-    }
-    /* gen, fn, arg and nk change only in pool_start, on this thread */
-    pool_claim(p, p->gen, p->fn, p->arg, p->nk);
+    pool_claim(p, gen, fn, arg, nk);
     pthread_mutex_lock(&p->mu);
-    while (__atomic_load_n(&p->done, __ATOMIC_ACQUIRE) < p->nk)
+    while (__atomic_load_n(&p->done, __ATOMIC_ACQUIRE) < nk)
         pthread_cond_wait(&p->idle, &p->mu);
     pthread_mutex_unlock(&p->mu);
 }
 
-static void pool_run(PlanPool *p, uint32_t nk, PoolFn fn, void *arg)
-{
-    pool_start(p, nk, fn, arg);
-    pool_finish(p);
-}
 
 typedef struct GpuState {
     int device;
@@ -1830,20 +1808,13 @@ static void chunk_task(void *arg, uint32_t k, uint32_t nk)
         tm[TASK_ALL] += host_ms() - t_task;
 }
 
-/* One pass of the pool over chunk_task, and meanwhile (unless NULL) the
- * submission of the chunk planned before on this thread; under
- * HTC_GPU_TIMING the tasks' phase times go into the batch's sums and
- * per-pass maxima. */
-static void submit_chunk(Batch *b, Slot *s, int seal_on_pool);
-
-static void chunk_pass(Batch *b, GpuState *g, uint32_t nk, Slot *meanwhile)
+/* One pass of the pool over chunk_task; under HTC_GPU_TIMING its tasks'
+ * phase times go into the batch's sums and per-pass maxima. */
+static void chunk_pass(Batch *b, GpuState *g, uint32_t nk)
 {
     if (b->timing)
         memset(b->task_ms, 0, sizeof(b->task_ms));
-    pool_start(&g->pool, nk, chunk_task, b);
-    if (meanwhile)
-        submit_chunk(b, meanwhile, 0);
-    pool_finish(&g->pool);
+    pool_run(&g->pool, nk, chunk_task, b);
     if (!b->timing)
         return;
     nk = HTC_MAX(HTC_MIN(nk, (uint32_t)GPU_MAX_PARTS), 1u);
@@ -1942,10 +1913,9 @@ static void seal_task(void *arg, uint32_t k, uint32_t nk)
     seal_part(b, b->seal_slot, k);
 }
 
-/* Seals the slot's freshly planned chunk (on the pool, or on this thread
- * while the pool plans the next chunk) and puts its copies and kernels on
+/* Seals the slot's freshly planned chunk and puts its copies and kernels on
  * the slot's stream, then its event. Failures mark the chunk failed. */
-static void chunk_submit(Batch *b, Slot *s, int seal_on_pool)
+static void chunk_submit(Batch *b, Slot *s)
 {
     s->submitted = s->ran = s->fail = 0;
     s->fail_msg[0] = 0;
@@ -2031,13 +2001,8 @@ static void chunk_submit(Batch *b, Slot *s, int seal_on_pool)
     }
     /* 2. Sealing, on the pool; then the DWT levels grouped by level
      * (counting sort, parts in order) into the table. */
-    if (seal_on_pool) {
-        b->seal_slot = s;
-        pool_run(&b->g->pool, s->np, seal_task, b);
-    } else {
-        for (uint32_t k = 0; k < s->np; k++)
-            seal_part(b, s, k);
-    }
+    b->seal_slot = s;
+    pool_run(&b->g->pool, s->np, seal_task, b);
     size_t start[HTC_MAX_LEVELS + 2] = { 0 };
     uint32_t max_w[HTC_MAX_LEVELS + 2] = { 0 }, max_h[HTC_MAX_LEVELS + 2] = { 0 };
     uint8_t max_is97[HTC_MAX_LEVELS + 2] = { 0 };
@@ -2219,10 +2184,10 @@ typedef struct Route {
 } Route;
 
 /* Submits the slot's planned chunk; it is then pending. */
-static void submit_chunk(Batch *b, Slot *s, int seal_on_pool)
+static void submit_chunk(Batch *b, Slot *s)
 {
     const double t0 = host_ms();
-    chunk_submit(b, s, seal_on_pool);
+    chunk_submit(b, s);
     if (!s->submitted && s->raw_pieces) {
         /* Nothing went on after the raw copies: let them end before the
          * slot's pinned buffer is written again. */
@@ -2282,7 +2247,7 @@ static void drain_slots(Batch *b, GpuState *g, uint64_t upto)
         b->f0 = s->i0;
         b->f1 = s->i1;
         b->p0 = b->p1 = 0;
-        chunk_pass(b, g, (uint32_t)HTC_MAX(HTC_MIN((size_t)b->threads, (s->i1 - s->i0 + 15) / 16), (size_t)1), NULL);
+        chunk_pass(b, g, (uint32_t)HTC_MAX(HTC_MIN((size_t)b->threads, (s->i1 - s->i0 + 15) / 16), (size_t)1));
         slot_release(s);
     }
 }
@@ -2338,13 +2303,8 @@ static int batch_on(HtcDecoder *d, uint32_t dk, HtcBatchItem *items, size_t n, u
     const size_t want_bytes = total ? total / nch + (total % nch != 0) : SIZE_MAX;
 
     size_t pos = 0;
-    Slot *prev = NULL; /* planned, submitted during the next chunk's plan */
     while (pos < n) {
         Slot *s = &g->slot[cur];
-        if (prev == s) { /* one slot: nothing to overlap */
-            submit_chunk(&b, prev, 1);
-            prev = NULL;
-        }
         if (s->pending)
             slot_wait(&b, s);
         /* The first chunk's plan is never hidden, and a lone chunk leaves
@@ -2401,8 +2361,7 @@ static int batch_on(HtcDecoder *d, uint32_t dk, HtcBatchItem *items, size_t n, u
             (size_t)env_setting("HTC_GPU_COPIERS", (int)HTC_MIN(threads, (uint32_t)GPU_COPIERS), 1, GPU_MAX_PARTS),
             b.raw_pieces);
         b.copiers = (uint32_t)HTC_MAX(copiers, (size_t)1);
-        chunk_pass(&b, g, (uint32_t)HTC_MAX((size_t)np, copiers), prev);
-        prev = NULL;
+        chunk_pass(&b, g, (uint32_t)HTC_MAX((size_t)np, copiers));
         b.copiers = 0;
         s->raw_pieces = b.raw_pieces;
         s->raw_err = __atomic_load_n(&b.raw_err, __ATOMIC_RELAXED);
@@ -2420,16 +2379,14 @@ static int batch_on(HtcDecoder *d, uint32_t dk, HtcBatchItem *items, size_t n, u
         b.plan_ms += s->plan_ms;
         if (s->index == 0)
             b.first_plan_ms = s->plan_ms;
-        /* Sealed and submitted while the next chunk is planned. */
+        /* Seal and submit; the next chunk is planned while this one runs. */
         b.p0 = b.p1 = 0;
         b.raw_pieces = 0;
-        prev = s;
+        submit_chunk(&b, s);
         pos = end;
         cur = (cur + 1) % nslots;
         g->next_slot = cur;
     }
-    if (prev)
-        submit_chunk(&b, prev, 1);
     if (!n)
         free(st); /* no chunk took them */
     /* Drain, oldest first: finish each slot while the later ones run. */
