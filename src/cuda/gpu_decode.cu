@@ -1448,7 +1448,7 @@ static void plan_item(PlanPart *pp, PtrCache *pc, HtcBatchItem *it, ItemState *i
         if (irc >= 0) {
             is->gpu = 1;
             is->num_jobs = pp->gjobs.n - j0;
-            return;
+            goto planned;
         }
         /* Undo this item's share of the plan. */
         pp->gjobs.n = j0;
@@ -1480,6 +1480,12 @@ static void plan_item(PlanPart *pp, PtrCache *pc, HtcBatchItem *it, ItemState *i
         if (!it->message[0])
             snprintf(it->message, sizeof(it->message), "%s", htc_strerror(irc));
     }
+planned:
+    /* Nothing reads the parsed stream after the plan: closed here, by the
+     * thread that made it and while it is in cache, rather than when the
+     * chunk is finished. */
+    htc_stream_close(&is->own);
+    is->s = NULL;
 }
 
 static uint32_t blocks_for(size_t n, uint32_t threads)
