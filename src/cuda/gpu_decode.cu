@@ -513,13 +513,17 @@ __global__ void k_convert(const GpuCvtDesc *descs, const int32_t *arena)
  * stream, the host threads plan chunk c+1 into the next slot. Before a slot
  * takes a new chunk, its event is waited for and its old chunk finished
  * (job statuses read, host outputs copied out of its pinned staging), by
- * the same threads in the same pass as the new plan. Three slots: a
+ * the same threads in the same pass as the new plan. Several slots: a
  * chunk's serial VLC kernel is one code-block's latency with the SMs
- * mostly idle, which a third chunk's kernels fill (H100, 2048 CT slices:
- * 15.1 ms with two slots, 12.6 with three, 13.2 with four; HTC_GPU_SLOTS=N
- * tries others, up to GPU_MAX_SLOTS). */
+ * mostly idle, which other chunks' kernels fill (H100, 2048 CT slices,
+ * earlier: 15.1 ms with two slots, 12.6 with three, 13.2 with four).
+ * Four since the host got cheaper (session 6, alternating rounds, three
+ * slots then four: H100 8192 pinned CT slices streamed 42.2, 41.4 -> 39.5,
+ * 39.3 ms, 1024 pageable 7.26, 7.24 -> 6.91, 7.02; 4x H200, 8192 streamed
+ * on one GPU 37.7, 37.8 -> 35.3, 35.1, on four 11.0, 11.1, 10.9 -> 10.4,
+ * 10.3, 10.3). HTC_GPU_SLOTS=N tries others, up to GPU_MAX_SLOTS. */
 #ifndef GPU_SLOTS
-#define GPU_SLOTS 3
+#define GPU_SLOTS 4
 #endif
 #define GPU_MAX_SLOTS 6
 /* Chunks of 128 CT slices left the block kernels too few threads to hide
