@@ -76,7 +76,7 @@ static double median(double *v, int n)
 int main(int argc, char **argv)
 {
     int count = 0, repeat = 10, check = 0, devices = 1, no_cpu = 0, pinned_input = 0, elsewhere = 0, stream = 0;
-    int one_alloc = 0;
+    int one_alloc = 0, distinct = 0;
     unsigned threads = 0;
     const char *files[4096];
     int nfiles = 0;
@@ -93,6 +93,8 @@ int main(int argc, char **argv)
             stream = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--one-allocation")) /* outputs as slices of one buffer a device, as a batch tensor */
             one_alloc = 1;
+        else if (!strcmp(argv[i], "--distinct-input")) /* each item its own copy of its codestream, as real frames are */
+            distinct = 1;
         else if (!strcmp(argv[i], "--no-cpu"))
             no_cpu = 1;
         else if (!strcmp(argv[i], "--pinned-input"))
@@ -107,7 +109,7 @@ int main(int argc, char **argv)
             files[nfiles++] = argv[i];
     }
     if (!nfiles) {
-        fprintf(stderr, "usage: htc_gpu_bench [--count N] [--repeat R] [--threads T] [--devices D] [--check] [--no-cpu] [--pinned-input|--pinned-some] [--buffers-elsewhere] [--stream K] [--one-allocation] FILE...\n");
+        fprintf(stderr, "usage: htc_gpu_bench [--count N] [--repeat R] [--threads T] [--devices D] [--check] [--no-cpu] [--pinned-input|--pinned-some] [--buffers-elsewhere] [--stream K] [--one-allocation] [--distinct-input] FILE...\n");
         return 2;
     }
     if (htc_cuda_device_count() <= 0) {
@@ -145,6 +147,27 @@ int main(int argc, char **argv)
             free(data[i]);
             data[i] = pin;
             pin += size[i];
+        }
+    }
+    /* The codestream item i reads: its file's bytes, or (--distinct-input)
+     * a copy of its own, in pinned memory with --pinned-input. */
+    const uint8_t **in = calloc((size_t)count, sizeof(*in));
+    for (int i = 0; i < count; i++)
+        in[i] = data[i % nfiles];
+    if (distinct) {
+        size_t total = 0;
+        for (int i = 0; i < count; i++)
+            total += size[i % nfiles];
+        uint8_t *all = NULL;
+        if (pinned_input == 1 ? cudaHostAlloc((void **)&all, total ? total : 1, cudaHostAllocPortable) != cudaSuccess
+                              : !(all = malloc(total ? total : 1))) {
+            fprintf(stderr, "%zu bytes for distinct codestreams failed\n", total);
+            return 1;
+        }
+        for (int i = 0; i < count; i++) {
+            memcpy(all, data[i % nfiles], size[i % nfiles]);
+            in[i] = all;
+            all += size[i % nfiles];
         }
     }
     HtcDecoderSettings gs, cs;
@@ -237,7 +260,7 @@ int main(int argc, char **argv)
     for (int r = -1; r < repeat; r++) {
         for (int i = 0; i < count; i++) {
             memset(&items[i], 0, sizeof(items[i]));
-            items[i].data = data[i % nfiles];
+            items[i].data = in[i];
             items[i].size = size[i % nfiles];
             items[i].params = &dev_p;
             items[i].picture.buffer = dbuf[i];
@@ -277,7 +300,7 @@ int main(int argc, char **argv)
             continue;
         for (int i = 0; i < count; i++) {
             memset(&items[i], 0, sizeof(items[i]));
-            items[i].data = data[i % nfiles];
+            items[i].data = in[i];
             items[i].size = size[i % nfiles];
             items[i].params = &host_p;
         }
@@ -305,7 +328,7 @@ int main(int argc, char **argv)
             }
             for (int i = 0; i < count; i++) {
                 memset(&it[i], 0, sizeof(it[i]));
-                it[i].data = data[i % nfiles];
+                it[i].data = in[i];
                 it[i].size = size[i % nfiles];
                 it[i].params = &dev_p;
                 it[i].picture.buffer = bufs[k % 2][i];

@@ -700,7 +700,7 @@ typedef struct Slot {
     size_t scratch_size;       /* per job: GPU_HT_SCRATCH, or GPU_T1_SCRATCH with Part 1 blocks */
     int has_t1;
     size_t t1_flags_max;       /* over its parts */
-    double plan_ms, submit_ms;
+    double plan_ms, submit_ms, seal_ms; /* seal_ms: the sealing pass, a part of submit_ms */
     double t_plan, t_submit;   /* HTC_GPU_TIMING: plan start, submission end, ms from the batch's start */
     size_t raw_pieces;         /* DMAs of its codestreams queued */
     int raw_err;               /* one of them failed */
@@ -1928,6 +1928,7 @@ static void seal_task(void *arg, uint32_t k, uint32_t nk)
 static void chunk_submit(Batch *b, Slot *s)
 {
     s->submitted = s->ran = s->fail = 0;
+    s->seal_ms = 0;
     s->fail_msg[0] = 0;
     size_t nj = 0, pool = 0, arena = 0, staging = 0, nl = 0, nm = 0, ncv = 0, ng = 0;
     uint32_t out_rows = 1; /* rows of the tallest colour or output area */
@@ -2012,7 +2013,9 @@ static void chunk_submit(Batch *b, Slot *s)
     /* 2. Sealing, on the pool; then the DWT levels grouped by level
      * (counting sort, parts in order) into the table. */
     b->seal_slot = s;
+    const double t_seal = b->timing ? host_ms() : 0;
     pool_run(&b->g->pool, s->np, seal_task, b);
+    s->seal_ms = b->timing ? host_ms() - t_seal : 0;
     size_t start[HTC_MAX_LEVELS + 2] = { 0 };
     uint32_t max_w[HTC_MAX_LEVELS + 2] = { 0 }, max_h[HTC_MAX_LEVELS + 2] = { 0 };
     uint8_t max_is97[HTC_MAX_LEVELS + 2] = { 0 };
@@ -2161,9 +2164,9 @@ static void slot_wait(Batch *b, Slot *s)
                 s->t_submit, dev0, dev1, t0 - b->t_start);
         fprintf(stderr,
                 "gpu chunk %zu (items %zu-%zu, slot %d): host plan %.3f ms (%u threads, with finishing the "
-                "slot's previous chunk), seal+submit %.3f ms; device %.3f ms: tables+gather %.3f, blocks %.3f, "
+                "slot's previous chunk), seal+submit %.3f ms (sealing %.3f); device %.3f ms: tables+gather %.3f, blocks %.3f, "
                 "DWT %.3f, colour+output %.3f, copies out %.3f ms; %zu blocks, %.1f MB pool, %.1f MB raw\n",
-                s->index, s->i0, s->i1 - 1, (int)(s - b->g->slot), s->plan_ms, s->np, s->submit_ms, sum, ms[0],
+                s->index, s->i0, s->i1 - 1, (int)(s - b->g->slot), s->plan_ms, s->np, s->submit_ms, s->seal_ms, sum, ms[0],
                 ms[1], ms[2], ms[3], ms[4], s->nj, s->pool_bytes / 1e6, s->raw_bytes / 1e6);
     }
 }
