@@ -21,6 +21,7 @@
 #include <string.h>
 #include <time.h>
 #include <pthread.h>
+#include <sched.h>
 
 extern "C" {
 #include "decode.h"
@@ -683,6 +684,7 @@ typedef struct Slot {
     int pending;               /* a chunk waits to be finished */
     int submitted;             /* its work went onto the stream: wait for `done` */
     int ran;                   /* the GPU produced its outputs and statuses */
+    int sealed;                /* its tables are sealed, for chunk_launch */
     int fail;                  /* 0, or the status all its GPU items get */
     char fail_msg[160];
     size_t i0, i1;             /* its items */
@@ -733,6 +735,11 @@ typedef struct PlanPool {
     PoolFn fn;
     void *arg;
     uint32_t nk;
+    /* the pass pool_start began, for pool_join (the caller's thread only) */
+    PoolFn pass_fn;
+    void *pass_arg;
+    uint32_t pass_nk;
+    int pass_async;            /* the workers took it */
 } PlanPool;
 
 /* Runs the tasks of generation gen that are left; returns when none is. */
@@ -812,9 +819,12 @@ static void pool_close(PlanPool *p)
     p->started = 0;
 }
 
-/* Runs fn(arg, k, nk) for k in [0, nk), on up to nk threads, and returns
- * when all have returned. Workers are started on first need and kept. */
-static void pool_run(PlanPool *p, uint32_t nk, PoolFn fn, void *arg)
+/* Starts fn(arg, k, nk) for k in [0, nk) on the pool's workers and returns
+ * at once: the caller may do other work, then pool_join runs what tasks
+ * are left and waits for the rest. Workers are started on first need and
+ * kept. Without workers, pool_join runs every task (so tasks may wait for
+ * what the caller does in between). */
+static void pool_start(PlanPool *p, uint32_t nk, PoolFn fn, void *arg)
 {
     nk = HTC_MAX(HTC_MIN(nk, (uint32_t)GPU_MAX_PARTS), 1u);
     while (p->ready && p->started + 1 < nk) {
@@ -828,26 +838,44 @@ static void pool_run(PlanPool *p, uint32_t nk, PoolFn fn, void *arg)
             break; /* the caller takes their share */
         p->started++;
     }
-    if (!p->ready || !p->started || nk == 1) {
-        for (uint32_t k = 0; k < nk; k++)
-            fn(arg, k, nk);
+    p->pass_fn = fn;
+    p->pass_arg = arg;
+    p->pass_nk = nk;
+    p->pass_async = p->ready && p->started && nk > 1;
+    if (!p->pass_async)
         return;
-    }
     pthread_mutex_lock(&p->mu);
     p->fn = fn;
     p->arg = arg;
     p->nk = nk;
     p->gen++;
-    const uint64_t gen = p->gen;
     __atomic_store_n(&p->done, 0u, __ATOMIC_RELAXED);
-    __atomic_store_n(&p->claim, (gen & 0xFFFFFFFFu) << 32, __ATOMIC_RELEASE);
+    __atomic_store_n(&p->claim, (p->gen & 0xFFFFFFFFu) << 32, __ATOMIC_RELEASE);
     pthread_cond_broadcast(&p->go);
     pthread_mutex_unlock(&p->mu);
-    pool_claim(p, gen, fn, arg, nk);
+}
+
+static void pool_join(PlanPool *p)
+{
+    const uint32_t nk = p->pass_nk;
+    if (!p->pass_async) {
+        for (uint32_t k = 0; k < nk; k++)
+            p->pass_fn(p->pass_arg, k, nk);
+        return;
+    }
+    pool_claim(p, p->gen, p->pass_fn, p->pass_arg, nk);
     pthread_mutex_lock(&p->mu);
     while (__atomic_load_n(&p->done, __ATOMIC_ACQUIRE) < nk)
         pthread_cond_wait(&p->idle, &p->mu);
     pthread_mutex_unlock(&p->mu);
+}
+
+/* Runs fn(arg, k, nk) for k in [0, nk), on up to nk threads, and returns
+ * when all have returned. */
+static void pool_run(PlanPool *p, uint32_t nk, PoolFn fn, void *arg)
+{
+    pool_start(p, nk, fn, arg);
+    pool_join(p);
 }
 
 
@@ -1527,6 +1555,12 @@ typedef struct Batch {
     size_t raw_piece;          /* bytes a piece in this chunk */
     size_t piece_env;          /* HTC_GPU_PIECE_KB in bytes, or 0 */
     uint32_t copiers;          /* tasks that copy them */
+    int dma_main;              /* the raw bytes are pinned: the calling thread queues their DMAs alone
+                                * (DMA calls from many threads at once contend in the driver) */
+    int gate;                  /* atomic: the raw DMAs may be queued (the last chunk's tables went first) */
+    int old_done;              /* atomic: the slot's old chunk ended on the device: it may be finished */
+    size_t fin_next;           /* atomic: the next share of the old chunk to finish */
+    uint32_t fin_shares;
     int raw_err;               /* a piece's copy to the device failed (atomic) */
     int rc;                    /* the call's status: the first whole-chunk failure */
     int timing;
@@ -1540,12 +1574,14 @@ typedef struct Batch {
     size_t chunks;
     int have_t0;               /* g->t0 was recorded at the start */
     PtrCache ptrs[GPU_MAX_PARTS]; /* per pool task: pointer ranges learned in this call */
+    PtrCache ptr_main;         /* the calling thread's */
+    double main_ms[TASK_PHASES]; /* HTC_GPU_TIMING: the calling thread's DMA calls in a pass */
 } Batch;
 
 /* The code-block kernel's launch: the one line to change for another block
  * decoder. Arguments: the chunk's jobs (device), their count, and the
  * slot's byte pool, coefficient arena, job statuses and per-job scratch
- * (GPU_HT_SCRATCH bytes a job, reserved in chunk_submit). */
+ * (GPU_HT_SCRATCH bytes a job, reserved in chunk_seal). */
 static cudaError_t launch_blocks(GpuState *g, Slot *s, cudaStream_t sm, const GpuJob *jobs, uint32_t nj)
 {
     /* k_ht_vlc + k_ht_warp take the blocks of one cleanup pass, k_ht_blocks
@@ -1722,9 +1758,8 @@ static void raw_send(Batch *b, Slot *s, RawRun *run, double *tm)
 /* Pieces of the new chunk's raw bytes, taken one at a time: each copied
  * from its items' codestreams into the slot's pinned raw buffer and sent
  * on to the device at once, so the copies overlap the plan. */
-static void raw_copy(Batch *b, Slot *s, uint32_t k)
+static void raw_copy(Batch *b, Slot *s, PtrCache *pc, double *tm)
 {
-    double *const tm = b->timing ? b->task_ms[k] : NULL;
     for (;;) {
         const size_t q = __atomic_fetch_add(&b->raw_next, 1, __ATOMIC_RELAXED);
         if (q >= b->raw_pieces)
@@ -1751,7 +1786,7 @@ static void raw_copy(Batch *b, Slot *s, uint32_t k)
                 continue;
             const uint8_t *from = src + (x0 - at);
             const double t0 = tm ? host_ms() : 0;
-            const int pinned = host_pinned(&b->ptrs[k], src);
+            const int pinned = host_pinned(pc, src);
             const double t1 = tm ? host_ms() : 0;
             if (!pinned) {
                 htc_copy_nt(s->hraw.p + x0, from, x1 - x0);
@@ -1774,27 +1809,28 @@ static void raw_copy(Batch *b, Slot *s, uint32_t k)
     }
 }
 
+/* Waits for a flag the calling thread sets (a short wait: spin, then yield). */
+static void flag_wait(const int *f)
+{
+    for (unsigned n = 0; !__atomic_load_n(f, __ATOMIC_ACQUIRE); n++)
+        if (n > 256)
+            sched_yield();
+}
+
 static void chunk_task(void *arg, uint32_t k, uint32_t nk)
 {
     Batch *b = (Batch *)arg;
     Slot *s = b->slot;
     double *const tm = b->timing ? b->task_ms[k] : NULL;
     const double t_task = tm ? host_ms() : 0;
-    if (b->f1 > b->f0) {
-        const size_t n = b->f1 - b->f0;
-        for (size_t i = b->f0 + n * k / nk; i < b->f0 + n * (k + 1) / nk; i++)
-            finish_item(b, s, i);
-        if (tm)
-            tm[TASK_FINISH] += host_ms() - t_task;
-    }
     /* Tasks below b->copiers copy the raw bytes: a few threads saturate
      * the memory (more only contend for it). */
     const int copier = k < b->copiers;
     if (b->p1 > b->p0 && k < s->np) {
         /* With every thread planning, the copies go first: the device has
          * the bytes sooner. With spare threads, those copy meanwhile. */
-        if (s->np == nk && copier)
-            raw_copy(b, s, k);
+        if (s->np == nk && copier && __atomic_load_n(&b->gate, __ATOMIC_ACQUIRE))
+            raw_copy(b, s, &b->ptrs[k], tm);
         const double t_plan = tm ? host_ms() : 0;
         PlanPart *pp = &s->parts[k];
         pp->gjobs.n = pp->levels.n = pp->mcts.n = pp->cvts.n = pp->gathers.n = 0;
@@ -1812,30 +1848,62 @@ static void chunk_task(void *arg, uint32_t k, uint32_t nk)
         if (tm)
             tm[TASK_PLAN] += host_ms() - t_plan;
     }
-    if (copier)
-        raw_copy(b, s, k);
+    if (copier) {
+        flag_wait(&b->gate);
+        raw_copy(b, s, &b->ptrs[k], tm);
+    }
+    /* The old chunk's shares, once it has ended on the device; those left
+     * when the pass ends are finished after it (batch_on): no task waits. */
+    if (b->f1 > b->f0 && __atomic_load_n(&b->old_done, __ATOMIC_ACQUIRE)) {
+        const double t0 = tm ? host_ms() : 0;
+        const size_t n = b->f1 - b->f0;
+        for (;;) {
+            const size_t q = __atomic_fetch_add(&b->fin_next, 1, __ATOMIC_RELAXED);
+            if (q >= b->fin_shares)
+                break;
+            for (size_t i = b->f0 + n * q / b->fin_shares; i < b->f0 + n * (q + 1) / b->fin_shares; i++)
+                finish_item(b, s, i);
+        }
+        if (tm)
+            tm[TASK_FINISH] += host_ms() - t0;
+    }
     if (tm)
         tm[TASK_ALL] += host_ms() - t_task;
 }
 
-/* One pass of the pool over chunk_task; under HTC_GPU_TIMING its tasks'
- * phase times go into the batch's sums and per-pass maxima. */
-static void chunk_pass(Batch *b, GpuState *g, uint32_t nk)
+/* One pass of the pool over chunk_task, started (the caller may work
+ * meanwhile) and then joined; under HTC_GPU_TIMING its tasks' phase times
+ * go into the batch's sums and per-pass maxima. */
+static void chunk_pass_start(Batch *b, GpuState *g, uint32_t nk)
 {
-    if (b->timing)
+    if (b->timing) {
         memset(b->task_ms, 0, sizeof(b->task_ms));
-    pool_run(&g->pool, nk, chunk_task, b);
+        memset(b->main_ms, 0, sizeof(b->main_ms));
+    }
+    pool_start(&g->pool, nk, chunk_task, b);
+}
+
+static void chunk_pass_join(Batch *b, GpuState *g)
+{
+    pool_join(&g->pool);
     if (!b->timing)
         return;
-    nk = HTC_MAX(HTC_MIN(nk, (uint32_t)GPU_MAX_PARTS), 1u);
+    const uint32_t nk = g->pool.pass_nk;
     for (int q = 0; q < TASK_PHASES; q++) {
         double mx = 0;
         for (uint32_t k = 0; k < nk; k++) {
             b->task_sum[q] += b->task_ms[k][q];
             mx = HTC_MAX(mx, b->task_ms[k][q]);
         }
-        b->task_max[q] += mx;
+        b->task_sum[q] += b->main_ms[q];
+        b->task_max[q] += HTC_MAX(mx, b->main_ms[q]);
     }
+}
+
+static void chunk_pass(Batch *b, GpuState *g, uint32_t nk)
+{
+    chunk_pass_start(b, g, nk);
+    chunk_pass_join(b, g);
 }
 
 /* Offsets of the chunk's tables in the slot's one table buffer. */
@@ -1923,16 +1991,16 @@ static void seal_task(void *arg, uint32_t k, uint32_t nk)
     seal_part(b, b->seal_slot, k);
 }
 
-/* Seals the slot's freshly planned chunk and puts its copies and kernels on
- * the slot's stream, then its event. Failures mark the chunk failed. */
-static void chunk_submit(Batch *b, Slot *s)
+/* Seals the slot's freshly planned chunk: its parts' offsets made
+ * chunk-wide and its tables written into the slot's pinned table buffer
+ * (chunk_launch then puts it on the device). Failures mark the chunk
+ * failed. */
+static void chunk_seal(Batch *b, Slot *s)
 {
-    s->submitted = s->ran = s->fail = 0;
+    s->submitted = s->ran = s->fail = s->sealed = 0;
     s->seal_ms = 0;
     s->fail_msg[0] = 0;
     size_t nj = 0, pool = 0, arena = 0, staging = 0, nl = 0, nm = 0, ncv = 0, ng = 0;
-    uint32_t out_rows = 1; /* rows of the tallest colour or output area */
-    uint32_t max_levels = 0;
     s->has_t1 = 0;
     s->t1_flags_max = 0;
     for (uint32_t k = 0; k < s->np; k++) {
@@ -1954,11 +2022,6 @@ static void chunk_submit(Batch *b, Slot *s)
         nl += pp->levels.n;
         nm += pp->mcts.n;
         ncv += pp->cvts.n;
-        max_levels = HTC_MAX(max_levels, pp->max_levels);
-        for (size_t q = 0; q < pp->mcts.n; q++)
-            out_rows = HTC_MAX(out_rows, ((const GpuMctDesc *)pp->mcts.p)[q].h);
-        for (size_t q = 0; q < pp->cvts.n; q++)
-            out_rows = HTC_MAX(out_rows, ((const GpuCvtDesc *)pp->cvts.p)[q].h);
     }
     s->nj = nj;
     s->scratch_size = s->has_t1 ? GPU_T1_SCRATCH : GPU_HT_SCRATCH;
@@ -1979,7 +2042,6 @@ static void chunk_submit(Batch *b, Slot *s)
     /* 1. Buffers. The slot's previous chunk is finished: nothing of the
      * slot is in use on the device. Host outputs land in a staging area. */
     const TabLayout t = tab_layout(nj, nl, nm, ncv, ng);
-    size_t ncv_launch = ncv;
     const size_t arena_bytes = (arena ? arena : 1) * sizeof(int32_t);
     struct {
         DevBuf *b;
@@ -2010,12 +2072,41 @@ static void chunk_submit(Batch *b, Slot *s)
         slot_fail(b, s, HTC_ENOMEM, msg);
         return;
     }
-    /* 2. Sealing, on the pool; then the DWT levels grouped by level
-     * (counting sort, parts in order) into the table. */
+    /* 2. Sealing, on the pool. */
     b->seal_slot = s;
     const double t_seal = b->timing ? host_ms() : 0;
     pool_run(&b->g->pool, s->np, seal_task, b);
     s->seal_ms = b->timing ? host_ms() - t_seal : 0;
+    s->sealed = 1;
+}
+
+/* Puts the slot's sealed chunk on the device: the DWT levels grouped by
+ * level (counting sort, parts in order) into its table, then its copies
+ * and kernels on the slot's stream, then its event. */
+static void chunk_launch(Batch *b, Slot *s)
+{
+    if (!s->sealed)
+        return;
+    s->sealed = 0;
+    char msg[160];
+    const size_t nj = s->nj, ng = s->ngather, staging = s->staging_bytes;
+    size_t nl = 0, nm = 0, ncv = 0, arena = 0;
+    uint32_t out_rows = 1, max_levels = 0;
+    for (uint32_t k = 0; k < s->np; k++) {
+        const PlanPart *pp = &s->parts[k];
+        nl += pp->levels.n;
+        nm += pp->mcts.n;
+        ncv += pp->cvts.n;
+        arena += pp->arena_elems;
+        max_levels = HTC_MAX(max_levels, pp->max_levels);
+        for (size_t q = 0; q < pp->mcts.n; q++)
+            out_rows = HTC_MAX(out_rows, ((const GpuMctDesc *)pp->mcts.p)[q].h);
+        for (size_t q = 0; q < pp->cvts.n; q++)
+            out_rows = HTC_MAX(out_rows, ((const GpuCvtDesc *)pp->cvts.p)[q].h);
+    }
+    const TabLayout t = tab_layout(nj, nl, nm, ncv, ng);
+    size_t ncv_launch = ncv;
+    const size_t arena_bytes = (arena ? arena : 1) * sizeof(int32_t);
     size_t start[HTC_MAX_LEVELS + 2] = { 0 };
     uint32_t max_w[HTC_MAX_LEVELS + 2] = { 0 }, max_h[HTC_MAX_LEVELS + 2] = { 0 };
     uint8_t max_is97[HTC_MAX_LEVELS + 2] = { 0 };
@@ -2196,11 +2287,13 @@ typedef struct Route {
     int lo, hi;
 } Route;
 
-/* Submits the slot's planned chunk; it is then pending. */
-static void submit_chunk(Batch *b, Slot *s)
+/* Puts the slot's sealed chunk on the device (chunk_launch); it is then
+ * pending. seal_ms: what its sealing took (HTC_GPU_TIMING's seal+submit
+ * is both). */
+static void launch_chunk(Batch *b, Slot *s, double seal_ms)
 {
     const double t0 = host_ms();
-    chunk_submit(b, s);
+    chunk_launch(b, s);
     if (!s->submitted && s->raw_pieces) {
         /* Nothing went on after the raw copies: let them end before the
          * slot's pinned buffer is written again. */
@@ -2208,7 +2301,7 @@ static void submit_chunk(Batch *b, Slot *s)
         cudaGetLastError();
     }
     const double t1 = host_ms();
-    s->submit_ms = t1 - t0;
+    s->submit_ms = seal_ms + (t1 - t0);
     s->t_submit = t1 - b->t_start;
     s->pending = 1;
 }
@@ -2231,6 +2324,7 @@ static void batch_init(Batch *b, HtcDecoder *d, GpuState *g, uint32_t threads)
     b->timing = timing;
     b->t_start = host_ms();
     b->threads = HTC_MAX(HTC_MIN(threads, (uint32_t)GPU_MAX_PARTS), 1u);
+    b->gate = b->old_done = 1; /* passes without an overlap wait for nothing */
 }
 
 /* The slot's chunk is finished: the slot is free, and the share's host
@@ -2260,7 +2354,10 @@ static void drain_slots(Batch *b, GpuState *g, uint64_t upto)
         b->f0 = s->i0;
         b->f1 = s->i1;
         b->p0 = b->p1 = 0;
-        chunk_pass(b, g, (uint32_t)HTC_MAX(HTC_MIN((size_t)b->threads, (s->i1 - s->i0 + 15) / 16), (size_t)1));
+        const uint32_t nk = (uint32_t)HTC_MAX(HTC_MIN((size_t)b->threads, (s->i1 - s->i0 + 15) / 16), (size_t)1);
+        b->fin_next = 0;
+        b->fin_shares = nk;
+        chunk_pass(b, g, nk);
         slot_release(s);
     }
 }
@@ -2315,10 +2412,23 @@ static int batch_on(HtcDecoder *d, uint32_t dk, HtcBatchItem *items, size_t n, u
     const size_t want_items = n / nch + (n % nch != 0);
     const size_t want_bytes = total ? total / nch + (total % nch != 0) : SIZE_MAX;
 
+    /* The pipeline, chunk by chunk: a pass of the pool plans the chunk
+     * (and finishes its slot's old one); then the chunk is sealed. With
+     * the overlap (HTC_GPU_OVERLAP=0: none), the sealed chunk is launched
+     * while the pool plans the next one, and the wait for the slot's old
+     * chunk happens meanwhile too: the calling thread's driver calls and
+     * waits no longer stand between two passes. The next chunk's raw DMAs
+     * are queued only after the launched chunk's tables, which they would
+     * otherwise hold up on the copy engine. */
+    const int overlap = nslots > 1 && env_setting("HTC_GPU_OVERLAP", 1, 0, 1);
+    Slot *to_launch = NULL;    /* sealed, waiting for its launch */
+    double to_launch_seal = 0;
     size_t pos = 0;
     while (pos < n) {
         Slot *s = &g->slot[cur];
-        if (s->pending)
+        const int old = s->pending;
+        const int lap = overlap && to_launch != NULL;
+        if (old && !lap)
             slot_wait(&b, s);
         /* The first chunk's plan is never hidden, and a lone chunk leaves
          * the device mostly idle: the first ones grow, 1/4, 1/2, then full,
@@ -2331,12 +2441,16 @@ static int batch_on(HtcDecoder *d, uint32_t dk, HtcBatchItem *items, size_t n, u
         while (end < n && end - pos < wi && (end == pos || bytes < wb))
             bytes += item_bytes(&items[end++]);
         const size_t cn = end - pos;
+        /* Buffers that must grow: the old chunk ends first (growing frees
+         * what its copies may still read). */
+        if (old && lap && (s->hraw.size < bytes || s->raw.size < bytes))
+            slot_wait(&b, s);
         /* Plan (and finish the slot's previous chunk). */
         const double t0 = host_ms();
         s->t_plan = t0 - b.t_start;
         b.slot = s;
-        b.f0 = s->pending ? s->i0 : 0;
-        b.f1 = s->pending ? s->i1 : 0;
+        b.f0 = old ? s->i0 : 0;
+        b.f1 = old ? s->i1 : 0;
         b.p0 = pos;
         b.p1 = end;
         b.next = pos;
@@ -2357,12 +2471,11 @@ static int batch_on(HtcDecoder *d, uint32_t dk, HtcBatchItem *items, size_t n, u
         s->raw_bytes = bytes;
         b.raw_next = 0;
         b.raw_err = 0;
-        /* Pinned codestreams are only sent: larger DMAs (the first item
-         * tells, a mixed chunk works either way). */
-        b.raw_piece = b.piece_env ? HTC_MAX(b.piece_env, (size_t)4096)
-                                  : pos < end && host_pinned(&b.ptrs[0], items[pos].stream ? items[pos].stream->cs : items[pos].data)
-                                        ? GPU_RAW_PIECE_PINNED
-                                        : GPU_RAW_PIECE;
+        /* Pinned codestreams are only sent: larger DMAs, queued by this
+         * thread alone (the first item tells, a mixed chunk works either
+         * way). */
+        const int pinned = pos < end && host_pinned(&b.ptr_main, items[pos].stream ? items[pos].stream->cs : items[pos].data);
+        b.raw_piece = b.piece_env ? HTC_MAX(b.piece_env, (size_t)4096) : pinned ? GPU_RAW_PIECE_PINNED : GPU_RAW_PIECE;
         b.raw_pieces = (bytes + b.raw_piece - 1) / b.raw_piece;
         if (pin_reserve(&s->hraw, bytes ? bytes : 1, 0, (size_t)4 << 20) < 0 ||
             dev_reserve(&s->raw, bytes ? bytes : 1) != cudaSuccess) {
@@ -2370,15 +2483,49 @@ static int batch_on(HtcDecoder *d, uint32_t dk, HtcBatchItem *items, size_t n, u
             b.raw_pieces = 0;
             b.raw_err = 1; /* the chunk fails at its submission */
         }
-        const size_t copiers = HTC_MIN(
+        b.dma_main = pinned && !b.piece_env;
+        const size_t copiers = b.dma_main ? 0 : HTC_MIN(
             (size_t)env_setting("HTC_GPU_COPIERS", (int)HTC_MIN(threads, (uint32_t)GPU_COPIERS), 1, GPU_MAX_PARTS),
             b.raw_pieces);
-        b.copiers = (uint32_t)HTC_MAX(copiers, (size_t)1);
-        chunk_pass(&b, g, (uint32_t)HTC_MAX((size_t)np, copiers));
+        b.copiers = (uint32_t)copiers;
+        const uint32_t nk = (uint32_t)HTC_MAX((size_t)np, copiers);
+        b.fin_next = 0;
+        b.fin_shares = nk;
+        if (lap) {
+            b.gate = 0;
+            b.old_done = !old || !s->submitted;
+            chunk_pass_start(&b, g, nk);
+            launch_chunk(&b, to_launch, to_launch_seal);
+            to_launch = NULL;
+            __atomic_store_n(&b.gate, 1, __ATOMIC_RELEASE);
+            if (b.dma_main)
+                raw_copy(&b, s, &b.ptr_main, b.timing ? b.main_ms : NULL);
+            if (old)
+                slot_wait(&b, s);
+            __atomic_store_n(&b.old_done, 1, __ATOMIC_RELEASE);
+            chunk_pass_join(&b, g);
+            if (b.f1 > b.f0 && b.fin_next < b.fin_shares) {
+                /* Shares of the old chunk no task took: finished now. */
+                b.p0 = b.p1 = 0;
+                chunk_pass(&b, g, b.fin_shares);
+            }
+        } else {
+            b.gate = b.old_done = 1;
+            if (b.dma_main) {
+                if (b.timing)
+                    memset(b.main_ms, 0, sizeof(b.main_ms));
+                raw_copy(&b, s, &b.ptr_main, b.timing ? b.main_ms : NULL);
+                if (b.timing) /* counted with this pass */
+                    for (int q = 0; q < TASK_PHASES; q++)
+                        b.task_sum[q] += b.main_ms[q];
+            }
+            chunk_pass(&b, g, nk);
+        }
         b.copiers = 0;
+        b.dma_main = 0;
         s->raw_pieces = b.raw_pieces;
         s->raw_err = __atomic_load_n(&b.raw_err, __ATOMIC_RELAXED);
-        if (s->pending)
+        if (old)
             slot_release(s);
         const double t1 = host_ms();
         s->i0 = pos;
@@ -2392,13 +2539,21 @@ static int batch_on(HtcDecoder *d, uint32_t dk, HtcBatchItem *items, size_t n, u
         b.plan_ms += s->plan_ms;
         if (s->index == 0)
             b.first_plan_ms = s->plan_ms;
-        /* Seal and submit; the next chunk is planned while this one runs. */
+        /* Seal; launched now, or (overlap) while the next chunk is
+         * planned. */
         b.p0 = b.p1 = 0;
         b.raw_pieces = 0;
-        submit_chunk(&b, s);
+        chunk_seal(&b, s);
+        const double sealed_ms = host_ms() - t1;
         pos = end;
         cur = (cur + 1) % nslots;
         g->next_slot = cur;
+        if (overlap && pos < n) {
+            to_launch = s;
+            to_launch_seal = sealed_ms;
+        } else {
+            launch_chunk(&b, s, sealed_ms);
+        }
     }
     if (!n)
         free(st); /* no chunk took them */
@@ -2425,7 +2580,7 @@ static int batch_on(HtcDecoder *d, uint32_t dk, HtcBatchItem *items, size_t n, u
         for (int q = 0; q < TASK_PHASES && at < (int)sizeof(line); q++)
             at += snprintf(line + at, sizeof(line) - at, "%s%s %.3f (slowest %.3f)", q ? ", " : "",
                            task_phase_name[q], b.task_sum[q], b.task_max[q]);
-        unsigned queries = 0;
+        unsigned queries = b.ptr_main.queries;
         for (int k = 0; k < GPU_MAX_PARTS; k++)
             queries += b.ptrs[k].queries;
         fprintf(stderr, "gpu batch of %zu, dev %d: host task ms, %zu items: %s; %u pointer queries\n", n, g->device, n,
@@ -2443,12 +2598,15 @@ typedef struct DeviceRun {
     uint64_t seq;
     int keep;
     int rc;
+    double t_begin, t_end;     /* host_ms() around its batch_on */
 } DeviceRun;
 
 static void *device_worker(void *arg)
 {
     DeviceRun *r = (DeviceRun *)arg;
+    r->t_begin = host_ms();
     r->rc = r->n ? batch_on(r->d, r->k, r->items, r->n, r->threads, r->rt, r->seq, r->keep) : 0;
+    r->t_end = host_ms();
     return NULL;
 }
 
@@ -2513,7 +2671,19 @@ extern "C" int htc_gpu_decode_batch(HtcDecoder *d, HtcBatchItem *items, size_t n
         runs[k].keep = keep;
         runs[k].rc = 0;
     }
+    const double t_call = host_ms();
     rc = run_devices(runs, shares);
+    if (shares > 1 && getenv("HTC_GPU_TIMING")) {
+        /* Each device's share from the call's start: a call lasts as long
+         * as its slowest share. */
+        char line[256];
+        int at = 0;
+        for (uint32_t k = 0; k < shares && at < (int)sizeof(line); k++)
+            at += snprintf(line + at, sizeof(line) - at, "%s%.3f-%.3f", k ? ", " : "", runs[k].t_begin - t_call,
+                           runs[k].t_end - t_call);
+        fprintf(stderr, "gpu call of %zu items over %u devices: %.3f ms; shares (ms from its start): %s\n", n, shares,
+                host_ms() - t_call, line);
+    }
     if (rc < 0 || !rt.route) {
         free(rt.route);
         return rc;
