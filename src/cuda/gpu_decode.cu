@@ -1828,9 +1828,14 @@ static void chunk_task(void *arg, uint32_t k, uint32_t nk)
     const int copier = k < b->copiers;
     if (b->p1 > b->p0 && k < s->np) {
         /* With every thread planning, the copies go first: the device has
-         * the bytes sooner. With spare threads, those copy meanwhile. */
-        if (s->np == nk && copier && __atomic_load_n(&b->gate, __ATOMIC_ACQUIRE))
+         * the bytes sooner. With spare threads, those copy meanwhile. A
+         * closed gate (the last chunk's launch still going on) holds them
+         * back only until it opens: the copier plans meanwhile. */
+        int copied = 0;
+        if (s->np == nk && copier && __atomic_load_n(&b->gate, __ATOMIC_ACQUIRE)) {
             raw_copy(b, s, &b->ptrs[k], tm);
+            copied = 1;
+        }
         const double t_plan = tm ? host_ms() : 0;
         PlanPart *pp = &s->parts[k];
         pp->gjobs.n = pp->levels.n = pp->mcts.n = pp->cvts.n = pp->gathers.n = 0;
@@ -1844,6 +1849,13 @@ static void chunk_task(void *arg, uint32_t k, uint32_t nk)
                 break;
             b->st[i].part = k;
             plan_item(pp, &b->ptrs[k], &b->items[i], &b->st[i]);
+            if (s->np == nk && copier && !copied && __atomic_load_n(&b->gate, __ATOMIC_ACQUIRE)) {
+                const double t1 = tm ? host_ms() : 0;
+                raw_copy(b, s, &b->ptrs[k], tm);
+                copied = 1;
+                if (tm) /* not plan time */
+                    tm[TASK_PLAN] -= host_ms() - t1;
+            }
         }
         if (tm)
             tm[TASK_PLAN] += host_ms() - t_plan;
