@@ -128,8 +128,23 @@ int main(void)
      * items, fewer chunks than the pipeline has slots) into host memory.
      * Waiting for A's ticket makes A final while B is in flight; a
      * synchronous call finishes B and C; closing a decoder finishes what
-     * was submitted to it. */
-    {
+     * was submitted to it. Then again over two devices where there are two
+     * (A and C go to the per-device worker threads, B of two items to one
+     * device). */
+    for (int pass = 0; pass < 2; pass++) {
+        HtcDecoderSettings ss = gs;
+        HtcDecoder *dec = gpu;
+        if (pass == 1) {
+            if (htc_cuda_device_count() < 2) {
+                printf("test_gpu: one CUDA device: submitted batches over two devices not run\n");
+                break;
+            }
+            ss.num_devices = 2;
+            dec = NULL;
+            CHECK_EQ_INT(htc_decoder_open(&dec, &ss), 0);
+            if (!dec)
+                break;
+        }
         HtcBatchItem *sb[3];
         const size_t count[3] = { (size_t)nfiles, 2, (size_t)nfiles };
         uint64_t ticket[3] = { 0, 0, 0 };
@@ -143,10 +158,10 @@ int main(void)
             }
         }
         for (int k = 0; k < 3; k++) {
-            CHECK_EQ_INT(htc_decode_batch_submit(gpu, sb[k], count[k], &ticket[k]), 0);
+            CHECK_EQ_INT(htc_decode_batch_submit(dec, sb[k], count[k], &ticket[k]), 0);
             if (k == 1) {
                 CHECK(ticket[0] < ticket[1]);
-                CHECK_EQ_INT(htc_decode_batch_wait(gpu, ticket[0]), 0);
+                CHECK_EQ_INT(htc_decode_batch_wait(dec, ticket[0]), 0);
             }
         }
         CHECK(ticket[1] < ticket[2]);
@@ -157,7 +172,7 @@ int main(void)
                 memset(&one, 0, sizeof(one));
                 one.data = data[0];
                 one.size = size[0];
-                CHECK_EQ_INT(htc_decode_batch(gpu, &one, 1), 0);
+                CHECK_EQ_INT(htc_decode_batch(dec, &one, 1), 0);
                 CHECK_EQ_INT(one.status, ref[0].buffer ? 0 : one.status);
                 htc_picture_release(&one.picture);
             }
@@ -183,10 +198,10 @@ int main(void)
                 htc_picture_release(&it->picture);
             }
         }
-        CHECK_EQ_INT(htc_decode_batch_wait(gpu, UINT64_MAX), 0);
+        CHECK_EQ_INT(htc_decode_batch_wait(dec, UINT64_MAX), 0);
         /* closing with a batch in flight */
         HtcDecoder *g2 = NULL;
-        CHECK_EQ_INT(htc_decoder_open(&g2, &gs), 0);
+        CHECK_EQ_INT(htc_decoder_open(&g2, &ss), 0);
         CHECK_EQ_INT(htc_decode_batch_submit(g2, sb[0], (size_t)nfiles, NULL), 0);
         htc_decoder_close(&g2);
         for (int i = 0; i < nfiles; i++) {
@@ -201,7 +216,10 @@ int main(void)
         }
         for (int k = 0; k < 3; k++)
             free(sb[k]);
-        printf("test_gpu: %d items of three submitted batches compared\n", streamed);
+        printf("test_gpu: %d items of three submitted batches compared (%u device%s)\n", streamed,
+               ss.num_devices ? ss.num_devices : 1, ss.num_devices > 1 ? "s" : "");
+        if (dec != gpu)
+            htc_decoder_close(&dec);
     }
 
     /* A device output into a buffer no GPU can write (pageable host memory)
