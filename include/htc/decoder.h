@@ -105,8 +105,11 @@ HTC_API int htc_decode_batch(HtcDecoder *d, HtcBatchItem *items, size_t n);
  * which all finish every earlier batch), items[], their codestreams and
  * their output buffers must stay as they are, and statuses and pictures
  * are not final. A device failure is returned by the call that finds it;
- * the statuses say which items it hit. A CPU decoder decodes the batch
- * within the submit. */
+ * the statuses say which items it hit. Over several devices
+ * (settings.num_devices), the submit only hands each device its share: a
+ * thread of the decoder's own per device plans it, so each device goes on
+ * at its own pace, and the wait returns the batch's failures. A CPU
+ * decoder decodes the batch within the submit. */
 HTC_API int htc_decode_batch_submit(HtcDecoder *d, HtcBatchItem *items, size_t n, uint64_t *ticket);
 /* Finishes every batch submitted up to `ticket` (every one: UINT64_MAX). */
 HTC_API int htc_decode_batch_wait(HtcDecoder *d, uint64_t ticket);
