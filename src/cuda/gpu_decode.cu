@@ -679,6 +679,8 @@ typedef struct PlanPart {
 typedef struct Slot {
     cudaStream_t stream;
     cudaEvent_t done;          /* after the chunk's last copy out */
+    cudaEvent_t raw_done;      /* after the chunk's raw DMAs (which read hraw) */
+    int raw_recorded;          /* raw_done stands for its last chunk's DMAs */
     cudaEvent_t ev[6];         /* HTC_GPU_TIMING: stage boundaries */
     int have_ev;
     int pending;               /* a chunk waits to be finished */
@@ -962,6 +964,8 @@ static void slot_free(Slot *s)
             cudaEventDestroy(s->ev[k]);
     if (s->done)
         cudaEventDestroy(s->done);
+    if (s->raw_done)
+        cudaEventDestroy(s->raw_done);
     if (s->stream)
         cudaStreamDestroy(s->stream);
     memset(s, 0, sizeof(*s));
@@ -1030,7 +1034,8 @@ static GpuState *gpu_state(HtcDecoder *d, uint32_t k, int *rc)
     for (int i = 0; i < GPU_MAX_SLOTS && ok; i++) {
         Slot *s = &g->slot[i];
         ok = cudaStreamCreateWithFlags(&s->stream, cudaStreamNonBlocking) == cudaSuccess &&
-             cudaEventCreateWithFlags(&s->done, cudaEventDisableTiming) == cudaSuccess;
+             cudaEventCreateWithFlags(&s->done, cudaEventDisableTiming) == cudaSuccess &&
+             cudaEventCreateWithFlags(&s->raw_done, cudaEventDisableTiming) == cudaSuccess;
         for (int q = 0; q < GPU_MAX_PARTS; q++) {
             PlanPart *pp = &s->parts[q];
             pp->gjobs.elem = sizeof(GpuJob);
@@ -1589,6 +1594,7 @@ typedef struct Batch {
                                 * (DMA calls from many threads at once contend in the driver) */
     int gate;                  /* atomic: the raw DMAs may be queued (the last chunk's tables went first) */
     int old_done;              /* atomic: the slot's old chunk ended on the device: it may be finished */
+    int hraw_ok;               /* atomic: the slot's last raw DMAs ended: its pinned raw buffer may be written */
     size_t fin_next;           /* atomic: the next share of the old chunk to finish */
     uint32_t fin_shares;
     int raw_err;               /* a piece's copy to the device failed (atomic) */
@@ -1785,6 +1791,18 @@ static void raw_send(Batch *b, Slot *s, RawRun *run, double *tm)
         tm[TASK_SEND] += host_ms() - t0;
 }
 
+/* The slot's pinned raw buffer may be written once the DMAs that read it
+ * for the slot's last chunk have ended (with the overlap, the pass runs
+ * before that chunk is waited for). */
+static void hraw_ready(Batch *b, Slot *s)
+{
+    if (__atomic_load_n(&b->hraw_ok, __ATOMIC_ACQUIRE))
+        return;
+    if (s->raw_recorded && cudaEventSynchronize(s->raw_done) != cudaSuccess)
+        cudaGetLastError(); /* the slot's chunk fails where it is waited for */
+    __atomic_store_n(&b->hraw_ok, 1, __ATOMIC_RELEASE);
+}
+
 /* Pieces of the new chunk's raw bytes, taken one at a time: each copied
  * from its items' codestreams into the slot's pinned raw buffer and sent
  * on to the device at once, so the copies overlap the plan. */
@@ -1819,6 +1837,7 @@ static void raw_copy(Batch *b, Slot *s, PtrCache *pc, double *tm)
             const int pinned = host_pinned(pc, src);
             const double t1 = tm ? host_ms() : 0;
             if (!pinned) {
+                hraw_ready(b, s);
                 htc_copy_nt(s->hraw.p + x0, from, x1 - x0);
                 from = s->hraw.p + x0;
             }
@@ -2515,6 +2534,7 @@ static int batch_on(HtcDecoder *d, uint32_t dk, HtcBatchItem *items, size_t n, u
         s->raw_bytes = bytes;
         b.raw_next = 0;
         b.raw_err = 0;
+        b.hraw_ok = !old || !s->submitted;
         /* Pinned codestreams are only sent: larger DMAs, queued by this
          * thread alone (the first item tells, a mixed chunk works either
          * way). */
@@ -2569,6 +2589,18 @@ static int batch_on(HtcDecoder *d, uint32_t dk, HtcBatchItem *items, size_t n, u
         b.dma_main = 0;
         s->raw_pieces = b.raw_pieces;
         s->raw_err = __atomic_load_n(&b.raw_err, __ATOMIC_RELAXED);
+        /* What the next chunk of this slot waits for before it writes hraw
+         * (if the record fails, the stream is waited for now). */
+        s->raw_recorded = 0;
+        if (b.raw_pieces) {
+            if (cudaEventRecord(s->raw_done, s->stream) == cudaSuccess) {
+                s->raw_recorded = 1;
+            } else {
+                cudaGetLastError();
+                cudaStreamSynchronize(s->stream);
+                cudaGetLastError();
+            }
+        }
         if (old) {
             slot_release(s);
             if (aw) /* a waiter on an earlier call may go on */
