@@ -764,26 +764,103 @@ static void pool_claim(PlanPool *p, uint64_t gen, PoolFn fn, void *arg, uint32_t
     }
 }
 
+#if defined(__x86_64__) || defined(__i386__)
+#define cpu_relax() __builtin_ia32_pause()
+#else
+#define cpu_relax() ((void)0)
+#endif
+
+static double pool_now_us(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec * 1e6 + t.tv_nsec / 1e3;
+}
+
+/* How long a thread of the pool watches for what it waits for before it
+ * sleeps, in microseconds (HTC_GPU_SPIN_US, 0: sleep at once). Passes come
+ * back to back, one a chunk, and a sleeping thread takes tens of
+ * microseconds to wake (on a VM, an interrupt through the hypervisor);
+ * each pass would start and end that much later. */
+static double pool_spin_us(void)
+{
+    static int cached = -1; /* relaxed atomics: pools of several devices ask at once */
+    int v = __atomic_load_n(&cached, __ATOMIC_RELAXED);
+    if (v < 0) {
+        const char *e = getenv("HTC_GPU_SPIN_US");
+        const long x = e && *e ? strtol(e, NULL, 10) : 100;
+        v = (int)HTC_MIN(HTC_MAX(x, 0L), 100000L);
+        __atomic_store_n(&cached, v, __ATOMIC_RELAXED);
+    }
+    return v;
+}
+
+/* Spins until *x differs from `was` (returns 1) or the spin time is over
+ * (returns 0). */
+static int spin_change_u64(const uint64_t *x, uint64_t was)
+{
+    const double limit = pool_spin_us();
+    if (limit <= 0)
+        return 0;
+    const double until = pool_now_us() + limit;
+    for (unsigned n = 1;; n++) {
+        if (__atomic_load_n(x, __ATOMIC_ACQUIRE) != was)
+            return 1;
+        cpu_relax();
+        if (!(n & 63) && pool_now_us() > until)
+            return 0;
+    }
+}
+
+/* Spins until *x reaches `want` (returns 1) or the spin time is over. */
+static int spin_reach_u32(const uint32_t *x, uint32_t want)
+{
+    const double limit = pool_spin_us();
+    if (limit <= 0)
+        return 0;
+    const double until = pool_now_us() + limit;
+    for (unsigned n = 1;; n++) {
+        if (__atomic_load_n(x, __ATOMIC_ACQUIRE) >= want)
+            return 1;
+        cpu_relax();
+        if (!(n & 63) && pool_now_us() > until)
+            return 0;
+    }
+}
+
+/* A worker takes a pass without the pool's mutex: 15 workers taking it in
+ * turn, each woken by the one before, started their tasks 0.3 ms late on
+ * average (4x H200, 16 threads a GPU). The pass's function, argument and
+ * task count are stored before its generation (release) and read after it
+ * (acquire); a worker that reads a later pass's values, or sees the pass
+ * end meanwhile, takes nothing, as pool_claim checks the generation. */
 static void *pool_main(void *arg)
 {
     PoolWorker *w = (PoolWorker *)arg;
     PlanPool *p = w->pool;
     cudaSetDevice(p->device);
-    pthread_mutex_lock(&p->mu);
     for (;;) {
-        while (!p->quit && p->gen == w->seen)
-            pthread_cond_wait(&p->go, &p->mu);
-        if (p->quit)
+        uint64_t gen = __atomic_load_n(&p->gen, __ATOMIC_ACQUIRE);
+        if (gen == w->seen && !__atomic_load_n(&p->quit, __ATOMIC_ACQUIRE)) {
+            /* the next pass usually comes within microseconds */
+            if (!spin_change_u64(&p->gen, w->seen)) {
+                pthread_mutex_lock(&p->mu);
+                while (!p->quit && p->gen == w->seen)
+                    pthread_cond_wait(&p->go, &p->mu);
+                pthread_mutex_unlock(&p->mu);
+            }
+            gen = __atomic_load_n(&p->gen, __ATOMIC_ACQUIRE);
+        }
+        if (__atomic_load_n(&p->quit, __ATOMIC_ACQUIRE))
             break;
-        w->seen = p->gen;
-        const PoolFn fn = p->fn;
-        void *const a = p->arg;
-        const uint32_t nk = p->nk;
-        pthread_mutex_unlock(&p->mu);
-        pool_claim(p, w->seen, fn, a, nk);
-        pthread_mutex_lock(&p->mu);
+        if (gen == w->seen)
+            continue;
+        w->seen = gen;
+        const PoolFn fn = __atomic_load_n(&p->fn, __ATOMIC_RELAXED);
+        void *const a = __atomic_load_n(&p->arg, __ATOMIC_RELAXED);
+        const uint32_t nk = __atomic_load_n(&p->nk, __ATOMIC_RELAXED);
+        pool_claim(p, gen, fn, a, nk);
     }
-    pthread_mutex_unlock(&p->mu);
     return NULL;
 }
 
@@ -809,7 +886,7 @@ static void pool_close(PlanPool *p)
     if (!p->ready)
         return;
     pthread_mutex_lock(&p->mu);
-    p->quit = 1;
+    __atomic_store_n(&p->quit, 1, __ATOMIC_RELEASE);
     pthread_cond_broadcast(&p->go);
     pthread_mutex_unlock(&p->mu);
     for (uint32_t k = 1; k <= p->started; k++)
@@ -847,12 +924,13 @@ static void pool_start(PlanPool *p, uint32_t nk, PoolFn fn, void *arg)
     if (!p->pass_async)
         return;
     pthread_mutex_lock(&p->mu);
-    p->fn = fn;
-    p->arg = arg;
-    p->nk = nk;
-    p->gen++;
+    __atomic_store_n(&p->fn, fn, __ATOMIC_RELAXED);
+    __atomic_store_n(&p->arg, arg, __ATOMIC_RELAXED);
+    __atomic_store_n(&p->nk, nk, __ATOMIC_RELAXED);
     __atomic_store_n(&p->done, 0u, __ATOMIC_RELAXED);
-    __atomic_store_n(&p->claim, (p->gen & 0xFFFFFFFFu) << 32, __ATOMIC_RELEASE);
+    /* the tasks first, then the generation that workers watch unlocked */
+    __atomic_store_n(&p->claim, ((p->gen + 1) & 0xFFFFFFFFu) << 32, __ATOMIC_RELEASE);
+    __atomic_store_n(&p->gen, p->gen + 1, __ATOMIC_RELEASE);
     pthread_cond_broadcast(&p->go);
     pthread_mutex_unlock(&p->mu);
 }
@@ -866,6 +944,8 @@ static void pool_join(PlanPool *p)
         return;
     }
     pool_claim(p, p->gen, p->pass_fn, p->pass_arg, nk);
+    if (spin_reach_u32(&p->done, nk))
+        return;
     pthread_mutex_lock(&p->mu);
     while (__atomic_load_n(&p->done, __ATOMIC_ACQUIRE) < nk)
         pthread_cond_wait(&p->idle, &p->mu);
@@ -1571,8 +1651,9 @@ static double host_ms(void)
 /* Host phases of a pool pass, timed per task under HTC_GPU_TIMING: finishing
  * the old chunk, planning items, asking whether input is pinned, copying
  * into pinned memory, queueing DMAs, and the whole task. */
-enum { TASK_FINISH, TASK_PLAN, TASK_QUERY, TASK_COPY, TASK_SEND, TASK_ALL, TASK_PHASES };
-static const char *const task_phase_name[TASK_PHASES] = { "finish", "plan", "pinned?", "copy", "DMA calls", "task" };
+enum { TASK_FINISH, TASK_PLAN, TASK_QUERY, TASK_COPY, TASK_SEND, TASK_SEAL, TASK_ALL, TASK_PHASES };
+static const char *const task_phase_name[TASK_PHASES] = { "finish", "plan", "pinned?", "copy", "DMA calls", "seal",
+                                                          "task" };
 
 /* One batch on one device, as the pool's tasks see it. */
 typedef struct Batch {
@@ -1582,6 +1663,12 @@ typedef struct Batch {
     ItemState *st;
     Slot *slot;                /* the slot this pass works on */
     Slot *seal_slot;           /* the slot seal_task seals */
+    /* The overlap: the chunk planned last is sealed by the next pass's
+     * tasks before they plan (seal_claim), its launch waits for them. */
+    Slot *defer_slot;
+    uint32_t seal_n;           /* its parts; 0: nothing to seal in this pass */
+    uint32_t seal_next;        /* atomic: the next part to take */
+    uint32_t seal_done;        /* atomic: parts sealed */
     size_t f0, f1;             /* its old chunk, to finish (none when equal) */
     size_t p0, p1;             /* the new chunk, to plan into its parts */
     size_t next;               /* the next item of the new chunk to plan (atomic) */
@@ -1612,6 +1699,13 @@ typedef struct Batch {
     PtrCache ptrs[GPU_MAX_PARTS]; /* per pool task: pointer ranges learned in this call */
     PtrCache ptr_main;         /* the calling thread's */
     double main_ms[TASK_PHASES]; /* HTC_GPU_TIMING: the calling thread's DMA calls in a pass */
+    /* HTC_GPU_TIMING: the current pass's start, its tasks' start and end
+     * (ms from it); over passes: their count and wall time, and sums of the
+     * mean and latest task start, the mean gap from a task's end to the
+     * pass's end, and when the calling thread joined */
+    double pass_t0, task_t[GPU_MAX_PARTS][2];
+    size_t passes;
+    double pass_wall, start_mean, start_last, end_gap, join_at;
 } Batch;
 
 /* The code-block kernel's launch: the one line to change for another block
@@ -1866,15 +1960,25 @@ static void flag_wait(const int *f)
             sched_yield();
 }
 
+static void seal_claim(Batch *b);
+
 static void chunk_task(void *arg, uint32_t k, uint32_t nk)
 {
     Batch *b = (Batch *)arg;
     Slot *s = b->slot;
     double *const tm = b->timing ? b->task_ms[k] : NULL;
     const double t_task = tm ? host_ms() : 0;
+    if (tm)
+        b->task_t[k][0] = t_task - b->pass_t0;
     /* Tasks below b->copiers copy the raw bytes: a few threads saturate
      * the memory (more only contend for it). */
     const int copier = k < b->copiers;
+    if (b->seal_n) {
+        const double t0 = tm ? host_ms() : 0;
+        seal_claim(b);
+        if (tm)
+            tm[TASK_SEAL] += host_ms() - t0;
+    }
     if (b->p1 > b->p0 && k < s->np) {
         /* With every thread planning, the copies go first: the device has
          * the bytes sooner. With spare threads, those copy meanwhile. A
@@ -1928,8 +2032,11 @@ static void chunk_task(void *arg, uint32_t k, uint32_t nk)
         if (tm)
             tm[TASK_FINISH] += host_ms() - t0;
     }
-    if (tm)
-        tm[TASK_ALL] += host_ms() - t_task;
+    if (tm) {
+        const double t_end = host_ms();
+        tm[TASK_ALL] += t_end - t_task;
+        b->task_t[k][1] = t_end - b->pass_t0;
+    }
 }
 
 /* One pass of the pool over chunk_task, started (the caller may work
@@ -1940,16 +2047,32 @@ static void chunk_pass_start(Batch *b, GpuState *g, uint32_t nk)
     if (b->timing) {
         memset(b->task_ms, 0, sizeof(b->task_ms));
         memset(b->main_ms, 0, sizeof(b->main_ms));
+        memset(b->task_t, 0, sizeof(b->task_t));
+        b->pass_t0 = host_ms();
     }
     pool_start(&g->pool, nk, chunk_task, b);
 }
 
 static void chunk_pass_join(Batch *b, GpuState *g)
 {
+    const double t_join = b->timing ? host_ms() : 0;
     pool_join(&g->pool);
     if (!b->timing)
         return;
     const uint32_t nk = g->pool.pass_nk;
+    const double wall = host_ms() - b->pass_t0;
+    double s_sum = 0, s_max = 0, gap = 0;
+    for (uint32_t k = 0; k < nk; k++) {
+        s_sum += b->task_t[k][0];
+        s_max = HTC_MAX(s_max, b->task_t[k][0]);
+        gap += wall - b->task_t[k][1];
+    }
+    b->passes++;
+    b->pass_wall += wall;
+    b->start_mean += s_sum / nk;
+    b->start_last += s_max;
+    b->end_gap += gap / nk;
+    b->join_at += t_join - b->pass_t0;
     for (int q = 0; q < TASK_PHASES; q++) {
         double mx = 0;
         for (uint32_t k = 0; k < nk; k++) {
@@ -2052,11 +2175,23 @@ static void seal_task(void *arg, uint32_t k, uint32_t nk)
     seal_part(b, b->seal_slot, k);
 }
 
-/* Seals the slot's freshly planned chunk: its parts' offsets made
- * chunk-wide and its tables written into the slot's pinned table buffer
- * (chunk_launch then puts it on the device). Failures mark the chunk
- * failed. */
-static void chunk_seal(Batch *b, Slot *s)
+/* Seals parts of b->defer_slot until none is left to take. */
+static void seal_claim(Batch *b)
+{
+    for (;;) {
+        const uint32_t k = __atomic_fetch_add(&b->seal_next, 1, __ATOMIC_RELAXED);
+        if (k >= b->seal_n)
+            return;
+        seal_part(b, b->defer_slot, k);
+        __atomic_fetch_add(&b->seal_done, 1, __ATOMIC_RELEASE);
+    }
+}
+
+/* Gets the slot's freshly planned chunk ready for sealing: its parts'
+ * places in the chunk-wide tables, and buffers for them. Returns 1 when its
+ * parts are then to be sealed (seal_part), 0 when there is nothing for the
+ * device or it failed (failures mark the chunk failed). */
+static int chunk_seal_prepare(Batch *b, Slot *s)
 {
     s->submitted = s->ran = s->fail = s->sealed = 0;
     s->seal_ms = 0;
@@ -2090,15 +2225,15 @@ static void chunk_seal(Batch *b, Slot *s)
     s->pool_bytes = pool;
     s->staging_bytes = staging;
     if (nj == 0 && ncv == 0)
-        return; /* nothing for the GPU in this chunk */
+        return 0; /* nothing for the GPU in this chunk */
     char msg[160];
     if (nj > UINT32_MAX || ng > UINT32_MAX) {
         slot_fail(b, s, HTC_ERANGE, "GPU chunk of more than 2^32 code-blocks");
-        return;
+        return 0;
     }
     if (s->raw_err) {
         slot_fail(b, s, HTC_EDEVICE, "GPU batch: copying the codestreams to the device failed");
-        return;
+        return 0;
     }
     /* 1. Buffers. The slot's previous chunk is finished: nothing of the
      * slot is in use on the device. Host outputs land in a staging area. */
@@ -2123,7 +2258,7 @@ static void chunk_seal(Batch *b, Slot *s)
             cudaGetLastError();
             snprintf(msg, sizeof(msg), "%s: %s", want[q].what, cudaGetErrorString(e));
             slot_fail(b, s, HTC_EDEVICE, msg);
-            return;
+            return 0;
         }
     }
     if (pin_reserve(&s->htabs, t.total, 0, (size_t)1 << 20) < 0 ||
@@ -2131,9 +2266,18 @@ static void chunk_seal(Batch *b, Slot *s)
         pin_reserve(&s->hstaging, staging ? staging : 1, 0, (size_t)1 << 20) < 0) {
         snprintf(msg, sizeof(msg), "pinned host buffers of %zu bytes", t.total + nj * sizeof(int) + staging);
         slot_fail(b, s, HTC_ENOMEM, msg);
-        return;
+        return 0;
     }
-    /* 2. Sealing, on the pool. */
+    return 1;
+}
+
+/* Seals the slot's freshly planned chunk: its parts' offsets made
+ * chunk-wide and its tables written into the slot's pinned table buffer
+ * (chunk_launch then puts it on the device), on the pool. */
+static void chunk_seal(Batch *b, Slot *s)
+{
+    if (!chunk_seal_prepare(b, s))
+        return;
     b->seal_slot = s;
     const double t_seal = b->timing ? host_ms() : 0;
     pool_run(&b->g->pool, s->np, seal_task, b);
@@ -2477,14 +2621,16 @@ static int batch_on(HtcDecoder *d, uint32_t dk, HtcBatchItem *items, size_t n, u
 
     /* The pipeline, chunk by chunk: a pass of the pool plans the chunk
      * (and finishes its slot's old one); then the chunk is sealed. With
-     * the overlap (HTC_GPU_OVERLAP=0: none), the sealed chunk is launched
-     * while the pool plans the next one, and the wait for the slot's old
-     * chunk happens meanwhile too: the calling thread's driver calls and
-     * waits no longer stand between two passes. The next chunk's raw DMAs
-     * are queued only after the launched chunk's tables, which they would
+     * the overlap (HTC_GPU_OVERLAP=0: none), the chunk is sealed by the
+     * next chunk's pass, its tasks first, and launched while they plan;
+     * the wait for the slot's old chunk happens meanwhile too: the calling
+     * thread's driver calls and waits, and a sealing pass of its own, no
+     * longer stand between two passes. The next chunk's raw DMAs are
+     * queued only after the launched chunk's tables, which they would
      * otherwise hold up on the copy engine. */
     const int overlap = nslots > 1 && env_setting("HTC_GPU_OVERLAP", 1, 0, 1);
-    Slot *to_launch = NULL;    /* sealed, waiting for its launch */
+    Slot *to_launch = NULL;    /* planned, waiting for its seal and launch */
+    int to_launch_defer = 0;   /* its parts are still to be sealed */
     double to_launch_seal = 0;
     size_t pos = 0;
     while (pos < n) {
@@ -2502,6 +2648,12 @@ static int batch_on(HtcDecoder *d, uint32_t dk, HtcBatchItem *items, size_t n, u
         const size_t wi = HTC_MAX(want_items / div, (size_t)1), wb = want_bytes / div;
         size_t end = pos, bytes = 0;
         while (end < n && end - pos < wi && (end == pos || bytes < wb))
+            bytes += item_bytes(&items[end++]);
+        /* A few items the byte limit left over go with this chunk rather
+         * than make one of their own: a chunk costs a pass, a launch and
+         * the device's fixed time per DWT level (4x H200: 2048 CT slices
+         * came as 8 chunks of 255-256 and one of 3). */
+        while (end < n && n - end <= wi / 8 && bytes + item_bytes(&items[end]) <= GPU_CHUNK_BYTES)
             bytes += item_bytes(&items[end++]);
         const size_t cn = end - pos;
         /* Buffers that must grow: the old chunk ends first (growing frees
@@ -2558,9 +2710,25 @@ static int batch_on(HtcDecoder *d, uint32_t dk, HtcBatchItem *items, size_t n, u
         if (lap) {
             b.gate = 0;
             b.old_done = !old || !s->submitted;
+            /* The chunk to launch is sealed first, by the tasks and this
+             * thread, then launched while they plan. */
+            b.defer_slot = to_launch;
+            b.seal_n = to_launch_defer ? to_launch->np : 0;
+            b.seal_next = b.seal_done = 0;
+            const double t_seal = host_ms();
             chunk_pass_start(&b, g, nk);
+            if (b.seal_n) {
+                seal_claim(&b);
+                for (unsigned w = 0; __atomic_load_n(&b.seal_done, __ATOMIC_ACQUIRE) < b.seal_n; w++)
+                    if (w > 256)
+                        sched_yield();
+                to_launch->sealed = 1;
+                to_launch->seal_ms = host_ms() - t_seal;
+                to_launch_seal += to_launch->seal_ms;
+            }
             launch_chunk(&b, to_launch, to_launch_seal);
             to_launch = NULL;
+            to_launch_defer = 0;
             __atomic_store_n(&b.gate, 1, __ATOMIC_RELEASE);
             if (b.dma_main)
                 raw_copy(&b, s, &b.ptr_main, b.timing ? b.main_ms : NULL);
@@ -2568,6 +2736,7 @@ static int batch_on(HtcDecoder *d, uint32_t dk, HtcBatchItem *items, size_t n, u
                 slot_wait(&b, s);
             __atomic_store_n(&b.old_done, 1, __ATOMIC_RELEASE);
             chunk_pass_join(&b, g);
+            b.seal_n = 0;
             if (b.f1 > b.f0 && b.fin_next < b.fin_shares) {
                 /* Shares of the old chunk no task took: finished now. */
                 b.p0 = b.p1 = 0;
@@ -2618,20 +2787,20 @@ static int batch_on(HtcDecoder *d, uint32_t dk, HtcBatchItem *items, size_t n, u
         b.plan_ms += s->plan_ms;
         if (s->index == 0)
             b.first_plan_ms = s->plan_ms;
-        /* Seal; launched now, or (overlap) while the next chunk is
-         * planned. */
+        /* Seal and launch now, or (overlap) both in the next chunk's pass:
+         * no pass of its own between two plan passes. */
         b.p0 = b.p1 = 0;
         b.raw_pieces = 0;
-        chunk_seal(&b, s);
-        const double sealed_ms = host_ms() - t1;
         pos = end;
         cur = (cur + 1) % nslots;
         g->next_slot = cur;
         if (overlap && pos < n) {
             to_launch = s;
-            to_launch_seal = sealed_ms;
+            to_launch_defer = chunk_seal_prepare(&b, s);
+            to_launch_seal = host_ms() - t1;
         } else {
-            launch_chunk(&b, s, sealed_ms);
+            chunk_seal(&b, s);
+            launch_chunk(&b, s, host_ms() - t1);
         }
     }
     if (!n)
@@ -2664,6 +2833,13 @@ static int batch_on(HtcDecoder *d, uint32_t dk, HtcBatchItem *items, size_t n, u
             queries += b.ptrs[k].queries;
         fprintf(stderr, "gpu batch of %zu, dev %d: host task ms, %zu items: %s; %u pointer queries\n", n, g->device, n,
                 line, queries);
+        const double np_ = (double)HTC_MAX(b.passes, (size_t)1);
+        fprintf(stderr,
+                "gpu batch of %zu, dev %d: %zu passes, %.3f ms wall in all; a task starts %.1f us after its pass "
+                "starts (mean; the last %.1f), ends %.1f us before it ends (mean); the calling thread joins at "
+                "%.1f us (means over passes)\n",
+                n, g->device, b.passes, b.pass_wall, 1e3 * b.start_mean / np_, 1e3 * b.start_last / np_,
+                1e3 * b.end_gap / np_, 1e3 * b.join_at / np_);
     }
     return b.rc;
 }

@@ -4,7 +4,7 @@
  * call costs what the host spends on it (parse, tier 2, byte pools, job
  * tables, sealing, submitting, finishing). Outputs are garbage.
  *
- *   host_bench [--count N] [--repeat R] [--threads T] FILE...
+ *   host_bench [--count N] [--repeat R] [--threads T] [--pinned 1] FILE...
  *
  * Prints the median wall time of a batch and the process CPU time (all
  * threads) per batch, in ms. Device output into caller buffers, as
@@ -40,7 +40,7 @@ static int cmp_d(const void *a, const void *b)
 
 int main(int argc, char **argv)
 {
-    int count = 0, repeat = 10, threads = 2, a = 1;
+    int count = 0, repeat = 10, threads = 2, pinned = 0, a = 1;
     for (; a + 1 < argc && argv[a][0] == '-'; a += 2) {
         if (!strcmp(argv[a], "--count"))
             count = atoi(argv[a + 1]);
@@ -48,10 +48,12 @@ int main(int argc, char **argv)
             repeat = atoi(argv[a + 1]);
         else if (!strcmp(argv[a], "--threads"))
             threads = atoi(argv[a + 1]);
+        else if (!strcmp(argv[a], "--pinned")) /* codestreams in pinned memory: sent, not copied */
+            pinned = atoi(argv[a + 1]);
     }
     const int nfiles = argc - a;
     if (nfiles <= 0 || repeat < 1) {
-        fprintf(stderr, "usage: host_bench [--count N] [--repeat R] [--threads T] FILE...\n");
+        fprintf(stderr, "usage: host_bench [--count N] [--repeat R] [--threads T] [--pinned 1] FILE...\n");
         return 2;
     }
     if (count <= 0)
@@ -65,7 +67,10 @@ int main(int argc, char **argv)
         fseek(f, 0, SEEK_END);
         size[i] = (size_t)ftell(f);
         fseek(f, 0, SEEK_SET);
-        data[i] = malloc(size[i]);
+        void *p = NULL;
+        if (pinned ? cudaMallocHost(&p, size[i]) != cudaSuccess : !(p = malloc(size[i])))
+            return 1;
+        data[i] = p;
         if (fread(data[i], 1, size[i], f) != size[i])
             return 1;
         fclose(f);
@@ -134,7 +139,10 @@ int main(int argc, char **argv)
         cudaFree(dbuf[i]);
     htc_decoder_close(&gpu);
     for (int i = 0; i < nfiles; i++)
-        free(data[i]);
+        if (pinned)
+            cudaFreeHost(data[i]);
+        else
+            free(data[i]);
     free(data);
     free(size);
     free(items);
