@@ -795,32 +795,21 @@ static double pool_spin_us(void)
     return v;
 }
 
-/* Spins until *x differs from `was` (returns 1) or the spin time is over
- * (returns 0). */
-static int spin_change_u64(const uint64_t *x, uint64_t was)
+static int gen_moved(const void *x, uint64_t was) { return __atomic_load_n((const uint64_t *)x, __ATOMIC_ACQUIRE) != was; }
+static int count_reached(const void *x, uint64_t want)
 {
-    const double limit = pool_spin_us();
-    if (limit <= 0)
-        return 0;
-    const double until = pool_now_us() + limit;
-    for (unsigned n = 1;; n++) {
-        if (__atomic_load_n(x, __ATOMIC_ACQUIRE) != was)
-            return 1;
-        cpu_relax();
-        if (!(n & 63) && pool_now_us() > until)
-            return 0;
-    }
+    return __atomic_load_n((const uint32_t *)x, __ATOMIC_ACQUIRE) >= want;
 }
 
-/* Spins until *x reaches `want` (returns 1) or the spin time is over. */
-static int spin_reach_u32(const uint32_t *x, uint32_t want)
+/* Spins until ready(x, v) (returns 1) or the spin time is over (returns 0). */
+static int spin_until(int (*ready)(const void *, uint64_t), const void *x, uint64_t v)
 {
     const double limit = pool_spin_us();
     if (limit <= 0)
         return 0;
     const double until = pool_now_us() + limit;
     for (unsigned n = 1;; n++) {
-        if (__atomic_load_n(x, __ATOMIC_ACQUIRE) >= want)
+        if (ready(x, v))
             return 1;
         cpu_relax();
         if (!(n & 63) && pool_now_us() > until)
@@ -843,7 +832,7 @@ static void *pool_main(void *arg)
         uint64_t gen = __atomic_load_n(&p->gen, __ATOMIC_ACQUIRE);
         if (gen == w->seen && !__atomic_load_n(&p->quit, __ATOMIC_ACQUIRE)) {
             /* the next pass usually comes within microseconds */
-            if (!spin_change_u64(&p->gen, w->seen)) {
+            if (!spin_until(gen_moved, &p->gen, w->seen)) {
                 pthread_mutex_lock(&p->mu);
                 while (!p->quit && p->gen == w->seen)
                     pthread_cond_wait(&p->go, &p->mu);
@@ -944,7 +933,7 @@ static void pool_join(PlanPool *p)
         return;
     }
     pool_claim(p, p->gen, p->pass_fn, p->pass_arg, nk);
-    if (spin_reach_u32(&p->done, nk))
+    if (spin_until(count_reached, &p->done, nk))
         return;
     pthread_mutex_lock(&p->mu);
     while (__atomic_load_n(&p->done, __ATOMIC_ACQUIRE) < nk)
