@@ -557,9 +557,12 @@ __global__ void k_convert(const GpuCvtDesc *descs, const int32_t *arena)
  * full link speed (1 MB: 47 GB/s pinned on the H100 machine), small enough
  * to spread one image over the threads. */
 #define GPU_RAW_PIECE ((size_t)1 << 20)
-/* From pinned memory, nothing is copied: DMAs of 4 MB (1 MB ones lose 12%
- * of the link on an H200, bench/h2d_bw --multi). */
-#define GPU_RAW_PIECE_PINNED ((size_t)4 << 20)
+/* From pinned memory, nothing is copied: a DMA for each run of up to 64 MB
+ * (1 MB ones lose 12% of the link on an H200; with four GPUs pulling at
+ * once, 4 MB DMAs get 35.3 GB/s each and 64 MB ones 36.7, bench/h2d_bw
+ * --multi; four GPUs decoding 8192 pinned CT slices, streamed, median of 4
+ * rounds: 4 MB 10.69 ms, 16 MB 10.62, 64 MB 10.42). */
+#define GPU_RAW_PIECE_PINNED ((size_t)64 << 20)
 #define GPU_ALIGN(x) (((x) + 255) & ~(size_t)255)
 
 /* A growable array on the host. */
@@ -681,7 +684,9 @@ typedef struct Slot {
     cudaEvent_t done;          /* after the chunk's last copy out */
     cudaEvent_t raw_done;      /* after the chunk's raw DMAs (which read hraw) */
     int raw_recorded;          /* raw_done stands for its last chunk's DMAs */
-    cudaEvent_t ev[6];         /* HTC_GPU_TIMING: stage boundaries */
+    cudaEvent_t ev[8];         /* HTC_GPU_TIMING: stage boundaries; ev[6] or ev[7] before the raw DMAs */
+    int raw_ev;                /* 6 or 7: the one its chunk's raw DMAs had (0: none) */
+    int raw_ev_next;           /* the one the chunk being planned has (the old one is printed later) */
     int have_ev;
     int pending;               /* a chunk waits to be finished */
     int submitted;             /* its work went onto the stream: wait for `done` */
@@ -778,17 +783,20 @@ static double pool_now_us(void)
 }
 
 /* How long a thread of the pool watches for what it waits for before it
- * sleeps, in microseconds (HTC_GPU_SPIN_US, 0: sleep at once). Passes come
- * back to back, one a chunk, and a sleeping thread takes tens of
- * microseconds to wake (on a VM, an interrupt through the hypervisor);
- * each pass would start and end that much later. */
+ * sleeps, in microseconds (HTC_GPU_SPIN_US; default 0: sleep at once).
+ * Passes come back to back and a sleeping thread takes tens of
+ * microseconds to wake, but on a host whose every core has a pool thread
+ * (four GPUs, 64 cores) spinning costs more than it saves: 4x H200, 8192
+ * CT slices over four GPUs, six rounds, streamed median 11.06 ms with 100
+ * us of yielding spin against 10.50 without, one call 14.84 against
+ * 13.05. */
 static double pool_spin_us(void)
 {
     static int cached = -1; /* relaxed atomics: pools of several devices ask at once */
     int v = __atomic_load_n(&cached, __ATOMIC_RELAXED);
     if (v < 0) {
         const char *e = getenv("HTC_GPU_SPIN_US");
-        const long x = e && *e ? strtol(e, NULL, 10) : 100;
+        const long x = e && *e ? strtol(e, NULL, 10) : 0;
         v = (int)HTC_MIN(HTC_MAX(x, 0L), 100000L);
         __atomic_store_n(&cached, v, __ATOMIC_RELAXED);
     }
@@ -801,7 +809,8 @@ static int count_reached(const void *x, uint64_t want)
     return __atomic_load_n((const uint32_t *)x, __ATOMIC_ACQUIRE) >= want;
 }
 
-/* Spins until ready(x, v) (returns 1) or the spin time is over (returns 0). */
+/* Spins until ready(x, v) (returns 1) or the spin time is over (returns 0),
+ * yielding the core every few microseconds to threads with work. */
 static int spin_until(int (*ready)(const void *, uint64_t), const void *x, uint64_t v)
 {
     const double limit = pool_spin_us();
@@ -812,8 +821,11 @@ static int spin_until(int (*ready)(const void *, uint64_t), const void *x, uint6
         if (ready(x, v))
             return 1;
         cpu_relax();
-        if (!(n & 63) && pool_now_us() > until)
-            return 0;
+        if (!(n & 63)) {
+            if (pool_now_us() > until)
+                return 0;
+            sched_yield();
+        }
     }
 }
 
@@ -1029,7 +1041,7 @@ static void slot_free(Slot *s)
     for (int i = 0; i < GPU_MAX_PARTS; i++)
         part_free(&s->parts[i]);
     if (s->have_ev)
-        for (int k = 0; k < 6; k++)
+        for (int k = 0; k < 8; k++)
             cudaEventDestroy(s->ev[k]);
     if (s->done)
         cudaEventDestroy(s->done);
@@ -2274,6 +2286,38 @@ static void chunk_seal(Batch *b, Slot *s)
     s->sealed = 1;
 }
 
+/* HTC_GPU_TIMING: the slot's timing events, made on first need. */
+static void slot_events(Slot *s)
+{
+    if (s->have_ev)
+        return;
+    int made = 0;
+    while (made < 8 && cudaEventCreate(&s->ev[made]) == cudaSuccess)
+        made++;
+    if (made == 8) {
+        s->have_ev = 1;
+    } else {
+        while (made > 0)
+            cudaEventDestroy(s->ev[--made]);
+        cudaGetLastError();
+    }
+}
+
+/* HTC_GPU_TIMING: marks on the slot's stream where its chunk's raw DMAs
+ * may start (the stream's earlier work done), for the timeline. */
+static void raw_mark(Batch *b, Slot *s)
+{
+    s->raw_ev_next = 0;
+    if (!b->timing)
+        return;
+    slot_events(s);
+    /* the slot's old chunk, not yet printed, keeps the other one */
+    const int k = s->raw_ev == 6 ? 7 : 6;
+    if (s->have_ev && cudaEventRecord(s->ev[k], s->stream) == cudaSuccess)
+        s->raw_ev_next = k;
+    cudaGetLastError();
+}
+
 /* Puts the slot's sealed chunk on the device: the DWT levels grouped by
  * level (counting sort, parts in order) into its table, then its copies
  * and kernels on the slot's stream, then its event. */
@@ -2345,18 +2389,8 @@ static void chunk_launch(Batch *b, Slot *s)
     /* 3. Copies in, kernels, copies out, the event. */
     cudaStream_t sm = s->stream;
     const int tm = b->timing;
-    if (tm && !s->have_ev) {
-        int made = 0;
-        while (made < 6 && cudaEventCreate(&s->ev[made]) == cudaSuccess)
-            made++;
-        if (made == 6) {
-            s->have_ev = 1;
-        } else {
-            while (made > 0)
-                cudaEventDestroy(s->ev[--made]);
-            cudaGetLastError();
-        }
-    }
+    if (tm)
+        slot_events(s);
     const int ev = tm && s->have_ev;
     cudaError_t e = cudaSuccess;
     if (ev)
@@ -2437,16 +2471,20 @@ static void slot_wait(Batch *b, Slot *s)
         b->gpu_ms += sum;
         /* The timeline: when the chunk's kernels ran on the device (from its
          * raw copies' end to its last copy out), from the batch's start. */
-        float dev0 = -1, dev1 = -1;
+        float dev0 = -1, dev1 = -1, raw0 = -1;
         if (b->have_t0 && (cudaEventElapsedTime(&dev0, b->g->t0, s->ev[0]) != cudaSuccess ||
                            cudaEventElapsedTime(&dev1, b->g->t0, s->ev[5]) != cudaSuccess)) {
             cudaGetLastError();
             dev0 = dev1 = -1;
         }
-        fprintf(stderr, "gpu timeline dev %d chunk %zu: %zu items, plan %.3f-%.3f, submitted %.3f, device %.3f-%.3f, "
-                        "waited at %.3f ms\n",
+        if (b->have_t0 && s->raw_ev && cudaEventElapsedTime(&raw0, b->g->t0, s->ev[s->raw_ev]) != cudaSuccess) {
+            cudaGetLastError();
+            raw0 = -1;
+        }
+        fprintf(stderr, "gpu timeline dev %d chunk %zu: %zu items, plan %.3f-%.3f, submitted %.3f, raw DMAs %.3f-%.3f "
+                        "(%.1f MB), device %.3f-%.3f, waited at %.3f ms\n",
                 b->g->device, s->index, s->i1 - s->i0, s->t_plan, s->t_plan + s->plan_ms,
-                s->t_submit, dev0, dev1, t0 - b->t_start);
+                s->t_submit, raw0, dev0, s->raw_bytes / 1e6, dev0, dev1, t0 - b->t_start);
         fprintf(stderr,
                 "gpu chunk %zu (items %zu-%zu, slot %d): host plan %.3f ms (%u threads, with finishing the "
                 "slot's previous chunk), seal+submit %.3f ms (sealing %.3f); device %.3f ms: tables+gather %.3f, blocks %.3f, "
@@ -2688,7 +2726,7 @@ static int batch_on(HtcDecoder *d, uint32_t dk, HtcBatchItem *items, size_t n, u
             b.raw_pieces = 0;
             b.raw_err = 1; /* the chunk fails at its submission */
         }
-        b.dma_main = pinned && !b.piece_env;
+        b.dma_main = pinned;
         const size_t copiers = b.dma_main ? 0 : HTC_MIN(
             (size_t)env_setting("HTC_GPU_COPIERS", (int)HTC_MIN(threads, (uint32_t)GPU_COPIERS), 1, GPU_MAX_PARTS),
             b.raw_pieces);
@@ -2718,6 +2756,7 @@ static int batch_on(HtcDecoder *d, uint32_t dk, HtcBatchItem *items, size_t n, u
             launch_chunk(&b, to_launch, to_launch_seal);
             to_launch = NULL;
             to_launch_defer = 0;
+            raw_mark(&b, s);
             __atomic_store_n(&b.gate, 1, __ATOMIC_RELEASE);
             if (b.dma_main)
                 raw_copy(&b, s, &b.ptr_main, b.timing ? b.main_ms : NULL);
@@ -2733,6 +2772,7 @@ static int batch_on(HtcDecoder *d, uint32_t dk, HtcBatchItem *items, size_t n, u
             }
         } else {
             b.gate = b.old_done = 1;
+            raw_mark(&b, s);
             if (b.dma_main) {
                 if (b.timing)
                     memset(b.main_ms, 0, sizeof(b.main_ms));
@@ -2765,6 +2805,7 @@ static int batch_on(HtcDecoder *d, uint32_t dk, HtcBatchItem *items, size_t n, u
                 async_publish(aw, g, seq);
         }
         const double t1 = host_ms();
+        s->raw_ev = s->raw_ev_next;
         s->i0 = pos;
         s->i1 = end;
         s->items = items;
