@@ -706,6 +706,7 @@ typedef struct Slot {
     PinBuf hraw, htabs, hstatus, hstaging;
     size_t raw_bytes;          /* the chunk's codestreams, back to back */
     size_t nj, pool_bytes, staging_bytes, ngather;
+    size_t nl, nm, ncv, arena_elems; /* its tables' other counts (chunk_seal_prepare) */
     size_t scratch_size;       /* per job: GPU_HT_SCRATCH, or GPU_T1_SCRATCH with Part 1 blocks */
     int has_t1;
     size_t t1_flags_max;       /* over its parts */
@@ -2116,15 +2117,7 @@ static void seal_part(Batch *b, Slot *s, uint32_t k)
     if (k >= s->np)
         return;
     PlanPart *pp = &s->parts[k];
-    size_t nj = 0, nl = 0, nm = 0, ncv = 0, ng = 0;
-    for (uint32_t q = 0; q < s->np; q++) {
-        nj += s->parts[q].gjobs.n;
-        nl += s->parts[q].levels.n;
-        nm += s->parts[q].mcts.n;
-        ncv += s->parts[q].cvts.n;
-        ng += s->parts[q].gathers.n;
-    }
-    const TabLayout t = tab_layout(nj, nl, nm, ncv, ng);
+    const TabLayout t = tab_layout(s->nj, s->nl, s->nm, s->ncv, s->ngather);
     GpuGather *gd = (GpuGather *)(s->htabs.p + t.gat) + pp->gather0;
     const GpuGather *pg = (const GpuGather *)pp->gathers.p;
     for (size_t q = 0; q < pp->gathers.n; q++) {
@@ -2221,6 +2214,10 @@ static int chunk_seal_prepare(Batch *b, Slot *s)
         ncv += pp->cvts.n;
     }
     s->nj = nj;
+    s->nl = nl;
+    s->nm = nm;
+    s->ncv = ncv;
+    s->arena_elems = arena;
     s->scratch_size = s->has_t1 ? GPU_T1_SCRATCH : GPU_HT_SCRATCH;
     s->ngather = ng;
     s->pool_bytes = pool;
@@ -2328,14 +2325,10 @@ static void chunk_launch(Batch *b, Slot *s)
     s->sealed = 0;
     char msg[160];
     const size_t nj = s->nj, ng = s->ngather, staging = s->staging_bytes;
-    size_t nl = 0, nm = 0, ncv = 0, arena = 0;
+    const size_t nl = s->nl, nm = s->nm, ncv = s->ncv, arena = s->arena_elems;
     uint32_t out_rows = 1, max_levels = 0;
     for (uint32_t k = 0; k < s->np; k++) {
         const PlanPart *pp = &s->parts[k];
-        nl += pp->levels.n;
-        nm += pp->mcts.n;
-        ncv += pp->cvts.n;
-        arena += pp->arena_elems;
         max_levels = HTC_MAX(max_levels, pp->max_levels);
         for (size_t q = 0; q < pp->mcts.n; q++)
             out_rows = HTC_MAX(out_rows, ((const GpuMctDesc *)pp->mcts.p)[q].h);
