@@ -844,7 +844,7 @@ static void *pool_main(void *arg)
     for (;;) {
         uint64_t gen = __atomic_load_n(&p->gen, __ATOMIC_ACQUIRE);
         if (gen == w->seen && !__atomic_load_n(&p->quit, __ATOMIC_ACQUIRE)) {
-            /* the next pass usually comes within microseconds */
+            /* watch for it a while (HTC_GPU_SPIN_US), then sleep */
             if (!spin_until(gen_moved, &p->gen, w->seen)) {
                 pthread_mutex_lock(&p->mu);
                 while (!p->quit && p->gen == w->seen)
