@@ -776,11 +776,11 @@ static void pool_claim(PlanPool *p, uint64_t gen, PoolFn fn, void *arg, uint32_t
 #define cpu_relax() ((void)0)
 #endif
 
-static double pool_now_us(void)
+static double host_ms(void)
 {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec * 1e6 + t.tv_nsec / 1e3;
+    return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
 }
 
 /* How long a thread of the pool watches for what it waits for before it
@@ -809,6 +809,20 @@ static int count_reached(const void *x, uint64_t want)
 {
     return __atomic_load_n((const uint32_t *)x, __ATOMIC_ACQUIRE) >= want;
 }
+static int flag_set(const void *x, uint64_t unused)
+{
+    (void)unused;
+    return __atomic_load_n((const int *)x, __ATOMIC_ACQUIRE) != 0;
+}
+
+/* Waits for what another thread is about to do (a short wait: spin, then
+ * yield). */
+static void wait_until(int (*ready)(const void *, uint64_t), const void *x, uint64_t v)
+{
+    for (unsigned n = 0; !ready(x, v); n++)
+        if (n > 256)
+            sched_yield();
+}
 
 /* Spins until ready(x, v) (returns 1) or the spin time is over (returns 0),
  * yielding the core every few microseconds to threads with work. */
@@ -817,13 +831,13 @@ static int spin_until(int (*ready)(const void *, uint64_t), const void *x, uint6
     const double limit = pool_spin_us();
     if (limit <= 0)
         return 0;
-    const double until = pool_now_us() + limit;
+    const double until = host_ms() + limit / 1e3;
     for (unsigned n = 1;; n++) {
         if (ready(x, v))
             return 1;
         cpu_relax();
         if (!(n & 63)) {
-            if (pool_now_us() > until)
+            if (host_ms() > until)
                 return 0;
             sched_yield();
         }
@@ -1643,13 +1657,6 @@ static uint32_t blocks_for(size_t n, uint32_t threads)
     return (uint32_t)(b ? b : 1);
 }
 
-static double host_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
-}
-
 /* Host phases of a pool pass, timed per task under HTC_GPU_TIMING: finishing
  * the old chunk, planning items, asking whether input is pinned, copying
  * into pinned memory, queueing DMAs, and the whole task. */
@@ -1954,14 +1961,6 @@ static void raw_copy(Batch *b, Slot *s, PtrCache *pc, double *tm)
     }
 }
 
-/* Waits for a flag the calling thread sets (a short wait: spin, then yield). */
-static void flag_wait(const int *f)
-{
-    for (unsigned n = 0; !__atomic_load_n(f, __ATOMIC_ACQUIRE); n++)
-        if (n > 256)
-            sched_yield();
-}
-
 static void seal_claim(Batch *b);
 
 static void chunk_task(void *arg, uint32_t k, uint32_t nk)
@@ -2016,7 +2015,7 @@ static void chunk_task(void *arg, uint32_t k, uint32_t nk)
             tm[TASK_PLAN] += host_ms() - t_plan;
     }
     if (copier) {
-        flag_wait(&b->gate);
+        wait_until(flag_set, &b->gate, 0);
         raw_copy(b, s, &b->ptrs[k], tm);
     }
     /* The old chunk's shares, once it has ended on the device; those left
@@ -2739,9 +2738,7 @@ static int batch_on(HtcDecoder *d, uint32_t dk, HtcBatchItem *items, size_t n, u
             chunk_pass_start(&b, g, nk);
             if (b.seal_n) {
                 seal_claim(&b);
-                for (unsigned w = 0; __atomic_load_n(&b.seal_done, __ATOMIC_ACQUIRE) < b.seal_n; w++)
-                    if (w > 256)
-                        sched_yield();
+                wait_until(count_reached, &b.seal_done, b.seal_n);
                 to_launch->sealed = 1;
                 to_launch->seal_ms = host_ms() - t_seal;
                 to_launch_seal += to_launch->seal_ms;
