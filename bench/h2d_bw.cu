@@ -66,22 +66,41 @@ typedef struct Pull {
     int device;
     unsigned char *host, *dev;
     size_t total, piece;
-    cudaStream_t s;
+    cudaStream_t s, more[3];   /* more: the extra streams of --multi's stream test */
+    int ns;                    /* streams its DMAs take turns on (1: s alone) */
+    int zero_copy;             /* a kernel reads the (mapped) host buffer instead of DMAs */
     double t0, ms;             /* its own time, from the common start */
     const unsigned char *shared; /* non-NULL: pulls from here instead, over wrap bytes again and again */
     size_t wrap;
 } Pull;
 
+/* The GPU's SMs pull host memory themselves (zero copy), 16 bytes a load. */
+__global__ void k_pull(const uint4 *src, uint4 *dst, size_t n)
+{
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n; i += (size_t)gridDim.x * blockDim.x)
+        dst[i] = src[i];
+}
+
 static void *pull_main(void *arg)
 {
     Pull *p = (Pull *)arg;
     cudaSetDevice(p->device);
-    for (size_t at = 0; at < p->total; at += p->piece) {
+    if (p->zero_copy) {
+        k_pull<<<132 * 4, 512, 0, p->s>>>((const uint4 *)p->host, (uint4 *)p->dev, p->total / 16);
+        cudaStreamSynchronize(p->s);
+        p->ms = now_ms() - p->t0;
+        return NULL;
+    }
+    size_t q = 0;
+    for (size_t at = 0; at < p->total; at += p->piece, q++) {
         const size_t n = p->total - at < p->piece ? p->total - at : p->piece;
         const unsigned char *src = p->shared ? p->shared + at % p->wrap : p->host + at;
-        cudaMemcpyAsync(p->dev + at, src, n, cudaMemcpyHostToDevice, p->s);
+        const int k = p->ns > 1 ? (int)(q % (size_t)p->ns) : 0;
+        cudaMemcpyAsync(p->dev + at, src, n, cudaMemcpyHostToDevice, k ? p->more[k - 1] : p->s);
     }
     cudaStreamSynchronize(p->s);
+    for (int k = 1; k < p->ns; k++)
+        cudaStreamSynchronize(p->more[k - 1]);
     p->ms = now_ms() - p->t0;
     return NULL;
 }
@@ -119,13 +138,17 @@ static void multi_gpu(void)
         cudaSetDevice(g);
         p[g].device = g;
         p[g].shared = NULL;
-        if (cudaHostAlloc((void **)&p[g].host, total, cudaHostAllocDefault) != cudaSuccess ||
+        p[g].ns = 1;
+        p[g].zero_copy = 0;
+        if (cudaHostAlloc((void **)&p[g].host, total, cudaHostAllocPortable | cudaHostAllocMapped) != cudaSuccess ||
             cudaMalloc(&p[g].dev, total) != cudaSuccess) {
             printf("multi-GPU: allocation failed\n");
             return;
         }
         memset(p[g].host, 3, total);
         cudaStreamCreateWithFlags(&p[g].s, cudaStreamNonBlocking);
+        for (int k = 0; k < 3; k++)
+            cudaStreamCreateWithFlags(&p[g].more[k], cudaStreamNonBlocking);
     }
     const size_t pieces[] = { (size_t)1 << 20, (size_t)4 << 20, (size_t)16 << 20, (size_t)64 << 20 };
     for (int n = 1; n <= ngpu; n *= 2)
@@ -199,8 +222,45 @@ static void multi_gpu(void)
         for (int g = 0; g < ngpu; g++)
             p[g].shared = NULL;
     }
+    /* All GPUs at once, each with its DMAs taking turns on 2 or 4 streams
+     * (more copy engines, more reads in flight), or with a kernel pulling
+     * the host buffer itself: does either get more from the host? */
+    for (int mode = 2; mode <= 4; mode++) {
+        double best = 1e9;
+        for (int r = 0; r < 3; r++) {
+            pthread_t th[16];
+            const double t0 = now_ms();
+            for (int g = 0; g < ngpu; g++) {
+                p[g].total = total;
+                p[g].piece = (size_t)16 << 20;
+                p[g].t0 = t0;
+                p[g].ns = mode == 2 ? 2 : mode == 3 ? 4 : 1;
+                p[g].zero_copy = mode == 4;
+                pthread_create(&th[g], NULL, pull_main, &p[g]);
+            }
+            for (int g = 0; g < ngpu; g++)
+                pthread_join(th[g], NULL);
+            const double ms = now_ms() - t0;
+            best = ms < best ? ms : best;
+        }
+        const char *what = mode == 2 ? "16 MB DMAs over 2 streams a GPU" : mode == 3 ? "16 MB DMAs over 4 streams a GPU"
+                                                                                  : "a kernel reading mapped host memory";
+        printf("H2D %d GPUs at once, %s: %.1f GB/s a GPU, %.1f in all\n", ngpu, what, total / best / 1e6,
+               ngpu * total / best / 1e6);
+        if (mode == 4) { /* and one GPU alone */
+            p[0].t0 = now_ms();
+            pull_main(&p[0]);
+            printf("H2D 1 GPU, a kernel reading mapped host memory: %.1f GB/s\n", total / p[0].ms / 1e6);
+        }
+    }
+    for (int g = 0; g < ngpu; g++) {
+        p[g].ns = 1;
+        p[g].zero_copy = 0;
+    }
     for (int g = 0; g < ngpu; g++) {
         cudaSetDevice(g);
+        for (int k = 0; k < 3; k++)
+            cudaStreamDestroy(p[g].more[k]);
         cudaFreeHost(p[g].host);
         cudaFree(p[g].dev);
         cudaStreamDestroy(p[g].s);
