@@ -1,10 +1,13 @@
 /* htcodec: the GPU backend. Host side: a batch is cut into chunks of items;
  * each item of a chunk is parsed and run through tier 2 on the host's
- * threads and its jobs go into one table, while up to GPU_COPIERS threads
+ * threads and its jobs go into one table (in the compact form of
+ * gpu_jobs.cuh), while up to GPU_COPIERS threads
  * copy the chunk's codestreams into pinned memory and on to the device
  * whole (codestreams already in pinned memory go as they are). Device
  * side, per chunk, on the stream of one of GPU_SLOTS slots (so that the
- * host plans the next chunks meanwhile): k_gather lays the code-blocks' bytes out, the code-block kernels
+ * host plans the next chunks meanwhile): k_expand rebuilds the jobs and
+ * lays the code-blocks' bytes out (k_gather those of blocks in several
+ * runs), the code-block kernels
  * (HT cleanup-only blocks: k_ht_vlc + k_ht_warp, gpu_ht_warp.cuh; other HT
  * blocks: k_ht_blocks, the CPU's HT decoder compiled for the GPU; Part 1
  * blocks: k_t1_blocks_smem, the CPU's EBCOT decoder compiled for the GPU
@@ -34,8 +37,8 @@ extern "C" {
 #include "cuda/gpu_ht.cuh"
 #include "cuda/gpu_t1.cuh"
 #include "cuda/gpu_kernels.cuh"
+#include "cuda/gpu_jobs.cuh"
 
-#define GPU_MAX_SEGS 8
 /* Pairs of output rows a thread of k_idwt_v53 makes. */
 #ifndef GPU_V53_PAIRS
 #define GPU_V53_PAIRS 4
@@ -64,20 +67,6 @@ extern "C" {
 #else
 #define GPU_HT_BOUNDS __launch_bounds__(GPU_THREADS)
 #endif
-
-/* One HT code-block for the device. */
-typedef struct GpuJob {
-    uint64_t data_off;         /* its segments in the pool, HTC_BLOCK_PAD zero bytes after */
-    uint64_t coef_off;         /* its top-left sample in the arena (elements) */
-    uint32_t stride;           /* elements per row of its tile-component */
-    uint16_t w, h;
-    uint32_t num_passes, cblk_style;
-    uint32_t seg_len[GPU_MAX_SEGS];
-    uint8_t seg_passes[GPU_MAX_SEGS];
-    uint8_t num_segs, reversible, mb, zero_planes;
-    uint8_t band, is_ht, pad[2]; /* is_ht 0: a Part 1 (EBCOT) block */
-    float delta;
-} GpuJob;
 
 #include "cuda/gpu_ht_warp.cuh"
 
@@ -426,32 +415,62 @@ __global__ void k_idwt_v(const GpuDwtDesc *descs, int32_t *buf, const int32_t *t
         gpu_idwt53_stream(tmp + o, d.stride, buf + o, d.stride, d.h, d.yodd);
 }
 
-/* The byte pool from the raw codestreams, a warp a run (runs are a few
- * hundred bytes to a few KB: a warp's byte loads read whole sectors). */
-__global__ void __launch_bounds__(256) k_gather(const GpuGather *ops, uint32_t n, const uint8_t *raw,
-                                                uint8_t *pool)
+/* A run of len bytes from src to dst, then zeros up to total, by the 32
+ * lanes of a warp (runs are a few hundred bytes to a few KB: a warp's byte
+ * loads read whole sectors). */
+static __device__ void gpu_copy_run(uint32_t lane, const uint8_t *src, uint8_t *dst, uint32_t len, uint32_t total)
 {
-    const uint32_t lane = threadIdx.x & 31;
-    const uint32_t i = blockIdx.x * 8 + (threadIdx.x >> 5);
-    if (i >= n)
-        return;
-    const GpuGather g = ops[i];
-    const uint8_t *src = raw + g.src;
-    uint8_t *dst = pool + g.dst;
-    const uint32_t total = g.len + g.pad;
     /* four loads in flight a lane: a run is a few round trips, not 70 */
     uint32_t b = lane;
     for (; b + 96 < total; b += 128) {
         uint8_t v[4];
 #pragma unroll
         for (int q = 0; q < 4; q++)
-            v[q] = b + 32 * q < g.len ? src[b + 32 * q] : 0;
+            v[q] = b + 32 * q < len ? src[b + 32 * q] : 0;
 #pragma unroll
         for (int q = 0; q < 4; q++)
             dst[b + 32 * q] = v[q];
     }
     for (; b < total; b += 32)
-        dst[b] = b < g.len ? src[b] : 0;
+        dst[b] = b < len ? src[b] : 0;
+}
+
+/* The byte pool's runs of whole jobs (those not in wire form), a warp a run. */
+__global__ void __launch_bounds__(256) k_gather(const GpuGather *ops, uint32_t n, const uint8_t *raw,
+                                                uint8_t *pool)
+{
+    const uint32_t i = blockIdx.x * 8 + (threadIdx.x >> 5);
+    if (i >= n)
+        return;
+    const GpuGather g = ops[i];
+    gpu_copy_run(threadIdx.x & 31, raw + g.src, pool + g.dst, g.len, g.len + g.pad);
+}
+
+/* The chunk's jobs from their wire form, a warp a job: the job rebuilt
+ * from its record and band (or, num_passes 0, copied whole from `full`),
+ * and its bytes copied from the raw codestreams into the pool. */
+__global__ void __launch_bounds__(256) k_expand(const GpuJobWire *wires, uint32_t n, const GpuBandDesc *bands,
+                                                const GpuJob *full, GpuJob *jobs, const uint8_t *raw, uint8_t *pool)
+{
+    const uint32_t lane = threadIdx.x & 31;
+    const uint32_t i = blockIdx.x * 8 + (threadIdx.x >> 5);
+    if (i >= n)
+        return;
+    const GpuJobWire x = wires[i];
+    if (!x.num_passes) {
+        if (lane == 0)
+            jobs[i] = full[x.src];
+        return;
+    }
+    const GpuBandDesc bd = bands[x.band];
+    if (lane == 0) {
+        GpuJob j;
+        gpu_job_from_wire(x, bd, &j);
+        jobs[i] = j;
+    }
+    const uint32_t len = x.len0 + x.len1;
+    gpu_copy_run(lane, raw + bd.raw_base + x.src, pool + bd.pool_base + x.dst, len,
+                 (uint32_t)gpu_block_bytes(len, HTC_BLOCK_PAD));
 }
 
 __global__ void k_mct(const GpuMctDesc *descs, int32_t *arena)
@@ -668,14 +687,15 @@ typedef struct PlanPart {
     HtcBatchItem *route_base;
     int dev_lo, dev_hi;        /* the call's devices, [dev_lo, dev_hi) */
     HtcJobTable jt;
-    Vec gjobs, levels, mcts, cvts, gathers;
+    Vec wires, bands, fulls;   /* its jobs (GpuJobWire), their bands, whole jobs (gpu_jobs.cuh) */
+    Vec levels, mcts, cvts, gathers;
     size_t pool_used;          /* bytes of the device pool its blocks take */
     size_t arena_elems, staging;
     uint32_t max_levels;
     int has_t1;                /* Part 1 blocks planned: the chunk's scratch is GPU_T1_SCRATCH a job */
     size_t t1_flags_max;       /* its largest Part 1 block's flags (t1_flags_size) */
     /* prefixes in the chunk, at sealing */
-    size_t job0, pool0, arena0, staging0, mct0, cvt0, gather0;
+    size_t job0, band0, full0, pool0, arena0, staging0, mct0, cvt0, gather0;
 } PlanPart;
 
 /* One slot of the pipeline: a chunk's host plan, device buffers and stream. */
@@ -702,11 +722,11 @@ typedef struct Slot {
     size_t index;              /* its number in the batch */
     uint32_t np;               /* plan parts used */
     PlanPart parts[GPU_MAX_PARTS];
-    DevBuf raw, pool, tabs, status, scratch, arena, tmp, staging;
+    DevBuf raw, pool, tabs, jobs, status, scratch, arena, tmp, staging;
     PinBuf hraw, htabs, hstatus, hstaging;
     size_t raw_bytes;          /* the chunk's codestreams, back to back */
     size_t nj, pool_bytes, staging_bytes, ngather;
-    size_t nl, nm, ncv, arena_elems; /* its tables' other counts (chunk_seal_prepare) */
+    size_t nb, nf, nl, nm, ncv, arena_elems; /* its tables' other counts (chunk_seal_prepare) */
     size_t scratch_size;       /* per job: GPU_HT_SCRATCH, or GPU_T1_SCRATCH with Part 1 blocks */
     int has_t1;
     size_t t1_flags_max;       /* over its parts */
@@ -998,7 +1018,9 @@ extern "C" void htc_gpu_free(void *p)
 
 static void part_free(PlanPart *pp)
 {
-    free(pp->gjobs.p);
+    free(pp->wires.p);
+    free(pp->bands.p);
+    free(pp->fulls.p);
     free(pp->levels.p);
     free(pp->mcts.p);
     free(pp->cvts.p);
@@ -1045,7 +1067,7 @@ static void slot_free(Slot *s)
 {
     if (s->stream)
         cudaStreamSynchronize(s->stream);
-    DevBuf *bufs[] = { &s->raw, &s->pool, &s->tabs, &s->status, &s->scratch, &s->arena, &s->tmp, &s->staging };
+    DevBuf *bufs[] = { &s->raw, &s->pool, &s->tabs, &s->jobs, &s->status, &s->scratch, &s->arena, &s->tmp, &s->staging };
     for (size_t i = 0; i < sizeof(bufs) / sizeof(bufs[0]); i++)
         if (bufs[i]->p)
             cudaFree(bufs[i]->p);
@@ -1134,7 +1156,9 @@ static GpuState *gpu_state(HtcDecoder *d, uint32_t k, int *rc)
              cudaEventCreateWithFlags(&s->raw_done, cudaEventDisableTiming) == cudaSuccess;
         for (int q = 0; q < GPU_MAX_PARTS; q++) {
             PlanPart *pp = &s->parts[q];
-            pp->gjobs.elem = sizeof(GpuJob);
+            pp->wires.elem = sizeof(GpuJobWire);
+            pp->bands.elem = sizeof(GpuBandDesc);
+            pp->fulls.elem = sizeof(GpuJob);
             pp->levels.elem = sizeof(LevelDesc);
             pp->mcts.elem = sizeof(GpuMctDesc);
             pp->cvts.elem = sizeof(GpuCvtDesc);
@@ -1215,12 +1239,65 @@ static int tile_complete(const HtcDecoder *d, const HtcStream *s, uint32_t ti)
     return declared == 0 || t->num_parts >= declared;
 }
 
+/* The wire record of job j (its len bytes one run from raw offset src,
+ * its tile-component's first sample at coef_base), against the part's last
+ * band or a new one; 0 when the record would not give j back byte for
+ * byte (then the whole job goes). Part-relative offsets: sealing adds the
+ * part's prefixes to the bands' bases, and its band prefix to w->band. */
+static int wire_job(PlanPart *pl, const GpuJob *j, uint64_t src, uint64_t len, uint64_t coef_base, GpuJobWire *w)
+{
+    GpuBandDesc nb;
+    memset(&nb, 0, sizeof(nb));
+    nb.raw_base = src;
+    nb.pool_base = j->data_off;
+    nb.coef_base = coef_base;
+    nb.stride = j->stride;
+    nb.cblk_style = j->cblk_style;
+    nb.delta = j->delta;
+    nb.reversible = j->reversible;
+    nb.mb = j->mb;
+    nb.band = j->band;
+    nb.is_ht = j->is_ht;
+    const GpuBandDesc *lb = pl->bands.n ? (const GpuBandDesc *)pl->bands.p + pl->bands.n - 1 : NULL;
+    const int same = lb && lb->coef_base == nb.coef_base && lb->stride == nb.stride &&
+                     lb->cblk_style == nb.cblk_style && !memcmp(&lb->delta, &nb.delta, sizeof(float)) &&
+                     lb->reversible == nb.reversible && lb->mb == nb.mb && lb->band == nb.band &&
+                     lb->is_ht == nb.is_ht && src >= lb->raw_base && src - lb->raw_base <= UINT32_MAX &&
+                     j->data_off >= lb->pool_base && j->data_off - lb->pool_base <= UINT32_MAX;
+    const GpuBandDesc *b = same ? lb : &nb;
+    if (j->num_segs > 2 || len != (uint64_t)j->seg_len[0] + (j->num_segs > 1 ? j->seg_len[1] : 0) ||
+        (j->num_segs > 1 && j->seg_len[1] > UINT16_MAX) || gpu_block_bytes(len, HTC_BLOCK_PAD) > UINT32_MAX ||
+        j->coef_off - coef_base > UINT32_MAX || j->num_passes > 255)
+        return 0;
+    memset(w, 0, sizeof(*w));
+    w->src = (uint32_t)(src - b->raw_base);
+    w->dst = (uint32_t)(j->data_off - b->pool_base);
+    w->coef = (uint32_t)(j->coef_off - coef_base);
+    w->band = (uint32_t)(same ? pl->bands.n - 1 : pl->bands.n);
+    w->len0 = j->seg_len[0];
+    w->len1 = (uint16_t)(j->num_segs > 1 ? j->seg_len[1] : 0);
+    w->num_passes = (uint8_t)j->num_passes;
+    w->zero_planes = j->zero_planes;
+    w->w = j->w;
+    w->h = j->h;
+    GpuJob back;
+    gpu_job_from_wire(*w, *b, &back);
+    if (memcmp(&back, j, sizeof(back)) != 0)
+        return 0;
+    if (!same) {
+        GpuBandDesc *a = (GpuBandDesc *)vec_add(&pl->bands);
+        if (!a)
+            return 0; /* the whole job goes instead */
+        *a = nb;
+    }
+    return 1;
+}
 
 /* Plans one tile of one item: tier 2, its jobs and their bytes, its
  * tile-component areas, DWT levels, colour transform and output areas.
- * HTC_EUNSUPPORTED sends the item to the CPU path. */
-/* raw_cs: where the item's codestream starts in the slot's raw bytes;
- * cs_avail: its bytes there from that point. */
+ * HTC_EUNSUPPORTED sends the item to the CPU path. raw_cs: where the
+ * item's codestream starts in the slot's raw bytes; cs_avail: its bytes
+ * there from that point. */
 static int plan_tile(PlanPart *pl, const HtcStream *s, const HtcDecodeParams *p, const HtcDecodeGeom *geo,
                      const HtcPicture *pic, uint8_t *out_base, int staged, uint32_t ti, uint64_t raw_cs,
                      size_t cs_avail)
@@ -1315,35 +1392,31 @@ static int plan_tile(PlanPart *pl, const HtcStream *s, const HtcDecodeParams *p,
         pl->has_t1 |= !j->is_ht;
         if (!j->is_ht)
             pl->t1_flags_max = HTC_MAX(pl->t1_flags_max, t1_flags_size(j->x1 - j->x0, j->y1 - j->y0));
-        const size_t need = ((size_t)j->data_length + HTC_BLOCK_PAD + 15) & ~(size_t)15;
-        size_t o = 0;
+        const size_t need = (size_t)gpu_block_bytes(j->data_length, HTC_BLOCK_PAD);
+        /* Its runs: one that goes on in the raw bytes is a wire record's. */
+        size_t o = 0, run_end = 0;
+        uint64_t run_src = 0;
+        int one_run = 1;
         for (uint32_t q = 0; q < j->num_chunks; q++) {
             const HtcChunk *ch = &jt->chunks[j->first_chunk + q];
             if (!ch->length)
                 continue;
             if (ch->offset > cs_avail || ch->length > cs_avail - ch->offset)
                 return HTC_EUNSUPPORTED; /* not in the bytes that went to the device */
-            GpuGather *op = (GpuGather *)vec_add(&pl->gathers);
-            if (!op)
-                return htc_fail(ctx, HTC_ENOMEM, "GPU plan");
-            op->src = raw_cs + ch->offset;
-            op->dst = pl->pool_used + o;
-            op->len = ch->length;
-            op->pad = 0;
+            if (!o)
+                run_src = raw_cs + ch->offset;
+            else if (ch->offset != run_end)
+                one_run = 0;
+            run_end = ch->offset + ch->length;
             o += ch->length;
         }
         if (o != j->data_length || !o)
             return HTC_EUNSUPPORTED; /* chunks that do not add up: the CPU path judges the item */
-        ((GpuGather *)pl->gathers.p)[pl->gathers.n - 1].pad = (uint32_t)(need - j->data_length);
-        GpuJob *gj = (GpuJob *)vec_add(&pl->gjobs);
-        if (!gj)
-            return htc_fail(ctx, HTC_ENOMEM, "GPU plan");
-        /* Built whole in registers, stored once (unused segment slots and
-         * padding zero: the table goes to the device as bytes). */
+        /* Built whole in registers (unused segment slots and padding zero:
+         * the tables go to the device as bytes). */
         GpuJob job;
         memset(&job, 0, sizeof(job));
         job.data_off = pl->pool_used;
-        pl->pool_used += need;
         const uint32_t stride = tg[j->comp].x1 - tg[j->comp].x0;
         job.coef_off = tco[j->comp] + (uint64_t)j->out_y * stride + j->out_x;
         job.stride = stride;
@@ -1362,7 +1435,34 @@ static int plan_tile(PlanPart *pl, const HtcStream *s, const HtcDecodeParams *p,
         job.band = j->band;
         job.is_ht = j->is_ht;
         job.delta = j->delta;
-        *gj = job;
+        GpuJobWire *w = (GpuJobWire *)vec_add(&pl->wires);
+        if (!w)
+            return htc_fail(ctx, HTC_ENOMEM, "GPU plan");
+        if (!(one_run && wire_job(pl, &job, run_src, o, tco[j->comp], w))) {
+            /* The whole job, and its runs for k_gather. */
+            GpuJob *fj = (GpuJob *)vec_add(&pl->fulls);
+            if (!fj)
+                return htc_fail(ctx, HTC_ENOMEM, "GPU plan");
+            *fj = job;
+            memset(w, 0, sizeof(*w));
+            w->src = (uint32_t)(pl->fulls.n - 1);
+            size_t at = 0;
+            for (uint32_t q = 0; q < j->num_chunks; q++) {
+                const HtcChunk *ch = &jt->chunks[j->first_chunk + q];
+                if (!ch->length)
+                    continue;
+                GpuGather *op = (GpuGather *)vec_add(&pl->gathers);
+                if (!op)
+                    return htc_fail(ctx, HTC_ENOMEM, "GPU plan");
+                op->src = raw_cs + ch->offset;
+                op->dst = pl->pool_used + at;
+                op->len = ch->length;
+                op->pad = 0;
+                at += ch->length;
+            }
+            ((GpuGather *)pl->gathers.p)[pl->gathers.n - 1].pad = (uint32_t)(need - j->data_length);
+        }
+        pl->pool_used += need;
     }
 
     /* This tile-component cut into each output plane. A 5/3 tile-component
@@ -1589,7 +1689,8 @@ static void plan_item(PlanPart *pp, PtrCache *pc, HtcBatchItem *it, ItemState *i
             pp->staging += (pic->buffer_size + 255) & ~(size_t)255;
             out_base = (uint8_t *)(uintptr_t)is->staging_off; /* made an address at sealing */
         }
-        const size_t j0 = pp->gjobs.n, l0 = pp->levels.n, m0 = pp->mcts.n, c0 = pp->cvts.n;
+        const size_t j0 = pp->wires.n, b0 = pp->bands.n, f0 = pp->fulls.n;
+        const size_t l0 = pp->levels.n, m0 = pp->mcts.n, c0 = pp->cvts.n;
         const size_t a0 = pp->arena_elems, p0 = pp->pool_used, o0 = pp->gathers.n;
         const uint32_t ml0 = pp->max_levels;
         is->first_job = j0;
@@ -1610,11 +1711,13 @@ static void plan_item(PlanPart *pp, PtrCache *pc, HtcBatchItem *it, ItemState *i
                                 is->raw_off + cs_at, size - cs_at);
         if (irc >= 0) {
             is->gpu = 1;
-            is->num_jobs = pp->gjobs.n - j0;
+            is->num_jobs = pp->wires.n - j0;
             goto planned;
         }
         /* Undo this item's share of the plan. */
-        pp->gjobs.n = j0;
+        pp->wires.n = j0;
+        pp->bands.n = b0;
+        pp->fulls.n = f0;
         pp->levels.n = l0;
         pp->mcts.n = m0;
         pp->cvts.n = c0;
@@ -1699,6 +1802,7 @@ typedef struct Batch {
     uint32_t threads;          /* host threads for this batch */
     /* HTC_GPU_TIMING totals */
     double t_start, plan_ms, first_plan_ms, wait_ms, gpu_ms, stage_ms[5];
+    size_t tab_bytes, tab_jobs, tab_full, tab_bands, raw_total; /* the tables that went with the codestreams */
     /* HTC_GPU_TIMING: each pool task's host time in the current pass, by
      * phase (TASK_*), summed at the end of the pass into task_sum/task_max */
     double task_ms[GPU_MAX_PARTS][TASK_PHASES];
@@ -1992,7 +2096,8 @@ static void chunk_task(void *arg, uint32_t k, uint32_t nk)
         }
         const double t_plan = tm ? host_ms() : 0;
         PlanPart *pp = &s->parts[k];
-        pp->gjobs.n = pp->levels.n = pp->mcts.n = pp->cvts.n = pp->gathers.n = 0;
+        pp->wires.n = pp->bands.n = pp->fulls.n = 0;
+        pp->levels.n = pp->mcts.n = pp->cvts.n = pp->gathers.n = 0;
         pp->has_t1 = 0;
         pp->t1_flags_max = 0;
         pp->pool_used = pp->arena_elems = pp->staging = 0;
@@ -2091,19 +2196,23 @@ static void chunk_pass(Batch *b, GpuState *g, uint32_t nk)
     chunk_pass_join(b, g);
 }
 
-/* Offsets of the chunk's tables in the slot's one table buffer. */
+/* Offsets of the chunk's tables in the slot's one table buffer: the jobs'
+ * wire records first, then their bands and whole jobs, the DWT levels,
+ * colour transforms, outputs and the whole jobs' runs. */
 typedef struct TabLayout {
-    size_t dwt, mct, cvt, gat, total;
+    size_t band, full, dwt, mct, cvt, gat, total;
 } TabLayout;
 
-static TabLayout tab_layout(size_t nj, size_t nl, size_t nm, size_t ncv, size_t ng)
+static TabLayout tab_layout(const Slot *s)
 {
     TabLayout t;
-    t.dwt = GPU_ALIGN(nj * sizeof(GpuJob));
-    t.mct = t.dwt + GPU_ALIGN(nl * sizeof(GpuDwtDesc));
-    t.cvt = t.mct + GPU_ALIGN(nm * sizeof(GpuMctDesc));
-    t.gat = t.cvt + GPU_ALIGN(ncv * sizeof(GpuCvtDesc));
-    t.total = t.gat + GPU_ALIGN(ng * sizeof(GpuGather));
+    t.band = GPU_ALIGN(s->nj * sizeof(GpuJobWire));
+    t.full = t.band + GPU_ALIGN(s->nb * sizeof(GpuBandDesc));
+    t.dwt = t.full + GPU_ALIGN(s->nf * sizeof(GpuJob));
+    t.mct = t.dwt + GPU_ALIGN(s->nl * sizeof(GpuDwtDesc));
+    t.cvt = t.mct + GPU_ALIGN(s->nm * sizeof(GpuMctDesc));
+    t.gat = t.cvt + GPU_ALIGN(s->ncv * sizeof(GpuCvtDesc));
+    t.total = t.gat + GPU_ALIGN(s->ngather * sizeof(GpuGather));
     return t;
 }
 
@@ -2116,20 +2225,38 @@ static void seal_part(Batch *b, Slot *s, uint32_t k)
     if (k >= s->np)
         return;
     PlanPart *pp = &s->parts[k];
-    const TabLayout t = tab_layout(s->nj, s->nl, s->nm, s->ncv, s->ngather);
+    const TabLayout t = tab_layout(s);
     GpuGather *gd = (GpuGather *)(s->htabs.p + t.gat) + pp->gather0;
     const GpuGather *pg = (const GpuGather *)pp->gathers.p;
     for (size_t q = 0; q < pp->gathers.n; q++) {
         gd[q] = pg[q];
         gd[q].dst += pp->pool0;
     }
-    GpuJob *jobs = (GpuJob *)s->htabs.p + pp->job0;
-    const GpuJob *gj = (const GpuJob *)pp->gjobs.p;
-    for (size_t q = 0; q < pp->gjobs.n; q++) {
-        GpuJob j = gj[q];
+    GpuJobWire *wd = (GpuJobWire *)s->htabs.p + pp->job0;
+    const GpuJobWire *pw = (const GpuJobWire *)pp->wires.p;
+    for (size_t q = 0; q < pp->wires.n; q++) {
+        GpuJobWire w = pw[q];
+        if (w.num_passes)
+            w.band += (uint32_t)pp->band0;
+        else
+            w.src += (uint32_t)pp->full0;
+        wd[q] = w;
+    }
+    GpuBandDesc *bd = (GpuBandDesc *)(s->htabs.p + t.band) + pp->band0;
+    const GpuBandDesc *pb = (const GpuBandDesc *)pp->bands.p;
+    for (size_t q = 0; q < pp->bands.n; q++) {
+        GpuBandDesc x = pb[q];
+        x.pool_base += pp->pool0;
+        x.coef_base += pp->arena0;
+        bd[q] = x;
+    }
+    GpuJob *fd = (GpuJob *)(s->htabs.p + t.full) + pp->full0;
+    const GpuJob *pf = (const GpuJob *)pp->fulls.p;
+    for (size_t q = 0; q < pp->fulls.n; q++) {
+        GpuJob j = pf[q];
         j.data_off += pp->pool0;
         j.coef_off += pp->arena0;
-        jobs[q] = j;
+        fd[q] = j;
     }
     LevelDesc *ld = (LevelDesc *)pp->levels.p;
     for (size_t q = 0; q < pp->levels.n; q++) {
@@ -2189,7 +2316,7 @@ static int chunk_seal_prepare(Batch *b, Slot *s)
     s->submitted = s->ran = s->fail = s->sealed = 0;
     s->seal_ms = 0;
     s->fail_msg[0] = 0;
-    size_t nj = 0, pool = 0, arena = 0, staging = 0, nl = 0, nm = 0, ncv = 0, ng = 0;
+    size_t nj = 0, nb = 0, nf = 0, pool = 0, arena = 0, staging = 0, nl = 0, nm = 0, ncv = 0, ng = 0;
     s->has_t1 = 0;
     s->t1_flags_max = 0;
     for (uint32_t k = 0; k < s->np; k++) {
@@ -2199,12 +2326,16 @@ static int chunk_seal_prepare(Batch *b, Slot *s)
         pp->gather0 = ng;
         ng += pp->gathers.n;
         pp->job0 = nj;
+        pp->band0 = nb;
+        pp->full0 = nf;
         pp->pool0 = pool;
         pp->arena0 = arena;
         pp->staging0 = staging;
         pp->mct0 = nm;
         pp->cvt0 = ncv;
-        nj += pp->gjobs.n;
+        nj += pp->wires.n;
+        nb += pp->bands.n;
+        nf += pp->fulls.n;
         pool += pp->pool_used;
         arena += pp->arena_elems;
         staging += pp->staging;
@@ -2213,6 +2344,8 @@ static int chunk_seal_prepare(Batch *b, Slot *s)
         ncv += pp->cvts.n;
     }
     s->nj = nj;
+    s->nb = nb;
+    s->nf = nf;
     s->nl = nl;
     s->nm = nm;
     s->ncv = ncv;
@@ -2234,7 +2367,12 @@ static int chunk_seal_prepare(Batch *b, Slot *s)
     }
     /* 1. Buffers. The slot's previous chunk is finished: nothing of the
      * slot is in use on the device. Host outputs land in a staging area. */
-    const TabLayout t = tab_layout(nj, nl, nm, ncv, ng);
+    const TabLayout t = tab_layout(s);
+    b->tab_bytes += t.total;
+    b->tab_jobs += nj;
+    b->tab_full += nf;
+    b->tab_bands += nb;
+    b->raw_total += s->raw_bytes;
     const size_t arena_bytes = (arena ? arena : 1) * sizeof(int32_t);
     struct {
         DevBuf *b;
@@ -2244,6 +2382,7 @@ static int chunk_seal_prepare(Batch *b, Slot *s)
         { &s->staging, staging ? staging : 1, "staging buffer" },
         { &s->pool, pool ? pool : 1, "byte pool" },
         { &s->tabs, t.total ? t.total : 1, "job table" },
+        { &s->jobs, (nj ? nj : 1) * sizeof(GpuJob), "jobs" },
         { &s->status, (nj ? nj : 1) * sizeof(int), "job status" },
         { &s->scratch, (nj ? nj : 1) * s->scratch_size, "block scratch" },
         { &s->arena, arena_bytes, "coefficients" },
@@ -2324,7 +2463,7 @@ static void chunk_launch(Batch *b, Slot *s)
     s->sealed = 0;
     char msg[160];
     const size_t nj = s->nj, ng = s->ngather, staging = s->staging_bytes;
-    const size_t nl = s->nl, nm = s->nm, ncv = s->ncv, arena = s->arena_elems;
+    const size_t nm = s->nm, ncv = s->ncv, arena = s->arena_elems;
     uint32_t out_rows = 1, max_levels = 0;
     for (uint32_t k = 0; k < s->np; k++) {
         const PlanPart *pp = &s->parts[k];
@@ -2334,7 +2473,7 @@ static void chunk_launch(Batch *b, Slot *s)
         for (size_t q = 0; q < pp->cvts.n; q++)
             out_rows = HTC_MAX(out_rows, ((const GpuCvtDesc *)pp->cvts.p)[q].h);
     }
-    const TabLayout t = tab_layout(nj, nl, nm, ncv, ng);
+    const TabLayout t = tab_layout(s);
     size_t ncv_launch = ncv;
     const size_t arena_bytes = (arena ? arena : 1) * sizeof(int32_t);
     size_t start[HTC_MAX_LEVELS + 2] = { 0 };
@@ -2392,6 +2531,13 @@ static void chunk_launch(Batch *b, Slot *s)
         e = cudaMemcpyAsync(s->tabs.p, s->htabs.p, t.total, cudaMemcpyHostToDevice, sm);
     if (e == cudaSuccess)
         e = cudaMemsetAsync(s->arena.p, 0, arena_bytes, sm);
+    if (e == cudaSuccess && nj) {
+        const uint8_t *tabs = (const uint8_t *)s->tabs.p;
+        k_expand<<<blocks_for(nj, 8), 256, 0, sm>>>((const GpuJobWire *)tabs, (uint32_t)nj,
+                                                   (const GpuBandDesc *)(tabs + t.band), (const GpuJob *)(tabs + t.full),
+                                                   (GpuJob *)s->jobs.p, (const uint8_t *)s->raw.p, (uint8_t *)s->pool.p);
+        e = cudaGetLastError();
+    }
     if (e == cudaSuccess && ng) {
         k_gather<<<blocks_for(ng, 8), 256, 0, sm>>>((const GpuGather *)((uint8_t *)s->tabs.p + t.gat), (uint32_t)ng,
                                                    (const uint8_t *)s->raw.p, (uint8_t *)s->pool.p);
@@ -2400,7 +2546,7 @@ static void chunk_launch(Batch *b, Slot *s)
     if (ev)
         cudaEventRecord(s->ev[1], sm);
     if (e == cudaSuccess && nj)
-        e = launch_blocks(b->g, s, sm, (const GpuJob *)s->tabs.p, (uint32_t)nj);
+        e = launch_blocks(b->g, s, sm, (const GpuJob *)s->jobs.p, (uint32_t)nj);
     if (ev)
         cudaEventRecord(s->ev[2], sm);
     if (e == cudaSuccess)
@@ -2853,6 +2999,11 @@ static int batch_on(HtcDecoder *d, uint32_t dk, HtcBatchItem *items, size_t n, u
             queries += b.ptrs[k].queries;
         fprintf(stderr, "gpu batch of %zu, dev %d: host task ms, %zu items: %s; %u pointer queries\n", n, g->device, n,
                 line, queries);
+        fprintf(stderr,
+                "gpu batch of %zu, dev %d: tables %.2f MB with %.1f MB of codestreams (%.2f%%): %zu jobs (%zu whole), "
+                "%zu bands\n",
+                n, g->device, b.tab_bytes / 1e6, b.raw_total / 1e6, b.raw_total ? 100.0 * b.tab_bytes / b.raw_total : 0.0,
+                b.tab_jobs, b.tab_full, b.tab_bands);
         const double np_ = (double)HTC_MAX(b.passes, (size_t)1);
         fprintf(stderr,
                 "gpu batch of %zu, dev %d: %zu passes, %.3f ms wall in all; a task starts %.1f us after its pass "

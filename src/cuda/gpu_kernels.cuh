@@ -63,13 +63,4 @@ static __host__ __device__ inline void gpu_cvt_put_int(const GpuCvtDesc &d, uint
     gpu_cvt_store(d, x, y, s < d.lo ? d.lo : s > d.hi ? d.hi : s);
 }
 
-/* One run of a code-block's bytes: the chunk's codestreams go to the
- * device whole, and this run is gathered from them into its block's place
- * in the byte pool (then `pad` zero bytes, after a block's last run). */
-typedef struct GpuGather {
-    uint64_t src;              /* in the slot's raw codestream bytes */
-    uint64_t dst;              /* in the slot's byte pool */
-    uint32_t len, pad;
-} GpuGather;
-
 #endif /* HTC_GPU_KERNELS_CUH */

@@ -40,28 +40,15 @@
 #endif
 #include "cuda/gpu_dwt.cuh"
 #include "cuda/gpu_kernels.cuh"
+#include "cuda/gpu_jobs.cuh"
 
 extern "C" {
 #include "coding/block.h"
 #include "internal.h"
 }
 
-/* As in gpu_decode.cu. */
-#define GPU_MAX_SEGS 8
-typedef struct GpuJob {
-    uint64_t data_off;
-    uint64_t coef_off;
-    uint32_t stride;
-    uint16_t w, h;
-    uint32_t num_passes, cblk_style;
-    uint32_t seg_len[GPU_MAX_SEGS];
-    uint8_t seg_passes[GPU_MAX_SEGS];
-    uint8_t num_segs, reversible, mb, zero_planes;
-    uint8_t band, is_ht, pad[2];
-    float delta;
-} GpuJob;
 
-enum Kind { K_UNKNOWN, K_HT, K_H, K_HSMEM, K_VSCATTER, K_VSTEP, K_V, K_MCT, K_CVT, K_T1, K_NOP, K_GATHER, K_V53 };
+enum Kind { K_UNKNOWN, K_HT, K_H, K_HSMEM, K_VSCATTER, K_VSTEP, K_V, K_MCT, K_CVT, K_T1, K_NOP, K_GATHER, K_V53, K_EXPAND };
 
 struct Op {
     int type; /* 0 copy, 1 set, 2 kernel, 3 event */
@@ -135,6 +122,28 @@ static void run_kernel(const Op &o)
         for (uint32_t i = 0; i < (uint32_t)o.a[1]; i++) {
             memcpy(pool + ops[i].dst, raw + ops[i].src, ops[i].len);
             memset(pool + ops[i].dst + ops[i].len, 0, ops[i].pad);
+        }
+        break;
+    }
+    case K_EXPAND: {
+        const GpuJobWire *wires = (const GpuJobWire *)o.a[0];
+        const GpuBandDesc *bands = (const GpuBandDesc *)o.a[2];
+        const GpuJob *full = (const GpuJob *)o.a[3];
+        GpuJob *jobs = (GpuJob *)o.a[4];
+        const uint8_t *raw = (const uint8_t *)o.a[5];
+        uint8_t *pool = (uint8_t *)o.a[6];
+        for (uint32_t i = 0; i < (uint32_t)o.a[1]; i++) {
+            const GpuJobWire x = wires[i];
+            if (!x.num_passes) {
+                jobs[i] = full[x.src];
+                continue;
+            }
+            const GpuBandDesc &b = bands[x.band];
+            gpu_job_from_wire(x, b, &jobs[i]);
+            const uint32_t len = x.len0 + x.len1;
+            uint8_t *dst = pool + b.pool_base + x.dst;
+            memcpy(dst, raw + b.raw_base + x.src, len);
+            memset(dst + len, 0, gpu_block_bytes(len, HTC_BLOCK_PAD) - len);
         }
         break;
     }
@@ -458,6 +467,8 @@ void __cudaRegisterFunction(void **h, const char *hostFun, char *devFun, const c
         k = K_CVT;
     else if (strstr(name, "8k_gather"))
         k = K_GATHER;
+    else if (strstr(name, "8k_expand"))
+        k = K_EXPAND;
     if (num_kernels < 64) {
         kernels[num_kernels].fun = hostFun;
         kernels[num_kernels].kind = k;
@@ -507,6 +518,7 @@ cudaError_t __cudaLaunchKernel(cudaKernel_t kernel, dim3 grid, dim3 block, void 
         { 0 },                         /* k_ht_vlc, k_ht_warp */
         { 8, 4, 8, 8, 0 },             /* k_gather */
         { 8, 8, 8, 8, 0 },             /* k_idwt_v53 */
+        { 8, 4, 8, 8, 8, 8, 8, 0 },    /* k_expand */
     };
     for (int i = 0; i < 8 && sizes[o.kind][i]; i++) {
         uint64_t v = 0;
