@@ -41,6 +41,19 @@ run HTC_GPU_CHUNK=5 FAKE_CUDA_DEVICES=2 "$B/test_gpu.mock"
 ct=$(ls ../shared/testdata/htj2k/medical/CT*.j2c ../shared/testdata/htj2k/openjph/*.j2c 2>/dev/null | head -6)
 run ASAN_OPTIONS=detect_leaks=0 HTC_GPU_CHUNK=16 HTC_GPU_TIMING=1 "$B/htc_gpu_bench.mock" --check --count 100 --repeat 2 --threads 2 $ct
 run ASAN_OPTIONS=detect_leaks=0 HTC_GPU_CHUNK=16 FAKE_CUDA_DEVICES=2 "$B/htc_gpu_bench.mock" --check --count 100 --repeat 2 --threads 3 --devices 2 $ct
+# CT slices (HT, one layer): every job crosses in wire form, and the tables
+# stay under 2.5% of the codestream bytes (they were 5% as whole jobs)
+ctm=$(ls ../shared/testdata/htj2k/medical/CT*.j2c 2>/dev/null)
+if [ -n "$ctm" ]; then
+  run ASAN_OPTIONS=detect_leaks=0 HTC_GPU_TIMING=1 "$B/htc_gpu_bench.mock" --check --count 64 --repeat 1 --threads 2 --no-cpu $ctm
+  tl=$(grep -E "tables .* MB of codestreams" "$B/mock_run.log")
+  if [ -z "$tl" ] || echo "$tl" | grep -vq "(0 whole)" ||
+     echo "$tl" | sed -n 's/.*codestreams (\([0-9.]*\)%).*/\1/p' | awk '$1 >= 2.5 { bad = 1 } END { exit !bad }'; then
+    echo "FAILED: CT job tables not in wire form: ${tl:-no tables line}"; fail=1
+  else
+    echo "CT job tables: $(echo "$tl" | head -1 | sed 's/.*: tables/tables/')"
+  fi
+fi
 # codestreams in pinned memory (sent without a copy), all or every other file
 run ASAN_OPTIONS=detect_leaks=0 HTC_GPU_CHUNK=16 "$B/htc_gpu_bench.mock" --check --count 100 --repeat 2 --threads 3 --pinned-input $ct
 run ASAN_OPTIONS=detect_leaks=0 HTC_GPU_CHUNK=9 FAKE_CUDA_DEVICES=2 "$B/htc_gpu_bench.mock" --check --count 100 --repeat 2 --threads 3 --devices 2 --pinned-some $ct
