@@ -2801,7 +2801,11 @@ static int batch_on(HtcDecoder *d, uint32_t dk, HtcBatchItem *items, size_t n, u
     while (pos < n) {
         Slot *s = &g->slot[cur];
         const int old = s->pending;
-        const int lap = overlap && to_launch != NULL;
+        /* A call's first chunk overlaps too where its slot holds an earlier
+         * call's chunk (a stream of calls): its codestreams are queued
+         * before that chunk is waited for, not after (4x H200: the link
+         * stood idle for that wait at every call). */
+        const int lap = overlap && (to_launch != NULL || old);
         if (old && !lap)
             slot_wait(&b, s);
         /* The first chunk's plan is never hidden, and a lone chunk leaves
@@ -2889,7 +2893,8 @@ static int batch_on(HtcDecoder *d, uint32_t dk, HtcBatchItem *items, size_t n, u
                 to_launch->seal_ms = host_ms() - t_seal;
                 to_launch_seal += to_launch->seal_ms;
             }
-            launch_chunk(&b, to_launch, to_launch_seal);
+            if (to_launch)
+                launch_chunk(&b, to_launch, to_launch_seal);
             to_launch = NULL;
             to_launch_defer = 0;
             raw_mark(&b, s);
