@@ -3020,6 +3020,18 @@ static int batch_on(HtcDecoder *d, uint32_t dk, HtcBatchItem *items, size_t n, u
     return b.rc;
 }
 
+/* Host threads each of nd devices plans on: an even share of the
+ * decoder's, at most cap. Where the shares take every thread, each leaves
+ * one to the CUDA driver's threads and the system's (4x H200, 64 cores:
+ * 15 a GPU instead of 16 was faster in 6 rounds of 6, by 1%). */
+static uint32_t device_threads(const HtcDecoder *d, uint32_t nd, uint32_t cap)
+{
+    uint32_t t = HTC_MAX(d->num_threads / HTC_MAX(nd, 1u), 1u);
+    if (nd > 1 && t > 2 && t <= cap)
+        t--;
+    return HTC_MIN(t, cap);
+}
+
 typedef struct DeviceRun {
     HtcDecoder *d;
     uint32_t k, threads;
@@ -3084,7 +3096,7 @@ static int second_round(HtcDecoder *d, HtcBatchItem *items, size_t n, const Rout
         for (uint32_t k = 0; k < nd; k++) {
             runs[k].d = d;
             runs[k].k = k;
-            runs[k].threads = HTC_MIN(HTC_MAX(d->num_threads / nd, 1u), cap);
+            runs[k].threads = device_threads(d, nd, cap);
             runs[k].items = tmp + m;
             runs[k].rt = &none;
             runs[k].seq = seq;
@@ -3343,7 +3355,7 @@ static int async_submit(HtcDecoder *d, HtcBatchItem *items, size_t n, uint64_t s
         DeviceRun *r = &jobs[k]->run;
         r->d = d;
         r->k = k;
-        r->threads = HTC_MIN(HTC_MAX(d->num_threads / nd, 1u), cap);
+        r->threads = device_threads(d, nd, cap);
         r->items = items + n * k / nd;
         r->n = n * (k + 1) / nd - n * k / nd;
         r->rt = &c->rt;
@@ -3400,7 +3412,7 @@ extern "C" int htc_gpu_decode_batch(HtcDecoder *d, HtcBatchItem *items, size_t n
     for (uint32_t k = 0; k < shares; k++) {
         runs[k].d = d;
         runs[k].k = k;
-        runs[k].threads = HTC_MIN(HTC_MAX(d->num_threads / shares, 1u), cap);
+        runs[k].threads = device_threads(d, shares, cap);
         runs[k].items = items + n * k / shares;
         runs[k].n = n * (k + 1) / shares - n * k / shares;
         runs[k].rt = &rt;
