@@ -2,9 +2,11 @@
 // the GPU pipeline's copy times can be read against them. Prints GB/s of
 // host-to-device copies (pinned and pageable, several sizes), host memcpy
 // (and htc_copy_nt, the GPU path's copy) into pinned memory on 1..32 threads,
-// and device-to-device copies.
+// and device-to-device copies. --multi: every GPU pulling at once (DMA
+// sizes, one shared source, host threads loading memory, DMAs over several
+// streams a GPU, a kernel reading mapped host memory).
 //
-//   nvcc -O2 -Iinclude -Isrc -o h2d_bw bench/h2d_bw.cu src/copy_nt.c && ./h2d_bw
+//   nvcc -O2 -Iinclude -Isrc -o h2d_bw bench/h2d_bw.cu src/copy_nt.c && ./h2d_bw [--multi]
 #include <cuda_runtime.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -252,10 +254,6 @@ static void multi_gpu(void)
             pull_main(&p[0]);
             printf("H2D 1 GPU, a kernel reading mapped host memory: %.1f GB/s\n", total / p[0].ms / 1e6);
         }
-    }
-    for (int g = 0; g < ngpu; g++) {
-        p[g].ns = 1;
-        p[g].zero_copy = 0;
     }
     for (int g = 0; g < ngpu; g++) {
         cudaSetDevice(g);
