@@ -1246,6 +1246,11 @@ static int tile_complete(const HtcDecoder *d, const HtcStream *s, uint32_t ti)
  * part's prefixes to the bands' bases, and its band prefix to w->band. */
 static int wire_job(PlanPart *pl, const GpuJob *j, uint64_t src, uint64_t len, uint64_t coef_base, GpuJobWire *w)
 {
+    /* What the round trip below cannot see: the run's length (the kernel
+     * copies it as 32 bits) and its raw offset (not in a job). */
+    if (len != (uint64_t)j->seg_len[0] + (j->num_segs > 1 ? j->seg_len[1] : 0) ||
+        gpu_block_bytes(len, HTC_BLOCK_PAD) > UINT32_MAX)
+        return 0;
     GpuBandDesc nb;
     memset(&nb, 0, sizeof(nb));
     nb.raw_base = src;
@@ -1258,17 +1263,18 @@ static int wire_job(PlanPart *pl, const GpuJob *j, uint64_t src, uint64_t len, u
     nb.mb = j->mb;
     nb.band = j->band;
     nb.is_ht = j->is_ht;
+    /* The part's last band serves if all but its bases match. */
     const GpuBandDesc *lb = pl->bands.n ? (const GpuBandDesc *)pl->bands.p + pl->bands.n - 1 : NULL;
-    const int same = lb && lb->coef_base == nb.coef_base && lb->stride == nb.stride &&
-                     lb->cblk_style == nb.cblk_style && !memcmp(&lb->delta, &nb.delta, sizeof(float)) &&
-                     lb->reversible == nb.reversible && lb->mb == nb.mb && lb->band == nb.band &&
-                     lb->is_ht == nb.is_ht && src >= lb->raw_base && src - lb->raw_base <= UINT32_MAX &&
-                     j->data_off >= lb->pool_base && j->data_off - lb->pool_base <= UINT32_MAX;
+    int same = 0;
+    if (lb && src >= lb->raw_base && src - lb->raw_base <= UINT32_MAX && j->data_off >= lb->pool_base) {
+        GpuBandDesc cmp = nb;
+        cmp.raw_base = lb->raw_base;
+        cmp.pool_base = lb->pool_base;
+        same = !memcmp(&cmp, lb, sizeof(cmp));
+    }
     const GpuBandDesc *b = same ? lb : &nb;
-    if (j->num_segs > 2 || len != (uint64_t)j->seg_len[0] + (j->num_segs > 1 ? j->seg_len[1] : 0) ||
-        (j->num_segs > 1 && j->seg_len[1] > UINT16_MAX) || gpu_block_bytes(len, HTC_BLOCK_PAD) > UINT32_MAX ||
-        j->coef_off - coef_base > UINT32_MAX || j->num_passes > 255)
-        return 0;
+    /* Fields cut short here (more segments or passes, offsets past 32 bits)
+     * do not come back: the round trip sends such a job whole. */
     memset(w, 0, sizeof(*w));
     w->src = (uint32_t)(src - b->raw_base);
     w->dst = (uint32_t)(j->data_off - b->pool_base);
