@@ -700,9 +700,14 @@ typedef struct PlanPart {
 
 /* One slot of the pipeline: a chunk's host plan, device buffers and stream. */
 typedef struct Slot {
-    cudaStream_t stream;
+    cudaStream_t stream;       /* the chunk's kernels and copies out */
+    cudaStream_t h2d;          /* its copies in: the device's copy stream, or `stream` */
     cudaEvent_t done;          /* after the chunk's last copy out */
     cudaEvent_t raw_done;      /* after the chunk's raw DMAs (which read hraw) */
+    cudaEvent_t in_done;       /* after its tables, the last of its copies in (on h2d) */
+    cudaEvent_t raw_free;      /* raw_early: after the kernels that read its raw bytes */
+    int raw_early;             /* the next chunk's raw DMAs wait for raw_free, its tables for done */
+    int raw_free_rec;          /* raw_free stands for the chunk's kernels */
     int raw_recorded;          /* raw_done stands for its last chunk's DMAs */
     cudaEvent_t ev[8];         /* HTC_GPU_TIMING: stage boundaries; ev[6] or ev[7] before the raw DMAs */
     int raw_ev;                /* 6 or 7: the one its chunk's raw DMAs had (0: none) */
@@ -1005,9 +1010,12 @@ typedef struct GpuState {
      * come first, then the pending ones, oldest first. Chunks are so
      * finished in the order they were submitted, across calls too. */
     uint32_t nslots, next_slot;
+    cudaStream_t copy;         /* every slot's copies in, one after another (NULL: each on its slot's stream) */
     cudaEvent_t t0;            /* HTC_GPU_TIMING: the batch's start on the device */
     uint32_t t1_smem_slots;    /* SMs, where k_t1_blocks_smem can run (else 0) */
     int have_t0;
+    int t0_kept;               /* HTC_GPU_TIMING=2: t0 (and t0_host) stand from the first batch on */
+    double t0_host;
 } GpuState;
 
 extern "C" void htc_gpu_free(void *p)
@@ -1084,6 +1092,10 @@ static void slot_free(Slot *s)
         cudaEventDestroy(s->done);
     if (s->raw_done)
         cudaEventDestroy(s->raw_done);
+    if (s->in_done)
+        cudaEventDestroy(s->in_done);
+    if (s->raw_free)
+        cudaEventDestroy(s->raw_free);
     if (s->stream)
         cudaStreamDestroy(s->stream);
     memset(s, 0, sizeof(*s));
@@ -1093,8 +1105,12 @@ static void gpu_state_free(GpuState *g)
 {
     cudaSetDevice(g->device);
     pool_close(&g->pool);
+    if (g->copy)
+        cudaStreamSynchronize(g->copy);
     for (int i = 0; i < GPU_MAX_SLOTS; i++)
         slot_free(&g->slot[i]);
+    if (g->copy)
+        cudaStreamDestroy(g->copy);
     if (g->have_t0)
         cudaEventDestroy(g->t0);
     free(g);
@@ -1149,11 +1165,23 @@ static GpuState *gpu_state(HtcDecoder *d, uint32_t k, int *rc)
     g->device = device;
     g->nslots = (uint32_t)env_setting("HTC_GPU_SLOTS", GPU_SLOTS, 1, GPU_MAX_SLOTS);
     int ok = cudaSetDevice(g->device) == cudaSuccess;
+    /* The chunks' copies in go one after another on one stream
+     * (HTC_GPU_COPY_STREAM=0: each on its slot's stream). On their slots'
+     * streams, the driver spreads them over copy engines that share the
+     * link: each chunk's bytes then end later, and its kernels start later
+     * (4x H200: a chunk's 40 MB took 3.3 ms beside the next one's, 1 ms
+     * alone). */
+    if (ok && env_setting("HTC_GPU_COPY_STREAM", 1, 0, 1))
+        ok = cudaStreamCreateWithFlags(&g->copy, cudaStreamNonBlocking) == cudaSuccess;
     for (int i = 0; i < GPU_MAX_SLOTS && ok; i++) {
         Slot *s = &g->slot[i];
         ok = cudaStreamCreateWithFlags(&s->stream, cudaStreamNonBlocking) == cudaSuccess &&
              cudaEventCreateWithFlags(&s->done, cudaEventDisableTiming) == cudaSuccess &&
-             cudaEventCreateWithFlags(&s->raw_done, cudaEventDisableTiming) == cudaSuccess;
+             cudaEventCreateWithFlags(&s->raw_done, cudaEventDisableTiming) == cudaSuccess &&
+             cudaEventCreateWithFlags(&s->in_done, cudaEventDisableTiming) == cudaSuccess &&
+             cudaEventCreateWithFlags(&s->raw_free, cudaEventDisableTiming) == cudaSuccess;
+        s->h2d = g->copy ? g->copy : s->stream;
+        s->raw_early = g->copy && env_setting("HTC_GPU_RAW_EARLY", 0, 0, 1);
         for (int q = 0; q < GPU_MAX_PARTS; q++) {
             PlanPart *pp = &s->parts[q];
             pp->wires.elem = sizeof(GpuJobWire);
@@ -1807,6 +1835,7 @@ typedef struct Batch {
     int timing;
     uint32_t threads;          /* host threads for this batch */
     /* HTC_GPU_TIMING totals */
+    double t_zero;             /* the timeline's zero on the host: t_start, or the first batch's (HTC_GPU_TIMING=2) */
     double t_start, plan_ms, first_plan_ms, wait_ms, gpu_ms, stage_ms[5];
     size_t tab_bytes, tab_jobs, tab_full, tab_bands, raw_total; /* the tables that went with the codestreams */
     /* HTC_GPU_TIMING: each pool task's host time in the current pass, by
@@ -1995,7 +2024,7 @@ static void raw_send(Batch *b, Slot *s, RawRun *run, double *tm)
 {
     const double t0 = tm ? host_ms() : 0;
     if (run->len && cudaMemcpyAsync((uint8_t *)s->raw.p + run->dst, run->src, run->len, cudaMemcpyHostToDevice,
-                                    s->stream) != cudaSuccess) {
+                                    s->h2d) != cudaSuccess) {
         cudaGetLastError();
         __atomic_store_n(&b->raw_err, 1, __ATOMIC_RELAXED);
     }
@@ -2444,17 +2473,25 @@ static void slot_events(Slot *s)
     }
 }
 
-/* HTC_GPU_TIMING: marks on the slot's stream where its chunk's raw DMAs
- * may start (the stream's earlier work done), for the timeline. */
-static void raw_mark(Batch *b, Slot *s)
+/* Before the chunk's raw DMAs: on the device's copy stream they wait for
+ * the slot's last chunk, whose buffers they overwrite (on the slot's own
+ * stream they follow it). With HTC_GPU_TIMING, marks where they may start,
+ * for the timeline. */
+static void raw_begin(Batch *b, Slot *s)
 {
+    if (s->h2d != s->stream && s->submitted &&
+        cudaStreamWaitEvent(s->h2d, s->raw_early && s->raw_free_rec ? s->raw_free : s->done, 0) != cudaSuccess) {
+        cudaGetLastError();
+        cudaEventSynchronize(s->done); /* its failure shows where it is waited for */
+        cudaGetLastError();
+    }
     s->raw_ev_next = 0;
     if (!b->timing)
         return;
     slot_events(s);
     /* the slot's old chunk, not yet printed, keeps the other one */
     const int k = s->raw_ev == 6 ? 7 : 6;
-    if (s->have_ev && cudaEventRecord(s->ev[k], s->stream) == cudaSuccess)
+    if (s->have_ev && cudaEventRecord(s->ev[k], s->h2d) == cudaSuccess)
         s->raw_ev_next = k;
     cudaGetLastError();
 }
@@ -2529,14 +2566,23 @@ static void chunk_launch(Batch *b, Slot *s)
     if (tm)
         slot_events(s);
     const int ev = tm && s->have_ev;
-    cudaError_t e = cudaSuccess;
+    /* The tables follow the raw codestreams (queued during the plan) on the
+     * copy stream, and the kernels wait for them; the arena is cleared
+     * meanwhile. On the slot's own stream the tables go first: a clear
+     * ahead of them would let the next chunk's codestreams pass them on the
+     * copy engine. ev[0]: the chunk's copies in are there. */
+    const int own = s->h2d == sm;
+    cudaError_t e = own ? cudaSuccess : cudaMemsetAsync(s->arena.p, 0, arena_bytes, sm);
+    if (e == cudaSuccess && s->raw_early) /* its old chunk's tables may still be read */
+        e = cudaStreamWaitEvent(s->h2d, s->done, 0);
+    if (e == cudaSuccess)
+        e = cudaMemcpyAsync(s->tabs.p, s->htabs.p, t.total, cudaMemcpyHostToDevice, s->h2d);
+    if (e == cudaSuccess && !own)
+        e = cudaEventRecord(s->in_done, s->h2d);
+    if (e == cudaSuccess)
+        e = own ? cudaMemsetAsync(s->arena.p, 0, arena_bytes, sm) : cudaStreamWaitEvent(sm, s->in_done, 0);
     if (ev)
         cudaEventRecord(s->ev[0], sm);
-    /* (the raw codestreams went onto the stream during the plan) */
-    if (e == cudaSuccess)
-        e = cudaMemcpyAsync(s->tabs.p, s->htabs.p, t.total, cudaMemcpyHostToDevice, sm);
-    if (e == cudaSuccess)
-        e = cudaMemsetAsync(s->arena.p, 0, arena_bytes, sm);
     if (e == cudaSuccess && nj) {
         const uint8_t *tabs = (const uint8_t *)s->tabs.p;
         k_expand<<<blocks_for(nj, 8), 256, 0, sm>>>((const GpuJobWire *)tabs, (uint32_t)nj,
@@ -2548,6 +2594,11 @@ static void chunk_launch(Batch *b, Slot *s)
         k_gather<<<blocks_for(ng, 8), 256, 0, sm>>>((const GpuGather *)((uint8_t *)s->tabs.p + t.gat), (uint32_t)ng,
                                                    (const uint8_t *)s->raw.p, (uint8_t *)s->pool.p);
         e = cudaGetLastError();
+    }
+    s->raw_free_rec = 0;
+    if (e == cudaSuccess && s->raw_early) {
+        e = cudaEventRecord(s->raw_free, sm);
+        s->raw_free_rec = e == cudaSuccess;
     }
     if (ev)
         cudaEventRecord(s->ev[1], sm);
@@ -2571,8 +2622,9 @@ static void chunk_launch(Batch *b, Slot *s)
         e = cudaEventRecord(s->done, sm);
     if (e != cudaSuccess) {
         cudaGetLastError();
-        /* Whatever did go onto the stream may still read the slot's pinned
+        /* Whatever did go onto the streams may still read the slot's pinned
          * buffers: let it end before anything reuses them. */
+        cudaStreamSynchronize(s->h2d);
         cudaStreamSynchronize(sm);
         cudaGetLastError();
         snprintf(msg, sizeof(msg), "GPU batch: %s", cudaGetErrorString(e));
@@ -2625,13 +2677,13 @@ static void slot_wait(Batch *b, Slot *s)
             cudaGetLastError();
             raw0 = -1;
         }
-        fprintf(stderr, "gpu timeline dev %d chunk %zu: %zu items, plan %.3f-%.3f, submitted %.3f, raw DMAs %.3f-%.3f "
+        fprintf(stderr, "gpu timeline dev %d chunk %zu (slot %d): %zu items, plan %.3f-%.3f, submitted %.3f, raw DMAs %.3f-%.3f "
                         "(%.1f MB), device %.3f-%.3f, waited at %.3f ms\n",
-                b->g->device, s->index, s->i1 - s->i0, s->t_plan, s->t_plan + s->plan_ms,
-                s->t_submit, raw0, dev0, s->raw_bytes / 1e6, dev0, dev1, t0 - b->t_start);
+                b->g->device, s->index, (int)(s - b->g->slot), s->i1 - s->i0, s->t_plan, s->t_plan + s->plan_ms,
+                s->t_submit, raw0, dev0, s->raw_bytes / 1e6, dev0, dev1, t0 - b->t_zero);
         fprintf(stderr,
                 "gpu chunk %zu (items %zu-%zu, slot %d): host plan %.3f ms (%u threads, with finishing the "
-                "slot's previous chunk), seal+submit %.3f ms (sealing %.3f); device %.3f ms: tables+gather %.3f, blocks %.3f, "
+                "slot's previous chunk), seal+submit %.3f ms (sealing %.3f); device %.3f ms: expand+gather %.3f, blocks %.3f, "
                 "DWT %.3f, colour+output %.3f, copies out %.3f ms; %zu blocks, %.1f MB pool, %.1f MB raw\n",
                 s->index, s->i0, s->i1 - 1, (int)(s - b->g->slot), s->plan_ms, s->np, s->submit_ms, s->seal_ms, sum, ms[0],
                 ms[1], ms[2], ms[3], ms[4], s->nj, s->pool_bytes / 1e6, s->raw_bytes / 1e6);
@@ -2673,12 +2725,12 @@ static void launch_chunk(Batch *b, Slot *s, double seal_ms)
     if (!s->submitted && s->raw_pieces) {
         /* Nothing went on after the raw copies: let them end before the
          * slot's pinned buffer is written again. */
-        cudaStreamSynchronize(s->stream);
+        cudaStreamSynchronize(s->h2d);
         cudaGetLastError();
     }
     const double t1 = host_ms();
     s->submit_ms = seal_ms + (t1 - t0);
-    s->t_submit = t1 - b->t_start;
+    s->t_submit = t1 - b->t_zero;
     s->pending = 1;
 }
 
@@ -2691,14 +2743,15 @@ static void batch_init(Batch *b, HtcDecoder *d, GpuState *g, uint32_t threads)
     static int timing_cached = -1; /* relaxed atomics: device threads may ask at once */
     int timing = __atomic_load_n(&timing_cached, __ATOMIC_RELAXED);
     if (timing < 0) {
-        timing = getenv("HTC_GPU_TIMING") != NULL;
+        const char *v = getenv("HTC_GPU_TIMING");
+        timing = !v ? 0 : !strcmp(v, "2") ? 2 : 1;
         __atomic_store_n(&timing_cached, timing, __ATOMIC_RELAXED);
     }
     memset(b, 0, sizeof(*b));
     b->d = d;
     b->g = g;
     b->timing = timing;
-    b->t_start = host_ms();
+    b->t_start = b->t_zero = host_ms();
     b->threads = HTC_MAX(HTC_MIN(threads, (uint32_t)GPU_MAX_PARTS), 1u);
     b->gate = b->old_done = 1; /* passes without an overlap wait for nothing */
 }
@@ -2772,7 +2825,15 @@ static int batch_on(HtcDecoder *d, uint32_t dk, HtcBatchItem *items, size_t n, u
     if (b.timing) {
         if (!g->have_t0)
             g->have_t0 = cudaEventCreate(&g->t0) == cudaSuccess;
-        b.have_t0 = g->have_t0 && cudaEventRecord(g->t0, g->slot[cur].stream) == cudaSuccess;
+        /* HTC_GPU_TIMING=2: one timeline over a stream of calls */
+        if (b.timing == 2 && g->t0_kept) {
+            b.have_t0 = 1;
+            b.t_zero = g->t0_host;
+        } else {
+            b.have_t0 = g->have_t0 && cudaEventRecord(g->t0, g->slot[cur].stream) == cudaSuccess;
+            g->t0_kept = b.have_t0;
+            g->t0_host = b.t_zero;
+        }
         cudaGetLastError();
     }
     threads = b.threads;
@@ -2837,7 +2898,6 @@ static int batch_on(HtcDecoder *d, uint32_t dk, HtcBatchItem *items, size_t n, u
             slot_wait(&b, s);
         /* Plan (and finish the slot's previous chunk). */
         const double t0 = host_ms();
-        s->t_plan = t0 - b.t_start;
         b.slot = s;
         b.f0 = old ? s->i0 : 0;
         b.f1 = old ? s->i1 : 0;
@@ -2903,7 +2963,7 @@ static int batch_on(HtcDecoder *d, uint32_t dk, HtcBatchItem *items, size_t n, u
                 launch_chunk(&b, to_launch, to_launch_seal);
             to_launch = NULL;
             to_launch_defer = 0;
-            raw_mark(&b, s);
+            raw_begin(&b, s);
             __atomic_store_n(&b.gate, 1, __ATOMIC_RELEASE);
             if (b.dma_main)
                 raw_copy(&b, s, &b.ptr_main, b.timing ? b.main_ms : NULL);
@@ -2919,7 +2979,7 @@ static int batch_on(HtcDecoder *d, uint32_t dk, HtcBatchItem *items, size_t n, u
             }
         } else {
             b.gate = b.old_done = 1;
-            raw_mark(&b, s);
+            raw_begin(&b, s);
             if (b.dma_main) {
                 if (b.timing)
                     memset(b.main_ms, 0, sizeof(b.main_ms));
@@ -2938,11 +2998,11 @@ static int batch_on(HtcDecoder *d, uint32_t dk, HtcBatchItem *items, size_t n, u
          * (if the record fails, the stream is waited for now). */
         s->raw_recorded = 0;
         if (b.raw_pieces) {
-            if (cudaEventRecord(s->raw_done, s->stream) == cudaSuccess) {
+            if (cudaEventRecord(s->raw_done, s->h2d) == cudaSuccess) {
                 s->raw_recorded = 1;
             } else {
                 cudaGetLastError();
-                cudaStreamSynchronize(s->stream);
+                cudaStreamSynchronize(s->h2d);
                 cudaGetLastError();
             }
         }
@@ -2961,6 +3021,7 @@ static int batch_on(HtcDecoder *d, uint32_t dk, HtcBatchItem *items, size_t n, u
         s->seq = seq;
         s->index = b.chunks++;
         s->plan_ms = t1 - t0;
+        s->t_plan = t0 - b.t_zero; /* (set only now: the slot's old chunk, finished in the pass, printed its own) */
         b.plan_ms += s->plan_ms;
         if (s->index == 0)
             b.first_plan_ms = s->plan_ms;
@@ -2993,7 +3054,7 @@ static int batch_on(HtcDecoder *d, uint32_t dk, HtcBatchItem *items, size_t n, u
         fprintf(stderr,
                 "gpu batch of %zu: %zu chunks over %d slots, %.3f ms wall; host plan %.3f ms in all (%u threads; "
                 "first chunk %.3f, never hidden), host waited for the device %.3f ms, host plan hidden behind "
-                "the device about %.3f ms; device busy %.3f ms (sums over chunks); device: tables+gather %.3f, "
+                "the device about %.3f ms; device busy %.3f ms (sums over chunks); device: expand+gather %.3f, "
                 "blocks %.3f, DWT %.3f, colour+output %.3f, copies out %.3f ms\n",
                 n, b.chunks, nslots, wall, b.plan_ms, threads, b.first_plan_ms, b.wait_ms, hidden, b.gpu_ms,
                 b.stage_ms[0], b.stage_ms[1], b.stage_ms[2], b.stage_ms[3], b.stage_ms[4]);

@@ -51,7 +51,7 @@ extern "C" {
 enum Kind { K_UNKNOWN, K_HT, K_H, K_HSMEM, K_VSCATTER, K_VSTEP, K_V, K_MCT, K_CVT, K_T1, K_NOP, K_GATHER, K_V53, K_EXPAND };
 
 struct Op {
-    int type; /* 0 copy, 1 set, 2 kernel, 3 event */
+    int type; /* 0 copy, 1 set, 2 kernel, 3 event, 4 wait for an event */
     void *dst;
     const void *src;
     size_t n;
@@ -370,6 +370,13 @@ static void *stream_main(void *arg)
         Op o = s->q.front();
         s->q.pop_front();
         s->busy = 1;
+        if (o.type == 4) { /* the event's record as of the wait call */
+            while (o.ev->done < o.seq)
+                pthread_cond_wait(&cv, &mu);
+            s->busy = 0;
+            pthread_cond_broadcast(&cv);
+            continue;
+        }
         pthread_mutex_unlock(&mu);
         if (noop() && (o.type != 0 || o.value == cudaMemcpyHostToDevice))
             ;
@@ -403,6 +410,11 @@ static cudaError_t enqueue(cudaStream_t s, const Op &o)
         else if (o.type == 3) {
             pthread_mutex_lock(&mu);
             o.ev->done = o.seq;
+            pthread_mutex_unlock(&mu);
+        } else if (o.type == 4) {
+            pthread_mutex_lock(&mu);
+            while (o.ev->done < o.seq)
+                pthread_cond_wait(&cv, &mu);
             pthread_mutex_unlock(&mu);
         }
         return cudaSuccess;
@@ -785,6 +797,16 @@ cudaError_t cudaEventRecord(cudaEvent_t e, cudaStream_t s)
     Op o = op0(3);
     pthread_mutex_lock(&mu);
     o.seq = ++e->recorded;
+    pthread_mutex_unlock(&mu);
+    o.ev = e;
+    return enqueue(s, o);
+}
+cudaError_t cudaStreamWaitEvent(cudaStream_t s, cudaEvent_t e, unsigned flags)
+{
+    (void)flags;
+    Op o = op0(4);
+    pthread_mutex_lock(&mu);
+    o.seq = e->recorded;
     pthread_mutex_unlock(&mu);
     o.ev = e;
     return enqueue(s, o);
