@@ -4,9 +4,12 @@
 // (and htc_copy_nt, the GPU path's copy) into pinned memory on 1..32 threads,
 // and device-to-device copies. --multi: every GPU pulling at once (DMA
 // sizes, one shared source, host threads loading memory, DMAs over several
-// streams a GPU, a kernel reading mapped host memory).
+// streams a GPU, a kernel reading mapped host memory). --busy: the DMAs of
+// one GPU and of every GPU at once, alone and beside a kernel that streams
+// through device memory (as the decode kernels do while the next chunk's
+// bytes cross).
 //
-//   nvcc -O2 -Iinclude -Isrc -o h2d_bw bench/h2d_bw.cu src/copy_nt.c && ./h2d_bw [--multi]
+//   nvcc -O2 -Iinclude -Isrc -o h2d_bw bench/h2d_bw.cu src/copy_nt.c && ./h2d_bw [--multi|--busy]
 #include <cuda_runtime.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -74,7 +77,18 @@ typedef struct Pull {
     double t0, ms;             /* its own time, from the common start */
     const unsigned char *shared; /* non-NULL: pulls from here instead, over wrap bytes again and again */
     size_t wrap;
+    int churn;                 /* --busy: 0 none, else the CUDA blocks of a kernel copying device memory meanwhile */
+    uint4 *c0, *c1;            /* its two buffers, cn uint4 each */
+    size_t cn;
 } Pull;
+
+/* Device memory traffic: copies a buffer to another `passes` times. */
+__global__ void k_churn(const uint4 *a, uint4 *b, size_t n, int passes)
+{
+    for (int r = 0; r < passes; r++)
+        for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n; i += (size_t)gridDim.x * blockDim.x)
+            b[i] = a[i];
+}
 
 /* The GPU's SMs pull host memory themselves (zero copy), 16 bytes a load. */
 __global__ void k_pull(const uint4 *src, uint4 *dst, size_t n)
@@ -93,6 +107,13 @@ static void *pull_main(void *arg)
         p->ms = now_ms() - p->t0;
         return NULL;
     }
+    cudaEvent_t ea, eb;
+    if (p->churn) {
+        cudaEventCreate(&ea);
+        cudaEventCreate(&eb);
+        k_churn<<<p->churn, 512, 0, p->more[0]>>>(p->c0, p->c1, p->cn, 60);
+        cudaEventRecord(ea, p->s);
+    }
     size_t q = 0;
     for (size_t at = 0; at < p->total; at += p->piece, q++) {
         const size_t n = p->total - at < p->piece ? p->total - at : p->piece;
@@ -100,11 +121,89 @@ static void *pull_main(void *arg)
         const int k = p->ns > 1 ? (int)(q % (size_t)p->ns) : 0;
         cudaMemcpyAsync(p->dev + at, src, n, cudaMemcpyHostToDevice, k ? p->more[k - 1] : p->s);
     }
+    if (p->churn) {
+        /* the DMAs alone, on the device's clock; then the kernel's end */
+        cudaEventRecord(eb, p->s);
+        cudaEventSynchronize(eb);
+        float ms = 0;
+        cudaEventElapsedTime(&ms, ea, eb);
+        p->ms = ms;
+        cudaStreamSynchronize(p->more[0]);
+        cudaEventDestroy(ea);
+        cudaEventDestroy(eb);
+        return NULL;
+    }
     cudaStreamSynchronize(p->s);
     for (int k = 1; k < p->ns; k++)
         cudaStreamSynchronize(p->more[k - 1]);
     p->ms = now_ms() - p->t0;
     return NULL;
+}
+
+/* --busy: DMAs of 320 MB (64 MB each) on one GPU and on all at once, alone
+ * and beside k_churn on the same GPU (all SMs, or 16 CUDA blocks). */
+static void busy_gpu(void)
+{
+    int ngpu = 0;
+    cudaGetDeviceCount(&ngpu);
+    ngpu = ngpu > 16 ? 16 : ngpu;
+    const size_t total = (size_t)320 << 20, cbytes = (size_t)512 << 20;
+    Pull p[16];
+    for (int g = 0; g < ngpu; g++) {
+        memset(&p[g], 0, sizeof(p[g]));
+        cudaSetDevice(g);
+        p[g].device = g;
+        p[g].ns = 1;
+        p[g].cn = cbytes / 16;
+        if (cudaHostAlloc((void **)&p[g].host, total, cudaHostAllocPortable) != cudaSuccess ||
+            cudaMalloc(&p[g].dev, total) != cudaSuccess || cudaMalloc(&p[g].c0, cbytes) != cudaSuccess ||
+            cudaMalloc(&p[g].c1, cbytes) != cudaSuccess) {
+            printf("busy: allocation failed\n");
+            return;
+        }
+        memset(p[g].host, 3, total);
+        cudaMemset(p[g].c0, 1, cbytes);
+        cudaStreamCreateWithFlags(&p[g].s, cudaStreamNonBlocking);
+        cudaStreamCreateWithFlags(&p[g].more[0], cudaStreamNonBlocking);
+        cudaDeviceSynchronize();
+    }
+    int sms = 132;
+    cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0);
+    const int churns[] = { 0, sms * 4, 16 };
+    for (int n = 1; n <= ngpu; n = n < ngpu ? ngpu : ngpu + 1)
+        for (size_t c = 0; c < sizeof(churns) / sizeof(churns[0]); c++) {
+            double sum = 0;
+            for (int r = 0; r < 3; r++) {
+                pthread_t th[16];
+                const double t0 = now_ms();
+                for (int g = 0; g < n; g++) {
+                    p[g].total = total;
+                    p[g].piece = (size_t)64 << 20;
+                    p[g].t0 = t0;
+                    p[g].churn = churns[c] ? churns[c] : 0;
+                    pthread_create(&th[g], NULL, pull_main, &p[g]);
+                }
+                for (int g = 0; g < n; g++)
+                    pthread_join(th[g], NULL);
+                if (r)
+                    for (int g = 0; g < n; g++)
+                        sum += total / p[g].ms / 1e6;
+            }
+            printf("H2D %d GPU(s) at once, 320 MB each in 64 MB DMAs, %s: %.1f GB/s a GPU (mean of 2 rounds)\n", n,
+                   !churns[c] ? "alone" : c == 1 ? "beside a kernel copying device memory on every SM"
+                                                 : "beside a kernel copying device memory on 16 CUDA blocks",
+                   sum / (2.0 * n));
+        }
+    for (int g = 0; g < ngpu; g++) {
+        cudaSetDevice(g);
+        cudaFreeHost(p[g].host);
+        cudaFree(p[g].dev);
+        cudaFree(p[g].c0);
+        cudaFree(p[g].c1);
+        cudaStreamDestroy(p[g].s);
+        cudaStreamDestroy(p[g].more[0]);
+    }
+    cudaSetDevice(0);
 }
 
 /* A host thread reading its own buffer until told to stop. */
@@ -142,6 +241,7 @@ static void multi_gpu(void)
         p[g].shared = NULL;
         p[g].ns = 1;
         p[g].zero_copy = 0;
+        p[g].churn = 0;
         if (cudaHostAlloc((void **)&p[g].host, total, cudaHostAllocPortable | cudaHostAllocMapped) != cudaSuccess ||
             cudaMalloc(&p[g].dev, total) != cudaSuccess) {
             printf("multi-GPU: allocation failed\n");
@@ -270,6 +370,10 @@ int main(int argc, char **argv)
 {
     if (argc > 1 && !strcmp(argv[1], "--multi")) {
         multi_gpu();
+        return 0;
+    }
+    if (argc > 1 && !strcmp(argv[1], "--busy")) {
+        busy_gpu();
         return 0;
     }
     const size_t max = (size_t)160 << 20;
