@@ -7,7 +7,7 @@
 // streams a GPU, a kernel reading mapped host memory). --busy: the DMAs of
 // one GPU and of every GPU at once, alone and beside a kernel that streams
 // through device memory (as the decode kernels do while the next chunk's
-// bytes cross).
+// bytes cross). --hog S: every GPU pulls from the host for S seconds.
 //
 //   nvcc -O2 -Iinclude -Isrc -o h2d_bw bench/h2d_bw.cu src/copy_nt.c && ./h2d_bw [--multi|--busy]
 #include <cuda_runtime.h>
@@ -138,6 +138,47 @@ static void *pull_main(void *arg)
         cudaStreamSynchronize(p->more[k - 1]);
     p->ms = now_ms() - p->t0;
     return NULL;
+}
+
+/* --hog S: every GPU pulls 64 MB DMAs from the host for S seconds, taking
+ * a share of the link from whatever else runs then (a stand-in for more
+ * GPUs pulling at once). */
+static void *hog_main(void *arg)
+{
+    Pull *p = (Pull *)arg;
+    cudaSetDevice(p->device);
+    while (now_ms() - p->t0 < p->ms) {
+        cudaMemcpyAsync(p->dev, p->host, p->total, cudaMemcpyHostToDevice, p->s);
+        cudaStreamSynchronize(p->s);
+    }
+    return NULL;
+}
+
+static void hog_link(double seconds)
+{
+    int ngpu = 0;
+    cudaGetDeviceCount(&ngpu);
+    ngpu = ngpu > 16 ? 16 : ngpu;
+    Pull p[16];
+    pthread_t th[16];
+    const double t0 = now_ms();
+    for (int g = 0; g < ngpu; g++) {
+        memset(&p[g], 0, sizeof(p[g]));
+        cudaSetDevice(g);
+        p[g].device = g;
+        p[g].total = (size_t)64 << 20;
+        p[g].t0 = t0;
+        p[g].ms = seconds * 1e3;
+        if (cudaHostAlloc((void **)&p[g].host, p[g].total, cudaHostAllocPortable) != cudaSuccess ||
+            cudaMalloc(&p[g].dev, p[g].total) != cudaSuccess) {
+            printf("hog: allocation failed\n");
+            return;
+        }
+        cudaStreamCreateWithFlags(&p[g].s, cudaStreamNonBlocking);
+        pthread_create(&th[g], NULL, hog_main, &p[g]);
+    }
+    for (int g = 0; g < ngpu; g++)
+        pthread_join(th[g], NULL);
 }
 
 /* --busy: DMAs of 320 MB (64 MB each) on one GPU and on all at once, alone
@@ -374,6 +415,10 @@ int main(int argc, char **argv)
     }
     if (argc > 1 && !strcmp(argv[1], "--busy")) {
         busy_gpu();
+        return 0;
+    }
+    if (argc > 2 && !strcmp(argv[1], "--hog")) {
+        hog_link(atof(argv[2]));
         return 0;
     }
     const size_t max = (size_t)160 << 20;
