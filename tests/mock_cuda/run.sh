@@ -8,6 +8,7 @@
 #
 #   tests/mock_cuda/run.sh [BUILD_DIR]          (default build-mock)
 #   SAN=address|thread tests/mock_cuda/run.sh   (sanitizer build)
+#   HTC_TEST_GPU_ROUNDS=R ...                   (test_gpu: R rounds of damaged copies)
 #
 # Needs nvcc (the library's .cu files are compiled as for a real device) and
 # ../shared/testdata. Exit status: 0 when every run passed.

@@ -308,31 +308,40 @@ int main(void)
     /* Damaged copies (bytes changed past the first fifth of the file, where
      * the packets and code-blocks are): the GPU gives what the CPU gives,
      * byte for byte where the CPU decodes, an error where it refuses. The
-     * block kernels meet every kind of corrupt code-block here. */
-    {
+     * block kernels meet every kind of corrupt code-block here.
+     * HTC_TEST_GPU_ROUNDS=R: R rounds of such copies, each its own batch
+     * (the later ones also cut short), for longer runs under a sanitizer. */
+    const char *rounds_env = getenv("HTC_TEST_GPU_ROUNDS");
+    const int rounds = rounds_env ? atoi(rounds_env) : 1;
+    uint64_t rng = 0x9E3779B97F4A7C15ull;
+    for (int round = 0; round < rounds; round++) {
         enum { VARIANTS = 4 };
         const int nd = nfiles * VARIANTS;
         HtcBatchItem *bad = calloc((size_t)nd, sizeof(*bad));
         uint8_t **bdata = calloc((size_t)nd, sizeof(*bdata));
         HtcPicture *bref = calloc((size_t)nd, sizeof(*bref));
         int *brc = calloc((size_t)nd, sizeof(*brc));
-        uint64_t rng = 0x9E3779B97F4A7C15ull;
         int damaged = 0, decoded = 0;
         for (int i = 0; i < nfiles; i++) {
             for (int v = 0; v < VARIANTS && data[i] && size[i] > 64; v++) {
                 const int k = damaged++;
                 bdata[k] = malloc(size[i]);
                 memcpy(bdata[k], data[i], size[i]);
-                const int flips = 1 + v;
+                const int flips = 1 + v + round % 8;
                 for (int f = 0; f < flips; f++) {
                     rng = rng * 6364136223846793005ull + 1442695040888963407ull;
                     const size_t at = size[i] / 5 + (size_t)(rng >> 33) % (size[i] - size[i] / 5);
                     bdata[k][at] ^= (uint8_t)(1 + (rng >> 13) % 255);
                 }
+                size_t len = size[i];
+                if (round && v % 2) {
+                    rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+                    len = size[i] / 5 + (size_t)(rng >> 33) % (size[i] - size[i] / 5);
+                }
                 bad[k].data = bdata[k];
-                bad[k].size = size[i];
+                bad[k].size = len;
                 HtcStream *s = NULL;
-                brc[k] = htc_stream_open_memory(&s, bdata[k], size[i], NULL);
+                brc[k] = htc_stream_open_memory(&s, bdata[k], len, NULL);
                 if (brc[k] >= 0)
                     brc[k] = htc_decode(cpu, s, NULL, &bref[k]);
                 htc_stream_close(&s);
