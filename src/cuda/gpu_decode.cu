@@ -529,8 +529,9 @@ __global__ void k_convert(const GpuCvtDesc *descs, const int32_t *arena)
  * items or GPU_CHUNK_BYTES compressed bytes; HTC_GPU_CHUNK=N in the
  * environment sets the items, 0 one chunk). Each chunk goes through one of
  * GPU_SLOTS slots, each with its own stream, event, pinned host buffers and
- * device buffers: while chunk c's copies and kernels run on its slot's
- * stream, the host threads plan chunk c+1 into the next slot. Before a slot
+ * device buffers: while chunk c's kernels run on its slot's stream (its
+ * copies in on the device's one copy stream, in order), the host threads
+ * plan chunk c+1 into the next slot. Before a slot
  * takes a new chunk, its event is waited for and its old chunk finished
  * (job statuses read, host outputs copied out of its pinned staging), by
  * the same threads in the same pass as the new plan. Several slots: a
