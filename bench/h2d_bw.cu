@@ -8,8 +8,11 @@
 // one GPU and of every GPU at once, alone and beside a kernel that streams
 // through device memory (as the decode kernels do while the next chunk's
 // bytes cross). --hog S: every GPU pulls from the host for S seconds.
+// --dirty: DMAs of a buffer that 15 host threads have just written (as the
+// GPU path's job tables are), with plain stores, with non-temporal ones,
+// and with plain stores written back (htc_writeback), against a clean one.
 //
-//   nvcc -O2 -Iinclude -Isrc -o h2d_bw bench/h2d_bw.cu src/copy_nt.c && ./h2d_bw [--multi|--busy]
+//   nvcc -O2 -Iinclude -Isrc -o h2d_bw bench/h2d_bw.cu src/copy_nt.c && ./h2d_bw [--multi|--busy|--dirty|--hog S]
 #include <cuda_runtime.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -407,8 +410,89 @@ static void multi_gpu(void)
     cudaSetDevice(0);
 }
 
+typedef struct Dirty {
+    unsigned char *dst;
+    const unsigned char *src;
+    size_t n;
+    int mode; /* 1 plain stores, 2 non-temporal, 3 plain then written back */
+} Dirty;
+
+static void *dirty_main(void *arg)
+{
+    Dirty *d = (Dirty *)arg;
+    if (d->mode == 2) {
+        htc_copy_nt(d->dst, d->src, d->n);
+    } else {
+        memcpy(d->dst, d->src, d->n);
+        if (d->mode == 3)
+            htc_writeback(d->dst, d->n);
+    }
+    return NULL;
+}
+
+static void dirty_dma(void)
+{
+    const size_t max = (size_t)8 << 20;
+    const int nt = 15, reps = 30;
+    unsigned char *pin, *src, *dev;
+    cudaStream_t s;
+    if (cudaHostAlloc((void **)&pin, max, cudaHostAllocDefault) != cudaSuccess || cudaMalloc(&dev, max) ||
+        cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking)) {
+        printf("allocation failed\n");
+        return;
+    }
+    src = (unsigned char *)malloc(max);
+    memset(src, 3, max);
+    memset(pin, 2, max);
+    cudaEvent_t a, b;
+    cudaEventCreate(&a);
+    cudaEventCreate(&b);
+    const char *names[] = { "clean (DMA'd before)", "just written, plain stores", "just written, non-temporal",
+                            "plain stores written back" };
+    const size_t sizes[] = { (size_t)3 << 18, max };
+    for (size_t z = 0; z < 2; z++)
+        for (int mode = 0; mode < 4; mode++) {
+            const size_t n = sizes[z];
+            double sum = 0;
+            for (int r = 0; r < reps; r++) {
+                if (mode) {
+                    pthread_t th[16];
+                    Dirty d[16];
+                    const size_t part = (n / nt + 63) & ~(size_t)63;
+                    int k = 0;
+                    for (size_t at = 0; at < n; at += part, k++) {
+                        d[k].dst = pin + at;
+                        d[k].src = src + at;
+                        d[k].n = at + part <= n ? part : n - at;
+                        d[k].mode = mode;
+                        pthread_create(&th[k], NULL, dirty_main, &d[k]);
+                    }
+                    while (k > 0)
+                        pthread_join(th[--k], NULL);
+                }
+                cudaEventRecord(a, s);
+                cudaMemcpyAsync(dev, pin, n, cudaMemcpyHostToDevice, s);
+                cudaEventRecord(b, s);
+                cudaEventSynchronize(b);
+                float ms = 0;
+                cudaEventElapsedTime(&ms, a, b);
+                if (r > 0)
+                    sum += ms;
+            }
+            const double ms = sum / (reps - 1);
+            printf("H2D %.2f MB, %s: %.4f ms = %.1f GB/s\n", n / 1e6, names[mode], ms, n / ms / 1e6);
+        }
+    cudaFreeHost(pin);
+    cudaFree(dev);
+    free(src);
+}
+
 int main(int argc, char **argv)
 {
+    if (argc > 1 && !strcmp(argv[1], "--dirty")) {
+        dirty_dma();
+        return 0;
+    }
     if (argc > 1 && !strcmp(argv[1], "--multi")) {
         multi_gpu();
         return 0;

@@ -30,6 +30,9 @@ void htc_free(const HtcContext *ctx, void *ptr);
 /* memcpy for destinations the CPU will not read again soon (pinned staging
  * for DMA): non-temporal stores where the CPU has them (src/copy_nt.c). */
 void htc_copy_nt(void *dst, const void *src, size_t n);
+/* Writes back the cache lines of [p, p + n) that the CPU holds modified,
+ * before a DMA reads them (src/copy_nt.c); nothing where the CPU cannot. */
+void htc_writeback(const void *p, size_t n);
 
 /* Logging through the callback (src/log.c). */
 void htc_log(const HtcContext *ctx, int level, const char *fmt, ...)

@@ -1837,6 +1837,7 @@ typedef struct Batch {
     size_t fin_next;           /* atomic: the next share of the old chunk to finish */
     uint32_t fin_shares;
     int raw_err;               /* a piece's copy to the device failed (atomic) */
+    int tab_wb;                /* HTC_GPU_TAB_WB: sealed tables written back before their DMA */
     int rc;                    /* the call's status: the first whole-chunk failure */
     int timing;
     uint32_t threads;          /* host threads for this batch */
@@ -2327,6 +2328,14 @@ static void seal_part(Batch *b, Slot *s, uint32_t k)
             is->staging_off += pp->staging0;
         }
     }
+    if (b->tab_wb) { /* else their DMA reads modified lines at half speed (htc_writeback) */
+        htc_writeback(gd, pp->gathers.n * sizeof(*gd));
+        htc_writeback(wd, pp->wires.n * sizeof(*wd));
+        htc_writeback(bd, pp->bands.n * sizeof(*bd));
+        htc_writeback(fd, pp->fulls.n * sizeof(*fd));
+        htc_writeback(md, pp->mcts.n * sizeof(*md));
+        htc_writeback(cd, pp->cvts.n * sizeof(*cd));
+    }
 }
 
 static void seal_task(void *arg, uint32_t k, uint32_t nk)
@@ -2565,6 +2574,10 @@ static void chunk_launch(Batch *b, Slot *s)
             unfused += !cvtab[q].fused;
         if (!unfused)
             ncv_launch = 0;
+        if (b->tab_wb) {
+            htc_writeback(sorted, start[HTC_MAX_LEVELS + 1] * sizeof(*sorted));
+            htc_writeback(cvtab, ncv * sizeof(*cvtab));
+        }
     }
     /* 3. Copies in, kernels, copies out, the event. */
     cudaStream_t sm = s->stream;
@@ -2844,6 +2857,7 @@ static int batch_on(HtcDecoder *d, uint32_t dk, HtcBatchItem *items, size_t n, u
     }
     threads = b.threads;
     b.piece_env = (size_t)env_setting("HTC_GPU_PIECE_KB", 0, 0, 1 << 20) << 10;
+    b.tab_wb = env_setting("HTC_GPU_TAB_WB", 1, 0, 1);
 
     /* Chunks of even size: as many as the item and byte limits ask for. */
     size_t total = 0;

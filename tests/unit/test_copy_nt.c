@@ -1,5 +1,7 @@
 /* htc_copy_nt: the same bytes as memcpy for every size and alignment of
- * source and destination, and nothing written outside the destination. */
+ * source and destination, and nothing written outside the destination.
+ * htc_writeback (a cache hint before a DMA) leaves every byte as it was,
+ * for every size and alignment, up to the ends of the buffer. */
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -32,5 +34,23 @@ int main(void)
                     }
             }
     CHECK_EQ_INT(bad, 0);
+
+    int changed = 0;
+    for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++)
+        for (size_t off = 0; off < 70; off++) {
+            const size_t n = sizes[k];
+            memcpy(dst, src, sizeof(dst) < sizeof(src) ? sizeof(dst) : sizeof(src));
+            for (size_t i = off; i < off + n && i < sizeof(dst); i++)
+                dst[i] ^= 0x5A; /* freshly written lines, as the sealed tables are */
+            const size_t len = off + n <= sizeof(dst) ? n : sizeof(dst) - off;
+            htc_writeback(dst + off, len);
+            for (size_t i = 0; i < sizeof(dst) && i < sizeof(src); i++)
+                if (dst[i] != (uint8_t)(src[i] ^ (i >= off && i < off + len ? 0x5A : 0))) {
+                    changed++;
+                    break;
+                }
+        }
+    htc_writeback(src + sizeof(src) - 1, 1); /* the last byte alone */
+    CHECK_EQ_INT(changed, 0);
     return test_summary("copy_nt");
 }
