@@ -1,4 +1,5 @@
-/* htcodec: copies into buffers that the CPU will not read again soon. */
+/* htcodec: copies into buffers that the CPU will not read again soon, and
+ * cache lines written back before a DMA reads them. */
 #include <string.h>
 
 #include "internal.h"
