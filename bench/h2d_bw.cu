@@ -482,6 +482,9 @@ static void dirty_dma(void)
             const double ms = sum / (reps - 1);
             printf("H2D %.2f MB, %s: %.4f ms = %.1f GB/s\n", n / 1e6, names[mode], ms, n / ms / 1e6);
         }
+    cudaEventDestroy(a);
+    cudaEventDestroy(b);
+    cudaStreamDestroy(s);
     cudaFreeHost(pin);
     cudaFree(dev);
     free(src);
