@@ -2564,7 +2564,10 @@ static void chunk_launch(Batch *b, Slot *s)
             if (!v53_level(max_h[r], max_is97[r]))
                 for (size_t q = start[r]; q < start[r + 1]; q++)
                     if (sorted[q].cvt) {
-                        cvtab[sorted[q].cvt - 1].fused = 0;
+                        GpuCvtDesc *c = &cvtab[sorted[q].cvt - 1];
+                        c->fused = 0;
+                        if (b->tab_wb) /* the rest was written back when sealed */
+                            htc_writeback(&c->fused, sizeof(c->fused));
                         sorted[q].cvt = 0;
                     }
         /* k_convert's grid over fused outputs alone would be all empty
@@ -2574,10 +2577,8 @@ static void chunk_launch(Batch *b, Slot *s)
             unfused += !cvtab[q].fused;
         if (!unfused)
             ncv_launch = 0;
-        if (b->tab_wb) {
+        if (b->tab_wb)
             htc_writeback(sorted, start[HTC_MAX_LEVELS + 1] * sizeof(*sorted));
-            htc_writeback(cvtab, ncv * sizeof(*cvtab));
-        }
     }
     /* 3. Copies in, kernels, copies out, the event. */
     cudaStream_t sm = s->stream;
